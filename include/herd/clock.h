@@ -1,0 +1,41 @@
+/* herd/clock.h — time as an input.
+ *
+ * Every libherd decision takes now_ns, a signed 64-bit count of nanoseconds on a
+ * clock the caller chooses (CLOCK_MONOTONIC in a server, simulated time in the
+ * simulator). libherd itself never reads a clock; these inline helpers are for
+ * callers that want the usual monotonic clock.
+ */
+#ifndef HERD_CLOCK_H
+#define HERD_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define HERD_NS_PER_US INT64_C(1000)
+#define HERD_NS_PER_MS INT64_C(1000000)
+#define HERD_NS_PER_S INT64_C(1000000000)
+
+/** Nanoseconds on CLOCK_MONOTONIC: for callers, never used inside libherd. */
+static inline int64_t herd_clock_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * HERD_NS_PER_S + ts.tv_nsec;
+}
+
+/** Nanoseconds on CLOCK_REALTIME (wall clock): for schedules aligned to boundaries. */
+static inline int64_t herd_clock_realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * HERD_NS_PER_S + ts.tv_nsec;
+}
+
+static inline struct timespec herd_clock_timespec(int64_t ns)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ns / HERD_NS_PER_S),
+                          .tv_nsec = (long)(ns % HERD_NS_PER_S)};
+    return ts;
+}
+
+#endif

@@ -1,0 +1,110 @@
+/* live_int.h — what the live herds share: counting kernel context switches of a
+ * set of tasks, waiting for a herd to settle, checking machine limits, spawning
+ * threads with signals blocked, and the stop flag. Linux-only.
+ */
+#ifndef HERD_LIVE_INT_H
+#define HERD_LIVE_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "live.h"
+
+/* ---- stop flag ---------------------------------------------------------------- */
+
+/** True once herd_live_interrupt() was called: tear down and return -HERD_EINTR. */
+bool herd__live_stopping(void);
+
+/* ---- what a run needs ----------------------------------------------------------- */
+
+struct herd_live_needs {
+    int64_t threads;   /* threads this process will add */
+    int64_t processes; /* processes it will fork */
+    int64_t fds;       /* descriptors open at once, at the peak */
+};
+
+/**
+ * Compare @p need with the machine (RLIMIT_NOFILE, raising the soft limit to the
+ * hard one when that is enough; RLIMIT_NPROC; threads-max; pid_max minus the tasks
+ * that already exist; memory for stacks). @p what names the run in the message,
+ * e.g. "-n 50000 (accept, threads)". @return 0 or -HERD_ELIMIT with one line.
+ */
+int herd__live_check_needs(const struct herd_live_needs *need, const char *what, char *err,
+                           size_t errlen);
+
+/* ---- per-task context switches ---------------------------------------------------- */
+
+struct herd_task {
+    pid_t pid, tid;
+    int fd; /* open /proc/<pid>/task/<tid>/status, read with pread */
+};
+
+struct herd_tasks {
+    size_t n, cap;
+    struct herd_task *t;
+};
+
+struct herd_task_sample {
+    uint64_t vol, invol; /* voluntary / involuntary context switches */
+    char state;          /* 'S', 'R', 'D', ... from State: */
+};
+
+void herd__tasks_init(struct herd_tasks *ts);
+/** Track task @p tid of process @p pid (tid == pid for a process's main thread). */
+int herd__tasks_add(struct herd_tasks *ts, pid_t pid, pid_t tid);
+/** Read every task; @p out (ts->n entries) may be NULL. Sums go to *vol, *invol
+ *  (either may be NULL); *running gets the count of tasks not sleeping. */
+int herd__tasks_read(struct herd_tasks *ts, struct herd_task_sample *out, uint64_t *vol,
+                     uint64_t *invol, size_t *running);
+void herd__tasks_fini(struct herd_tasks *ts);
+
+/**
+ * Wait until the herd has settled: every task asleep and the sum of voluntary
+ * switches unchanged between two reads @p poll_ns apart, or @p max_ns passed.
+ * Writes the final voluntary sum to *vol. @return 0, -HERD_ETIMEDOUT (settled
+ * state not reached; *vol still written) or -HERD_EINTR.
+ */
+int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns, uint64_t *vol);
+
+/* ---- threads ------------------------------------------------------------------ */
+
+/** The calling thread's kernel tid. */
+pid_t herd__gettid(void);
+
+/**
+ * pthread_create with SIGINT, SIGTERM, SIGHUP and SIGPIPE blocked in the new thread
+ * (the front end's handler runs on the main thread) and a small stack (@p stack
+ * bytes, 0 for 128 KiB) so thousands of waiters fit. @return 0 or a negated errno.
+ */
+int herd__thread_spawn(pthread_t *th, void *(*fn)(void *), void *arg, size_t stack);
+
+/* ---- time ----------------------------------------------------------------------- */
+
+int64_t herd__now_ns(void);            /* CLOCK_MONOTONIC */
+void herd__sleep_ns(int64_t ns);       /* relative, restarts on EINTR unless stopping */
+
+/* ---- the herds ------------------------------------------------------------------ */
+
+struct herd_live_scenario {
+    const char *name;
+    /** What a run of @p spec needs (for the up-front check). */
+    void (*needs)(const struct herd_run_spec *spec, struct herd_live_needs *need);
+    /**
+     * Run @p spec and fill @p r (already initialised). Must clean up everything it
+     * started on every path. @return 0, -HERD_EINTR when herd__live_stopping()
+     * turned true, or a negative code with one line in @p err.
+     */
+    int (*run)(const struct herd_run_spec *spec, struct herd_report *r, char *err,
+               size_t errlen);
+};
+
+extern const struct herd_live_scenario herd__live_accept;
+extern const struct herd_live_scenario herd__live_condvar;
+extern const struct herd_live_scenario herd__live_cache;
+extern const struct herd_live_scenario herd__live_cron;
+
+#endif
