@@ -130,7 +130,7 @@ int64_t herd_timeline_pick_bucket(int64_t span_ns, int64_t min_bucket_ns, size_t
     for (int64_t decade = 1; decade <= INT64_C(1000000000000); decade *= 10) {
         for (int i = 0; i < 3; i++) {
             int64_t b = steps[i] * decade;
-            if (b >= min_bucket_ns && span_ns / b < (int64_t)max_buckets)
+            if (b >= min_bucket_ns && (span_ns + b - 1) / b <= (int64_t)max_buckets)
                 return b;
         }
     }

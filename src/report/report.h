@@ -145,4 +145,9 @@ int herd_write_csv(FILE *f, struct herd_report *const *runs, size_t nruns);
 /** One report as a jansson object (json_t *, returned as void * to keep jansson private). */
 void *herd_report_to_json(const struct herd_report *r);
 
+/** The whole scenario catalogue as a jansson object (for `herd list --format json`
+ *  and the web API): the same table the CLI validates against. */
+void *herd_catalogue_to_json(void);
+int herd_write_catalogue_json(FILE *f);
+
 #endif

@@ -371,3 +371,21 @@ void herd_spec_format_param(const struct herd_run_spec *spec, int i, char *buf, 
     else
         snprintf(buf, len, "%g", spec->params[i]);
 }
+
+void herd_scenario_names(char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; herd_scenarios[i] && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+                                herd_scenarios[i]->name);
+}
+
+void herd_mitigation_names(const struct herd_scenario *sc, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; sc->mitigations[i].name && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+                                sc->mitigations[i].name);
+}

@@ -104,4 +104,10 @@ const char *herd_spec_mitigation(const struct herd_run_spec *spec);
 /** Format param @p i of @p spec into @p buf ("500", "0.25", "process"). */
 void herd_spec_format_param(const struct herd_run_spec *spec, int i, char *buf, size_t len);
 
+/** "accept, condvar, cache, cron": the scenario names for messages. */
+void herd_scenario_names(char *buf, size_t len);
+
+/** @p sc's mitigation names, comma-separated, for messages. */
+void herd_mitigation_names(const struct herd_scenario *sc, char *buf, size_t len);
+
 #endif

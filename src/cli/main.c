@@ -1,0 +1,201 @@
+/* main.c — `herd <command>`: dispatch, --help, --version, and the helpers every
+ * subcommand shares (errors, signals, output files, running specs). */
+#include "cli.h"
+
+#include "../live/live.h"
+
+#include <errno.h>
+#include <herd/error.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef HERD_VERSION
+#define HERD_VERSION "0.0.0"
+#endif
+
+static const char usage[] =
+    "usage: herd [--version] [--help] <command> [<args>]\n"
+    "\n"
+    "herd is a thundering-herd laboratory: it runs the classic herds for real on this\n"
+    "kernel, naive and mitigated, and reports wakes, useful work, wasted wakes, origin\n"
+    "load, peak and latency percentiles.\n"
+    "\n"
+    "commands:\n"
+    "  list       scenarios, their parameters (default, unit, range) and mitigations\n"
+    "  run        run one scenario, naive and/or mitigated, and print the report\n"
+    "  demo       the four herds, naive vs mitigated, as one side-by-side table\n"
+    "  help       show help for a command (herd help run)\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime failure, 2 usage error, 130 interrupted.\n"
+    "See 'herd <command> --help' for the options of each command.\n";
+
+static int vreport(int code, const char *fmt, va_list ap)
+{
+    fputs("herd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int herd__usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vreport(HERD_EXIT_USAGE, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int herd__fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vreport(HERD_EXIT_FAIL, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    herd_live_interrupt();
+}
+
+void herd__cli_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: blocking calls on the main thread return EINTR */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+bool herd__cli_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs && strcmp(cs, "UTF-8") == 0;
+}
+
+bool herd__cli_backend_ok(const char *backend)
+{
+    return strcmp(backend, "live") == 0;
+}
+
+int herd__cli_run_all(const char *backend, const struct herd_run_spec *specs, size_t n,
+                      struct herd_report *reports, size_t *done, bool quiet)
+{
+    char err[512];
+    *done = 0;
+    (void)backend;
+    for (size_t i = 0; i < n; i++) {
+        if (herd_live_check(&specs[i], err, sizeof err) < 0)
+            return herd__usage_error("%s", err);
+    }
+    herd_live_clear_interrupt();
+    for (size_t i = 0; i < n; i++) {
+        const struct herd_run_spec *s = &specs[i];
+        if (!quiet)
+            fprintf(stderr, "herd: running %s %s (%s), n=%lld, %lld events ...\n", s->sc->name,
+                    s->mode == HERD_MODE_NAIVE ? "naive" : "mitigated", herd_spec_strategy(s),
+                    (long long)s->n, (long long)s->events);
+        int rc = herd_live_run(s, &reports[i], err, sizeof err);
+        if (rc == -HERD_EINTR) {
+            herd_report_fini(&reports[i]);
+            fprintf(stderr, "herd: %s\n", err);
+            return HERD_EXIT_INTERRUPTED;
+        }
+        if (rc < 0) {
+            herd_report_fini(&reports[i]);
+            return herd__fail("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
+        }
+        *done = i + 1;
+    }
+    return HERD_EXIT_OK;
+}
+
+FILE *herd__cli_open_out(const char *path, char *tmp, size_t tmplen)
+{
+    if (!path || strcmp(path, "-") == 0) {
+        tmp[0] = '\0';
+        return stdout;
+    }
+    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
+    return fopen(tmp, "we");
+}
+
+int herd__cli_commit_out(FILE *f, const char *path, const char *tmp)
+{
+    if (f == stdout)
+        return fflush(stdout) == 0 ? 0 : -errno;
+    if (fclose(f) != 0) {
+        int e = -errno;
+        unlink(tmp);
+        return e;
+    }
+    if (rename(tmp, path) != 0) {
+        int e = -errno;
+        unlink(tmp);
+        return e;
+    }
+    return 0;
+}
+
+void herd__cli_abort_out(FILE *f, const char *path, const char *tmp)
+{
+    (void)path;
+    if (f && f != stdout) {
+        fclose(f);
+        unlink(tmp);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_CTYPE, "");
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return HERD_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("herd %s\n", HERD_VERSION);
+        return HERD_EXIT_OK;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage, stdout);
+        return HERD_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        if (argc < 3) {
+            fputs(usage, stdout);
+            return HERD_EXIT_OK;
+        }
+        char *hargv[] = {argv[2], "--help", NULL};
+        if (strcmp(argv[2], "list") == 0)
+            return herd_cmd_list(2, hargv);
+        if (strcmp(argv[2], "run") == 0)
+            return herd_cmd_run(2, hargv);
+        if (strcmp(argv[2], "demo") == 0)
+            return herd_cmd_demo(2, hargv);
+        return herd__usage_error("help: unknown command '%s'; commands: list, run, demo",
+                                 argv[2]);
+    }
+    if (strcmp(cmd, "list") == 0)
+        return herd_cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return herd_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo") == 0)
+        return herd_cmd_demo(argc - 1, argv + 1);
+    return herd__usage_error("'%s' is not a herd command; commands: list, run, demo (see "
+                             "herd --help)",
+                             cmd);
+}

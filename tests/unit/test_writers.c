@@ -1,0 +1,172 @@
+/* test_writers.c — the report's writers: JSON has every key, CSV one header and one
+ * row per run, text has the ratio column and a shared-scale timeline. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/report/report.h"
+
+static struct herd_report *make(enum herd_mode mode, uint64_t wakes)
+{
+    struct herd_run_spec spec;
+    struct herd_report *r = malloc(sizeof *r);
+    cr_assert_not_null(r);
+    herd_spec_init(&spec, herd_scenario_find("accept"));
+    spec.mode = mode;
+    spec.mitigation = mode == HERD_MODE_MITIGATED ? 0 : -1;
+    spec.n = 300;
+    spec.events = 3;
+    cr_assert_eq(herd_report_init(r, &spec, "live"), 0);
+    for (int e = 0; e < 3; e++)
+        cr_assert_eq(herd_report_add_event(r, wakes, 1, wakes, wakes), 0);
+    for (int i = 0; i < 100; i++)
+        herd_hist_record(&r->latency, 1000 * (i + 1));
+    uint64_t per[4] = {3, 0, 0, 0};
+    herd_report_spread(r, per, 4);
+    cr_assert_eq(herd_report_timeline(r, 1000000, 10), 0);
+    int64_t *a = herd_report_series(r, "arrivals");
+    cr_assert_not_null(a);
+    a[2] = (int64_t)wakes;
+    herd_report_waiter(r, 0, HERD_OUT_USEFUL);
+    herd_report_waiter(r, 1, HERD_OUT_WASTED);
+    herd_report_extra(r, "eagain", 5);
+    r->elapsed_ns = 123456;
+    return r;
+}
+
+static void drop(struct herd_report *r)
+{
+    herd_report_fini(r);
+    free(r);
+}
+
+Test(report, totals_are_sums_and_wasted_is_derived)
+{
+    struct herd_report *r = make(HERD_MODE_NAIVE, 300);
+    cr_assert_eq(r->wakes, 900);
+    cr_assert_eq(r->useful, 3);
+    cr_assert_eq(r->wasted, 897);
+    cr_assert_eq(r->peak, 300);
+    cr_assert_float_eq(herd_median(r->ev_wakes, r->nevents), 300, 0);
+    cr_assert_eq(r->spread.workers_used, 1);
+    cr_assert_float_eq(r->spread.max_share, 1.0, 1e-12);
+    double v;
+    cr_assert(herd_report_get_extra(r, "eagain", &v) && v == 5);
+    herd_report_extra(r, "eagain", 6);
+    cr_assert(herd_report_get_extra(r, "eagain", &v) && v == 6);
+    cr_assert_eq(r->nextras, 1);
+    drop(r);
+}
+
+Test(report, pick_bucket)
+{
+    cr_assert_eq(herd_timeline_pick_bucket(1000000000, 1000000, 1000), 1000000);
+    cr_assert_eq(herd_timeline_pick_bucket(10000000000, 1000000, 1000), 10000000);
+    cr_assert_eq(herd_timeline_pick_bucket(10000000001, 1000000, 1000), 20000000);
+    cr_assert_eq(herd_timeline_pick_bucket(10, 1000, 1000), 1000);
+}
+
+Test(writers, json_has_every_key)
+{
+    struct herd_report *runs[2] = {make(HERD_MODE_NAIVE, 300), make(HERD_MODE_MITIGATED, 1)};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(herd_write_json(f, runs, 2), 0);
+    fclose(f);
+    json_error_t jerr;
+    json_t *root = json_loads(buf, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_t *arr = json_object_get(root, "runs");
+    cr_assert_eq(json_array_size(arr), 2);
+    static const char *const keys[] = {
+        "scenario", "backend", "mode",     "mitigation", "n",       "events",
+        "seed",     "params",  "wakes",    "useful",     "wasted",  "origin_load",
+        "peak",     "latency_ns", "per_event", "spread", "timeline", "waiters", "elapsed_ns"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *run = json_array_get(arr, i);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            cr_assert_not_null(json_object_get(run, keys[k]), "run %zu lacks %s", i, keys[k]);
+        json_t *lat = json_object_get(run, "latency_ns");
+        for (const char *const *k =
+                 (const char *const[]){"count", "mean", "p50", "p90", "p99", "p999", "max", NULL};
+             *k; k++)
+            cr_assert_not_null(json_object_get(lat, *k), "latency lacks %s", *k);
+        json_t *pe = json_object_get(run, "per_event");
+        for (const char *const *k =
+                 (const char *const[]){"wakes", "useful", "wasted", "origin_load", NULL};
+             *k; k++)
+            cr_assert_not_null(json_object_get(pe, *k), "per_event lacks %s", *k);
+        json_t *sp = json_object_get(run, "spread");
+        for (const char *const *k =
+                 (const char *const[]){"workers_used", "max_share", "max_min_ratio", NULL};
+             *k; k++)
+            cr_assert_not_null(json_object_get(sp, *k), "spread lacks %s", *k);
+        json_t *tl = json_object_get(run, "timeline");
+        cr_assert_eq(json_integer_value(json_object_get(tl, "bucket_ns")), 1000000);
+        cr_assert_eq(json_array_size(json_object_get(tl, "arrivals")), 10);
+        cr_assert_eq(json_array_size(json_object_get(run, "waiters")), 240);
+        cr_assert_str_eq(json_string_value(json_array_get(json_object_get(run, "waiters"), 0)),
+                         "useful");
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(run, "params"),
+                                                           "workers")),
+                         "thread");
+    }
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "mode")), "naive");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 1), "mitigation")),
+                     "epoll-exclusive");
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(arr, 0), "wasted")), 897);
+    json_decref(root);
+    free(buf);
+    drop(runs[0]);
+    drop(runs[1]);
+}
+
+Test(writers, csv_header_and_rows)
+{
+    struct herd_report *runs[2] = {make(HERD_MODE_NAIVE, 300), make(HERD_MODE_MITIGATED, 1)};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(herd_write_csv(f, runs, 2), 0);
+    fclose(f);
+    int lines = 0;
+    for (char *p = buf; *p; p++)
+        lines += *p == '\n';
+    cr_assert_eq(lines, 3);
+    cr_assert(strncmp(buf, "scenario,backend,mode,mitigation", 32) == 0, "%s", buf);
+    /* every row has as many fields as the header */
+    char *save = NULL, *line = strtok_r(buf, "\n", &save);
+    int fields0 = 0;
+    for (char *p = line; *p; p++)
+        fields0 += *p == ',';
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        int fields = 0;
+        for (char *p = line; *p; p++)
+            fields += *p == ',';
+        cr_assert_eq(fields, fields0, "%s", line);
+    }
+    free(buf);
+    drop(runs[0]);
+    drop(runs[1]);
+}
+
+Test(writers, text_side_by_side_with_ratio)
+{
+    struct herd_report *runs[2] = {make(HERD_MODE_NAIVE, 300), make(HERD_MODE_MITIGATED, 1)};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(herd_write_text(f, runs, 2, false), 0);
+    fclose(f);
+    cr_assert(strstr(buf, "epoll-exclusive"), "%s", buf);
+    cr_assert(strstr(buf, "ratio"), "%s", buf);
+    cr_assert(strstr(buf, "300x"), "wakes per event ratio 300/1: %s", buf);
+    cr_assert(strstr(buf, "99.000%"), "%s", buf);
+    cr_assert(strstr(buf, "Timeline: arrivals"), "%s", buf);
+    cr_assert(strstr(buf, "#x"), "first waiters drawn: %s", buf);
+    free(buf);
+    drop(runs[0]);
+    drop(runs[1]);
+}
