@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# test_cli.sh HERD — the command line as a user meets it: help, version, exit codes,
+# one-line usage errors that name the flag, formats and --out. Prints TAP.
+set -u
+herd=$1
+n=0
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+# expect_usage "description" "needle in the message" args...
+expect_usage() {
+    local what=$1 needle=$2
+    shift 2
+    local start end out rc lines
+    start=$(date +%s%N)
+    out=$("$herd" "$@" 2>&1 >/dev/null)
+    rc=$?
+    end=$(date +%s%N)
+    lines=$(printf '%s\n' "$out" | wc -l)
+    if [[ $rc -eq 2 && $lines -eq 1 && "$out" == *"$needle"* && $(((end - start) / 1000000)) -lt 2000 ]]; then
+        ok "$what: exit 2, one line naming '$needle'"
+    else
+        nok "$what" "rc=$rc lines=$lines out=$out"
+    fi
+}
+
+# -- help and version ---------------------------------------------------------------
+"$herd" --version | grep -qE '^herd [0-9]+\.[0-9]+' && ok "--version" || nok "--version"
+for cmd in list run demo; do
+    out=$("$herd" "$cmd" --help 2>&1) && [[ "$out" == usage:* ]] && ok "$cmd --help" || nok "$cmd --help" "$out"
+    out=$("$herd" help "$cmd" 2>&1) && [[ "$out" == usage:* ]] && ok "help $cmd" || nok "help $cmd" "$out"
+done
+"$herd" --help | grep -q 'commands:' && ok "--help" || nok "--help"
+"$herd" >/dev/null 2>&1; [[ $? -eq 2 ]] && ok "no command: exit 2" || nok "no command: exit 2"
+
+# -- usage errors ----------------------------------------------------------------------
+expect_usage "-n 0" "-n" run accept -n 0
+expect_usage "-n 100000000" "1 to 1000000" run accept -n 100000000
+expect_usage "-n not a number" "-n" run condvar -n lots
+expect_usage "unknown scenario" "unknown scenario 'stampede'" run stampede
+expect_usage "unknown mitigation" "--mitigation" run accept --mitigation nope
+expect_usage "unknown --set key" "--set bogus" run cache --set bogus=1
+expect_usage "--set non-number" "--set beta" run cache --set beta=fast
+expect_usage "--set out of range" "--set ttl_ms" run cache --set ttl_ms=0
+expect_usage "--set bad choice" "--set workers" run accept --set workers=fibers
+expect_usage "--events 0" "--events" run condvar --events 0
+expect_usage "--format bad" "--format" run condvar --format xml
+expect_usage "--mode bad" "--mode" run condvar --mode sideways
+expect_usage "--backend bad" "--backend" run condvar --backend quantum
+expect_usage "--seed negative" "--seed" run condvar --seed -1
+expect_usage "unknown option" "--frobnicate" run condvar --frobnicate
+expect_usage "unknown command" "frobnicate" frobnicate
+expect_usage "list unknown scenario" "nope" list nope
+# Beyond this machine: refused before any thread starts (fast, one line).
+expect_usage "-n beyond the machine (accept)" "-n 900000" run accept -n 900000
+expect_usage "-n beyond the machine (condvar)" "-n 900000" run condvar -n 900000
+
+# -- list ---------------------------------------------------------------------------
+out=$("$herd" list)
+if [[ $? -eq 0 && "$out" == *accept* && "$out" == *condvar* && "$out" == *cache* && "$out" == *cron* &&
+    "$out" == *epoll-exclusive* && "$out" == *"range 10 to 60000 ms"* ]]; then
+    ok "list shows scenarios, mitigations and ranges"
+else
+    nok "list" "$out"
+fi
+"$herd" list --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["scenarios"])==4' &&
+    ok "list --format json parses" || nok "list --format json"
+
+# -- a real run in each format ----------------------------------------------------------
+if "$herd" run condvar -n 50 --events 5 -q --format json --out "$tmp/r.json"; then
+    python3 - "$tmp/r.json" <<'PY' && ok "run --format json --out: every key" || nok "json keys"
+import json, sys
+d = json.load(open(sys.argv[1]))
+runs = d["runs"]
+assert len(runs) == 2, runs
+keys = ["scenario","backend","mode","mitigation","n","events","seed","params","wakes","useful",
+        "wasted","origin_load","peak","latency_ns","per_event","spread","timeline","waiters",
+        "elapsed_ns"]
+for r in runs:
+    for k in keys:
+        assert k in r, k
+    for k in ["count","mean","p50","p90","p99","p999","max"]:
+        assert k in r["latency_ns"], k
+    assert r["latency_ns"]["count"] == 5, r["latency_ns"]
+    tl = r["timeline"]
+    lens = {len(v) for k, v in tl.items() if isinstance(v, list)}
+    assert len(lens) == 1 and "bucket_ns" in tl, tl
+    assert len(r["waiters"]) == 50
+assert runs[0]["mode"] == "naive" and runs[1]["mitigation"] == "signal"
+PY
+else
+    nok "run condvar json"
+fi
+ls "$tmp" | grep -q tmp && nok "--out left a temporary file" || ok "--out leaves no temporary file"
+
+out=$("$herd" run condvar -n 20 --events 3 -q --format csv)
+rows=$(printf '%s\n' "$out" | wc -l)
+[[ $? -eq 0 && $rows -eq 3 && "$out" == scenario,backend,mode,* ]] && ok "csv: one header row, one row per run" || nok "csv" "$out"
+
+out=$("$herd" run condvar -n 20 --events 3 -q)
+[[ "$out" == *ratio* && "$out" == *"99.000%"* && "$out" == *Timeline* ]] && ok "text: side by side with ratio, percentiles, timeline" || nok "text" "$out"
+
+"$herd" run condvar -n 20 --events 3 -q --out /nonexistent/dir/r.json 2>/dev/null
+[[ $? -eq 2 ]] && ok "--out to an unwritable path: exit 2 before running" || nok "--out unwritable"
+
+echo "1..$n"
+exit $((fails > 0))

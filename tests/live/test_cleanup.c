@@ -1,0 +1,92 @@
+/* test_cleanup.c — 100 live runs in a row leave nothing behind: no thread, no child
+ * process, no descriptor (sockets included), no temporary file. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <herd/error.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "../../src/live/live.h"
+
+static int count_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    int n = 0;
+    struct dirent *e;
+    cr_assert_not_null(d, "%s", path);
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static int count_tmp_herd(void)
+{
+    DIR *d = opendir("/tmp");
+    int n = 0;
+    struct dirent *e;
+    if (!d)
+        return 0;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, "herd", 4) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void run_one(const char *scenario, int mode, int64_t n, const char *const *sets)
+{
+    struct herd_run_spec spec;
+    struct herd_report r;
+    char err[512];
+    const struct herd_scenario *sc = herd_scenario_find(scenario);
+    herd_spec_init(&spec, sc);
+    spec.n = n;
+    spec.events = 2;
+    spec.mode = mode ? HERD_MODE_MITIGATED : HERD_MODE_NAIVE;
+    spec.mitigation = mode ? (mode - 1) % herd_scenario_nmitigations(sc) : -1;
+    for (; sets && *sets; sets++)
+        cr_assert_eq(herd_spec_set(&spec, *sets, err, sizeof err), 0, "%s", err);
+    int rc = herd_live_run(&spec, &r, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s %d: %s", scenario, mode, err);
+    cr_assert_gt(r.latency.count, 0, "%s measured something", scenario);
+    herd_report_fini(&r);
+}
+
+Test(cleanup, hundred_runs_leave_nothing_behind, .timeout = 600)
+{
+    static const char *const fast_cron[] = {"period_ms=100", "window_ms=20", "work_us=50", NULL};
+    static const char *const small_cache[] = {"rows=2000", "ttl_ms=20", "lead_ms=2", NULL};
+    static const char *const procs[] = {"workers=process", NULL};
+    int tasks0 = count_dir("/proc/self/task"), fds0 = count_dir("/proc/self/fd");
+    int tmp0 = count_tmp_herd();
+
+    for (int i = 0; i < 100; i++) {
+        int mode = i % 4; /* naive, then each mitigation in turn */
+        switch (i % 5) {
+        case 0:
+            run_one("accept", mode, 16, NULL);
+            break;
+        case 1:
+            run_one("accept", mode, 8, procs);
+            break;
+        case 2:
+            run_one("condvar", mode % 2, 16, NULL);
+            break;
+        case 3:
+            run_one("cache", mode, 8, small_cache);
+            break;
+        default:
+            run_one("cron", mode % 3, 16, fast_cron);
+            break;
+        }
+    }
+    cr_assert_eq(count_dir("/proc/self/task"), tasks0, "threads left behind");
+    cr_assert_eq(count_dir("/proc/self/fd"), fds0, "descriptors left behind");
+    cr_assert_eq(count_tmp_herd(), tmp0, "temporary files left behind in /tmp");
+    errno = 0;
+    cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child process is left behind");
+    cr_assert_eq(errno, ECHILD);
+}
