@@ -68,6 +68,13 @@ static const struct herd_param_def condvar_params[] = {
     {NULL, 0, 0, 0, 0, NULL, {NULL}, NULL},
 };
 
+static const char *condvar_strategy(const struct herd_run_spec *spec)
+{
+    if (strcmp(herd_spec_choice(spec, "primitive"), "futex") != 0)
+        return NULL;
+    return spec->mode == HERD_MODE_NAIVE ? "futex-wake-all" : "futex-wake-one";
+}
+
 static const struct herd_scenario condvar_scenario = {
     .name = "condvar",
     .summary = "N threads wait on a condition variable; one item is queued",
@@ -83,6 +90,7 @@ static const struct herd_scenario condvar_scenario = {
     .mitigations = condvar_mitigations,
     .default_mitigation = "signal",
     .params = condvar_params,
+    .strategy = condvar_strategy,
 };
 
 /* ---- cache -------------------------------------------------------------------- */
@@ -105,13 +113,13 @@ static const struct herd_param_def cache_params[] = {
     {"origin", HERD_PARAM_ENUM, 0, 0, 0, "", {"sqlite", NULL},
      "the origin database: an embedded SQLite file in WAL mode, one connection per "
      "requester"},
-    {"rows", HERD_PARAM_INT, 200000, 1000, 5000000, "rows", {NULL},
+    {"rows", HERD_PARAM_INT, 50000, 1000, 5000000, "rows", {NULL},
      "rows in the origin's table; the hot query aggregates over all of them"},
     {"ttl_ms", HERD_PARAM_INT, 200, 10, 60000, "ms", {NULL},
      "time to live of a cached value"},
-    {"period_us", HERD_PARAM_INT, 1000, 50, 1000000, "us", {NULL},
+    {"period_us", HERD_PARAM_INT, 2000, 50, 1000000, "us", {NULL},
      "each requester asks for its key once per period"},
-    {"lead_ms", HERD_PARAM_INT, 20, 0, 10000, "ms", {NULL},
+    {"lead_ms", HERD_PARAM_INT, 50, 0, 10000, "ms", {NULL},
      "requests run this long before the expiry (XFetch refreshes early in it)"},
     {"keys", HERD_PARAM_INT, 1, 1, 1000, "keys", {NULL},
      "hot keys filled at the same moment; requester i asks for key i mod keys"},
@@ -349,6 +357,9 @@ const char *herd_spec_choice(const struct herd_run_spec *spec, const char *key)
 
 const char *herd_spec_strategy(const struct herd_run_spec *spec)
 {
+    const char *special = spec->sc->strategy ? spec->sc->strategy(spec) : NULL;
+    if (special)
+        return special;
     if (spec->mode == HERD_MODE_NAIVE || spec->mitigation < 0)
         return spec->sc->naive;
     return spec->sc->mitigations[spec->mitigation].name;

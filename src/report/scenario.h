@@ -26,6 +26,8 @@ enum herd_param_type {
     HERD_PARAM_ENUM,   /* one of choices[]; stored as its index */
 };
 
+struct herd_run_spec;
+
 struct herd_param_def {
     const char *key;
     enum herd_param_type type;
@@ -54,6 +56,9 @@ struct herd_scenario {
     const struct herd_mitigation_def *mitigations; /* NULL-name-terminated */
     const char *default_mitigation;
     const struct herd_param_def *params; /* NULL-key-terminated */
+    /* Optional: the strategy's name when a param changes the mechanism (condvar on a
+     * raw futex is "futex-wake-all", not "broadcast"); NULL to use the names above. */
+    const char *(*strategy)(const struct herd_run_spec *spec);
 };
 
 enum herd_mode { HERD_MODE_NAIVE, HERD_MODE_MITIGATED };

@@ -96,4 +96,9 @@ Test(scenario, strategy_names)
     s.mitigation = 0;
     cr_assert_str_eq(herd_spec_strategy(&s), "signal");
     cr_assert_str_eq(herd_spec_mitigation(&s), "signal");
+    char err[128];
+    cr_assert_eq(herd_spec_set(&s, "primitive=futex", err, sizeof err), 0);
+    cr_assert_str_eq(herd_spec_strategy(&s), "futex-wake-one");
+    s.mode = HERD_MODE_NAIVE;
+    cr_assert_str_eq(herd_spec_strategy(&s), "futex-wake-all");
 }
