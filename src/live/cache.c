@@ -1,21 +1,832 @@
-/* cache.c — PLACEHOLDER until the cache herd lands (being written now). */
+/* cache.c — the cache-stampede herd, live: N requesters, one hot key, a real database.
+ *
+ * Shape of a run. The origin (origin.h; SQLite by default) holds a generated table;
+ * its query for a key is an aggregate over the whole table (a few ms of real CPU).
+ * In front of it sits libherd's swr cache (herd/swr.h), keyed "k<id>". N requester
+ * threads each hold their own origin connection; requester i asks for key i mod keys.
+ *
+ * One event is one expiry cycle:
+ *  1. The main thread fills every key at one instant F with the values it computed
+ *     once at start-up. Each entry carries delta, the measured duration of the key's
+ *     last recompute (at first the uncontended start-up query; then the last refresh,
+ *     contention included), which XFetch uses. Key k expires at T_k = F + ttl
+ *     (ttl-jitter: a TTL drawn in ttl * (1 +- jitter_pct/100) per key with the seeded
+ *     rng, inside herd_swr_set()).
+ *  2. From W = min T_k - lead_ms, each requester issues a request every period_us, with
+ *     a random phase in [0, period). Its schedule is fixed in advance (wrk2-style): a
+ *     requester held up in a query owes the requests scheduled meanwhile and issues them
+ *     when it returns, each timed from its scheduled time (no coordinated omission).
+ *  3. A requester stops once it has a value for a request scheduled at or after its
+ *     key's T_k AND has caught up with its schedule. The event ends when all have.
+ *
+ * What a request does, per strategy:
+ *  every-miss   hit: done. miss: query the origin itself, set the cache.
+ *  ttl-jitter   the same, but the fill draws each key's TTL (so keys expire apart; with
+ *               keys = 1 the lone key just expires at another moment: no help, shown).
+ *  singleflight miss: begin a flight for the key. The leader re-reads the cache (a
+ *               flight that completed just before our begin already set it), else
+ *               queries, sets the cache, completes; joiners block in
+ *               herd_singleflight_wait() and get the leader's value (or its error).
+ *  swr          entries stay servable stale_ms past the TTL. STALE_REFRESH: serve the
+ *               stale value (latency stops there), then refresh in this thread;
+ *               STALE: serve it. A miss past the hard TTL goes through singleflight.
+ *  xfetch       hit: herd_xfetch_should_refresh(now, expiry, delta, beta); if so,
+ *               herd_singleflight_begin() without blocking: the LEADER serves the
+ *               still-valid value, then refreshes; a JOINED caller just serves it.
+ *               Misses (the refresh came too late) go through singleflight.
+ *
+ * Figures, per event (measured, never derived from a formula):
+ *  wakes        requests knocked off the plain cache read: they queried the origin or
+ *               waited for someone's query (singleflight joiners, early refreshers and
+ *               swr's refresher included; requests merely served stale are not).
+ *  useful       keys whose value was refreshed in the event (one refresh per key per
+ *               expiry is what is needed): the first refresh of a key to complete.
+ *  origin_load  queries that reached SQLite during the event (the origin's own count).
+ *  peak         most origin queries in flight at once (an atomic gauge around query).
+ *  latency      every request of the event window, scheduled time -> value in hand.
+ *  timeline     the FIRST event, from W: "arrivals" (queries started at the origin per
+ *               bucket), "inflight" (max concurrent queries), "stale" (stale serves).
+ *  waiters      the first event: useful (ran the refresh that was used), wasted (queried
+ *               redundantly), woken (waited or re-read and got another's result), stale,
+ *               idle (only hits), failed, timed-out.
+ *  extras       requests, hits, stale_serves, shared_results, early_refreshes,
+ *               query_ms_median (wall time of the event's queries, contention included),
+ *               query_ms_alone (median of the uncontended start-up queries), rows, failed,
+ *               timed_out, expiry_spread_ms (first event).
+ *
+ * What this machine does with the naive herd (2 cores): requesters whose timers fire
+ * while K CPU-bound queries run do not preempt them; they reach the CPU about one per
+ * core per scheduler tick (4 ms here). So the herd is the requesters that get to run
+ * before the first query completes: with the default ~5 ms query that is typically
+ * 10-50 of N = 200 per event (more in a cold first event), and with rows = 200000
+ * (~18 ms) all N and more (values set early in a long herd expire again during it).
+ * That is measured, not modelled: the figures are what the kernel did.
+ *
+ * Cost: N threads (256 KiB stacks: headroom for SQLite and sanitizer builds), N+1 connections
+ * (~3 fds each), a 58 KiB histogram shared under a mutex and fed in batches of 256.
+ * Thread safety: one run at a time; requesters write only their own struct req until
+ * the event ends (the main thread reads them only after every requester reported done
+ * under the run mutex); shared state is the cache, the flight table, atomics.
+ * Cleanup: every path joins the threads it started, disconnects, and closes the origin
+ * (which removes its temporary directory).
+ */
 #include "live_int.h"
+#include "origin.h"
 
+#include <errno.h>
+#include <herd/clock.h>
 #include <herd/error.h>
+#include <herd/rng.h>
+#include <herd/singleflight.h>
+#include <herd/swr.h>
+#include <herd/xfetch.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum strat { S_NAIVE, S_SINGLEFLIGHT, S_SWR, S_XFETCH, S_JITTER };
+
+#define QLOG_CAP 16 /* origin queries logged per requester per event */
+#define SLOG_CAP 32 /* stale serves logged per requester (first event, timeline) */
+#define LATBUF 256  /* latencies batched before taking the histogram's mutex */
+#define SLICE_NS (100 * HERD_NS_PER_MS)           /* longest uninterrupted wait: stop checks */
+#define EVENT_GRACE_NS (60 * INT64_C(1000000000)) /* an event this late past T: give up */
+#define STACK_BYTES (256 * 1024)
+
+struct qlog {
+    int64_t start, end;
+};
+
+/* One requester's figures for the current event. */
+struct evstat {
+    uint64_t requests, hits, wakes, stale, shared, early, failed, timedout;
+};
+
+struct run;
+
+struct req {
+    struct run *R;
+    int id, key;
+    char keyb[16];
+    size_t klen;
+    pthread_t th;
+    struct herd_origin_conn *conn;
+    struct herd_rng rng;
+    struct evstat ev;
+    int outcome; /* enum herd_outcome, worst-first ranked, for the current event */
+    struct qlog q[QLOG_CAP];
+    int nq;
+    int64_t slog[SLOG_CAP];
+    int ns;
+    int64_t lat[LATBUF];
+    int nlat;
+};
+
+struct run {
+    const struct herd_run_spec *spec;
+    enum strat strat;
+    const struct herd_origin_ops *ops;
+    struct herd_origin *origin;
+    struct herd_swr *cache;
+    struct herd_singleflight *sf;
+    int n, keys;
+    int64_t ttl, period, lead;
+    double beta;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* main -> requesters: a new event (gen), or quit */
+    pthread_cond_t done_cv; /* requesters -> main: remaining reached 0 */
+    uint64_t gen;
+    bool quit;
+    int remaining;
+    int ev;               /* event index */
+    int64_t window_start; /* W */
+    int64_t deadline;     /* requesters give up past this */
+    int64_t *expiry;      /* T_k per key */
+
+    _Atomic int *refreshed_ev; /* per key: last event whose refresh completed first */
+    _Atomic int64_t *delta;    /* per key: how long its last recompute took (XFetch's delta) */
+    _Atomic int inflight, peak;
+
+    pthread_mutex_t hist_mu;
+    struct herd_hist *lat;
+    struct req *req;
+};
+
+/* ---- small helpers --------------------------------------------------------------- */
+
+static void sleep_until(int64_t t)
+{
+    struct timespec ts = {.tv_sec = (time_t)(t / 1000000000), .tv_nsec = (long)(t % 1000000000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+           !herd__live_stopping())
+        ;
+}
+
+static void flush_lat(struct req *q)
+{
+    if (q->nlat == 0)
+        return;
+    pthread_mutex_lock(&q->R->hist_mu);
+    for (int i = 0; i < q->nlat; i++)
+        herd_hist_record(q->R->lat, q->lat[i]);
+    pthread_mutex_unlock(&q->R->hist_mu);
+    q->nlat = 0;
+}
+
+/* The value is in hand now for the request scheduled at @p sched. */
+static void served(struct req *q, int64_t sched)
+{
+    q->lat[q->nlat++] = herd__now_ns() - sched;
+    if (q->nlat == LATBUF)
+        flush_lat(q);
+}
+
+/* Outcomes ranked so that one event's worst/most telling result wins. */
+static int rank(int o)
+{
+    switch (o) {
+    case HERD_OUT_IDLE:
+        return 0;
+    case HERD_OUT_STALE:
+        return 1;
+    case HERD_OUT_WOKEN:
+        return 2;
+    case HERD_OUT_WASTED:
+        return 3;
+    case HERD_OUT_USEFUL:
+        return 4;
+    case HERD_OUT_TIMEDOUT:
+        return 5;
+    default:
+        return 6; /* failed */
+    }
+}
+
+static void outcome(struct req *q, int o)
+{
+    if (rank(o) > rank(q->outcome))
+        q->outcome = o;
+}
+
+static void stale_served(struct req *q)
+{
+    q->ev.stale++;
+    outcome(q, HERD_OUT_STALE);
+    if (q->R->ev == 0 && q->ns < SLOG_CAP)
+        q->slog[q->ns++] = herd__now_ns();
+}
+
+/*
+ * Query the origin for q's key and store the result in the cache. Counts the query
+ * for peak and the timeline, and decides useful/wasted: the first refresh of the key to
+ * complete in this event is the one that got used. @return 0 or the origin's error.
+ */
+static int refresh(struct req *q, struct herd_origin_value *v)
+{
+    struct run *R = q->R;
+    int cur = atomic_fetch_add(&R->inflight, 1) + 1;
+    int pk = atomic_load(&R->peak);
+    while (cur > pk && !atomic_compare_exchange_weak(&R->peak, &pk, cur))
+        ;
+    int64_t t0 = herd__now_ns();
+    int rc = R->ops->query(q->conn, q->key, v);
+    int64_t t1 = herd__now_ns();
+    atomic_fetch_sub(&R->inflight, 1);
+    if (q->nq < QLOG_CAP)
+        q->q[q->nq++] = (struct qlog){t0, t1};
+    q->ev.wakes++;
+    if (rc < 0) {
+        q->ev.failed++;
+        outcome(q, HERD_OUT_FAILED);
+        return rc;
+    }
+    /* ttl-jitter draws a new TTL for every set, the fill's included. */
+    herd_swr_set(R->cache, q->keyb, q->klen, v, sizeof *v, t1, NULL, t1 - t0,
+                 R->strat == S_JITTER ? &q->rng : NULL);
+    atomic_store(&R->delta[q->key], t1 - t0);
+    int old = atomic_load(&R->refreshed_ev[q->key]);
+    bool first = false;
+    while (old < R->ev &&
+           !(first = atomic_compare_exchange_weak(&R->refreshed_ev[q->key], &old, R->ev)))
+        ;
+    outcome(q, first ? HERD_OUT_USEFUL : HERD_OUT_WASTED);
+    return 0;
+}
+
+/* A miss coalesced through singleflight. @return true when a value was served. */
+static bool miss_coalesced(struct req *q, int64_t sched)
+{
+    struct run *R = q->R;
+    struct herd_singleflight_ticket t;
+    struct herd_singleflight_result res;
+    struct herd_origin_value v;
+    int64_t now = herd__now_ns();
+    int role = herd_singleflight_begin(R->sf, q->keyb, q->klen, now, &t);
+
+    if (role == HERD_SINGLEFLIGHT_LEADER) {
+        /* A flight may have completed between our miss and our begin: it set the cache
+         * before completing, so one more read avoids a second query. */
+        if (herd_swr_get(R->cache, q->keyb, q->klen, now, &v, sizeof v, NULL) == HERD_SWR_HIT) {
+            herd_singleflight_complete(R->sf, &t, &v, sizeof v, 0);
+            served(q, sched);
+            q->ev.wakes++;
+            q->ev.shared++;
+            outcome(q, HERD_OUT_WOKEN);
+            return true;
+        }
+        int rc = refresh(q, &v);
+        herd_singleflight_complete(R->sf, &t, &v, sizeof v, rc);
+        if (rc < 0)
+            return false;
+        served(q, sched);
+        return true;
+    }
+    if (role != HERD_SINGLEFLIGHT_JOINED) {
+        /* Table full or shed: do the work uncoalesced rather than fail the request. */
+        if (refresh(q, &v) < 0)
+            return false;
+        served(q, sched);
+        return true;
+    }
+    q->ev.wakes++;
+    for (;;) {
+        int64_t slice = herd__now_ns() + SLICE_NS;
+        int rc = herd_singleflight_wait(R->sf, &t, slice < R->deadline ? slice : R->deadline, &res);
+        if (rc == 0)
+            break;
+        if (herd__live_stopping() || herd__now_ns() >= R->deadline) {
+            herd_singleflight_release(R->sf, &t);
+            q->ev.timedout++;
+            outcome(q, HERD_OUT_TIMEDOUT);
+            return false;
+        }
+    }
+    bool ok = res.error == 0 && res.len == sizeof v;
+    if (ok)
+        memcpy(&v, res.val, sizeof v);
+    herd_singleflight_release(R->sf, &t);
+    if (!ok) {
+        q->ev.failed++;
+        outcome(q, HERD_OUT_FAILED);
+        return false;
+    }
+    served(q, sched);
+    q->ev.shared++;
+    outcome(q, HERD_OUT_WOKEN);
+    return true;
+}
+
+/* One request scheduled at @p sched. @return true when it was served a value. */
+static bool request(struct req *q, int64_t sched)
+{
+    struct run *R = q->R;
+    struct herd_origin_value v;
+    struct herd_swr_info info;
+    int64_t now = herd__now_ns();
+    int st = herd_swr_get(R->cache, q->keyb, q->klen, now, &v, sizeof v, &info);
+
+    q->ev.requests++;
+    switch (st) {
+    case HERD_SWR_HIT:
+        if (R->strat == S_XFETCH &&
+            herd_xfetch_should_refresh(now, info.fresh_until_ns, info.delta_ns, R->beta, &q->rng)) {
+            struct herd_singleflight_ticket t;
+            int role = herd_singleflight_begin(R->sf, q->keyb, q->klen, now, &t);
+            if (role == HERD_SINGLEFLIGHT_LEADER) {
+                /* Serve the still-valid value first; the refresh is this thread's
+                 * next piece of work, not the user's wait. */
+                served(q, sched);
+                struct herd_origin_value nv;
+                struct herd_swr_info again;
+                /* A refresh that completed between our read and our begin has already
+                 * set a newer value: do not query again. */
+                if (herd_swr_get(R->cache, q->keyb, q->klen, herd__now_ns(), &nv, sizeof nv,
+                                 &again) == HERD_SWR_HIT &&
+                    again.set_ns != info.set_ns) {
+                    herd_singleflight_complete(R->sf, &t, &nv, sizeof nv, 0);
+                    q->ev.hits++;
+                    return true;
+                }
+                q->ev.early++;
+                int rc = refresh(q, &v);
+                herd_singleflight_complete(R->sf, &t, &v, sizeof v, rc);
+                return true;
+            }
+            if (role == HERD_SINGLEFLIGHT_JOINED)
+                herd_singleflight_release(R->sf, &t);
+        }
+        served(q, sched);
+        q->ev.hits++;
+        return true;
+    case HERD_SWR_STALE_REFRESH:
+        served(q, sched);
+        stale_served(q);
+        if (refresh(q, &v) < 0)
+            herd_swr_refresh_failed(R->cache, q->keyb, q->klen, herd__now_ns());
+        return true;
+    case HERD_SWR_STALE:
+        served(q, sched);
+        stale_served(q);
+        return true;
+    default:
+        break;
+    }
+    if (R->strat == S_NAIVE || R->strat == S_JITTER) {
+        if (refresh(q, &v) < 0)
+            return false;
+        served(q, sched);
+        return true;
+    }
+    return miss_coalesced(q, sched);
+}
+
+static void run_event(struct req *q, int64_t W, int64_t T)
+{
+    struct run *R = q->R;
+    int64_t sched = W + (int64_t)herd_rng_below(&q->rng, (uint64_t)R->period);
+    bool got_after = false;
+
+    memset(&q->ev, 0, sizeof q->ev);
+    q->outcome = HERD_OUT_IDLE;
+    q->nq = 0;
+    q->ns = 0;
+    for (;;) {
+        int64_t now = herd__now_ns();
+        if (got_after && sched > now)
+            break;
+        if (herd__live_stopping())
+            break;
+        if (now >= R->deadline) {
+            q->ev.timedout++;
+            outcome(q, HERD_OUT_TIMEDOUT);
+            break;
+        }
+        if (sched > now) {
+            sleep_until(sched < now + SLICE_NS ? sched : now + SLICE_NS);
+            continue;
+        }
+        if (request(q, sched) && sched >= T)
+            got_after = true;
+        sched += R->period;
+    }
+    flush_lat(q);
+}
+
+static void *req_main(void *arg)
+{
+    struct req *q = arg;
+    struct run *R = q->R;
+    uint64_t seen = 0;
+
+    for (;;) {
+        int64_t W, T;
+        pthread_mutex_lock(&R->mu);
+        while (R->gen == seen && !R->quit) {
+            struct timespec ts = herd_clock_timespec(herd__now_ns() + SLICE_NS);
+            pthread_cond_timedwait(&R->cv, &R->mu, &ts);
+        }
+        if (R->quit) {
+            pthread_mutex_unlock(&R->mu);
+            break;
+        }
+        seen = R->gen;
+        W = R->window_start;
+        T = R->expiry[q->key];
+        pthread_mutex_unlock(&R->mu);
+
+        run_event(q, W, T);
+
+        pthread_mutex_lock(&R->mu);
+        if (--R->remaining == 0)
+            pthread_cond_signal(&R->done_cv);
+        pthread_mutex_unlock(&R->mu);
+    }
+    return NULL;
+}
+
+/* ---- the report -------------------------------------------------------------------- */
+
+struct point {
+    int64_t t;
+    int d; /* +1 start, -1 end */
+};
+
+static int point_cmp(const void *a, const void *b)
+{
+    const struct point *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->d - y->d; /* ends before starts at the same instant */
+}
+
+static int i64_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The first event's timeline, from W to @p end. */
+static void fill_timeline(struct herd_report *r, struct run *R, int64_t W, int64_t end)
+{
+    size_t np = 0, k = 0;
+    int64_t span = end > W ? end - W : 1;
+    int64_t bucket = herd_timeline_pick_bucket(span, 100 * 1000, 1000);
+    size_t len = (size_t)(span / bucket) + 1;
+
+    for (int i = 0; i < R->n; i++)
+        np += 2 * (size_t)R->req[i].nq;
+    struct point *p = malloc((np ? np : 1) * sizeof *p);
+    if (!p || herd_report_timeline(r, bucket, len) < 0) {
+        free(p);
+        return;
+    }
+    int64_t *arr = herd_report_series(r, "arrivals");
+    int64_t *inf = herd_report_series(r, "inflight");
+    int64_t *stl = herd_report_series(r, "stale");
+    len = r->timeline.len;
+    if (!arr || !inf || !stl) {
+        free(p);
+        return;
+    }
+    np = 0;
+    for (int i = 0; i < R->n; i++) {
+        struct req *q = &R->req[i];
+        for (int j = 0; j < q->nq; j++) {
+            p[np++] = (struct point){q->q[j].start, +1};
+            p[np++] = (struct point){q->q[j].end, -1};
+            int64_t b = (q->q[j].start - W) / bucket;
+            if (b >= 0 && (size_t)b < len)
+                arr[b]++;
+        }
+        for (int j = 0; j < q->ns; j++) {
+            int64_t b = (q->slog[j] - W) / bucket;
+            if (b >= 0 && (size_t)b < len)
+                stl[b]++;
+        }
+    }
+    qsort(p, np, sizeof *p, point_cmp);
+    /* Sweep: a bucket's in-flight figure is the highest level reached inside it,
+     * starting from the level carried in from the bucket before. */
+    int64_t level = 0;
+    while (k < np && p[k].t < W)
+        level += p[k++].d;
+    for (size_t b = 0; b < len; b++) {
+        int64_t hi = W + (int64_t)(b + 1) * bucket, mx = level;
+        while (k < np && p[k].t < hi) {
+            level += p[k++].d;
+            if (level > mx)
+                mx = level;
+        }
+        inf[b] = mx;
+    }
+    free(p);
+}
+
+/* ---- the run ----------------------------------------------------------------------- */
+
+static enum strat pick_strat(const struct herd_run_spec *spec)
+{
+    if (spec->mode == HERD_MODE_NAIVE)
+        return S_NAIVE;
+    const char *s = herd_spec_strategy(spec);
+    if (strcmp(s, "singleflight") == 0)
+        return S_SINGLEFLIGHT;
+    if (strcmp(s, "swr") == 0)
+        return S_SWR;
+    if (strcmp(s, "xfetch") == 0)
+        return S_XFETCH;
+    if (strcmp(s, "ttl-jitter") == 0)
+        return S_JITTER;
+    return S_NAIVE;
+}
 
 static void needs(const struct herd_run_spec *spec, struct herd_live_needs *need)
 {
+    const struct herd_origin_ops *ops = herd__origin_find(herd_spec_choice(spec, "origin"));
+    int per = ops ? ops->fds_per_conn : 3, fixed = ops ? ops->fds_fixed : 2;
     need->threads = spec->n;
-    need->fds = spec->n;
+    need->processes = 0;
+    /* One connection per requester plus the filler's, and a margin for SQLite's
+     * transient opens (journal probes) and the front end. */
+    need->fds = (spec->n + 1) * per + fixed + 16;
+}
+
+/* Push a new event to the requesters and wait for all of them to finish it.
+ * @return 0, or -HERD_EINTR when a stop was requested (requesters still get joined). */
+static int run_one_event(struct run *R, int e, int64_t W, int64_t deadline, int64_t *end)
+{
+    int rc = 0;
+    pthread_mutex_lock(&R->mu);
+    R->ev = e;
+    R->window_start = W;
+    R->deadline = deadline;
+    R->remaining = R->n;
+    R->gen++;
+    pthread_cond_broadcast(&R->cv);
+    while (R->remaining > 0) {
+        struct timespec ts = herd_clock_timespec(herd__now_ns() + SLICE_NS);
+        pthread_cond_timedwait(&R->done_cv, &R->mu, &ts);
+    }
+    pthread_mutex_unlock(&R->mu);
+    *end = herd__now_ns();
+    if (herd__live_stopping())
+        rc = -HERD_EINTR;
+    return rc;
 }
 
 static int run(const struct herd_run_spec *spec, struct herd_report *r, char *err, size_t errlen)
 {
-    (void)spec;
-    (void)r;
-    snprintf(err, errlen, "the cache herd is not built yet");
-    return -HERD_EINVAL;
+    struct run R = {0};
+    struct herd_origin_conn *filler = NULL;
+    struct herd_origin_value *fillv = NULL;
+    int64_t *fill_ns = NULL, *qdur = NULL;
+    size_t nqdur = 0, capqdur = 0;
+    int nthreads = 0, nconns = 0, rc;
+    bool mu_ok = false, hist_ok = false, cv_ok = false, done_ok = false;
+    struct herd_rng rng;
+    struct evstat tot = {0};
+    double spread_ms = 0;
+
+    R.spec = spec;
+    R.strat = pick_strat(spec);
+    R.n = (int)spec->n;
+    R.keys = (int)herd_spec_param(spec, "keys");
+    R.ttl = (int64_t)herd_spec_param(spec, "ttl_ms") * HERD_NS_PER_MS;
+    R.period = (int64_t)herd_spec_param(spec, "period_us") * 1000;
+    R.lead = (int64_t)herd_spec_param(spec, "lead_ms") * HERD_NS_PER_MS;
+    R.beta = herd_spec_param(spec, "beta");
+    R.lat = &r->latency;
+    herd_rng_stream(&rng, spec->seed, 0);
+    R.ops = herd__origin_find(herd_spec_choice(spec, "origin"));
+    if (!R.ops) {
+        snprintf(err, errlen, "origin '%s' is not built in", herd_spec_choice(spec, "origin"));
+        return -HERD_EINVAL;
+    }
+
+    struct herd_swr_config cc = {
+        .max_entries = (size_t)R.keys + 8,
+        .max_key_len = 16,
+        .ttl_ns = R.ttl,
+        .stale_ns =
+            R.strat == S_SWR ? (int64_t)herd_spec_param(spec, "stale_ms") * HERD_NS_PER_MS : 0,
+        .jitter_pct = R.strat == S_JITTER ? (int)herd_spec_param(spec, "jitter_pct") : 0,
+    };
+    struct herd_singleflight_config sc = {.max_flights = (size_t)R.keys + 8, .max_key_len = 16};
+
+    R.req = calloc((size_t)R.n, sizeof *R.req);
+    R.expiry = calloc((size_t)R.keys, sizeof *R.expiry);
+    R.refreshed_ev = calloc((size_t)R.keys, sizeof *R.refreshed_ev);
+    R.delta = calloc((size_t)R.keys, sizeof *R.delta);
+    fillv = calloc((size_t)R.keys, sizeof *fillv);
+    fill_ns = calloc((size_t)R.keys, sizeof *fill_ns);
+    if (!R.req || !R.expiry || !R.refreshed_ev || !R.delta || !fillv || !fill_ns) {
+        rc = -HERD_ENOMEM;
+        snprintf(err, errlen, "cache: out of memory for %d requesters", R.n);
+        goto out;
+    }
+    for (int k = 0; k < R.keys; k++)
+        atomic_init(&R.refreshed_ev[k], -1);
+    if ((rc = herd_swr_new(&cc, &R.cache)) < 0 || (rc = herd_singleflight_new(&sc, &R.sf)) < 0) {
+        snprintf(err, errlen, "cache: %s", herd_strerror(rc));
+        goto out;
+    }
+    if ((rc = -pthread_mutex_init(&R.mu, NULL)) < 0)
+        goto out_sys;
+    mu_ok = true;
+    if ((rc = -pthread_mutex_init(&R.hist_mu, NULL)) < 0)
+        goto out_sys;
+    hist_ok = true;
+    {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        rc = -pthread_cond_init(&R.cv, &ca);
+        cv_ok = rc == 0;
+        if (rc == 0) {
+            rc = -pthread_cond_init(&R.done_cv, &ca);
+            done_ok = rc == 0;
+        }
+        pthread_condattr_destroy(&ca);
+        if (rc < 0)
+            goto out_sys;
+    }
+
+    struct herd_origin_config oc = {.rows = (int64_t)herd_spec_param(spec, "rows")};
+    if ((rc = R.ops->open(&oc, &R.origin, err, errlen)) < 0)
+        goto out;
+    if ((rc = R.ops->connect(R.origin, &filler, err, errlen)) < 0)
+        goto out;
+    for (int i = 0; i < R.n; i++) {
+        struct req *q = &R.req[i];
+        q->R = &R;
+        q->id = i;
+        q->key = i % R.keys;
+        q->klen = (size_t)snprintf(q->keyb, sizeof q->keyb, "k%d", q->key);
+        herd_rng_stream(&q->rng, spec->seed, 1 + (uint64_t)i);
+        if ((rc = R.ops->connect(R.origin, &q->conn, err, errlen)) < 0)
+            goto out;
+        nconns++;
+        if (herd__live_stopping()) {
+            rc = -HERD_EINTR;
+            goto out;
+        }
+    }
+    /* The values every fill stores, computed once (uncontended: this is the origin's
+     * own cost, and each entry's first delta for XFetch; later fills carry the delta of
+     * the key's last recompute, as a real cache would). The table never changes, so
+     * later fills reuse the values instead of spending keys x query time per event. */
+    for (int k = 0; k < R.keys; k++) {
+        int64_t t0 = herd__now_ns();
+        if ((rc = R.ops->query(filler, k, &fillv[k])) < 0) {
+            snprintf(err, errlen, "cache: origin query failed: %s", herd_strerror(rc));
+            goto out;
+        }
+        fill_ns[k] = herd__now_ns() - t0;
+        atomic_init(&R.delta[k], fill_ns[k]);
+    }
+    for (int i = 0; i < R.n; i++) {
+        if ((rc = herd__thread_spawn(&R.req[i].th, req_main, &R.req[i], STACK_BYTES)) < 0) {
+            snprintf(err, errlen, "cache: cannot start requester %d: %s", i, herd_strerror(rc));
+            goto out;
+        }
+        nthreads++;
+    }
+
+    for (int e = 0; e < spec->events; e++) {
+        int64_t F, W, Tmin = INT64_MAX, Tmax = INT64_MIN, end;
+        char kb[16];
+        if (herd__live_stopping()) {
+            rc = -HERD_EINTR;
+            goto out;
+        }
+        /* Fill: every key at one instant F. */
+        F = herd__now_ns();
+        for (int k = 0; k < R.keys; k++) {
+            size_t kl = (size_t)snprintf(kb, sizeof kb, "k%d", k);
+            struct herd_swr_info info;
+            herd_swr_set(R.cache, kb, kl, &fillv[k], sizeof fillv[k], F, NULL,
+                         atomic_load(&R.delta[k]), R.strat == S_JITTER ? &rng : NULL);
+            herd_swr_get(R.cache, kb, kl, F, NULL, 0, &info);
+            R.expiry[k] = info.fresh_until_ns;
+            if (R.expiry[k] < Tmin)
+                Tmin = R.expiry[k];
+            if (R.expiry[k] > Tmax)
+                Tmax = R.expiry[k];
+        }
+        if (e == 0)
+            spread_ms = (double)(Tmax - Tmin) / 1e6;
+        W = Tmin - R.lead;
+        if (W < herd__now_ns() + HERD_NS_PER_MS)
+            W = herd__now_ns() + HERD_NS_PER_MS;
+        atomic_store(&R.inflight, 0);
+        atomic_store(&R.peak, 0);
+        uint64_t q0 = R.ops->queries(R.origin);
+        rc = run_one_event(&R, e, W, Tmax + EVENT_GRACE_NS, &end);
+        if (rc < 0)
+            goto out;
+        uint64_t load = R.ops->queries(R.origin) - q0;
+
+        struct evstat s = {0};
+        for (int i = 0; i < R.n; i++) {
+            struct req *q = &R.req[i];
+            s.requests += q->ev.requests;
+            s.hits += q->ev.hits;
+            s.wakes += q->ev.wakes;
+            s.stale += q->ev.stale;
+            s.shared += q->ev.shared;
+            s.early += q->ev.early;
+            s.failed += q->ev.failed;
+            s.timedout += q->ev.timedout;
+            if (nqdur + QLOG_CAP > capqdur) {
+                size_t cap = capqdur ? capqdur * 2 : 1024;
+                int64_t *p = realloc(qdur, cap * sizeof *p);
+                if (p) {
+                    qdur = p;
+                    capqdur = cap;
+                }
+            }
+            for (int j = 0; j < q->nq && nqdur < capqdur; j++)
+                qdur[nqdur++] = q->q[j].end - q->q[j].start;
+            if (e == 0)
+                herd_report_waiter(r, (size_t)i, (enum herd_outcome)q->outcome);
+        }
+        uint64_t useful = 0;
+        for (int k = 0; k < R.keys; k++)
+            useful += atomic_load(&R.refreshed_ev[k]) == e;
+        if ((rc = herd_report_add_event(r, s.wakes, useful, load, (uint64_t)atomic_load(&R.peak))) <
+            0) {
+            snprintf(err, errlen, "cache: %s", herd_strerror(rc));
+            goto out;
+        }
+        if (e == 0)
+            fill_timeline(r, &R, W, end);
+        tot.requests += s.requests;
+        tot.hits += s.hits;
+        tot.stale += s.stale;
+        tot.shared += s.shared;
+        tot.early += s.early;
+        tot.failed += s.failed;
+        tot.timedout += s.timedout;
+    }
+    rc = 0;
+
+    herd_report_extra(r, "requests", (double)tot.requests);
+    herd_report_extra(r, "hits", (double)tot.hits);
+    herd_report_extra(r, "stale_serves", (double)tot.stale);
+    herd_report_extra(r, "shared_results", (double)tot.shared);
+    herd_report_extra(r, "early_refreshes", (double)tot.early);
+    if (nqdur) {
+        qsort(qdur, nqdur, sizeof *qdur, i64_cmp);
+        herd_report_extra(r, "query_ms_median", (double)qdur[nqdur / 2] / 1e6);
+    }
+    qsort(fill_ns, (size_t)R.keys, sizeof *fill_ns, i64_cmp);
+    herd_report_extra(r, "query_ms_alone", (double)fill_ns[R.keys / 2] / 1e6);
+    herd_report_extra(r, "rows", herd_spec_param(spec, "rows"));
+    herd_report_extra(r, "failed", (double)tot.failed);
+    herd_report_extra(r, "timed_out", (double)tot.timedout);
+    herd_report_extra(r, "expiry_spread_ms", spread_ms);
+    goto out;
+
+out_sys:
+    snprintf(err, errlen, "cache: %s", herd_strerror(rc));
+out:
+    if (nthreads) {
+        pthread_mutex_lock(&R.mu);
+        R.quit = true;
+        pthread_cond_broadcast(&R.cv);
+        pthread_mutex_unlock(&R.mu);
+        for (int i = 0; i < nthreads; i++)
+            pthread_join(R.req[i].th, NULL);
+    }
+    for (int i = 0; i < nconns; i++)
+        R.ops->disconnect(R.req[i].conn);
+    if (filler)
+        R.ops->disconnect(filler);
+    if (R.origin)
+        R.ops->close(R.origin);
+    herd_singleflight_free(R.sf);
+    herd_swr_free(R.cache);
+    if (done_ok)
+        pthread_cond_destroy(&R.done_cv);
+    if (cv_ok)
+        pthread_cond_destroy(&R.cv);
+    if (hist_ok)
+        pthread_mutex_destroy(&R.hist_mu);
+    if (mu_ok)
+        pthread_mutex_destroy(&R.mu);
+    free(R.req);
+    free(R.expiry);
+    free((void *)R.refreshed_ev);
+    free((void *)R.delta);
+    free(fillv);
+    free(fill_ns);
+    free(qdur);
+    if (rc == -HERD_EINTR)
+        snprintf(err, errlen, "interrupted");
+    return rc;
 }
 
 const struct herd_live_scenario herd__live_cache = {"cache", needs, run};
