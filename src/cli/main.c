@@ -104,9 +104,9 @@ int herd__cli_run_all(const char *backend, const struct herd_run_spec *specs, si
     for (size_t i = 0; i < n; i++) {
         const struct herd_run_spec *s = &specs[i];
         if (!quiet)
-            fprintf(stderr, "herd: running %s %s (%s), n=%lld, %lld events ...\n", s->sc->name,
+            fprintf(stderr, "herd: running %s %s (%s), n=%lld, %lld event%s ...\n", s->sc->name,
                     s->mode == HERD_MODE_NAIVE ? "naive" : "mitigated", herd_spec_strategy(s),
-                    (long long)s->n, (long long)s->events);
+                    (long long)s->n, (long long)s->events, s->events == 1 ? "" : "s");
         int rc = herd_live_run(s, &reports[i], err, sizeof err);
         if (rc == -HERD_EINTR) {
             herd_report_fini(&reports[i]);

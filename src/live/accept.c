@@ -356,18 +356,6 @@ static enum strategy strategy_of(const char *s)
     return STRAT_EPOLL;
 }
 
-static int somaxconn(void)
-{
-    FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
-    int v = 4096;
-    if (f) {
-        if (fscanf(f, "%d", &v) != 1)
-            v = 4096;
-        fclose(f);
-    }
-    return v > 0 ? v : 128;
-}
-
 static int make_listeners(struct run *ru, char *err, size_t errlen)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -829,7 +817,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     ru.n = (int)spec->n;
     ru.events = spec->events;
     ru.settle_ns = (int64_t)herd_spec_param(spec, "settle_ms") * 1000000;
-    ru.backlog = somaxconn();
+    ru.backlog = herd__somaxconn();
 
     /* Refuse before anything starts: a burst larger than the accept queue would drop
      * SYNs, and the dropped connects would measure the SYN retransmission timer. */

@@ -327,18 +327,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int somaxconn(void)
-{
-    FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
-    int v = 4096;
-    if (f) {
-        if (fscanf(f, "%d", &v) != 1)
-            v = 4096;
-        fclose(f);
-    }
-    return v;
-}
-
 int herd__backend_start(struct herd_backend **out, const struct herd_backend_cfg *cfg, char *err,
                         size_t errlen)
 {
@@ -375,7 +363,7 @@ int herd__backend_start(struct herd_backend **out, const struct herd_backend_cfg
     if (bind(b->lfd, (struct sockaddr *)&sa, sizeof sa) < 0)
         goto fail_errno;
     int backlog = cfg->backlog;
-    int cap = somaxconn();
+    int cap = herd__somaxconn();
     if (backlog > cap)
         backlog = cap;
     if (listen(b->lfd, backlog) < 0 || getsockname(b->lfd, (struct sockaddr *)&sa, &salen) < 0)

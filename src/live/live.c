@@ -46,7 +46,7 @@ bool herd_live_supports(const char *scenario)
     return find(scenario) != NULL;
 }
 
-static long read_long_file(const char *path, long dflt)
+long herd__read_long(const char *path, long dflt)
 {
     FILE *f = fopen(path, "re");
     long v;
@@ -98,8 +98,8 @@ int herd__live_check_needs(const struct herd_live_needs *need, const char *what,
             return -HERD_ELIMIT;
         }
     }
-    long pid_max = read_long_file("/proc/sys/kernel/pid_max", 32768);
-    long threads_max = read_long_file("/proc/sys/kernel/threads-max", 1L << 20);
+    long pid_max = herd__read_long("/proc/sys/kernel/pid_max", 32768);
+    long threads_max = herd__read_long("/proc/sys/kernel/threads-max", 1L << 20);
     long existing = machine_tasks();
     long room = pid_max - existing - PID_HEADROOM;
     if (threads_max - existing - PID_HEADROOM < room)

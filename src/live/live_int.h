@@ -36,6 +36,16 @@ struct herd_live_needs {
 int herd__live_check_needs(const struct herd_live_needs *need, const char *what, char *err,
                            size_t errlen);
 
+/** The first number in the file at @p path (a /proc/sys knob), or @p dflt. */
+long herd__read_long(const char *path, long dflt);
+
+/** net.core.somaxconn: the longest listen backlog the kernel grants. */
+static inline int herd__somaxconn(void)
+{
+    long v = herd__read_long("/proc/sys/net/core/somaxconn", 4096);
+    return v > 0 ? (int)v : 128;
+}
+
 /* ---- per-task context switches ---------------------------------------------------- */
 
 struct herd_task {
