@@ -55,11 +55,12 @@
  *               timed_out, expiry_spread_ms (first event).
  *
  * What this machine does with the naive herd (2 cores): requesters whose timers fire
- * while K CPU-bound queries run do not preempt them; they reach the CPU about one per
- * core per scheduler tick (4 ms here). So the herd is the requesters that get to run
- * before the first query completes: with the default ~5 ms query that is typically
- * 10-50 of N = 200 per event (more in a cold first event), and with rows = 200000
- * (~18 ms) all N and more (values set early in a long herd expire again during it).
+ * while K CPU-bound queries run compete with those queries for the CPU, so the herd is
+ * the requesters that get to run (and miss) before the first query completes. On a
+ * quiet machine that is most of them (a median of 182 of N = 200 per expiry with the
+ * default ~5 ms query, 3 runs); on a machine loaded by other work it falls to 10-50,
+ * and with rows = 200000 (~18 ms a query) it is all N and more (values set early in a
+ * long herd expire again during it).
  * That is measured, not modelled: the figures are what the kernel did.
  *
  * Cost: N threads (256 KiB stacks: headroom for SQLite and sanitizer builds), N+1 connections
