@@ -38,3 +38,8 @@ install: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Benchmarks print figures (ns/op, ops/s); they are not tests. bench/run.sh runs them all.
+.PHONY: bench
+bench: build
+	@bash bench/run.sh $(BUILD)

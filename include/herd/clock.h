@@ -2,8 +2,8 @@
  *
  * Every libherd decision takes now_ns, a signed 64-bit count of nanoseconds on a
  * clock the caller chooses (CLOCK_MONOTONIC in a server, simulated time in the
- * simulator). libherd itself never reads a clock; these inline helpers are for
- * callers that want the usual monotonic clock.
+ * simulator). libherd's decisions never read a clock; the two readers below are
+ * conveniences for callers that want the usual clocks (src/lib/clock.c).
  */
 #ifndef HERD_CLOCK_H
 #define HERD_CLOCK_H
@@ -15,21 +15,11 @@
 #define HERD_NS_PER_MS INT64_C(1000000)
 #define HERD_NS_PER_S INT64_C(1000000000)
 
-/** Nanoseconds on CLOCK_MONOTONIC: for callers, never used inside libherd. */
-static inline int64_t herd_clock_monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * HERD_NS_PER_S + ts.tv_nsec;
-}
+/** Nanoseconds on CLOCK_MONOTONIC: for callers; never used inside libherd's decisions. */
+int64_t herd_clock_monotonic_ns(void);
 
 /** Nanoseconds on CLOCK_REALTIME (wall clock): for schedules aligned to boundaries. */
-static inline int64_t herd_clock_realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * HERD_NS_PER_S + ts.tv_nsec;
-}
+int64_t herd_clock_realtime_ns(void);
 
 static inline struct timespec herd_clock_timespec(int64_t ns)
 {

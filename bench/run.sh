@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Run every benchmark program of the build and print its figures. Benchmarks are
+# programs that print numbers, not timed tests: nothing here passes or fails.
+set -u
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r)"
+for b in "$build"/bench_*; do
+    [[ -x $b ]] || continue
+    echo
+    echo "== $(basename "$b")"
+    "$b"
+done
+if [[ -x $here/run-go-compare.sh ]]; then
+    echo
+    echo "== singleflight: herd vs golang.org/x/sync/singleflight"
+    bash "$here/run-go-compare.sh" "$build"
+fi
