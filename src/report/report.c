@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <herd/error.h>
+#include <herd/rng.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@ int herd_report_init(struct herd_report *r, const struct herd_run_spec *spec,
     r->spec = *spec;
     r->backend = backend;
     r->sim_time_ns = -1;
+    r->runs = 1;
     herd_hist_init(&r->latency);
     r->nwaiters = spec->n < HERD_REPORT_WAITERS ? (size_t)spec->n : HERD_REPORT_WAITERS;
     return 0;
@@ -184,4 +186,55 @@ double herd_median(const double *v, size_t n)
     double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
     free(c);
     return m;
+}
+
+void herd_report_figures(const struct herd_report *r, struct herd_figures *f)
+{
+    double ev = r->nevents ? (double)r->nevents : 1.0;
+    const struct herd_hist *h = &r->latency;
+    f->wakes = (double)r->wakes;
+    f->useful = (double)r->useful;
+    f->wasted = (double)r->wasted;
+    f->origin_load = (double)r->origin_load;
+    f->peak = (double)r->peak;
+    f->pe_wakes = f->wakes / ev;
+    f->pe_useful = f->useful / ev;
+    f->pe_wasted = f->wasted / ev;
+    f->pe_origin_load = f->origin_load / ev;
+    f->lat_mean = herd_hist_mean(h);
+    f->lat_p50 = (double)herd_hist_quantile(h, 0.50);
+    f->lat_p90 = (double)herd_hist_quantile(h, 0.90);
+    f->lat_p99 = (double)herd_hist_quantile(h, 0.99);
+    f->lat_p999 = (double)herd_hist_quantile(h, 0.999);
+    f->lat_max = (double)(h->count ? h->max : 0);
+    f->elapsed_ns = (double)r->elapsed_ns;
+    f->sim_time_ns = (double)r->sim_time_ns;
+}
+
+void herd_report_aggregate(struct herd_report *r, const struct herd_report *const *others,
+                           size_t nothers)
+{
+    size_t n = nothers + 1;
+    struct herd_figures sum = {0}, sq = {0}, f;
+    for (size_t i = 0; i < n; i++) {
+        herd_report_figures(i == 0 ? r : others[i - 1], &f);
+#define HERD__ACC(name)                                                                     \
+    sum.name += f.name;                                                                     \
+    sq.name += f.name * f.name;
+        HERD_FIGURES(HERD__ACC)
+#undef HERD__ACC
+    }
+    r->runs = (int)n;
+#define HERD__MEAN(name)                                                                    \
+    r->mean.name = sum.name / (double)n;                                                    \
+    r->stddev.name = n > 1 ? sqrt(fmax(0.0, (sq.name - sum.name * sum.name / (double)n) /  \
+                                                (double)(n - 1)))                           \
+                           : 0.0;
+    HERD_FIGURES(HERD__MEAN)
+#undef HERD__MEAN
+}
+
+uint64_t herd_run_seed(uint64_t seed, int i)
+{
+    return i == 0 ? seed : herd_hash64(seed ^ herd_hash64((uint64_t)i));
 }

@@ -60,6 +60,22 @@ struct herd_spread {
     double max_min_ratio; /* busiest / least busy, among the workers used */
 };
 
+/*
+ * The headline figures of a report as doubles: what --runs R averages (each figure the
+ * mean over the runs) and what its spread is given as (the sample standard deviation).
+ * One X-macro so the JSON keys, the means and the deviations cannot drift apart.
+ */
+#define HERD_FIGURES(X)                                                                     \
+    X(wakes) X(useful) X(wasted) X(origin_load) X(peak) X(pe_wakes) X(pe_useful)            \
+    X(pe_wasted) X(pe_origin_load) X(lat_mean) X(lat_p50) X(lat_p90) X(lat_p99) X(lat_p999)  \
+    X(lat_max) X(elapsed_ns) X(sim_time_ns)
+
+struct herd_figures {
+#define HERD__FIG_FIELD(name) double name;
+    HERD_FIGURES(HERD__FIG_FIELD)
+#undef HERD__FIG_FIELD
+};
+
 struct herd_report {
     struct herd_run_spec spec; /* what was run (copied) */
     const char *backend;       /* "live" or "sim" (static string) */
@@ -83,6 +99,12 @@ struct herd_report {
 
     int64_t elapsed_ns;  /* wall time of the run */
     int64_t sim_time_ns; /* sim backend only; -1 otherwise */
+
+    /* --runs R (R > 1): the figures are means over R runs with derived seeds and
+     * `stddev` their spread; everything else (timeline, waiters, histogram, spread,
+     * extras) is the first run's. runs = 1 for a single run. */
+    int runs;
+    struct herd_figures mean, stddev;
 };
 
 /** Initialise @p r for @p spec (copied). @return 0 or -HERD_ENOMEM. */
@@ -96,6 +118,20 @@ void herd_report_fini(struct herd_report *r);
  */
 int herd_report_add_event(struct herd_report *r, uint64_t wakes, uint64_t useful,
                           uint64_t origin_load, uint64_t peak);
+
+/** The headline figures of one run. */
+void herd_report_figures(const struct herd_report *r, struct herd_figures *out);
+
+/**
+ * Turn @p r (run 1) into the aggregate of itself and @p others (runs 2..R of the same
+ * spec with derived seeds): r->runs = R, r->mean and r->stddev filled. @p others are
+ * only read.
+ */
+void herd_report_aggregate(struct herd_report *r, const struct herd_report *const *others,
+                           size_t nothers);
+
+/** Seed of run @p i (0-based) of a --runs sequence starting at @p seed: run 0 keeps it. */
+uint64_t herd_run_seed(uint64_t seed, int i);
 
 /** Set a named extra figure (overwrites one of the same name). */
 void herd_report_extra(struct herd_report *r, const char *name, double value);

@@ -15,7 +15,7 @@ static void header(FILE *f, const struct herd_report *r)
           "wakes_per_event,useful_per_event,wasted_per_event,origin_load_per_event,"
           "wakes_per_event_median,origin_load_per_event_median,"
           "latency_count,latency_mean_ns,latency_p50_ns,latency_p90_ns,latency_p99_ns,"
-          "latency_p999_ns,latency_max_ns,workers_used,max_share,max_min_ratio,elapsed_ns\n",
+          "latency_p999_ns,latency_max_ns,workers_used,max_share,max_min_ratio,elapsed_ns,runs\n",
           f);
 }
 
@@ -23,7 +23,6 @@ static void row(FILE *f, const struct herd_report *r)
 {
     const struct herd_run_spec *s = &r->spec;
     const struct herd_hist *h = &r->latency;
-    double ev = r->nevents ? (double)r->nevents : 1.0;
     char buf[64];
 
     fprintf(f, "%s,%s,%s,%s,%s,%" PRId64 ",%" PRId64 ",%" PRIu64, s->sc->name, r->backend,
@@ -33,20 +32,25 @@ static void row(FILE *f, const struct herd_report *r)
         herd_spec_format_param(s, i, buf, sizeof buf);
         fprintf(f, ",%s", buf);
     }
-    fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, r->wakes, r->useful,
-            r->wasted, r->origin_load, r->peak);
-    fprintf(f, ",%.4f,%.4f,%.4f,%.4f,%.4f,%.4f", (double)r->wakes / ev, (double)r->useful / ev,
-            (double)r->wasted / ev, (double)r->origin_load / ev,
-            herd_median(r->ev_wakes, r->nevents), herd_median(r->ev_origin, r->nevents));
-    fprintf(f, ",%" PRIu64 ",%.1f,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64,
-            h->count, herd_hist_mean(h), herd_hist_quantile(h, 0.5), herd_hist_quantile(h, 0.9),
-            herd_hist_quantile(h, 0.99), herd_hist_quantile(h, 0.999), h->count ? h->max : 0);
+    /* With --runs R the figures are means over the runs (herd_report_aggregate). */
+    struct herd_figures g;
+    if (r->runs > 1)
+        g = r->mean;
+    else
+        herd_report_figures(r, &g);
+    fprintf(f, ",%.10g,%.10g,%.10g,%.10g,%.10g", g.wakes, g.useful, g.wasted, g.origin_load,
+            g.peak);
+    fprintf(f, ",%.4f,%.4f,%.4f,%.4f,%.4f,%.4f", g.pe_wakes, g.pe_useful, g.pe_wasted,
+            g.pe_origin_load, herd_median(r->ev_wakes, r->nevents),
+            herd_median(r->ev_origin, r->nevents));
+    fprintf(f, ",%" PRIu64 ",%.1f,%.10g,%.10g,%.10g,%.10g,%.10g", h->count, g.lat_mean,
+            g.lat_p50, g.lat_p90, g.lat_p99, g.lat_p999, g.lat_max);
     if (r->spread.present)
         fprintf(f, ",%" PRId64 ",%.4f,%.4f", r->spread.workers_used, r->spread.max_share,
                 r->spread.max_min_ratio);
     else
         fputs(",,,", f);
-    fprintf(f, ",%" PRId64 "\n", r->elapsed_ns);
+    fprintf(f, ",%.10g,%d\n", g.elapsed_ns, r->runs);
 }
 
 int herd_write_csv(FILE *f, struct herd_report *const *runs, size_t nruns)

@@ -11,6 +11,26 @@ static json_t *figures(double wakes, double useful, double wasted, double origin
                      "origin_load", origin);
 }
 
+static json_t *number(double v, bool real)
+{
+    return real ? json_real(v) : json_integer((json_int_t)v);
+}
+
+/* The latency object; @p count is the sample count (omitted for a deviation). */
+static json_t *latency_json(const struct herd_figures *f, uint64_t count, bool real)
+{
+    json_t *o = json_object();
+    if (count || !real)
+        json_object_set_new(o, "count", json_integer((json_int_t)count));
+    json_object_set_new(o, "mean", json_real(f->lat_mean));
+    json_object_set_new(o, "p50", number(f->lat_p50, real));
+    json_object_set_new(o, "p90", number(f->lat_p90, real));
+    json_object_set_new(o, "p99", number(f->lat_p99, real));
+    json_object_set_new(o, "p999", number(f->lat_p999, real));
+    json_object_set_new(o, "max", number(f->lat_max, real));
+    return o;
+}
+
 static json_t *params_json(const struct herd_run_spec *spec)
 {
     json_t *o = json_object();
@@ -31,7 +51,6 @@ static json_t *params_json(const struct herd_run_spec *spec)
 void *herd_report_to_json(const struct herd_report *r)
 {
     const struct herd_run_spec *spec = &r->spec;
-    double ev = r->nevents ? (double)r->nevents : 1.0;
     json_t *o = json_object();
 
     json_object_set_new(o, "scenario", json_string(spec->sc->name));
@@ -44,25 +63,22 @@ void *herd_report_to_json(const struct herd_report *r)
     json_object_set_new(o, "events", json_integer(spec->events));
     json_object_set_new(o, "seed", json_integer((json_int_t)spec->seed));
     json_object_set_new(o, "params", params_json(spec));
-    json_object_set_new(o, "wakes", json_integer((json_int_t)r->wakes));
-    json_object_set_new(o, "useful", json_integer((json_int_t)r->useful));
-    json_object_set_new(o, "wasted", json_integer((json_int_t)r->wasted));
-    json_object_set_new(o, "origin_load", json_integer((json_int_t)r->origin_load));
-    json_object_set_new(o, "peak", json_integer((json_int_t)r->peak));
-
-    const struct herd_hist *h = &r->latency;
-    json_object_set_new(
-        o, "latency_ns",
-        json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)h->count,
-                  "mean", herd_hist_mean(h), "p50", (json_int_t)herd_hist_quantile(h, 0.50),
-                  "p90", (json_int_t)herd_hist_quantile(h, 0.90), "p99",
-                  (json_int_t)herd_hist_quantile(h, 0.99), "p999",
-                  (json_int_t)herd_hist_quantile(h, 0.999), "max",
-                  (json_int_t)(h->count ? h->max : 0), "min",
-                  (json_int_t)(h->count ? h->min : 0)));
+    /* With --runs R every figure is the mean over the runs (a real); else the run's own
+     * count (an integer). */
+    struct herd_figures f;
+    bool agg = r->runs > 1;
+    if (agg)
+        f = r->mean;
+    else
+        herd_report_figures(r, &f);
+    json_object_set_new(o, "wakes", number(f.wakes, agg));
+    json_object_set_new(o, "useful", number(f.useful, agg));
+    json_object_set_new(o, "wasted", number(f.wasted, agg));
+    json_object_set_new(o, "origin_load", number(f.origin_load, agg));
+    json_object_set_new(o, "peak", number(f.peak, agg));
+    json_object_set_new(o, "latency_ns", latency_json(&f, r->latency.count, agg));
     json_object_set_new(o, "per_event",
-                        figures((double)r->wakes / ev, (double)r->useful / ev,
-                                (double)r->wasted / ev, (double)r->origin_load / ev));
+                        figures(f.pe_wakes, f.pe_useful, f.pe_wasted, f.pe_origin_load));
     json_object_set_new(o, "per_event_median",
                         figures(herd_median(r->ev_wakes, r->nevents),
                                 herd_median(r->ev_useful, r->nevents),
@@ -100,9 +116,23 @@ void *herd_report_to_json(const struct herd_report *r)
         json_object_set_new(x, r->extras[i].name, json_real(r->extras[i].value));
     json_object_set_new(o, "extra", x);
 
-    json_object_set_new(o, "elapsed_ns", json_integer(r->elapsed_ns));
+    json_object_set_new(o, "elapsed_ns", number(f.elapsed_ns, agg));
     if (r->sim_time_ns >= 0)
-        json_object_set_new(o, "sim_time_ns", json_integer(r->sim_time_ns));
+        json_object_set_new(o, "sim_time_ns", number(f.sim_time_ns, agg));
+    json_object_set_new(o, "runs", json_integer(r->runs));
+    if (agg) {
+        const struct herd_figures *d = &r->stddev;
+        json_t *sd = json_pack("{s:f, s:f, s:f, s:f, s:f}", "wakes", d->wakes, "useful",
+                               d->useful, "wasted", d->wasted, "origin_load", d->origin_load,
+                               "peak", d->peak);
+        json_object_set_new(sd, "latency_ns", latency_json(d, 0, true));
+        json_object_set_new(sd, "per_event", figures(d->pe_wakes, d->pe_useful, d->pe_wasted,
+                                                     d->pe_origin_load));
+        json_object_set_new(sd, "elapsed_ns", json_real(d->elapsed_ns));
+        if (r->sim_time_ns >= 0)
+            json_object_set_new(sd, "sim_time_ns", json_real(d->sim_time_ns));
+        json_object_set_new(o, "stddev", sd);
+    }
     return o;
 }
 

@@ -18,6 +18,7 @@ struct out {
     bool utf8;
     struct herd_report *const *runs;
     size_t n;
+    struct herd_figures fig[8]; /* each run's figures: its own, or the means of --runs */
 };
 
 static void fmt_count(double v, char *buf, size_t len)
@@ -97,54 +98,54 @@ static void row_cells(const struct out *o, const char *label, char cells[][48], 
     fputc('\n', o->f);
 }
 
+typedef double (*fig_fn)(const struct herd_report *r, const struct herd_figures *f);
+
 /* One figure: @p get reads it from run i. The ratio is first run / second run. */
-static void row_fig(const struct out *o, const char *label, double (*get)(const struct herd_report *),
-                    bool time)
+static void row_fig(const struct out *o, const char *label, fig_fn get, bool time)
 {
     char cells[8][48], ratio[32] = "";
     for (size_t i = 0; i < o->n && i < 8; i++) {
-        double v = get(o->runs[i]);
+        double v = get(o->runs[i], &o->fig[i]);
         if (time)
             fmt_ns(o, v, cells[i], sizeof cells[i]);
         else
             fmt_count(v, cells[i], sizeof cells[i]);
     }
     if (o->n == 2)
-        fmt_ratio(o, get(o->runs[0]), get(o->runs[1]), ratio, sizeof ratio);
+        fmt_ratio(o, get(o->runs[0], &o->fig[0]), get(o->runs[1], &o->fig[1]), ratio,
+                  sizeof ratio);
     row_cells(o, label, cells, o->n == 2, ratio);
 }
 
-static double ev(const struct herd_report *r)
-{
-    return r->nevents ? (double)r->nevents : 1.0;
-}
-
 #define FIG(name, expr)                                                                     \
-    static double name(const struct herd_report *r)                                         \
+    static double name(const struct herd_report *r, const struct herd_figures *f)           \
     {                                                                                       \
+        (void)r;                                                                            \
+        (void)f;                                                                            \
         return (expr);                                                                      \
     }
-FIG(g_wakes, (double)r->wakes)
-FIG(g_wakes_ev, (double)r->wakes / ev(r))
+FIG(g_wakes, f->wakes)
+FIG(g_wakes_ev, f->pe_wakes)
 FIG(g_wakes_med, herd_median(r->ev_wakes, r->nevents))
-FIG(g_useful, (double)r->useful)
-FIG(g_useful_ev, (double)r->useful / ev(r))
-FIG(g_wasted, (double)r->wasted)
-FIG(g_wasted_ev, (double)r->wasted / ev(r))
+FIG(g_useful, f->useful)
+FIG(g_useful_ev, f->pe_useful)
+FIG(g_wasted, f->wasted)
+FIG(g_wasted_ev, f->pe_wasted)
 FIG(g_wasted_med, herd_median(r->ev_wasted, r->nevents))
-FIG(g_origin, (double)r->origin_load)
-FIG(g_origin_ev, (double)r->origin_load / ev(r))
+FIG(g_origin, f->origin_load)
+FIG(g_origin_ev, f->pe_origin_load)
 FIG(g_origin_med, herd_median(r->ev_origin, r->nevents))
-FIG(g_peak, (double)r->peak)
-FIG(g_p50, (double)herd_hist_quantile(&r->latency, 0.50))
+FIG(g_peak, f->peak)
+FIG(g_p50, f->lat_p50)
 FIG(g_p75, (double)herd_hist_quantile(&r->latency, 0.75))
-FIG(g_p90, (double)herd_hist_quantile(&r->latency, 0.90))
-FIG(g_p99, (double)herd_hist_quantile(&r->latency, 0.99))
-FIG(g_p999, (double)herd_hist_quantile(&r->latency, 0.999))
-FIG(g_max, (double)(r->latency.count ? r->latency.max : 0))
-FIG(g_mean, herd_hist_mean(&r->latency))
+FIG(g_p90, f->lat_p90)
+FIG(g_p99, f->lat_p99)
+FIG(g_p999, f->lat_p999)
+FIG(g_max, f->lat_max)
+FIG(g_mean, f->lat_mean)
 FIG(g_count, (double)r->latency.count)
-FIG(g_elapsed, (double)r->elapsed_ns)
+FIG(g_elapsed, f->elapsed_ns)
+FIG(g_simtime, f->sim_time_ns)
 #undef FIG
 
 static void section(const struct out *o, const char *title)
@@ -328,6 +329,12 @@ int herd_write_text(FILE *f, struct herd_report *const *runs, size_t nruns, bool
     if (nruns == 0)
         return 0;
     struct out o = {.f = f, .utf8 = utf8, .runs = runs, .n = nruns > 8 ? 8 : nruns};
+    for (size_t i = 0; i < o.n; i++) {
+        if (runs[i]->runs > 1)
+            o.fig[i] = runs[i]->mean;
+        else
+            herd_report_figures(runs[i], &o.fig[i]);
+    }
     const struct herd_report *r0 = runs[0];
     const struct herd_run_spec *s = &r0->spec;
     const char *dot = utf8 ? " \xc2\xb7 " : " | ";
@@ -343,6 +350,10 @@ int herd_write_text(FILE *f, struct herd_report *const *runs, size_t nruns, bool
     fputc('\n', f);
     fprintf(f, "  %s: %s; %s contend for %s\n", s->sc->trigger, s->sc->naive, s->sc->waiters,
             s->sc->resource);
+    if (r0->runs > 1)
+        fprintf(f, "  figures are means over %d runs with derived seeds (medians and the "
+                   "details are the first run's)\n",
+                r0->runs);
 
     fputc('\n', f);
     header_row(&o);
@@ -375,5 +386,7 @@ int herd_write_text(FILE *f, struct herd_report *const *runs, size_t nruns, bool
     timeline_rows(&o);
     fputc('\n', f);
     row_fig(&o, "elapsed (wall)", g_elapsed, true);
+    if (r0->sim_time_ns >= 0)
+        row_fig(&o, "simulated time", g_simtime, true);
     return ferror(f) ? -EIO : 0;
 }

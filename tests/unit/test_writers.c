@@ -170,3 +170,39 @@ Test(writers, text_side_by_side_with_ratio)
     drop(runs[0]);
     drop(runs[1]);
 }
+
+Test(report, aggregate_means_and_deviations)
+{
+    struct herd_report *a = make(HERD_MODE_NAIVE, 300), *b = make(HERD_MODE_NAIVE, 100);
+    const struct herd_report *others[] = {b};
+    herd_report_aggregate(a, others, 1);
+    cr_assert_eq(a->runs, 2);
+    cr_assert_float_eq(a->mean.wakes, (900 + 300) / 2.0, 1e-9);
+    cr_assert_float_eq(a->mean.pe_wakes, 200, 1e-9);
+    /* sample sd of {900, 300} = 424.26 */
+    cr_assert_float_eq(a->stddev.wakes, 424.2640687, 1e-6);
+    cr_assert_float_eq(a->stddev.useful, 0, 1e-12);
+    cr_assert_neq(herd_run_seed(1, 1), herd_run_seed(1, 2));
+    cr_assert_eq(herd_run_seed(7, 0), 7);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct herd_report *runs[1] = {a};
+    cr_assert_eq(herd_write_json(f, runs, 1), 0);
+    fclose(f);
+    json_t *root = json_loads(buf, 0, NULL);
+    json_t *run = json_array_get(json_object_get(root, "runs"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(run, "runs")), 2);
+    cr_assert_float_eq(json_real_value(json_object_get(run, "wakes")), 600, 1e-9);
+    json_t *sd = json_object_get(run, "stddev");
+    cr_assert_not_null(sd);
+    for (const char *const *k = (const char *const[]){"wakes", "useful", "wasted", "origin_load",
+                                                      "peak", "latency_ns", "per_event", NULL};
+         *k; k++)
+        cr_assert_not_null(json_object_get(sd, *k), "stddev lacks %s", *k);
+    json_decref(root);
+    free(buf);
+    drop(a);
+    drop(b);
+}
