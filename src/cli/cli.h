@@ -31,12 +31,15 @@ bool herd__cli_backend_ok(const char *backend);
 
 /**
  * Check every spec against the machine before anything starts, then run them in
- * order, filling reports[i] (each initialised by the backend). On failure prints
+ * order, filling reports[i] (each initialised by the backend). With @p runs > 1 each
+ * spec runs that many times with derived seeds and reports[i] is the aggregate. On failure prints
  * one line and returns an exit code; reports already filled stay valid and
  * *done says how many.
  */
 int herd__cli_run_all(const char *backend, const struct herd_run_spec *specs, size_t n,
-                      struct herd_report *reports, size_t *done, bool quiet);
+                      int runs, struct herd_report *reports, size_t *done, bool quiet);
+
+#define HERD_RUNS_MAX 1000
 
 /**
  * Open @p path for writing through a temporary file beside it (renamed into place by

@@ -144,7 +144,7 @@ int herd_cmd_demo(int argc, char **argv)
     struct herd_report *ptrs[2 * NROWS];
     size_t done = 0;
     herd__cli_signals();
-    int rc = herd__cli_run_all("live", specs, 2 * NROWS, reports, &done, quiet);
+    int rc = herd__cli_run_all("live", specs, 2 * NROWS, 1, reports, &done, quiet);
     if (rc == HERD_EXIT_OK) {
         if (json) {
             for (size_t i = 0; i < done; i++)

@@ -26,6 +26,8 @@ static const char run_usage[] =
     "  -e, --events E          events (connections, items, expiries, boundaries),\n"
     "                          1 to 100000\n"
     "  -s, --seed S            seed of every random choice (default 1)\n"
+    "  -r, --runs R            repeat with R derived seeds, 1 to 1000: every figure\n"
+    "                          becomes the mean, with its standard deviation\n"
     "  -S, --set KEY=VALUE     set a scenario parameter (repeatable)\n"
     "  -f, --format FMT        text (default), json or csv\n"
     "  -o, --out FILE          write the report to FILE instead of stdout\n"
@@ -40,7 +42,7 @@ static const char run_usage[] =
 
 struct run_opts {
     const char *backend, *mode, *mitigation, *format, *out;
-    int64_t n, events;
+    int64_t n, events, runs;
     uint64_t seed;
     bool n_set, events_set, quiet;
     const char *sets[64];
@@ -68,6 +70,7 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
         {"mitigation", required_argument, NULL, 'M'},
         {"events", required_argument, NULL, 'e'},
         {"seed", required_argument, NULL, 's'},
+        {"runs", required_argument, NULL, 'r'},
         {"set", required_argument, NULL, 'S'},
         {"format", required_argument, NULL, 'f'},
         {"out", required_argument, NULL, 'o'},
@@ -79,7 +82,7 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":b:m:M:n:e:s:S:f:o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":b:m:M:n:e:s:r:S:f:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             o->backend = optarg;
@@ -106,6 +109,11 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
                 return herd__usage_error("--seed: expected a whole number from 0 to "
                                          "18446744073709551615, got '%s'",
                                          optarg);
+            break;
+        case 'r':
+            if (herd_parse_int("--runs", optarg, 1, HERD_RUNS_MAX, &o->runs, err, sizeof err) <
+                0)
+                return herd__usage_error("%s", err);
             break;
         case 'S':
             if (o->nsets == (int)(sizeof o->sets / sizeof o->sets[0]))
@@ -146,7 +154,8 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
 
 int herd_cmd_run(int argc, char **argv)
 {
-    struct run_opts o = {.backend = "live", .mode = "both", .format = "text", .seed = 1};
+    struct run_opts o = {
+        .backend = "live", .mode = "both", .format = "text", .seed = 1, .runs = 1};
     const char *name = NULL;
     char err[512], names[256];
     int rc = parse(argc, argv, &o, &name);
@@ -233,7 +242,7 @@ int herd_cmd_run(int argc, char **argv)
     struct herd_report *ptrs[1 + HERD_MAX_MITIGATIONS];
     size_t done = 0;
     herd__cli_signals();
-    rc = herd__cli_run_all(o.backend, specs, nspecs, reports, &done, o.quiet);
+    rc = herd__cli_run_all(o.backend, specs, nspecs, (int)o.runs, reports, &done, o.quiet);
     if (rc == HERD_EXIT_OK) {
         for (size_t i = 0; i < done; i++)
             ptrs[i] = &reports[i];

@@ -90,8 +90,57 @@ bool herd__cli_backend_ok(const char *backend)
     return strcmp(backend, "live") == 0;
 }
 
+static int run_one(const struct herd_run_spec *s, struct herd_report *r, bool quiet)
+{
+    char err[512];
+    if (!quiet)
+        fprintf(stderr, "herd: running %s %s (%s), n=%lld, %lld event%s, seed %llu ...\n",
+                s->sc->name, s->mode == HERD_MODE_NAIVE ? "naive" : "mitigated",
+                herd_spec_strategy(s), (long long)s->n, (long long)s->events,
+                s->events == 1 ? "" : "s", (unsigned long long)s->seed);
+    int rc = herd_live_run(s, r, err, sizeof err);
+    if (rc == -HERD_EINTR) {
+        herd_report_fini(r);
+        fprintf(stderr, "herd: %s\n", err);
+        return HERD_EXIT_INTERRUPTED;
+    }
+    if (rc < 0) {
+        herd_report_fini(r);
+        return herd__fail("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
+    }
+    return HERD_EXIT_OK;
+}
+
+/* Runs 2..R of @p spec, aggregated into @p first. */
+static int run_more(const struct herd_run_spec *spec, int runs, struct herd_report *first,
+                    bool quiet)
+{
+    struct herd_report *more = calloc((size_t)runs - 1, sizeof *more);
+    const struct herd_report **ptrs = calloc((size_t)runs - 1, sizeof *ptrs);
+    int rc = HERD_EXIT_OK, done = 0;
+    if (!more || !ptrs) {
+        rc = herd__fail("out of memory for %d runs", runs);
+        goto out;
+    }
+    for (int k = 1; k < runs && rc == HERD_EXIT_OK; k++) {
+        struct herd_run_spec s = *spec;
+        s.seed = herd_run_seed(spec->seed, k);
+        rc = run_one(&s, &more[k - 1], quiet);
+        if (rc == HERD_EXIT_OK)
+            ptrs[done++] = &more[k - 1];
+    }
+    if (rc == HERD_EXIT_OK)
+        herd_report_aggregate(first, ptrs, (size_t)done);
+out:
+    for (int k = 0; k < done; k++)
+        herd_report_fini(&more[k]);
+    free(more);
+    free(ptrs);
+    return rc;
+}
+
 int herd__cli_run_all(const char *backend, const struct herd_run_spec *specs, size_t n,
-                      struct herd_report *reports, size_t *done, bool quiet)
+                      int runs, struct herd_report *reports, size_t *done, bool quiet)
 {
     char err[512];
     *done = 0;
@@ -102,20 +151,12 @@ int herd__cli_run_all(const char *backend, const struct herd_run_spec *specs, si
     }
     herd_live_clear_interrupt();
     for (size_t i = 0; i < n; i++) {
-        const struct herd_run_spec *s = &specs[i];
-        if (!quiet)
-            fprintf(stderr, "herd: running %s %s (%s), n=%lld, %lld event%s ...\n", s->sc->name,
-                    s->mode == HERD_MODE_NAIVE ? "naive" : "mitigated", herd_spec_strategy(s),
-                    (long long)s->n, (long long)s->events, s->events == 1 ? "" : "s");
-        int rc = herd_live_run(s, &reports[i], err, sizeof err);
-        if (rc == -HERD_EINTR) {
+        int rc = run_one(&specs[i], &reports[i], quiet);
+        if (rc != HERD_EXIT_OK)
+            return rc;
+        if (runs > 1 && (rc = run_more(&specs[i], runs, &reports[i], quiet)) != HERD_EXIT_OK) {
             herd_report_fini(&reports[i]);
-            fprintf(stderr, "herd: %s\n", err);
-            return HERD_EXIT_INTERRUPTED;
-        }
-        if (rc < 0) {
-            herd_report_fini(&reports[i]);
-            return herd__fail("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
+            return rc;
         }
         *done = i + 1;
     }

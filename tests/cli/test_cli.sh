@@ -104,6 +104,20 @@ rows=$(printf '%s\n' "$out" | wc -l)
 out=$("$herd" run condvar -n 20 --events 3 -q)
 [[ "$out" == *ratio* && "$out" == *"99.000%"* && "$out" == *Timeline* ]] && ok "text: side by side with ratio, percentiles, timeline" || nok "text" "$out"
 
+expect_usage "--runs 0" "--runs" run condvar --runs 0
+if out=$("$herd" run condvar -n 20 --events 3 --runs 3 -q --format json); then
+    printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for r in d["runs"]:
+    assert r["runs"] == 3, r["runs"]
+    for k in ["wakes", "useful", "wasted", "origin_load", "peak", "latency_ns", "per_event"]:
+        assert k in r["stddev"], k
+' && ok "--runs 3: means with a stddev object" || nok "--runs json" "$out"
+else
+    nok "--runs 3 ran"
+fi
+
 "$herd" run condvar -n 20 --events 3 -q --out /nonexistent/dir/r.json 2>/dev/null
 [[ $? -eq 2 ]] && ok "--out to an unwritable path: exit 2 before running" || nok "--out unwritable"
 
