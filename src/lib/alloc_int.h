@@ -30,9 +30,10 @@ static inline void *herd__calloc(const struct herd_allocator *a, size_t n, size_
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
-    void *p = herd__alloc(a, n * size);
-    if (p)
-        memset(p, 0, n * size ? n * size : 1);
+    size_t bytes = n * size;
+    void *p = herd__alloc(a, bytes);
+    if (p && bytes > 0)
+        memset(p, 0, bytes);
     return p;
 }
 
