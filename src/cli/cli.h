@@ -52,5 +52,6 @@ void herd__cli_abort_out(FILE *f, const char *path, const char *tmp);
 int herd_cmd_list(int argc, char **argv);
 int herd_cmd_run(int argc, char **argv);
 int herd_cmd_demo(int argc, char **argv);
+int herd_cmd_calibrate(int argc, char **argv);
 
 #endif

@@ -29,6 +29,7 @@ static const char usage[] =
     "  list       scenarios, their parameters (default, unit, range) and mitigations\n"
     "  run        run one scenario, naive and/or mitigated, and print the report\n"
     "  demo       the four herds, naive vs mitigated, as one side-by-side table\n"
+    "  calibrate  measure this machine's herd costs for the simulator\n"
     "  help       show help for a command (herd help run)\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure, 2 usage error, 130 interrupted.\n"
@@ -227,7 +228,9 @@ int main(int argc, char **argv)
             return herd_cmd_run(2, hargv);
         if (strcmp(argv[2], "demo") == 0)
             return herd_cmd_demo(2, hargv);
-        return herd__usage_error("help: unknown command '%s'; commands: list, run, demo",
+        if (strcmp(argv[2], "calibrate") == 0)
+            return herd_cmd_calibrate(2, hargv);
+        return herd__usage_error("help: unknown command '%s'; commands: list, run, demo, calibrate",
                                  argv[2]);
     }
     if (strcmp(cmd, "list") == 0)
@@ -236,7 +239,9 @@ int main(int argc, char **argv)
         return herd_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
         return herd_cmd_demo(argc - 1, argv + 1);
-    return herd__usage_error("'%s' is not a herd command; commands: list, run, demo (see "
+    if (strcmp(cmd, "calibrate") == 0)
+        return herd_cmd_calibrate(argc - 1, argv + 1);
+    return herd__usage_error("'%s' is not a herd command; commands: list, run, demo, calibrate (see "
                              "herd --help)",
                              cmd);
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../report/profile.h"
 #include "../report/report.h"
 
 /** Is @p scenario runnable on the live backend? */
@@ -34,6 +35,12 @@ long herd_live_max_n(const struct herd_run_spec *spec);
  */
 int herd_live_run(const struct herd_run_spec *spec, struct herd_report *r, char *err,
                   size_t errlen);
+
+/**
+ * Measure this machine's herd costs with real runs (about 5-10 s) into @p p.
+ * @return 0, -HERD_EINTR, or a negative code with one line in @p err.
+ */
+int herd_live_calibrate(struct herd_profile *p, bool quiet, char *err, size_t errlen);
 
 /** Ask the running live run to stop (async-signal-safe). */
 void herd_live_interrupt(void);

@@ -121,5 +121,16 @@ fi
 "$herd" run condvar -n 20 --events 3 -q --out /nonexistent/dir/r.json 2>/dev/null
 [[ $? -eq 2 ]] && ok "--out to an unwritable path: exit 2 before running" || nok "--out unwritable"
 
+# -- calibrate -----------------------------------------------------------------------
+if out=$("$herd" calibrate -q --out "$tmp/profile.json") &&
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["wasted_wake_ns"] > 0 and d["cores"] >= 1' "$tmp/profile.json"; then
+    ok "calibrate writes a profile of measured figures"
+else
+    nok "calibrate" "$out"
+fi
+for cmd in calibrate; do
+    out=$("$herd" "$cmd" --help 2>&1) && [[ "$out" == usage:* ]] && ok "$cmd --help" || nok "$cmd --help" "$out"
+done
+
 echo "1..$n"
 exit $((fails > 0))

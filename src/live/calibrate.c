@@ -1,0 +1,221 @@
+/* calibrate.c — measure this machine's herd costs with the live code (herd calibrate).
+ *
+ * Each figure of struct herd_profile comes from a real run here:
+ *  - wasted_wake_ns: process CPU (user + system, getrusage) of the naive accept herd
+ *    minus that of epoll-exclusive with the same N and events, divided by the extra
+ *    wasted wakes the kernel counted. Setup (thread spawn, /proc reads) is the same in
+ *    both and cancels out.
+ *  - condvar_wake_ns: the same difference for condvar broadcast vs signal.
+ *  - ctx_switch_ns: two threads bounce a byte over a pair of pipes; a round trip is two
+ *    switches (each side blocks and is woken once).
+ *  - mutex_handoff_ns: two threads take turns through a mutex and condition variable.
+ *  - accept_ns: epoll-exclusive's p50 latency (connect start to accepted descriptor).
+ *  - accept_herd_per_waiter_ns: (naive p50 - exclusive p50) / N: what each woken epoll
+ *    waiter adds to the accept (see accept.c on why the accept waits for the herd).
+ *  - origin_query_ns: the cache herd's uncontended SQLite query (query_ms_alone).
+ * Cost: about 5-10 s of wall time. Thread safety: one calibration at a time.
+ */
+#include "live_int.h"
+
+#include <errno.h>
+#include <herd/error.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static int64_t cpu_ns(void)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    int64_t us = (int64_t)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+                           kids.ru_stime.tv_sec) * 1000000 +
+                 self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+                 kids.ru_stime.tv_usec;
+    return us * 1000;
+}
+
+struct measured {
+    int64_t cpu_ns;
+    uint64_t wasted;
+    int64_t p50_ns;
+    double query_ms_alone;
+};
+
+static int measure(const char *scenario, int mitigation, int64_t n, int64_t events,
+                   const char *set, struct measured *m, bool quiet, char *err, size_t errlen)
+{
+    struct herd_run_spec spec;
+    struct herd_report r;
+    herd_spec_init(&spec, herd_scenario_find(scenario));
+    spec.n = n;
+    spec.events = events;
+    if (mitigation >= 0) {
+        spec.mode = HERD_MODE_MITIGATED;
+        spec.mitigation = mitigation;
+    }
+    if (set && herd_spec_set(&spec, set, err, errlen) < 0)
+        return -HERD_EINVAL;
+    if (!quiet)
+        fprintf(stderr, "herd: calibrate: %s %s, n=%lld ...\n", scenario,
+                herd_spec_strategy(&spec), (long long)n);
+    int64_t c0 = cpu_ns();
+    int rc = herd_live_run(&spec, &r, err, errlen);
+    if (rc < 0)
+        return rc;
+    m->cpu_ns = cpu_ns() - c0;
+    m->wasted = r.wasted;
+    m->p50_ns = herd_hist_quantile(&r.latency, 0.5);
+    m->query_ms_alone = 0;
+    herd_report_get_extra(&r, "query_ms_alone", &m->query_ms_alone);
+    herd_report_fini(&r);
+    return 0;
+}
+
+/* ---- ping-pong micro-measurements ---------------------------------------------------- */
+
+#define BOUNCES 20000
+
+struct pong {
+    int in, out; /* pipe ends */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int turn;
+};
+
+static void *pipe_echo(void *arg)
+{
+    struct pong *p = arg;
+    char c;
+    for (int i = 0; i < BOUNCES; i++) {
+        if (read(p->in, &c, 1) != 1 || write(p->out, &c, 1) != 1)
+            break;
+    }
+    return NULL;
+}
+
+static int64_t pipe_switch_ns(void)
+{
+    int a[2], b[2];
+    if (pipe(a) < 0)
+        return -1;
+    if (pipe(b) < 0) {
+        close(a[0]);
+        close(a[1]);
+        return -1;
+    }
+    struct pong p = {.in = a[0], .out = b[1]};
+    pthread_t th;
+    int64_t t0 = 0, dt = -1;
+    if (herd__thread_spawn(&th, pipe_echo, &p, 0) == 0) {
+        char c = 'x';
+        t0 = herd__now_ns();
+        int i;
+        for (i = 0; i < BOUNCES; i++)
+            if (write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1)
+                break;
+        dt = herd__now_ns() - t0;
+        if (i < BOUNCES) {
+            close(a[1]); /* unblocks the echo thread */
+            a[1] = -1;
+            dt = -1;
+        }
+        pthread_join(th, NULL);
+    }
+    close(a[0]);
+    if (a[1] >= 0)
+        close(a[1]);
+    close(b[0]);
+    close(b[1]);
+    return dt < 0 ? -1 : dt / (2 * BOUNCES);
+}
+
+static void *mutex_echo(void *arg)
+{
+    struct pong *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < BOUNCES; i++) {
+        while (p->turn != 1)
+            pthread_cond_wait(&p->cv, &p->mu);
+        p->turn = 0;
+        pthread_cond_signal(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static int64_t mutex_handoff_ns(void)
+{
+    struct pong p = {.turn = 0};
+    pthread_t th;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    int64_t dt = -1;
+    if (herd__thread_spawn(&th, mutex_echo, &p, 0) == 0) {
+        int64_t t0 = herd__now_ns();
+        pthread_mutex_lock(&p.mu);
+        for (int i = 0; i < BOUNCES; i++) {
+            p.turn = 1;
+            pthread_cond_signal(&p.cv);
+            while (p.turn != 0)
+                pthread_cond_wait(&p.cv, &p.mu);
+        }
+        pthread_mutex_unlock(&p.mu);
+        dt = (herd__now_ns() - t0) / (2 * BOUNCES);
+        pthread_join(th, NULL);
+    }
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+    return dt;
+}
+
+static double per_wasted(const struct measured *naive, const struct measured *mit)
+{
+    double extra = (double)naive->wasted - (double)mit->wasted;
+    double cpu = (double)(naive->cpu_ns - mit->cpu_ns);
+    return extra > 0 && cpu > 0 ? cpu / extra : 0.0;
+}
+
+int herd_live_calibrate(struct herd_profile *p, bool quiet, char *err, size_t errlen)
+{
+    struct measured an, ax, cn, cs, q;
+    const int64_t n = 200;
+    int rc;
+
+    herd_profile_defaults(p);
+    herd_live_clear_interrupt();
+    if ((rc = measure("accept", -1, n, 30, NULL, &an, quiet, err, errlen)) < 0 ||
+        (rc = measure("accept", 0, n, 30, NULL, &ax, quiet, err, errlen)) < 0 ||
+        (rc = measure("condvar", -1, n, 50, NULL, &cn, quiet, err, errlen)) < 0 ||
+        (rc = measure("condvar", 0, n, 50, NULL, &cs, quiet, err, errlen)) < 0 ||
+        (rc = measure("cache", 0, 4, 1, NULL, &q, quiet, err, errlen)) < 0)
+        return rc;
+
+    double v;
+    if ((v = per_wasted(&an, &ax)) > 0)
+        p->wasted_wake_ns = v;
+    if ((v = per_wasted(&cn, &cs)) > 0)
+        p->condvar_wake_ns = v;
+    int64_t sw = pipe_switch_ns(), mh = mutex_handoff_ns();
+    if (sw > 0)
+        p->ctx_switch_ns = (double)sw;
+    if (mh > 0)
+        p->mutex_handoff_ns = (double)mh;
+    if (ax.p50_ns > 0)
+        p->accept_ns = (double)ax.p50_ns;
+    if (an.p50_ns > ax.p50_ns)
+        p->accept_herd_per_waiter_ns = (double)(an.p50_ns - ax.p50_ns) / (double)n;
+    if (q.query_ms_alone > 0)
+        p->origin_query_ns = q.query_ms_alone * 1e6;
+
+    struct utsname u;
+    p->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (uname(&u) == 0)
+        snprintf(p->kernel, sizeof p->kernel, "%.20s %.40s", u.sysname, u.release);
+    p->measured_at = (int64_t)time(NULL);
+    return herd__live_stopping() ? -HERD_EINTR : 0;
+}

@@ -1,0 +1,54 @@
+/* profile.h — what `herd calibrate` measured on this machine, for the simulator.
+ *
+ * DESIGN §2: live and sim never include each other; calibration passes through a file.
+ * `herd calibrate` (live) measures the costs below with real threads, sockets and a
+ * real database and writes them as JSON; the sim models read the file and use the
+ * figures as their per-wake, per-switch and per-accept costs. Without a file the sim
+ * uses herd_profile_defaults(), figures measured on the project's 2-core VM.
+ * Thread safety: plain values.
+ */
+#ifndef HERD_REPORT_PROFILE_H
+#define HERD_REPORT_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Every measured figure, in nanoseconds unless named otherwise: one X-macro so the
+ * struct, the JSON keys and the defaults cannot drift apart. X(name, default, doc) */
+#define HERD_PROFILE_FIGURES(X)                                                             \
+    X(wasted_wake_ns, 9100.0, "CPU per wasted epoll wake (accept herd, naive - exclusive)") \
+    X(condvar_wake_ns, 8600.0, "CPU per wasted condvar wake, mutex re-acquire included")    \
+    X(ctx_switch_ns, 20000.0, "one thread-to-thread context switch (pipe ping-pong / 2)")    \
+    X(mutex_handoff_ns, 25000.0, "a mutex handed from one thread to a sleeping other")       \
+    X(accept_ns, 80000.0, "connect() start to accepted descriptor, no herd (p50)")         \
+    X(accept_herd_per_waiter_ns, 3800.0, "extra accept latency per woken epoll waiter")     \
+    X(origin_query_ns, 6000000.0, "one SQLite origin query alone (cache herd default rows)")
+
+struct herd_profile {
+    int cores;
+    char kernel[64];
+    int64_t measured_at; /* Unix seconds; 0 for the built-in defaults */
+#define HERD__PROF_FIELD(name, dflt, doc) double name;
+    HERD_PROFILE_FIGURES(HERD__PROF_FIELD)
+#undef HERD__PROF_FIELD
+};
+
+/** The built-in figures: `herd calibrate` on the project's 2-core Debian 12 VM (kernel
+ *  6.18, 2026-11-23, other builds running beside it). */
+void herd_profile_defaults(struct herd_profile *p);
+
+/** Write @p p as JSON to @p f. @return 0 or a negated errno. */
+int herd_profile_write(FILE *f, const struct herd_profile *p);
+
+/**
+ * Read the JSON at @p path into @p p (missing keys keep their defaults).
+ * @return 0, -ENOENT when there is no file, or another negative code with one line in
+ * @p err.
+ */
+int herd_profile_read(const char *path, struct herd_profile *p, char *err, size_t errlen);
+
+/** $HERD_PROFILE, else $XDG_CONFIG_HOME/herd/profile.json, else ~/.config/herd/profile.json. */
+void herd_profile_default_path(char *buf, size_t len);
+
+#endif
