@@ -26,7 +26,7 @@ void herd__cli_signals(void);
 /** True when text output may use UTF-8 (the locale's codeset is UTF-8). */
 bool herd__cli_utf8(void);
 
-/** Is @p backend one this build can run? Writes the allowed list in @p allowed. */
+/** Is @p backend one of live, sim, both? */
 bool herd__cli_backend_ok(const char *backend);
 
 /**
@@ -36,8 +36,14 @@ bool herd__cli_backend_ok(const char *backend);
  * one line and returns an exit code; reports already filled stay valid and
  * *done says how many.
  */
-int herd__cli_run_all(const char *backend, const struct herd_run_spec *specs, size_t n,
-                      int runs, struct herd_report *reports, size_t *done, bool quiet);
+/** One run to make: a spec on the live or the simulated backend. */
+struct herd_cli_job {
+    struct herd_run_spec spec;
+    bool sim;
+};
+
+int herd__cli_run_all(const struct herd_cli_job *jobs, size_t n, int runs,
+                      struct herd_report *reports, size_t *done, bool quiet);
 
 #define HERD_RUNS_MAX 1000
 

@@ -140,11 +140,14 @@ int herd_cmd_demo(int argc, char **argv)
         mt->mode = HERD_MODE_MITIGATED;
         mt->mitigation = herd_scenario_mitigation_index(sc, sc->default_mitigation);
     }
+    static struct herd_cli_job jobs[2 * NROWS];
+    for (size_t i = 0; i < 2 * NROWS; i++)
+        jobs[i] = (struct herd_cli_job){.spec = specs[i], .sim = false};
     static struct herd_report reports[2 * NROWS];
     struct herd_report *ptrs[2 * NROWS];
     size_t done = 0;
     herd__cli_signals();
-    int rc = herd__cli_run_all("live", specs, 2 * NROWS, 1, reports, &done, quiet);
+    int rc = herd__cli_run_all(jobs, 2 * NROWS, 1, reports, &done, quiet);
     if (rc == HERD_EXIT_OK) {
         if (json) {
             for (size_t i = 0; i < done; i++)

@@ -17,7 +17,9 @@ static const char run_usage[] =
     "percentiles, who got the work, the first waiters and a timeline. SCENARIO is one of\n"
     "accept, condvar, cache, cron (herd list shows their parameters and mitigations).\n"
     "\n"
-    "  -b, --backend NAME      live (real threads, sockets and databases on this kernel)\n"
+    "  -b, --backend NAME      live (real threads, sockets and databases on this kernel),\n"
+    "                          sim (the discrete-event simulator, N up to 1000000) or\n"
+    "                          both (live and sim side by side with the same settings)\n"
     "  -m, --mode MODE         naive, mitigated or both (default both: side by side)\n"
     "  -M, --mitigation NAME   the mitigation to run (default: the scenario's own), or\n"
     "                          'all' for naive plus every mitigation\n"
@@ -168,7 +170,8 @@ int herd_cmd_run(int argc, char **argv)
         return herd__usage_error("run: unknown scenario '%s'; allowed: %s", name, names);
     }
     if (!herd__cli_backend_ok(o.backend))
-        return herd__usage_error("--backend: '%s' is not allowed; allowed: live", o.backend);
+        return herd__usage_error("--backend: '%s' is not allowed; allowed: live, sim, both",
+                                 o.backend);
     bool naive = strcmp(o.mode, "naive") == 0, mitigated = strcmp(o.mode, "mitigated") == 0;
     bool both = strcmp(o.mode, "both") == 0;
     if (!naive && !mitigated && !both)
@@ -238,11 +241,25 @@ int herd_cmd_run(int argc, char **argv)
     if (!out)
         return herd__usage_error("--out: cannot write '%s': %s", o.out, strerror(errno));
 
-    struct herd_report reports[1 + HERD_MAX_MITIGATIONS];
-    struct herd_report *ptrs[1 + HERD_MAX_MITIGATIONS];
+    /* Each spec on the chosen backend(s): with both, live then sim for each mode. */
+    struct herd_cli_job jobs[2 * (1 + HERD_MAX_MITIGATIONS)];
+    size_t njobs = 0;
+    bool live = strcmp(o.backend, "sim") != 0, sim = strcmp(o.backend, "live") != 0;
+    for (size_t i = 0; i < nspecs; i++) {
+        if (live)
+            jobs[njobs++] = (struct herd_cli_job){.spec = specs[i], .sim = false};
+        if (sim)
+            jobs[njobs++] = (struct herd_cli_job){.spec = specs[i], .sim = true};
+    }
+    struct herd_report *reports = calloc(njobs, sizeof *reports);
+    struct herd_report *ptrs[2 * (1 + HERD_MAX_MITIGATIONS)];
+    if (!reports) {
+        herd__cli_abort_out(out, o.out, tmp);
+        return herd__fail("out of memory");
+    }
     size_t done = 0;
     herd__cli_signals();
-    rc = herd__cli_run_all(o.backend, specs, nspecs, (int)o.runs, reports, &done, o.quiet);
+    rc = herd__cli_run_all(jobs, njobs, (int)o.runs, reports, &done, o.quiet);
     if (rc == HERD_EXIT_OK) {
         for (size_t i = 0; i < done; i++)
             ptrs[i] = &reports[i];
@@ -261,5 +278,6 @@ int herd_cmd_run(int argc, char **argv)
     }
     for (size_t i = 0; i < done; i++)
         herd_report_fini(&reports[i]);
+    free(reports);
     return rc;
 }

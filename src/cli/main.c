@@ -3,6 +3,9 @@
 #include "cli.h"
 
 #include "../live/live.h"
+#include "../sim/sim.h"
+
+#include <herd/clock.h>
 
 #include <errno.h>
 #include <herd/error.h>
@@ -88,18 +91,38 @@ bool herd__cli_utf8(void)
 
 bool herd__cli_backend_ok(const char *backend)
 {
-    return strcmp(backend, "live") == 0;
+    return strcmp(backend, "live") == 0 || strcmp(backend, "sim") == 0 ||
+           strcmp(backend, "both") == 0;
 }
 
-static int run_one(const struct herd_run_spec *s, struct herd_report *r, bool quiet)
+/* The machine costs the simulator uses: herd calibrate's profile when there is one. */
+static int load_profile(struct herd_profile *p)
+{
+    char path[4096], err[512];
+    herd_profile_default_path(path, sizeof path);
+    int rc = herd_profile_read(path, p, err, sizeof err);
+    if (rc == -ENOENT || rc == 0)
+        return HERD_EXIT_OK;
+    return herd__fail("profile: %s (run herd calibrate to write a new one)", err);
+}
+
+static int run_one(const struct herd_cli_job *job, const struct herd_run_spec *s,
+                   const struct herd_profile *prof, struct herd_report *r, bool quiet)
 {
     char err[512];
+    int rc;
     if (!quiet)
-        fprintf(stderr, "herd: running %s %s (%s), n=%lld, %lld event%s, seed %llu ...\n",
+        fprintf(stderr, "herd: running %s %s (%s) on %s, n=%lld, %lld event%s, seed %llu ...\n",
                 s->sc->name, s->mode == HERD_MODE_NAIVE ? "naive" : "mitigated",
-                herd_spec_strategy(s), (long long)s->n, (long long)s->events,
-                s->events == 1 ? "" : "s", (unsigned long long)s->seed);
-    int rc = herd_live_run(s, r, err, sizeof err);
+                herd_spec_strategy(s), job->sim ? "sim" : "live", (long long)s->n,
+                (long long)s->events, s->events == 1 ? "" : "s", (unsigned long long)s->seed);
+    if (job->sim) {
+        int64_t t0 = herd_clock_monotonic_ns();
+        rc = herd_sim_run(s, prof, r, err, sizeof err);
+        r->elapsed_ns = herd_clock_monotonic_ns() - t0;
+    } else {
+        rc = herd_live_run(s, r, err, sizeof err);
+    }
     if (rc == -HERD_EINTR) {
         herd_report_fini(r);
         fprintf(stderr, "herd: %s\n", err);
@@ -112,9 +135,9 @@ static int run_one(const struct herd_run_spec *s, struct herd_report *r, bool qu
     return HERD_EXIT_OK;
 }
 
-/* Runs 2..R of @p spec, aggregated into @p first. */
-static int run_more(const struct herd_run_spec *spec, int runs, struct herd_report *first,
-                    bool quiet)
+/* Runs 2..R of @p job, aggregated into @p first. */
+static int run_more(const struct herd_cli_job *job, int runs, const struct herd_profile *prof,
+                    struct herd_report *first, bool quiet)
 {
     struct herd_report *more = calloc((size_t)runs - 1, sizeof *more);
     const struct herd_report **ptrs = calloc((size_t)runs - 1, sizeof *ptrs);
@@ -124,9 +147,9 @@ static int run_more(const struct herd_run_spec *spec, int runs, struct herd_repo
         goto out;
     }
     for (int k = 1; k < runs && rc == HERD_EXIT_OK; k++) {
-        struct herd_run_spec s = *spec;
-        s.seed = herd_run_seed(spec->seed, k);
-        rc = run_one(&s, &more[k - 1], quiet);
+        struct herd_run_spec s = job->spec;
+        s.seed = herd_run_seed(job->spec.seed, k);
+        rc = run_one(job, &s, prof, &more[k - 1], quiet);
         if (rc == HERD_EXIT_OK)
             ptrs[done++] = &more[k - 1];
     }
@@ -140,22 +163,31 @@ out:
     return rc;
 }
 
-int herd__cli_run_all(const char *backend, const struct herd_run_spec *specs, size_t n,
-                      int runs, struct herd_report *reports, size_t *done, bool quiet)
+int herd__cli_run_all(const struct herd_cli_job *jobs, size_t n, int runs,
+                      struct herd_report *reports, size_t *done, bool quiet)
 {
+    struct herd_profile prof;
     char err[512];
+    int rc;
     *done = 0;
-    (void)backend;
+    herd_profile_defaults(&prof);
     for (size_t i = 0; i < n; i++) {
-        if (herd_live_check(&specs[i], err, sizeof err) < 0)
+        const struct herd_run_spec *s = &jobs[i].spec;
+        if (jobs[i].sim && !herd_sim_supports(s->sc->name))
+            return herd__usage_error("--backend sim: scenario '%s' has no simulation model yet; "
+                                     "allowed: live",
+                                     s->sc->name);
+        if (!jobs[i].sim && herd_live_check(s, err, sizeof err) < 0)
             return herd__usage_error("%s", err);
+        if (jobs[i].sim && i == 0 && (rc = load_profile(&prof)) != HERD_EXIT_OK)
+            return rc;
     }
     herd_live_clear_interrupt();
     for (size_t i = 0; i < n; i++) {
-        int rc = run_one(&specs[i], &reports[i], quiet);
+        rc = run_one(&jobs[i], &jobs[i].spec, &prof, &reports[i], quiet);
         if (rc != HERD_EXIT_OK)
             return rc;
-        if (runs > 1 && (rc = run_more(&specs[i], runs, &reports[i], quiet)) != HERD_EXIT_OK) {
+        if (runs > 1 && (rc = run_more(&jobs[i], runs, &prof, &reports[i], quiet)) != 0) {
             herd_report_fini(&reports[i]);
             return rc;
         }

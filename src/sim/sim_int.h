@@ -1,0 +1,24 @@
+/* sim_int.h — what a simulation model provides to the front door (sim.c). */
+#ifndef HERD_SIM_INT_H
+#define HERD_SIM_INT_H
+
+#include "sim.h"
+
+struct herd_sim_model {
+    const char *name; /* the scenario it simulates */
+    /**
+     * Simulate @p spec into @p r (already initialised, backend "sim"). Set
+     * r->sim_time_ns to the simulated time of the last event. @return 0 or a negative
+     * code with one line in @p err.
+     */
+    int (*run)(const struct herd_run_spec *spec, const struct herd_profile *prof,
+               struct herd_report *r, char *err, size_t errlen);
+};
+
+/* The models; sim.c lists the ones that exist. */
+extern const struct herd_sim_model herd__sim_accept;
+extern const struct herd_sim_model herd__sim_condvar;
+extern const struct herd_sim_model herd__sim_cache;
+extern const struct herd_sim_model herd__sim_cron;
+
+#endif
