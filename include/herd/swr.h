@@ -28,10 +28,16 @@
  * buffer), so nothing borrowed outlives the lock. Size is bounded: at max_entries a
  * set() of a new key evicts the least recently used entry.
  *
- * Cost: one mutex per call, a hash lookup, an LRU relink and a memcpy of the value.
- * Entries and keys are allocated at herd_swr_new(); set() allocates only when a value
- * is longer than any the slot held before. Thread-safe: any thread, any call.
- * Time is the caller's now_ns; randomness is the caller's rng.
+ * Combining: a MISS is best fetched through herd/singleflight.h (one fetch per key);
+ * a HIT may be refreshed early with herd/xfetch.h, using info.delta_ns and
+ * info.fresh_until_ns (docs/mitigations/xfetch.md shows the three together).
+ *
+ * Cost: one mutex per call, a hash lookup, an LRU relink and a memcpy of the value
+ * (bench/bench_swr.c measures a hit, 1 and 2 threads). Entries, keys and, with
+ * max_value_len, value buffers are allocated at herd_swr_new() through the config's
+ * allocator; without max_value_len, set() allocates when a value is longer than any
+ * the slot held before (the only allocation after new). Thread-safe: any thread, any
+ * call. Time is the caller's now_ns; randomness is the caller's rng.
  */
 #ifndef HERD_SWR_H
 #define HERD_SWR_H
@@ -40,6 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <herd/alloc.h>
 #include <herd/rng.h>
 
 struct herd_swr;
@@ -53,15 +60,19 @@ typedef int64_t (*herd_swr_jitter_fn)(void *arg, int64_t ttl_ns, struct herd_rng
 struct herd_swr_config {
     size_t max_entries;         /* 0: 1024; a new key beyond it evicts the LRU entry */
     size_t max_key_len;         /* 0: 256 */
+    size_t max_value_len;       /* >0: value buffers made at new(), set() never allocates and
+                                 * a longer value is -HERD_EINVAL; 0: grow on demand */
     int64_t ttl_ns;             /* default soft TTL (fresh for); 0: every value is stale */
     int64_t stale_ns;           /* default stale window after the soft TTL; 0: no SWR */
     int64_t stale_if_error_ns;  /* after a failed refresh: servable until soft + this */
     int64_t refresh_timeout_ns; /* a refresher silent this long loses its turn; 0: never */
     int64_t retry_base_ns;      /* first backoff after a failed refresh; 0: 100 ms */
     int64_t retry_cap_ns;       /* longest backoff; 0: 30 s */
-    int jitter_pct;             /* built-in TTL jitter in percent, used when set() gets an rng */
+    int jitter_pct;             /* built-in TTL jitter in percent (herd_jitter_pct), used when
+                                 * set() gets an rng; 0..100 */
     herd_swr_jitter_fn jitter;  /* replaces the built-in jitter when not NULL */
     void *jitter_arg;           /* passed to jitter; borrowed, must outlive the cache */
+    const struct herd_allocator *alloc; /* NULL: libc; borrowed, must outlive the cache */
 };
 
 enum herd_swr_state {
@@ -88,13 +99,18 @@ struct herd_swr_info {
 
 struct herd_swr_stats {
     uint64_t hits, stale, stale_refresh, misses; /* get() results */
+    uint64_t expired;           /* of the misses: present but past the hard TTL */
     uint64_t sets, evictions;
     uint64_t refresh_failures;  /* refresh_failed() calls */
     uint64_t refresh_takeovers; /* refreshes handed on after refresh_timeout_ns */
     uint64_t entries;           /* live entries now */
 };
 
-/** Create a cache. @return 0 with it in @p *out, -HERD_ENOMEM or -HERD_EINVAL. */
+/**
+ * Create a cache; @p cfg (NULL: the defaults) is copied.
+ * @return 0 with it in @p *out, -HERD_ENOMEM, -HERD_EINVAL (a negative TTL, jitter_pct
+ *         outside 0..100, sizes out of range), or a negated errno from the mutex.
+ */
 int herd_swr_new(const struct herd_swr_config *cfg, struct herd_swr **out);
 
 /** Free @p c (NULL is fine); no thread may be inside a call. */
@@ -112,7 +128,9 @@ int herd_swr_get(struct herd_swr *c, const void *key, size_t keylen, int64_t now
  * Store @p len bytes at @p val (copied) for @p key, computed in @p delta_ns, at
  * @p now_ns. @p ttl overrides the default TTLs (NULL: the config's). When @p rng is
  * not NULL the soft TTL is jittered. Ends any refresh in progress and its backoff.
- * @return 0, -HERD_ENOMEM, or -HERD_EINVAL (key too long).
+ * A new key at max_entries evicts the least recently used entry.
+ * @return 0, -HERD_ENOMEM, or -HERD_EINVAL (key too long, value over max_value_len);
+ *         on an error an existing value is left as it was.
  */
 int herd_swr_set(struct herd_swr *c, const void *key, size_t keylen, const void *val, size_t len,
                  int64_t now_ns, const struct herd_swr_ttl *ttl, int64_t delta_ns,
@@ -120,8 +138,11 @@ int herd_swr_set(struct herd_swr *c, const void *key, size_t keylen, const void 
 
 /**
  * The refresher that got STALE_REFRESH failed at @p now_ns: the stale value stays
- * (stale_if_error may extend it), and the next refresh is allowed after a backoff.
- * @return 0 or -HERD_ENOENT.
+ * (stale_if_error may extend it), and the next refresh is allowed after a backoff
+ * doubling from retry_base_ns to retry_cap_ns (reset by the next set()). Also for a
+ * fetch after a MISS past the hard TTL that failed: the entry is still kept, so within
+ * soft TTL + stale_if_error_ns the next get() serves the old value (RFC 5861).
+ * @return 0 or -HERD_ENOENT (the key is absent: evicted or deleted).
  */
 int herd_swr_refresh_failed(struct herd_swr *c, const void *key, size_t keylen, int64_t now_ns);
 

@@ -15,24 +15,48 @@
  * reader refreshes before everyone misses together. beta > 1 favours earlier
  * refreshes; beta = 0 turns early refresh off (refresh exactly at the expiry).
  *
- * The decision is all this module makes: the caller stores delta per key (measure
- * each recomputation; herd/swr.h keeps it beside the entry) and runs the refresh,
- * ideally through herd/singleflight.h's non-blocking begin so that of the readers who
- * draw "refresh" at once only one does the work.
+ * delta is MEASURED per key: time each recomputation and store its duration beside
+ * the value. herd/swr.h does it for its entries (set() takes delta_ns, get() returns
+ * it in info.delta_ns); a cache of your own can embed struct herd_xfetch_key and call
+ * herd_xfetch_key_store() after each recomputation.
  *
- * Cost: one uniform draw and one log, about 10 ns. Pure: thread-safe as long as each
- * thread passes its own struct herd_rng.
+ * Early refreshes go through singleflight: of the readers who draw "refresh" at about
+ * the same moment only one should do the work. herd_xfetch_begin() is the two steps
+ * in one: the XFetch draw, then a NON-BLOCKING herd_singleflight_begin() on the key.
+ * Only the caller that draws "refresh" AND leads the key's flight refreshes; everyone
+ * else (no draw, or another refresh already in flight) serves the still-valid value
+ * at once: an early refresh never makes a reader wait. The live cache herd
+ * (src/live/cache.c, strategy xfetch) works exactly this way, with swr as the cache
+ * and the same flight table coalescing its misses.
+ *
+ * Cost: one uniform draw and one log, about 10 ns; herd_xfetch_begin() adds one
+ * singleflight begin (one mutex) only when the draw says refresh. No allocation.
+ * Thread safety: pure apart from the caller's rng (one per thread); a struct
+ * herd_xfetch_key is guarded by whatever guards the value it describes.
  */
 #ifndef HERD_XFETCH_H
 #define HERD_XFETCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <herd/rng.h>
+#include <herd/singleflight.h>
 
 /** The paper's recommended default: beta = 1. */
 #define HERD_XFETCH_BETA_DEFAULT 1.0
+
+/** herd_xfetch_begin(): you lead the early refresh; recompute, then complete the ticket. */
+#define HERD_XFETCH_LEAD 1
+/** herd_xfetch_begin(): serve the cached value; no refresh for you. */
+#define HERD_XFETCH_SERVE 0
+
+/** What XFetch knows about one cached key; caller-owned, zero it to start. */
+struct herd_xfetch_key {
+    int64_t delta_ns;  /* duration of the last recomputation; 0: unknown (no early refresh) */
+    int64_t expiry_ns; /* when the current value expires */
+};
 
 /**
  * Should the reader at @p now_ns recompute the value that expires at @p expiry_ns
@@ -51,5 +75,31 @@ bool herd_xfetch_should_refresh(int64_t now_ns, int64_t expiry_ns, int64_t delta
  * and tau > 0. For tests, documentation and simulators that want the rate.
  */
 double herd_xfetch_probability(int64_t tau_ns, int64_t delta_ns, double beta);
+
+/**
+ * Record a recomputation of @p k's value that started at @p started_ns and finished
+ * at @p done_ns with a value valid until @p expiry_ns: delta = done - started (the
+ * paper's delta: the last recomputation's duration; a negative span is stored as 0).
+ */
+void herd_xfetch_key_store(struct herd_xfetch_key *k, int64_t started_ns, int64_t done_ns,
+                           int64_t expiry_ns);
+
+/** herd_xfetch_should_refresh() with @p k's expiry and measured delta. */
+bool herd_xfetch_key_should_refresh(const struct herd_xfetch_key *k, int64_t now_ns, double beta,
+                                    struct herd_rng *rng);
+
+/**
+ * XFetch through singleflight, for a reader holding a value that expires at
+ * @p expiry_ns (computed in @p delta_ns): draw as herd_xfetch_should_refresh(), and on
+ * "refresh" try to lead @p key's flight in @p sf without blocking.
+ * @return HERD_XFETCH_LEAD with @p *t a leader ticket: serve your value, recompute,
+ *         store it, then herd_singleflight_complete(sf, t, ...) (or abandon);
+ *         HERD_XFETCH_SERVE: serve your value (no draw, or a refresh already in flight:
+ *         the joiner ticket was released here); or a negative code from
+ *         herd_singleflight_begin() (table full, shed): the refresh is skipped, serve.
+ */
+int herd_xfetch_begin(struct herd_singleflight *sf, const void *key, size_t keylen,
+                      int64_t now_ns, int64_t expiry_ns, int64_t delta_ns, double beta,
+                      struct herd_rng *rng, struct herd_singleflight_ticket *t);
 
 #endif

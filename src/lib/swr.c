@@ -7,13 +7,19 @@
  * Invariants (under mu): an entry is either free or in exactly one bucket chain and
  * in the LRU list; set_ns <= fresh_until <= stale_until; `refreshing` is true only
  * between a STALE_REFRESH answer and the next set()/refresh_failed() (or timeout).
+ *
+ * Cost: every call is one lock/unlock of mu around O(1) work (a chain lookup kept
+ * short by 2x buckets, an LRU relink, one memcpy of the value). Memory: max_entries x
+ * (entry + key + value buffer) plus 2 x max_entries bucket indices, made in new().
  */
 #include <herd/error.h>
+#include <herd/jitter.h>
 #include <herd/swr.h>
+
+#include "alloc_int.h"
 
 #include <assert.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define NIL (-1)
@@ -38,12 +44,14 @@ struct entry {
 struct herd_swr {
     pthread_mutex_t mu;
     struct herd_swr_config cfg;
+    const struct herd_allocator *alloc;
     struct entry *e;
     size_t nentries;
     int32_t *buckets;
     size_t mask;
     int32_t free_head, lru_head, lru_tail;
     unsigned char *keys;
+    unsigned char *vals; /* max_entries x max_value_len, or NULL in grow mode */
     struct herd_swr_stats st;
 };
 
@@ -51,65 +59,88 @@ void herd_swr_free(struct herd_swr *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->nentries; i++)
-        free(c->e[i].val);
+    const struct herd_allocator *a = c->alloc;
+    if (!c->vals)
+        for (size_t i = 0; i < c->nentries; i++)
+            herd__free(a, c->e[i].val);
     pthread_mutex_destroy(&c->mu);
-    free(c->e);
-    free(c->buckets);
-    free(c->keys);
-    free(c);
+    herd__free(a, c->e);
+    herd__free(a, c->buckets);
+    herd__free(a, c->keys);
+    herd__free(a, c->vals);
+    herd__free(a, c);
+}
+
+static bool mul_ok(size_t a, size_t b)
+{
+    return b == 0 || a <= SIZE_MAX / b;
 }
 
 int herd_swr_new(const struct herd_swr_config *cfg, struct herd_swr **out)
 {
-    struct herd_swr *c = calloc(1, sizeof *c);
+    struct herd_swr_config k = {0};
     size_t nb = 1;
     int rc;
+
+    assert(out);
+    if (cfg)
+        k = *cfg;
+    if (k.max_entries == 0)
+        k.max_entries = 1024;
+    if (k.max_key_len == 0)
+        k.max_key_len = 256;
+    if (k.retry_base_ns <= 0)
+        k.retry_base_ns = 100 * INT64_C(1000000);
+    if (k.retry_cap_ns <= 0)
+        k.retry_cap_ns = 30 * INT64_C(1000000000);
+    if (k.retry_cap_ns < k.retry_base_ns)
+        k.retry_cap_ns = k.retry_base_ns;
+    if (k.max_entries > INT32_MAX / 4 || k.ttl_ns < 0 || k.stale_ns < 0 ||
+        k.stale_if_error_ns < 0 || k.refresh_timeout_ns < 0 || k.jitter_pct < 0 ||
+        k.jitter_pct > 100 || !mul_ok(k.max_entries, k.max_key_len) ||
+        !mul_ok(k.max_entries, k.max_value_len))
+        return -HERD_EINVAL;
+    struct herd_swr *c = herd__calloc(k.alloc, 1, sizeof *c);
     if (!c)
         return -HERD_ENOMEM;
-    if (cfg)
-        c->cfg = *cfg;
-    if (c->cfg.max_entries == 0)
-        c->cfg.max_entries = 1024;
-    if (c->cfg.max_key_len == 0)
-        c->cfg.max_key_len = 256;
-    if (c->cfg.retry_base_ns <= 0)
-        c->cfg.retry_base_ns = 100 * INT64_C(1000000);
-    if (c->cfg.retry_cap_ns <= 0)
-        c->cfg.retry_cap_ns = 30 * INT64_C(1000000000);
-    if (c->cfg.max_entries > INT32_MAX / 4 || c->cfg.ttl_ns < 0 || c->cfg.stale_ns < 0 ||
-        c->cfg.jitter_pct < 0 || c->cfg.jitter_pct > 100) {
-        free(c);
-        return -HERD_EINVAL;
-    }
-    while (nb < 2 * c->cfg.max_entries)
+    c->cfg = k;
+    c->alloc = k.alloc;
+    while (nb < 2 * k.max_entries)
         nb <<= 1;
-    c->e = calloc(c->cfg.max_entries, sizeof *c->e);
-    c->buckets = malloc(nb * sizeof *c->buckets);
-    c->keys = malloc(c->cfg.max_entries * c->cfg.max_key_len);
-    if (!c->e || !c->buckets || !c->keys) {
-        rc = -HERD_ENOMEM;
+    rc = -HERD_ENOMEM;
+    if (!(c->e = herd__calloc(k.alloc, k.max_entries, sizeof *c->e)))
         goto fail;
-    }
+    if (!(c->buckets = herd__calloc(k.alloc, nb, sizeof *c->buckets)))
+        goto fail;
+    if (!(c->keys = herd__alloc(k.alloc, k.max_entries * k.max_key_len)))
+        goto fail;
+    if (k.max_value_len && !(c->vals = herd__alloc(k.alloc, k.max_entries * k.max_value_len)))
+        goto fail;
     if ((rc = -pthread_mutex_init(&c->mu, NULL)) != 0)
         goto fail;
-    c->nentries = c->cfg.max_entries;
+    c->nentries = k.max_entries;
     c->mask = nb - 1;
     for (size_t i = 0; i < nb; i++)
         c->buckets[i] = NIL;
     for (size_t i = 0; i < c->nentries; i++) {
-        c->e[i].key = c->keys + i * c->cfg.max_key_len;
-        c->e[i].next = i + 1 < c->nentries ? (int32_t)(i + 1) : NIL;
+        struct entry *e = &c->e[i];
+        e->key = c->keys + i * k.max_key_len;
+        if (c->vals) {
+            e->val = c->vals + i * k.max_value_len;
+            e->cap = k.max_value_len;
+        }
+        e->next = i + 1 < c->nentries ? (int32_t)(i + 1) : NIL;
     }
     c->free_head = 0;
     c->lru_head = c->lru_tail = NIL;
     *out = c;
     return 0;
 fail:
-    free(c->e);
-    free(c->buckets);
-    free(c->keys);
-    free(c);
+    herd__free(k.alloc, c->e);
+    herd__free(k.alloc, c->buckets);
+    herd__free(k.alloc, c->keys);
+    herd__free(k.alloc, c->vals);
+    herd__free(k.alloc, c);
     return rc;
 }
 
@@ -205,6 +236,7 @@ int herd_swr_get(struct herd_swr *c, const void *key, size_t keylen, int64_t now
         /* Past the hard TTL: nothing servable, whoever is refreshing. */
         state = HERD_SWR_MISS;
         c->st.misses++;
+        c->st.expired++;
     } else {
         bool timed_out = e->refreshing && c->cfg.refresh_timeout_ns > 0 &&
                          now_ns - e->refresh_started_ns >= c->cfg.refresh_timeout_ns;
@@ -233,16 +265,16 @@ int herd_swr_get(struct herd_swr *c, const void *key, size_t keylen, int64_t now
     return state;
 }
 
+/* The soft TTL to use: jittered when the caller passed an rng (herd/jitter.h's
+ * +- percent, the same function the rest of herd uses), never negative. */
 static int64_t draw_ttl(struct herd_swr *c, int64_t ttl, struct herd_rng *rng)
 {
     if (!rng)
         return ttl;
     if (c->cfg.jitter)
         ttl = c->cfg.jitter(c->cfg.jitter_arg, ttl, rng);
-    else if (c->cfg.jitter_pct > 0) {
-        int64_t span = (int64_t)((double)ttl * c->cfg.jitter_pct / 100.0);
-        ttl += herd_rng_range(rng, -span, span);
-    }
+    else if (c->cfg.jitter_pct > 0)
+        ttl = herd_jitter_pct(ttl, (double)c->cfg.jitter_pct, rng);
     return ttl < 0 ? 0 : ttl;
 }
 
@@ -250,16 +282,18 @@ int herd_swr_set(struct herd_swr *c, const void *key, size_t keylen, const void 
                  int64_t now_ns, const struct herd_swr_ttl *ttl, int64_t delta_ns,
                  struct herd_rng *rng)
 {
-    if (keylen > c->cfg.max_key_len)
+    assert(c && (key || keylen == 0) && (val || len == 0));
+    if (keylen > c->cfg.max_key_len || (c->vals && len > c->cfg.max_value_len))
         return -HERD_EINVAL;
     uint64_t h = herd_hash_bytes(key, keylen);
     int64_t soft = ttl ? ttl->ttl_ns : c->cfg.ttl_ns;
     int64_t stale = ttl ? ttl->stale_ns : c->cfg.stale_ns;
     pthread_mutex_lock(&c->mu);
-    soft = draw_ttl(c, soft, rng);
+    soft = draw_ttl(c, soft < 0 ? 0 : soft, rng);
     int32_t i = lookup(c, h, key, keylen);
     struct entry *e;
-    if (i == NIL) {
+    bool fresh = i == NIL;
+    if (fresh) {
         if (c->free_head == NIL) {
             /* Bounded: the least recently used entry makes room. */
             assert(c->lru_tail != NIL);
@@ -284,11 +318,12 @@ int herd_swr_set(struct herd_swr *c, const void *key, size_t keylen, const void 
         touch(c, i);
     }
     if (len > e->cap) {
-        void *p = realloc(e->val, len);
+        /* Grow mode only (fixed buffers were checked above). */
+        void *p = herd__realloc(c->alloc, e->val, len);
         if (!p) {
             /* Leave an old value in place; drop an entry that never had one so the
              * next reader misses rather than reading nothing as a value. */
-            if (e->len == 0)
+            if (fresh)
                 remove_entry(c, i);
             pthread_mutex_unlock(&c->mu);
             return -HERD_ENOMEM;

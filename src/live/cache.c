@@ -30,9 +30,9 @@
  *  swr          entries stay servable stale_ms past the TTL. STALE_REFRESH: serve the
  *               stale value (latency stops there), then refresh in this thread;
  *               STALE: serve it. A miss past the hard TTL goes through singleflight.
- *  xfetch       hit: herd_xfetch_should_refresh(now, expiry, delta, beta); if so,
- *               herd_singleflight_begin() without blocking: the LEADER serves the
- *               still-valid value, then refreshes; a JOINED caller just serves it.
+ *  xfetch       hit: herd_xfetch_begin(): XFetch's draw (now, expiry, delta, beta), and on
+ *               "refresh" a non-blocking herd_singleflight_begin(): the LEADER serves the
+ *               still-valid value, then refreshes; everyone else just serves it.
  *               Misses (the refresh came too late) go through singleflight.
  *
  * Figures, per event (measured, never derived from a formula):
@@ -331,37 +331,36 @@ static bool request(struct req *q, int64_t sched)
 
     q->ev.requests++;
     switch (st) {
-    case HERD_SWR_HIT:
+    case HERD_SWR_HIT: {
+        struct herd_singleflight_ticket t;
+        /* XFetch's draw, then a non-blocking singleflight begin: only the one reader
+         * that draws "refresh" and leads the key's flight refreshes. */
         if (R->strat == S_XFETCH &&
-            herd_xfetch_should_refresh(now, info.fresh_until_ns, info.delta_ns, R->beta, &q->rng)) {
-            struct herd_singleflight_ticket t;
-            int role = herd_singleflight_begin(R->sf, q->keyb, q->klen, now, &t);
-            if (role == HERD_SINGLEFLIGHT_LEADER) {
-                /* Serve the still-valid value first; the refresh is this thread's
-                 * next piece of work, not the user's wait. */
-                served(q, sched);
-                struct herd_origin_value nv;
-                struct herd_swr_info again;
-                /* A refresh that completed between our read and our begin has already
-                 * set a newer value: do not query again. */
-                if (herd_swr_get(R->cache, q->keyb, q->klen, herd__now_ns(), &nv, sizeof nv,
-                                 &again) == HERD_SWR_HIT &&
-                    again.set_ns != info.set_ns) {
-                    herd_singleflight_complete(R->sf, &t, &nv, sizeof nv, 0);
-                    q->ev.hits++;
-                    return true;
-                }
-                q->ev.early++;
-                int rc = refresh(q, &v);
-                herd_singleflight_complete(R->sf, &t, &v, sizeof v, rc);
+            herd_xfetch_begin(R->sf, q->keyb, q->klen, now, info.fresh_until_ns, info.delta_ns,
+                              R->beta, &q->rng, &t) == HERD_XFETCH_LEAD) {
+            /* Serve the still-valid value first; the refresh is this thread's
+             * next piece of work, not the user's wait. */
+            served(q, sched);
+            struct herd_origin_value nv;
+            struct herd_swr_info again;
+            /* A refresh that completed between our read and our begin has already
+             * set a newer value: do not query again. */
+            if (herd_swr_get(R->cache, q->keyb, q->klen, herd__now_ns(), &nv, sizeof nv,
+                             &again) == HERD_SWR_HIT &&
+                again.set_ns != info.set_ns) {
+                herd_singleflight_complete(R->sf, &t, &nv, sizeof nv, 0);
+                q->ev.hits++;
                 return true;
             }
-            if (role == HERD_SINGLEFLIGHT_JOINED)
-                herd_singleflight_release(R->sf, &t);
+            q->ev.early++;
+            int rc = refresh(q, &v);
+            herd_singleflight_complete(R->sf, &t, &v, sizeof v, rc);
+            return true;
         }
         served(q, sched);
         q->ev.hits++;
         return true;
+    }
     case HERD_SWR_STALE_REFRESH:
         served(q, sched);
         stale_served(q);
@@ -614,8 +613,12 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         .stale_ns =
             R.strat == S_SWR ? (int64_t)herd_spec_param(spec, "stale_ms") * HERD_NS_PER_MS : 0,
         .jitter_pct = R.strat == S_JITTER ? (int)herd_spec_param(spec, "jitter_pct") : 0,
+        /* Fixed value buffers: no allocation on the request path. */
+        .max_value_len = sizeof(struct herd_origin_value),
     };
-    struct herd_singleflight_config sc = {.max_flights = (size_t)R.keys + 8, .max_key_len = 16};
+    struct herd_singleflight_config sc = {.max_flights = (size_t)R.keys + 8,
+                                          .max_key_len = 16,
+                                          .max_value_len = sizeof(struct herd_origin_value)};
 
     R.req = calloc((size_t)R.n, sizeof *R.req);
     R.expiry = calloc((size_t)R.keys, sizeof *R.expiry);

@@ -1,7 +1,12 @@
 /* test_singleflight.c — one flight per key, shared results, errors reach every waiter,
- * waiter deadlines, forget, shedding, a full table, stall takeover, and the property
- * "at most one flight per key at any moment" under real threads. */
+ * abandoned and stalled leaders never hang a waiter, per-waiter deadlines and cancel,
+ * the work cancelled only when the last caller leaves, forget, shedding, a full table,
+ * stall takeover (first success wins), fixed value buffers, every allocation failing
+ * in turn, and the property "at most one flight per key at any moment" under threads.
+ * Stall ages are on a fake clock (begin's now_ns) except where a blocked wait must
+ * meet them on CLOCK_MONOTONIC. */
 #include <criterion/criterion.h>
+#include <herd/alloc.h>
 #include <herd/clock.h>
 #include <herd/error.h>
 #include <herd/singleflight.h>
@@ -9,6 +14,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct herd_singleflight *make(const struct herd_singleflight_config *cfg)
@@ -201,6 +207,314 @@ Test(singleflight, stalled_leader_is_taken_over)
     cr_assert_eq(st.takeovers, 1);
     cr_assert_eq(st.errors, 0);
     herd_singleflight_free(sf);
+}
+
+Test(singleflight, stall_age_boundary_on_a_fake_clock)
+{
+    struct herd_singleflight_config cfg = {.stall_ns = 100};
+    struct herd_singleflight *sf = make(&cfg);
+    struct herd_singleflight_ticket a, j, b, c;
+    int64_t now = 1000;
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, now, &a), HERD_SINGLEFLIGHT_LEADER);
+    now += 99;
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, now, &j), HERD_SINGLEFLIGHT_JOINED);
+    now += 1; /* exactly stall_ns old */
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, now, &b), HERD_SINGLEFLIGHT_LEADER);
+    /* The takeover restarted the age: the next caller joins the new leader. */
+    now += 99;
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, now, &c), HERD_SINGLEFLIGHT_JOINED);
+    herd_singleflight_release(sf, &c);
+    herd_singleflight_complete(sf, &b, "b", 1, 0);
+    herd_singleflight_complete(sf, &a, "a", 1, 0);
+    herd_singleflight_release(sf, &j);
+    herd_singleflight_free(sf);
+}
+
+Test(singleflight, takeover_first_success_wins_superseded_error_dropped)
+{
+    struct herd_singleflight_config cfg = {.stall_ns = 10};
+    struct herd_singleflight *sf = make(&cfg);
+    struct herd_singleflight_ticket old, j, neu;
+    struct herd_singleflight_result res;
+    struct herd_singleflight_stats st;
+
+    /* The superseded leader finishes first with a value: delivered. */
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &old), HERD_SINGLEFLIGHT_LEADER);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 1, &j), HERD_SINGLEFLIGHT_JOINED);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 10, &neu), HERD_SINGLEFLIGHT_LEADER);
+    cr_assert_not(herd_singleflight_cancelled(sf, &neu));
+    cr_assert_eq(herd_singleflight_complete(sf, &old, "old", 4, 0), 0);
+    cr_assert(herd_singleflight_cancelled(sf, &neu), "done: the new leader may stop");
+    cr_assert_eq(herd_singleflight_complete(sf, &neu, "new", 4, 0), 0); /* late */
+    cr_assert(herd_singleflight_poll(sf, &j, &res));
+    cr_assert_str_eq(res.val, "old");
+    herd_singleflight_release(sf, &j);
+
+    /* The superseded leader fails while its replacement works: dropped; the newest
+     * leader's error is the flight's. */
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 100, &old), HERD_SINGLEFLIGHT_LEADER);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 101, &j), HERD_SINGLEFLIGHT_JOINED);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 110, &neu), HERD_SINGLEFLIGHT_LEADER);
+    herd_singleflight_abandon(sf, &old);
+    cr_assert_not(herd_singleflight_poll(sf, &j, &res), "a superseded failure must not end it");
+    cr_assert_eq(herd_singleflight_complete(sf, &neu, NULL, 0, -HERD_EREJECT), 0);
+    cr_assert(herd_singleflight_poll(sf, &j, &res));
+    cr_assert_eq(res.error, -HERD_EREJECT);
+    herd_singleflight_release(sf, &j);
+    herd_singleflight_stats(sf, &st);
+    cr_assert_eq(st.takeovers, 2);
+    cr_assert_eq(st.late, 2);
+    cr_assert_eq(st.errors, 1);
+    cr_assert_eq(st.abandoned, 0, "the dropped abandon is late, not the flight's outcome");
+    herd_singleflight_free(sf);
+}
+
+struct blocked {
+    struct herd_singleflight *sf;
+    struct herd_singleflight_ticket t;
+    int64_t deadline;
+    int rc;
+    struct herd_singleflight_result res;
+    atomic_int started;
+};
+
+static void *blocked_wait(void *arg)
+{
+    struct blocked *b = arg;
+    atomic_store(&b->started, 1);
+    b->rc = herd_singleflight_wait(b->sf, &b->t, b->deadline, &b->res);
+    return NULL;
+}
+
+Test(singleflight, abandoned_leader_gives_every_waiter_eleader, .timeout = 30)
+{
+    struct herd_singleflight *sf = make(NULL);
+    struct herd_singleflight_ticket lead;
+    struct blocked b[8];
+    pthread_t th[8];
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &lead), HERD_SINGLEFLIGHT_LEADER);
+    for (int i = 0; i < 8; i++) {
+        b[i] = (struct blocked){.sf = sf, .deadline = HERD_SINGLEFLIGHT_NO_DEADLINE};
+        cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &b[i].t), HERD_SINGLEFLIGHT_JOINED);
+        pthread_create(&th[i], NULL, blocked_wait, &b[i]);
+    }
+    struct herd_singleflight_stats st;
+    do {
+        sched_yield();
+        herd_singleflight_stats(sf, &st);
+    } while (st.waits < 8);
+    herd_singleflight_abandon(sf, &lead);
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(b[i].rc, 0);
+        cr_assert_eq(b[i].res.error, -HERD_ELEADER);
+        cr_assert_null(b[i].res.val);
+        herd_singleflight_release(sf, &b[i].t);
+    }
+    herd_singleflight_stats(sf, &st);
+    cr_assert_eq(st.abandoned, 1);
+    cr_assert_eq(st.errors, 1);
+    cr_assert_eq(st.failed, 8);
+    cr_assert_eq(st.waits, 8);
+    herd_singleflight_free(sf);
+}
+
+Test(singleflight, cancel_wakes_one_blocked_waiter, .timeout = 30)
+{
+    struct herd_singleflight *sf = make(NULL);
+    struct herd_singleflight_ticket lead;
+    struct blocked a = {.sf = sf, .deadline = HERD_SINGLEFLIGHT_NO_DEADLINE};
+    struct blocked b = {.sf = sf, .deadline = HERD_SINGLEFLIGHT_NO_DEADLINE};
+    pthread_t ta, tb;
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &lead), HERD_SINGLEFLIGHT_LEADER);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &a.t), HERD_SINGLEFLIGHT_JOINED);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &b.t), HERD_SINGLEFLIGHT_JOINED);
+    pthread_create(&ta, NULL, blocked_wait, &a);
+    pthread_create(&tb, NULL, blocked_wait, &b);
+    struct herd_singleflight_stats st;
+    do {
+        sched_yield();
+        herd_singleflight_stats(sf, &st);
+    } while (st.waits < 2);
+    herd_singleflight_cancel(sf, &a.t); /* from this thread, while a's owner blocks */
+    herd_singleflight_cancel(sf, &a.t); /* idempotent */
+    pthread_join(ta, NULL);
+    cr_assert_eq(a.rc, -HERD_ECANCELED);
+    cr_assert_eq(herd_singleflight_waiting(sf, &lead), 1, "b still wants the value");
+    cr_assert_not(herd_singleflight_cancelled(sf, &lead));
+    herd_singleflight_release(sf, &a.t);
+    herd_singleflight_complete(sf, &lead, "v", 2, 0);
+    pthread_join(tb, NULL);
+    cr_assert_eq(b.rc, 0);
+    cr_assert_str_eq(b.res.val, "v");
+    herd_singleflight_release(sf, &b.t);
+    herd_singleflight_stats(sf, &st);
+    cr_assert_eq(st.canceled, 1);
+    cr_assert_eq(st.shared, 1);
+    cr_assert_eq(st.cancelled_flights, 0);
+    herd_singleflight_free(sf);
+}
+
+Test(singleflight, work_cancelled_only_when_last_caller_leaves)
+{
+    struct herd_singleflight *sf = make(NULL);
+    struct herd_singleflight_ticket lead, j1, j2, fresh, again;
+    struct herd_singleflight_stats st;
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &lead), HERD_SINGLEFLIGHT_LEADER);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &j1), HERD_SINGLEFLIGHT_JOINED);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &j2), HERD_SINGLEFLIGHT_JOINED);
+    herd_singleflight_cancel(sf, &lead); /* the leader's own caller gave up */
+    cr_assert_not(herd_singleflight_cancelled(sf, &lead), "two joiners still want it");
+    herd_singleflight_cancel(sf, &j1);
+    cr_assert_not(herd_singleflight_cancelled(sf, &lead), "one joiner still wants it");
+    herd_singleflight_release(sf, &j1);
+    cr_assert_not(herd_singleflight_cancelled(sf, &lead));
+    herd_singleflight_release(sf, &j2); /* the last caller leaves without cancel() */
+    cr_assert(herd_singleflight_cancelled(sf, &lead));
+    /* The doomed flight left the table: a newcomer starts a fresh one. */
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &fresh), HERD_SINGLEFLIGHT_LEADER);
+    cr_assert_neq(fresh.slot, lead.slot);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &again), HERD_SINGLEFLIGHT_JOINED);
+    cr_assert_eq(again.slot, fresh.slot);
+    herd_singleflight_release(sf, &again);
+    cr_assert_not(herd_singleflight_cancelled(sf, &fresh), "its leader's caller still wants it");
+    herd_singleflight_abandon(sf, &lead); /* the leader still ends its ticket */
+    herd_singleflight_complete(sf, &fresh, "v", 2, 0);
+
+    /* A leader alone whose caller leaves: cancelled at once. */
+    cr_assert_eq(herd_singleflight_begin(sf, "z", 1, 0, &lead), HERD_SINGLEFLIGHT_LEADER);
+    herd_singleflight_cancel(sf, &lead);
+    cr_assert(herd_singleflight_cancelled(sf, &lead));
+    herd_singleflight_complete(sf, &lead, "late", 5, 0);
+    herd_singleflight_stats(sf, &st);
+    cr_assert_eq(st.cancelled_flights, 2);
+    cr_assert_eq(st.canceled, 3, "j1 (cancel), j2 and again (release before completion)");
+    herd_singleflight_free(sf);
+}
+
+Test(singleflight, blocked_waiter_gives_up_on_a_stalled_leader, .timeout = 30)
+{
+    /* Blocking waits meet the stall age on CLOCK_MONOTONIC, so begin gets real time. */
+    struct herd_singleflight_config cfg = {.stall_ns = 50 * HERD_NS_PER_MS};
+    struct herd_singleflight *sf = make(&cfg);
+    struct herd_singleflight_ticket dead, j, t;
+    struct herd_singleflight_result res;
+    int64_t t0 = herd_clock_monotonic_ns();
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, t0, &dead), HERD_SINGLEFLIGHT_LEADER);
+    /* The leader "crashes": it never completes. A waiter without a deadline still
+     * comes back, at the stall age, with -HERD_ELEADER and its ticket held. */
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, t0, &j), HERD_SINGLEFLIGHT_JOINED);
+    cr_assert_eq(herd_singleflight_wait(sf, &j, HERD_SINGLEFLIGHT_NO_DEADLINE, &res),
+                 -HERD_ELEADER);
+    int64_t took = herd_clock_monotonic_ns() - t0;
+    cr_assert_geq(took, 49 * HERD_NS_PER_MS);
+    cr_assert_lt(took, 5 * HERD_NS_PER_S);
+    herd_singleflight_release(sf, &j);
+    /* join() does the recovery itself: it takes the flight over and returns LEADER. */
+    int role = herd_singleflight_join(sf, "k", 1, t0, HERD_SINGLEFLIGHT_NO_DEADLINE, &t, &res);
+    cr_assert_eq(role, HERD_SINGLEFLIGHT_LEADER);
+    herd_singleflight_complete(sf, &t, "v", 2, 0);
+    herd_singleflight_complete(sf, &dead, "zombie", 7, 0); /* late, discarded */
+    struct herd_singleflight_stats st;
+    herd_singleflight_stats(sf, &st);
+    cr_assert_eq(st.stalls, 2, "our wait, then join's own wait before it took over");
+    cr_assert_eq(st.takeovers, 1);
+    cr_assert_eq(st.late, 1);
+    herd_singleflight_free(sf);
+}
+
+Test(singleflight, fixed_value_buffers_never_allocate)
+{
+    struct herd_singleflight_config cfg = {.max_flights = 2, .max_value_len = 4};
+    struct herd_singleflight *sf = make(&cfg);
+    struct herd_singleflight_ticket l, j;
+    struct herd_singleflight_result res;
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &l), HERD_SINGLEFLIGHT_LEADER);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &j), HERD_SINGLEFLIGHT_JOINED);
+    cr_assert_eq(herd_singleflight_complete(sf, &l, "12345", 5, 0), -HERD_EINVAL);
+    cr_assert(herd_singleflight_poll(sf, &j, &res));
+    cr_assert_eq(res.error, -HERD_EINVAL, "joiners get what the leader got");
+    herd_singleflight_release(sf, &j);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &l), HERD_SINGLEFLIGHT_LEADER);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &j), HERD_SINGLEFLIGHT_JOINED);
+    cr_assert_eq(herd_singleflight_complete(sf, &l, "1234", 4, 0), 0);
+    cr_assert(herd_singleflight_poll(sf, &j, &res));
+    cr_assert_eq(memcmp(res.val, "1234", 4), 0);
+    herd_singleflight_release(sf, &j);
+    herd_singleflight_free(sf);
+}
+
+/* ---- allocation failures: fail the 1st, 2nd, ... allocation in turn ---------------- */
+
+struct talloc {
+    int fail_at; /* the call that fails (1-based); 0: none */
+    int calls;   /* allocations and reallocations so far */
+    long live;   /* blocks allocated and not freed */
+};
+
+static void *t_realloc(void *ctx, void *p, size_t n)
+{
+    struct talloc *a = ctx;
+    if (n == 0) {
+        if (p)
+            a->live--;
+        free(p);
+        return NULL;
+    }
+    if (++a->calls == a->fail_at)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && !p)
+        a->live++;
+    return q;
+}
+
+Test(singleflight, every_init_allocation_failing_in_turn_is_clean)
+{
+    for (size_t vlen = 0; vlen <= 16; vlen += 16) {
+        int n = 1, made = 0;
+        for (;; n++) {
+            struct talloc ta = {.fail_at = n};
+            struct herd_allocator al = {t_realloc, &ta};
+            struct herd_singleflight_config cfg = {.max_flights = 8, .max_value_len = vlen,
+                                                   .alloc = &al};
+            struct herd_singleflight *sf = (void *)0x1;
+            int rc = herd_singleflight_new(&cfg, &sf);
+            if (rc == 0) {
+                made = ta.calls;
+                cr_assert_gt(ta.live, 0);
+                herd_singleflight_free(sf);
+                cr_assert_eq(ta.live, 0, "free leaked %ld blocks", ta.live);
+                break;
+            }
+            cr_assert_eq(rc, -HERD_ENOMEM, "allocation %d failed: %s", n, herd_strerror(rc));
+            cr_assert_eq(sf, (void *)0x1, "out-param written on failure");
+            cr_assert_eq(ta.live, 0, "allocation %d failed: %ld blocks leaked", n, ta.live);
+        }
+        /* The struct, slots, buckets, keys (and values in fixed mode): each failed once,
+         * then the next round succeeded with that many allocations. */
+        cr_assert_eq(made, vlen ? 5 : 4);
+        cr_assert_eq(n, made + 1);
+    }
+}
+
+Test(singleflight, grow_mode_allocation_failure_reaches_joiners)
+{
+    struct talloc ta = {0};
+    struct herd_allocator al = {t_realloc, &ta};
+    struct herd_singleflight_config cfg = {.max_flights = 2, .alloc = &al};
+    struct herd_singleflight *sf = make(&cfg);
+    struct herd_singleflight_ticket l, j;
+    struct herd_singleflight_result res;
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &l), HERD_SINGLEFLIGHT_LEADER);
+    cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, &j), HERD_SINGLEFLIGHT_JOINED);
+    ta.fail_at = ta.calls + 1;
+    cr_assert_eq(herd_singleflight_complete(sf, &l, "value", 6, 0), -HERD_ENOMEM);
+    cr_assert(herd_singleflight_poll(sf, &j, &res));
+    cr_assert_eq(res.error, -HERD_ENOMEM);
+    herd_singleflight_release(sf, &j);
+    herd_singleflight_free(sf);
+    cr_assert_eq(ta.live, 0);
 }
 
 /* ---- the property under threads ------------------------------------------------- */
