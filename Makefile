@@ -42,4 +42,5 @@ clean:
 # Benchmarks print figures (ns/op, ops/s); they are not tests. bench/run.sh runs them all.
 .PHONY: bench
 bench: build
+	@bash scripts/install-deps.sh bench
 	@bash bench/run.sh $(BUILD)

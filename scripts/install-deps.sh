@@ -8,6 +8,10 @@ packages=(
     gcc make pkg-config meson ninja-build python3
     libjansson-dev libsqlite3-dev libcriterion-dev
 )
+# `install-deps.sh bench`: also what the benchmarks compare against (Go's singleflight).
+if [[ ${1:-} == bench ]]; then
+    packages+=(golang-go golang-golang-x-sync-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
