@@ -42,8 +42,11 @@ static void print_scenario(const struct herd_scenario *sc)
     printf("%-10s %s\n", sc->name, sc->summary);
     printf("    trigger:   %s\n    waiters:   %s\n    resource:  %s\n", sc->trigger, sc->waiters,
            sc->resource);
-    printf("    defaults:  -n %lld, --events %lld, backend live\n", (long long)sc->n_default,
+    printf("    defaults:  -n %lld, --events %lld\n", (long long)sc->n_default,
            (long long)sc->events_default);
+    printf("    backends:  %s%s%s\n", (sc->backends & HERD_BACKEND_LIVE) ? "live" : "",
+           sc->backends == (HERD_BACKEND_LIVE | HERD_BACKEND_SIM) ? ", " : "",
+           (sc->backends & HERD_BACKEND_SIM) ? "sim" : "");
     printf("  naive:\n    %-16s %s\n", sc->naive, sc->naive_help);
     printf("  mitigations (--mitigation NAME; default %s):\n", sc->default_mitigation);
     for (int m = 0; sc->mitigations[m].name; m++)

@@ -15,7 +15,8 @@ static const char run_usage[] =
     "\n"
     "Run a herd and print its report: wakes, useful, wasted, origin load, peak, latency\n"
     "percentiles, who got the work, the first waiters and a timeline. SCENARIO is one of\n"
-    "accept, condvar, cache, cron (herd list shows their parameters and mitigations).\n"
+    "accept, condvar, cache, cron, or a simulated preset: queue, backoff-occ (herd list\n"
+    "shows their parameters, mitigations and backends).\n"
     "\n"
     "  -b, --backend NAME      live (real threads, sockets and databases on this kernel),\n"
     "                          sim (the discrete-event simulator, N up to 1000000) or\n"
@@ -156,8 +157,7 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
 
 int herd_cmd_run(int argc, char **argv)
 {
-    struct run_opts o = {
-        .backend = "live", .mode = "both", .format = "text", .seed = 1, .runs = 1};
+    struct run_opts o = {.mode = "both", .format = "text", .seed = 1, .runs = 1};
     const char *name = NULL;
     char err[512], names[256];
     int rc = parse(argc, argv, &o, &name);
@@ -169,9 +169,18 @@ int herd_cmd_run(int argc, char **argv)
         herd_scenario_names(names, sizeof names);
         return herd__usage_error("run: unknown scenario '%s'; allowed: %s", name, names);
     }
+    if (!o.backend) /* the scenario's first backend: live where it can run for real */
+        o.backend = (sc->backends & HERD_BACKEND_LIVE) ? "live" : "sim";
     if (!herd__cli_backend_ok(o.backend))
         return herd__usage_error("--backend: '%s' is not allowed; allowed: live, sim, both",
                                  o.backend);
+    if (strcmp(o.backend, "sim") != 0 && !(sc->backends & HERD_BACKEND_LIVE))
+        return herd__usage_error("--backend: scenario %s runs only on the simulator; allowed: "
+                                 "sim",
+                                 sc->name);
+    if (strcmp(o.backend, "live") != 0 && !(sc->backends & HERD_BACKEND_SIM))
+        return herd__usage_error("--backend: scenario %s runs only live; allowed: live",
+                                 sc->name);
     bool naive = strcmp(o.mode, "naive") == 0, mitigated = strcmp(o.mode, "mitigated") == 0;
     bool both = strcmp(o.mode, "both") == 0;
     if (!naive && !mitigated && !both)

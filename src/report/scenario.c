@@ -32,11 +32,14 @@ static const struct herd_param_def accept_params[] = {
      "serial: one connection at a time, each settled before the next; burst: all at once"},
     {"settle_ms", HERD_PARAM_INT, 500, 1, 10000, "ms", {NULL},
      "longest wait for the woken waiters to go back to sleep after an event"},
+    {"cores", HERD_PARAM_INT, 0, 0, 4096, "cores", {NULL},
+     "sim: CPUs the workers share (0: the calibrated profile's)"},
     {NULL, 0, 0, 0, 0, NULL, {NULL}, NULL},
 };
 
 static const struct herd_scenario accept_scenario = {
     .name = "accept",
+    .backends = HERD_BACKEND_LIVE | HERD_BACKEND_SIM,
     .summary = "N workers wait on one listening socket; a connection arrives",
     .trigger = "a connection arrives on 127.0.0.1",
     .waiters = "N workers (threads or processes), each in epoll_wait or accept",
@@ -65,6 +68,8 @@ static const struct herd_param_def condvar_params[] = {
      "pthread_cond_t guarding a queue, or a raw futex word (FUTEX_WAKE all vs 1)"},
     {"settle_ms", HERD_PARAM_INT, 500, 1, 10000, "ms", {NULL},
      "longest wait for the woken waiters to go back to sleep after an event"},
+    {"cores", HERD_PARAM_INT, 0, 0, 4096, "cores", {NULL},
+     "sim: CPUs the threads share (0: the calibrated profile's)"},
     {NULL, 0, 0, 0, 0, NULL, {NULL}, NULL},
 };
 
@@ -77,6 +82,7 @@ static const char *condvar_strategy(const struct herd_run_spec *spec)
 
 static const struct herd_scenario condvar_scenario = {
     .name = "condvar",
+    .backends = HERD_BACKEND_LIVE | HERD_BACKEND_SIM,
     .summary = "N threads wait on a condition variable; one item is queued",
     .trigger = "the producer queues one item",
     .waiters = "N threads in pthread_cond_wait (or FUTEX_WAIT)",
@@ -129,11 +135,18 @@ static const struct herd_param_def cache_params[] = {
      "ttl-jitter: TTLs drawn uniformly in ttl * (1 +- jitter_pct/100)"},
     {"stale_ms", HERD_PARAM_INT, 5000, 0, 600000, "ms", {NULL},
      "swr: how long past its TTL a value may still be served while it refreshes"},
+    {"origin_workers", HERD_PARAM_INT, 0, 0, 100000, "workers", {NULL},
+     "sim: queries the origin runs at once (0: the calibrated profile's cores)"},
+    {"usl_sigma", HERD_PARAM_DOUBLE, 0.02, 0, 1, "", {NULL},
+     "sim: the origin's contention (Universal Scalability Law sigma)"},
+    {"usl_kappa", HERD_PARAM_DOUBLE, 0.0005, 0, 1, "", {NULL},
+     "sim: the origin's coherency cost (USL kappa): makes p99 grow faster than N"},
     {NULL, 0, 0, 0, 0, NULL, {NULL}, NULL},
 };
 
 static const struct herd_scenario cache_scenario = {
     .name = "cache",
+    .backends = HERD_BACKEND_LIVE | HERD_BACKEND_SIM,
     .summary = "N requesters ask for one hot key at the moment its cache entry expires",
     .trigger = "the hot key's TTL runs out",
     .waiters = "N requester threads, each with its own database connection",
@@ -171,11 +184,14 @@ static const struct herd_param_def cron_params[] = {
      "real CPU work the backend does per request"},
     {"timeout_ms", HERD_PARAM_INT, 10000, 1, 600000, "ms", {NULL},
      "a client gives up on its request after this long"},
+    {"skew_ms", HERD_PARAM_DOUBLE, 1.0, 0, 60000, "ms", {NULL},
+     "sim: standard deviation of the clients' clock skew (NTP-synced hosts: ~1 ms)"},
     {NULL, 0, 0, 0, 0, NULL, {NULL}, NULL},
 };
 
 static const struct herd_scenario cron_scenario = {
     .name = "cron",
+    .backends = HERD_BACKEND_LIVE | HERD_BACKEND_SIM,
     .summary = "N clients with the same crontab line call one backend at the boundary",
     .trigger = "the wall clock reaches the schedule's boundary",
     .waiters = "N client threads sleeping until the boundary (CLOCK_REALTIME)",
@@ -190,8 +206,86 @@ static const struct herd_scenario cron_scenario = {
     .params = cron_params,
 };
 
+/* ---- queue (sim only): the organic-traffic baseline ----------------------------- */
+
+static const struct herd_mitigation_def queue_mitigations[] = {
+    {"shed", "protect",
+     "load shedding: a request that waited longer than shed_ms is dropped before service"},
+    {NULL, NULL, NULL},
+};
+
+static const struct herd_param_def queue_params[] = {
+    {"rate", HERD_PARAM_DOUBLE, 1600, 0.001, 1e9, "req/s", {NULL},
+     "open Poisson arrival rate (lambda)"},
+    {"servers", HERD_PARAM_INT, 1, 1, 100000, "workers", {NULL}, "workers serving the queue (c)"},
+    {"service", HERD_PARAM_ENUM, 0, 0, 0, "", {"exp", "det", "lognormal", NULL},
+     "service-time distribution: exponential (M/M/c), deterministic (M/D/c), log-normal"},
+    {"service_us", HERD_PARAM_DOUBLE, 500, 0.001, 1e9, "us", {NULL},
+     "mean service time (1/mu)"},
+    {"duration_s", HERD_PARAM_DOUBLE, 10, 0.001, 1e6, "s", {NULL}, "simulated time of arrivals"},
+    {"queue_cap", HERD_PARAM_INT, 0, 0, 100000000, "requests", {NULL},
+     "queue capacity (0: unbounded)"},
+    {"shed_ms", HERD_PARAM_DOUBLE, 100, 0, 1e9, "ms", {NULL}, "shed: the longest wait allowed"},
+    {NULL, 0, 0, 0, 0, NULL, {NULL}, NULL},
+};
+
+static const struct herd_scenario queue_scenario = {
+    .name = "queue",
+    .backends = HERD_BACKEND_SIM,
+    .summary = "open Poisson traffic into c workers: the organic baseline a herd is compared to",
+    .trigger = "requests arrive at random (Poisson) times",
+    .waiters = "requests queued for c workers",
+    .resource = "the workers",
+    .naive = "fifo",
+    .naive_help = "an unbounded (or queue_cap) first-in first-out queue",
+    .n_default = 1,
+    .events_default = 1,
+    .waiter_noun = "request",
+    .mitigations = queue_mitigations,
+    .default_mitigation = "shed",
+    .params = queue_params,
+};
+
+/* ---- backoff-occ (sim only): Brooker's 2015 study --------------------------------- */
+
+static const struct herd_mitigation_def occ_mitigations[] = {
+    {"exponential", "spread in time", "wait expo(n) = min(cap, base * 2^n): lock step, spread out"},
+    {"full-jitter", "spread in time", "wait U(0, expo(n)): least total work (AWS 2015)"},
+    {"equal-jitter", "spread in time", "wait expo(n)/2 + U(0, expo(n)/2)"},
+    {"decorrelated-jitter", "spread in time",
+     "per client: sleep = min(cap, U(base, 3 * sleep)), starting at base"},
+    {NULL, NULL, NULL},
+};
+
+static const struct herd_param_def occ_params[] = {
+    {"hop_ms", HERD_PARAM_DOUBLE, 10, 0, 60000, "ms", {NULL}, "mean network hop (Normal)"},
+    {"hop_sd_ms", HERD_PARAM_DOUBLE, 2, 0, 60000, "ms", {NULL},
+     "hop standard deviation; a hop takes |Normal(hop_ms, hop_sd_ms)|"},
+    {"base_ms", HERD_PARAM_DOUBLE, 5, 0, 60000, "ms", {NULL}, "backoff base"},
+    {"cap_ms", HERD_PARAM_DOUBLE, 2000, 0, 3600000, "ms", {NULL}, "backoff cap"},
+    {NULL, 0, 0, 0, 0, NULL, {NULL}, NULL},
+};
+
+static const struct herd_scenario occ_scenario = {
+    .name = "backoff-occ",
+    .backends = HERD_BACKEND_SIM,
+    .summary = "N clients race to update one row under optimistic concurrency (AWS 2015 study)",
+    .trigger = "every client starts at t = 0",
+    .waiters = "N clients reading a version, then writing conditionally",
+    .resource = "the row (every conditional write received is work)",
+    .naive = "no-backoff",
+    .naive_help = "a failed client re-reads at once (after one hop)",
+    .n_default = 100,
+    .events_default = 1,
+    .waiter_noun = "client",
+    .mitigations = occ_mitigations,
+    .default_mitigation = "full-jitter",
+    .params = occ_params,
+};
+
 const struct herd_scenario *const herd_scenarios[] = {
-    &accept_scenario, &condvar_scenario, &cache_scenario, &cron_scenario, NULL,
+    &accept_scenario, &condvar_scenario, &cache_scenario, &cron_scenario,
+    &queue_scenario,  &occ_scenario,     NULL,
 };
 
 /* ---- lookups ------------------------------------------------------------------ */

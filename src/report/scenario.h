@@ -43,8 +43,14 @@ struct herd_mitigation_def {
     const char *help;
 };
 
+enum herd_backend_mask {
+    HERD_BACKEND_LIVE = 1 << 0, /* real threads, sockets, databases (src/live) */
+    HERD_BACKEND_SIM = 1 << 1,  /* the discrete-event simulator (src/sim) */
+};
+
 struct herd_scenario {
     const char *name;
+    unsigned backends; /* enum herd_backend_mask: which backends can run it */
     const char *summary;  /* one line for `herd list` */
     const char *trigger;  /* what the event is */
     const char *waiters;  /* who waits */

@@ -180,16 +180,21 @@ void *herd_catalogue_to_json(void)
                                                 sc->mitigations[m].name, "family",
                                                 sc->mitigations[m].family, "help",
                                                 sc->mitigations[m].help));
+        json_t *bk = json_array();
+        if (sc->backends & HERD_BACKEND_LIVE)
+            json_array_append_new(bk, json_string("live"));
+        if (sc->backends & HERD_BACKEND_SIM)
+            json_array_append_new(bk, json_string("sim"));
         json_array_append_new(
             arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o, s:s, "
-                           "s:o}",
+                           "s:o, s:o}",
                            "name", sc->name, "summary", sc->summary, "trigger", sc->trigger,
                            "waiters", sc->waiters, "resource", sc->resource, "naive", sc->naive,
                            "naive_help", sc->naive_help, "n_default", (json_int_t)sc->n_default,
                            "n_max", (json_int_t)HERD_N_MAX, "events_default",
                            (json_int_t)sc->events_default, "default_mitigation",
                            sc->default_mitigation, "mitigations", ms, "waiter_noun",
-                           sc->waiter_noun, "params", ps));
+                           sc->waiter_noun, "params", ps, "backends", bk));
     }
     json_t *root = json_object();
     json_object_set_new(root, "scenarios", arr);

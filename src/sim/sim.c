@@ -6,8 +6,27 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Models are listed here as they land; a scenario without one says so (never a stub). */
+/* The models that exist in this build (meson defines HERD_SIM_MODEL_<NAME> for each
+ * src/sim/model_<name>.c); a scenario without one says so, never a stub. */
 static const struct herd_sim_model *const models[] = {
+#ifdef HERD_SIM_MODEL_ACCEPT
+    &herd__sim_accept,
+#endif
+#ifdef HERD_SIM_MODEL_CONDVAR
+    &herd__sim_condvar,
+#endif
+#ifdef HERD_SIM_MODEL_CACHE
+    &herd__sim_cache,
+#endif
+#ifdef HERD_SIM_MODEL_CRON
+    &herd__sim_cron,
+#endif
+#ifdef HERD_SIM_MODEL_QUEUE
+    &herd__sim_queue,
+#endif
+#ifdef HERD_SIM_MODEL_BACKOFF_OCC
+    &herd__sim_backoff_occ,
+#endif
     NULL,
 };
 

@@ -20,5 +20,7 @@ extern const struct herd_sim_model herd__sim_accept;
 extern const struct herd_sim_model herd__sim_condvar;
 extern const struct herd_sim_model herd__sim_cache;
 extern const struct herd_sim_model herd__sim_cron;
+extern const struct herd_sim_model herd__sim_queue;
+extern const struct herd_sim_model herd__sim_backoff_occ;
 
 #endif

@@ -55,6 +55,7 @@ expect_usage "--seed negative" "--seed" run condvar --seed -1
 expect_usage "unknown option" "--frobnicate" run condvar --frobnicate
 expect_usage "unknown command" "frobnicate" frobnicate
 expect_usage "list unknown scenario" "nope" list nope
+expect_usage "a sim-only preset on live" "only on the simulator" run queue --backend live
 # Beyond this machine: refused before any thread starts (fast, one line).
 expect_usage "-n beyond the machine (accept)" "-n 900000" run accept -n 900000
 expect_usage "-n beyond the machine (condvar)" "-n 900000" run condvar -n 900000
@@ -67,7 +68,7 @@ if [[ $? -eq 0 && "$out" == *accept* && "$out" == *condvar* && "$out" == *cache*
 else
     nok "list" "$out"
 fi
-"$herd" list --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["scenarios"])==4' &&
+"$herd" list --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["scenarios"])==6 and all(s["backends"] for s in d["scenarios"])' &&
     ok "list --format json parses" || nok "list --format json"
 
 # -- a real run in each format ----------------------------------------------------------
