@@ -2,9 +2,9 @@
  *
  * Front ends call herd_sim_run() with the same spec they give the live backend and get
  * the same report (DESIGN §1), plus sim_time_ns. A run is a pure function of its spec
- * and profile: same parameters and seed, byte-identical report. elapsed_ns, the wall
- * time, is the one field that is not simulated: the caller measures it (the simulator
- * reads no clock).
+ * and profile: same parameters and seed, byte-identical report. Its elapsed_ns is the
+ * simulated span (= sim_time_ns), not wall time: the simulator reads no clock, and the
+ * caller may report the wall time on its own (herd run prints it on stderr).
  * Thread safety: runs share nothing; several may run at once on different threads.
  */
 #ifndef HERD_SIM_SIM_H
