@@ -59,5 +59,6 @@ int herd_cmd_list(int argc, char **argv);
 int herd_cmd_run(int argc, char **argv);
 int herd_cmd_demo(int argc, char **argv);
 int herd_cmd_calibrate(int argc, char **argv);
+int herd_cmd_sweep(int argc, char **argv);
 
 #endif

@@ -32,6 +32,7 @@ static const char usage[] =
     "  list       scenarios, their parameters (default, unit, range) and mitigations\n"
     "  run        run one scenario, naive and/or mitigated, and print the report\n"
     "  demo       the four herds, naive vs mitigated, as one side-by-side table\n"
+    "  sweep      one table of a scenario's figures across N, naive and mitigated\n"
     "  calibrate  measure this machine's herd costs for the simulator\n"
     "  help       show help for a command (herd help run)\n"
     "\n"
@@ -267,7 +268,9 @@ int main(int argc, char **argv)
             return herd_cmd_demo(2, hargv);
         if (strcmp(argv[2], "calibrate") == 0)
             return herd_cmd_calibrate(2, hargv);
-        return herd__usage_error("help: unknown command '%s'; commands: list, run, demo, calibrate",
+        if (strcmp(argv[2], "sweep") == 0)
+            return herd_cmd_sweep(2, hargv);
+        return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, calibrate",
                                  argv[2]);
     }
     if (strcmp(cmd, "list") == 0)
@@ -278,7 +281,9 @@ int main(int argc, char **argv)
         return herd_cmd_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "calibrate") == 0)
         return herd_cmd_calibrate(argc - 1, argv + 1);
-    return herd__usage_error("'%s' is not a herd command; commands: list, run, demo, calibrate (see "
+    if (strcmp(cmd, "sweep") == 0)
+        return herd_cmd_sweep(argc - 1, argv + 1);
+    return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, calibrate (see "
                              "herd --help)",
                              cmd);
 }

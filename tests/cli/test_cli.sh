@@ -122,6 +122,18 @@ fi
 "$herd" run condvar -n 20 --events 3 -q --out /nonexistent/dir/r.json 2>/dev/null
 [[ $? -eq 2 ]] && ok "--out to an unwritable path: exit 2 before running" || nok "--out unwritable"
 
+# -- sweep -------------------------------------------------------------------------
+out=$("$herd" sweep condvar --backend live --n 10:30:10 --events 3 -q --format csv)
+rows=$(printf '%s\n' "$out" | wc -l)
+if [[ $rows -eq 4 && "$out" == "n,broadcast wakes,broadcast p99,signal wakes,signal p99"* ]] &&
+    printf '%s\n' "$out" | sed -n 2p | grep -q '^10,30,'; then
+    ok "sweep: one row per N, a column per strategy and figure"
+else
+    nok "sweep" "$out"
+fi
+expect_usage "sweep without a range" "--n" sweep condvar
+expect_usage "sweep with a bad range" "--n" sweep condvar --n 10:5:1
+
 # -- calibrate -----------------------------------------------------------------------
 if out=$("$herd" calibrate -q --out "$tmp/profile.json") &&
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["wasted_wake_ns"] > 0 and d["cores"] >= 1' "$tmp/profile.json"; then
@@ -129,7 +141,7 @@ if out=$("$herd" calibrate -q --out "$tmp/profile.json") &&
 else
     nok "calibrate" "$out"
 fi
-for cmd in calibrate; do
+for cmd in calibrate sweep; do
     out=$("$herd" "$cmd" --help 2>&1) && [[ "$out" == usage:* ]] && ok "$cmd --help" || nok "$cmd --help" "$out"
 done
 
