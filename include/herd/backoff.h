@@ -13,6 +13,12 @@
  *     e(n) = min(cap, base * 2^n), so the first retry (n = 1) is spread over
  *     [base, 2 base] rather than pinned at base. Only the deliberately naive kinds
  *     (NONE, CONSTANT, EXPONENTIAL) retry in lock step; they exist to show the herd.
+ * To reproduce the study itself, set the policy's formula to HERD_BACKOFF_FORMULA_AWS2015:
+ * the article's formulas verbatim, with expo(n) = min(cap, base * 2^n) and n = failures
+ * so far (from 1): EXPONENTIAL waits expo(n), FULL U[0, expo(n)] (possibly below the
+ * base), EQUAL expo(n)/2 + U[0, expo(n)/2], DECORRELATED min(cap, U[base, 3 * sleep])
+ * (the draw clamped to the cap, so sleeps pile up at the cap, where the default draws
+ * U[base, min(cap, 3 * sleep)]). NONE and CONSTANT are the same under both.
  * A server's Retry-After is honoured (never retry sooner than it says), may exceed the
  * cap, and is clamped to the deadline. Throttling errors (HTTP 429/503 "slow down") can
  * use their own, larger base (the AWS SDKs use 100 ms and 500 ms).
@@ -62,6 +68,12 @@ enum herd_backoff_signal {
     HERD_BACKOFF_THROTTLED = 1, /* the server throttled us: use throttle_base_ns */
 };
 
+/** Which formulas EXPONENTIAL and the jittered kinds follow (see the file comment). */
+enum herd_backoff_formula {
+    HERD_BACKOFF_FORMULA_HERD = 0, /* the default: never below base, first retry spread */
+    HERD_BACKOFF_FORMULA_AWS2015,  /* Brooker 2015 verbatim (reproducing the study) */
+};
+
 /** Read-only after setup; shareable between threads. Zero-initialise, then set. */
 struct herd_backoff_policy {
     enum herd_backoff_kind kind;
@@ -71,6 +83,8 @@ struct herd_backoff_policy {
     int max_attempts;            /* attempts in all, the first included; 0: unlimited */
     int64_t deadline_ns;         /* give up past start + this; 0: none */
     int64_t failure_deadline_ns; /* give up past first failure + this; 0: none */
+    /* 0 (HERD): the guarded formulas; AWS2015: the article's, verbatim */
+    enum herd_backoff_formula formula;
 };
 
 /** One call's retry state: caller-owned, not shared. Fields are read-only to callers. */

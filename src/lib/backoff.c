@@ -4,6 +4,8 @@
  * or INT64_MAX, D = time left to the deadline):
  *   - kind NONE: 0, unless the server sent a Retry-After;
  *   - otherwise B <= wait, and wait <= C unless a Retry-After above C was honoured;
+ *     except that under HERD_BACKOFF_FORMULA_AWS2015 FULL and EQUAL may wait less
+ *     than B (0 <= wait), as the article's formulas do;
  *   - wait <= D (a drawn wait that does not fit gives up; a Retry-After is clamped to D,
  *     and gives up when D < B);
  *   - attempts never exceed max_attempts.
@@ -48,6 +50,8 @@ void herd_backoff_init(struct herd_backoff *b, const struct herd_backoff_policy 
            (policy->cap_ns >= policy->base_ns && policy->cap_ns >= policy->throttle_base_ns));
     assert(policy->max_attempts >= 0);
     assert(policy->deadline_ns >= 0 && policy->failure_deadline_ns >= 0);
+    assert(policy->formula == HERD_BACKOFF_FORMULA_HERD ||
+           policy->formula == HERD_BACKOFF_FORMULA_AWS2015);
     b->policy = policy;
     b->attempts = 0;
     b->stop = HERD_BACKOFF_GOING;
@@ -69,6 +73,35 @@ int64_t herd_backoff_deadline(const struct herd_backoff *b)
     return d;
 }
 
+/* Brooker 2015's formulas verbatim, expo(n) = min(cap, base * 2^n), n >= 1 (the
+ * simulator's backoff-occ preset reproduces the study with these). */
+static int64_t draw_aws2015(struct herd_backoff *b, struct herd_rng *rng, int64_t base, int n,
+                            int64_t cap)
+{
+    const struct herd_backoff_policy *p = b->policy;
+    int64_t e = expo(base, n, cap);
+    switch (p->kind) {
+    case HERD_BACKOFF_NONE:
+        return 0;
+    case HERD_BACKOFF_CONSTANT:
+        return base;
+    case HERD_BACKOFF_EXPONENTIAL:
+        return e;
+    case HERD_BACKOFF_FULL:
+        return herd_rng_range(rng, 0, e);
+    case HERD_BACKOFF_EQUAL:
+        return herd_rng_range(rng, e / 2, e);
+    case HERD_BACKOFF_DECORRELATED: {
+        int64_t prev = b->prev_wait_ns > base ? b->prev_wait_ns : base;
+        int64_t hi = prev > INT64_MAX / 3 ? INT64_MAX : prev * 3;
+        int64_t w = herd_rng_range(rng, base, hi);
+        return w < cap ? w : cap;
+    }
+    }
+    assert(!"unknown backoff kind");
+    return base;
+}
+
 /* The policy's own wait after the n-th failure (n >= 1), before Retry-After and the
  * deadline are considered. */
 static int64_t draw(struct herd_backoff *b, struct herd_rng *rng, int64_t base, int n)
@@ -76,6 +109,8 @@ static int64_t draw(struct herd_backoff *b, struct herd_rng *rng, int64_t base, 
     const struct herd_backoff_policy *p = b->policy;
     int64_t cap = effective_cap(p);
     int64_t e, lo;
+    if (p->formula == HERD_BACKOFF_FORMULA_AWS2015)
+        return draw_aws2015(b, rng, base, n, cap);
     switch (p->kind) {
     case HERD_BACKOFF_NONE:
         return 0;

@@ -209,6 +209,65 @@ Test(backoff, means_match_formulas)
     check_mean(&decor, 2, 3.5 * base, 8 * base, 32);
 }
 
+/* HERD_BACKOFF_FORMULA_AWS2015: the article's formulas verbatim (Brooker 2015, and the
+ * simulator of aws-samples/aws-arch-backoff-simulator), expo(n) = min(cap, base 2^n) from
+ * n = 1. Each line below differs measurably from the default formula: exponential starts
+ * at 2 base (not base), full jitter's mean is e/2 (not (base + e)/2) and it goes below
+ * the base, decorrelated clamps its draw to the cap (a point mass there). */
+Test(backoff, aws2015_formulas_verbatim)
+{
+    const double base = 100 * MS, cap = 10 * S;
+    struct herd_backoff_policy ex = policy(HERD_BACKOFF_EXPONENTIAL, 100 * MS, 10 * S);
+    struct herd_backoff_policy full = policy(HERD_BACKOFF_FULL, 100 * MS, 10 * S);
+    struct herd_backoff_policy equal = policy(HERD_BACKOFF_EQUAL, 100 * MS, 10 * S);
+    struct herd_backoff_policy decor = policy(HERD_BACKOFF_DECORRELATED, 100 * MS, 200 * MS);
+    ex.formula = full.formula = equal.formula = decor.formula = HERD_BACKOFF_FORMULA_AWS2015;
+
+    struct herd_rng rng;
+    herd_rng_seed(&rng, 77);
+    struct herd_backoff b;
+    int64_t w;
+    herd_backoff_init(&b, &ex, 0);
+    for (int n = 1; n <= 10; n++) {
+        cr_assert_eq(
+            herd_backoff_next(&b, &rng, 0, HERD_BACKOFF_FAILED, HERD_BACKOFF_NO_RETRY_AFTER, &w),
+            0);
+        cr_assert_eq(w, (int64_t)fmin(cap, base * pow(2, n)), "failure %d: %lld", n, (long long)w);
+    }
+    for (int n = 1; n <= 8; n++) {
+        double e = fmin(cap, base * pow(2, n));
+        check_mean(&full, n, e / 2, e, 40 + n);         /* U[0, e] */
+        check_mean(&equal, n, 0.75 * e, e / 2, 50 + n); /* e/2 + U[0, e/2] */
+    }
+    /* First full-jitter waits reach below the base: the article's U(0, 2 base). */
+    int64_t mn = INT64_MAX;
+    for (int i = 0; i < 1000; i++) {
+        herd_backoff_init(&b, &full, 0);
+        cr_assert_eq(
+            herd_backoff_next(&b, &rng, 0, HERD_BACKOFF_FAILED, HERD_BACKOFF_NO_RETRY_AFTER, &w),
+            0);
+        cr_assert(w >= 0 && w <= 2 * 100 * MS);
+        mn = w < mn ? w : mn;
+    }
+    cr_assert_lt(mn, 10 * MS, "smallest of 1000 U(0, 200 ms) draws: %lld ns", (long long)mn);
+    /* Decorrelated, cap 2 base: min(cap, U[base, 3 base]) is cap with probability 1/2,
+     * mean (1/2)(1.5 base) + (1/2)(2 base) = 1.75 base; the default would give 1.5 base. */
+    check_mean(&decor, 1, 1.75 * base, base, 61);
+    int at_cap = 0;
+    for (int i = 0; i < 10000; i++) {
+        herd_backoff_init(&b, &decor, 0);
+        for (int k = 0; k < 3; k++) {
+            cr_assert_eq(herd_backoff_next(&b, &rng, 0, HERD_BACKOFF_FAILED,
+                                           HERD_BACKOFF_NO_RETRY_AFTER, &w),
+                         0);
+            cr_assert(w >= 100 * MS && w <= 200 * MS);
+        }
+        at_cap += w == 200 * MS;
+    }
+    /* Third draw: sleep >= base so U[base, 3 sleep] exceeds the cap at least half the time. */
+    cr_assert_gt(at_cap, 5000, "%d of 10000 third sleeps at the cap", at_cap);
+}
+
 Test(backoff, attempts_respected)
 {
     struct herd_rng rng;

@@ -1,0 +1,21 @@
+/* model_queue.h — the `queue` preset's internal entry point, for golden-trace tests.
+ * herd_sim_run() is the front door; this adds a trace hook to the same run. */
+#ifndef HERD_SIM_MODEL_QUEUE_H
+#define HERD_SIM_MODEL_QUEUE_H
+
+#include <stddef.h>
+
+#include "engine.h"
+#include "sim_int.h"
+
+/**
+ * Simulate the queue preset @p spec into @p r (initialised by the caller with
+ * herd_report_init(r, spec, "sim")), calling @p trace (may be NULL) with @p trace_ctx
+ * for every dispatched event. @p prof is not used (the preset's costs are its
+ * parameters). @return 0 or a negative code with one line in @p err.
+ */
+int herd__sim_queue_run_traced(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                               struct herd_report *r, herd_sim_trace_fn trace, void *trace_ctx,
+                               char *err, size_t errlen);
+
+#endif
