@@ -16,3 +16,8 @@ if [[ -x $here/run-go-compare.sh ]]; then
     echo "== singleflight: herd vs golang.org/x/sync/singleflight"
     bash "$here/run-go-compare.sh" "$build"
 fi
+if [[ -x $here/bench_sim_peer.sh ]]; then
+    echo
+    echo "== simulator: herd vs SimPy 3 on the same models"
+    bash "$here/bench_sim_peer.sh" "$build"
+fi

@@ -10,7 +10,7 @@ packages=(
 )
 # `install-deps.sh bench`: also what the benchmarks compare against (Go's singleflight).
 if [[ ${1:-} == bench ]]; then
-    packages+=(golang-go golang-golang-x-sync-dev)
+    packages+=(golang-go golang-golang-x-sync-dev python3-simpy3)
 fi
 
 missing=()
