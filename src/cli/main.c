@@ -136,6 +136,11 @@ static int run_one(const struct herd_cli_job *job, const struct herd_run_spec *s
     }
     if (rc < 0) {
         herd_report_fini(r);
+        /* A combination of settings the backend cannot run (cap below base, a burst
+         * beyond the listen backlog, a simulation too large to finish) is the user's
+         * to change: a usage error, still one line. */
+        if (rc == -HERD_EINVAL || rc == -HERD_ELIMIT)
+            return herd__usage_error("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
         return herd__fail("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
     }
     return HERD_EXIT_OK;
