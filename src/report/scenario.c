@@ -137,10 +137,12 @@ static const struct herd_param_def cache_params[] = {
      "swr: how long past its TTL a value may still be served while it refreshes"},
     {"origin_workers", HERD_PARAM_INT, 0, 0, 100000, "workers", {NULL},
      "sim: queries the origin runs at once (0: the calibrated profile's cores)"},
-    {"usl_sigma", HERD_PARAM_DOUBLE, 0.02, 0, 1, "", {NULL},
-     "sim: the origin's contention (Universal Scalability Law sigma)"},
-    {"usl_kappa", HERD_PARAM_DOUBLE, 0.0005, 0, 1, "", {NULL},
-     "sim: the origin's coherency cost (USL kappa): makes p99 grow faster than N"},
+    {"usl_sigma", HERD_PARAM_DOUBLE, 0, 0, 1, "", {NULL},
+     "sim: the origin's contention (Universal Scalability Law sigma) over the queries it "
+     "holds"},
+    {"usl_kappa", HERD_PARAM_DOUBLE, 0.000005, 0, 1, "", {NULL},
+     "sim: the origin's coherency cost (USL kappa) over the queries it holds: negligible "
+     "at N = 100, it makes p99 grow faster than N past a few hundred"},
     {NULL, 0, 0, 0, 0, NULL, {NULL}, NULL},
 };
 

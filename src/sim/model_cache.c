@@ -28,8 +28,12 @@
  *    one flight leader, serves then refreshes; misses go through singleflight.
  *
  * The origin is service.h: origin_workers queries at once (0: prof->cores), an
- * unbounded FIFO behind them, USL slowdown (usl_sigma, usl_kappa) on the queries in
- * service. A query alone takes prof->origin_query_ns * rows / 50000: the calibrated
+ * unbounded FIFO behind them, and a USL slowdown (usl_sigma, usl_kappa) over every
+ * query the origin holds (usl_on_held): all N connections are inside the database at
+ * once, contending for its locks and caches, while the cores only cap how many make
+ * progress. With the default kappa (5e-6) that costs 5 % at N = 100 (where the live
+ * herd is plain queueing: p99 linear in N) and x4 per query at N = 800, so p99 grows
+ * faster than N past a few hundred requesters, out of the queue's own mechanics. A query alone takes prof->origin_query_ns * rows / 50000: the calibrated
  * figure is the default table's (50,000 rows) and the query aggregates over every
  * row, so its cost scales with the table. Deterministic service time (the live query
  * is the same work every time; its spread comes from contention, which is modelled).
@@ -934,6 +938,7 @@ int herd__sim_cache_run_traced(const struct herd_run_spec *spec, const struct he
         .service_ns = llround(prof->origin_query_ns * rows / 50000.0),
         .usl_sigma = herd_spec_param(spec, "usl_sigma"),
         .usl_kappa = herd_spec_param(spec, "usl_kappa"),
+        .usl_on_held = true,
         .stream = STREAM_ORIGIN,
     };
     if ((rc = herd_service_init(&R->origin, &R->sim, &oc)) < 0) {

@@ -127,7 +127,8 @@ static void start(struct herd_service *svc, uint32_t idx)
     svc->busy++;
     if (svc->busy > svc->st.peak_busy)
         svc->st.peak_busy = svc->busy;
-    double n = svc->busy, h = (double)svc->busy + (double)svc->ring_len;
+    double h = (double)svc->busy + (double)svc->ring_len;
+    double n = c->usl_on_held ? h : (double)svc->busy;
     double slow =
         (1 + c->linear * (h - 1)) * (1 + c->usl_sigma * (n - 1) + c->usl_kappa * n * (n - 1));
     double d = draw_service(svc) * slow;

@@ -14,8 +14,10 @@
  *   - Service time: deterministic, exponential or log-normal with mean service_ns
  *     (the time of one request alone), times a slowdown factor fixed at start:
  *         slowdown = (1 + linear·(h − 1)) · (1 + σ(n − 1) + κ·n(n − 1))
- *     where n is the number of requests in service including this one and h the
- *     number the service holds (queued + in service). The second factor is the
+ *     where n is the number of requests in service including this one (or, with
+ *     usl_on_held, every request held: a database's coherency cost grows with all the
+ *     connections inside it, not with its cores) and h the number the service holds
+ *     (queued + in service). The second factor is the
  *     Universal Scalability Law: with n in service the service completes
  *     C(n) = n / (1 + σ(n−1) + κn(n−1)) times the work of one request alone, so each
  *     of the n progresses at C(n)/n of its solo speed, i.e. takes 1 + σ(n−1) + κn(n−1)
@@ -72,6 +74,10 @@ struct herd_service_config {
     double linear;             /* slowdown per extra request held, >= 0 */
     double usl_sigma;          /* USL contention σ >= 0 */
     double usl_kappa;          /* USL coherency κ >= 0 */
+    bool usl_on_held;          /* USL's n counts every request held (queued + in service),
+                                  not only those in service: a database whose N open
+                                  connections all contend for its locks and caches while the
+                                  workers (cores) only cap how many progress at once */
     int64_t shed_wait_ns;      /* > 0: shed requests that waited longer */
     bool skip_abandoned;       /* skip queued requests whose client gave up */
     uint64_t stream;           /* RNG stream id (herd_sim_rng) */

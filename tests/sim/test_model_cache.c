@@ -5,11 +5,10 @@
  *     singleflight and swr put exactly 1 query per expiry on the origin, naive puts N
  *     with a higher p99; swr counts its stale serves; xfetch refreshes early; ttl-jitter
  *     cannot help one key and, with 10 keys, lowers the origin's peak;
- *   - the origin's queueing + USL: p99(N) for N = 100 .. 800. With origin_workers = cores
- *     (the default) the origin is a c-server FIFO and p99 grows LINEARLY (Little); when
- *     the origin runs every connection's query at once (origin_workers >= N, as a
- *     database with a connection per requester), the USL's coherency term grows with
- *     the concurrency and p99 grows faster than linearly (p99(800)/p99(400) > 2);
+ *   - the origin's queueing + USL: p99(N) for N = 100 .. 800. Without a coherency cost
+ *     (usl_kappa=0) the origin is a c-server FIFO and p99 grows LINEARLY (Little); with
+ *     the default kappa over every query held it grows faster than linearly past a few
+ *     hundred (p99(800)/p99(400) > 2.8);
  *   - a golden trace (tests/sim/golden/cache.trace; HERD_UPDATE_GOLDEN=1 rewrites it);
  *   - scale: N = 100,000 runs every strategy (N = 1,000,000 is timed by hand: see the note);
  *   - live vs sim at N = 100 after calibration (the live runs' own uncontended query
@@ -272,27 +271,29 @@ Test(model_cache, origin_p99_versus_n)
     struct herd_profile prof;
     fixed_profile(&prof);
     const int64_t ns[] = {100, 200, 400, 800};
-    double lin[4], usl[4];
+    double plain[4], dflt[4];
     for (int i = 0; i < 4; i++) {
-        lin[i] = naive_p99(&prof, ns[i], NULL);
-        usl[i] = naive_p99(&prof, ns[i], "origin_workers=100000");
-        cr_log_info("N=%lld p99: %d workers %.1f ms, a query per connection %.1f ms",
-                    (long long)ns[i], prof.cores, lin[i] / 1e6, usl[i] / 1e6);
+        plain[i] = naive_p99(&prof, ns[i], "usl_kappa=0");
+        dflt[i] = naive_p99(&prof, ns[i], NULL);
+        cr_log_info("N=%lld p99: plain queueing %.1f ms, with the origin's coherency cost "
+                    "(defaults) %.1f ms",
+                    (long long)ns[i], plain[i] / 1e6, dflt[i] / 1e6);
     }
-    /* origin_workers = cores (2): a FIFO drained at 2 queries per 6 ms; every requester
-     * waits its turn, so p99 ~ 0.9 x N x 3 ms: linear in N. */
+    /* Without a coherency cost the origin is a FIFO drained at `cores` queries per query
+     * time: every requester waits its turn, so p99 ~ 0.9 x N x 3 ms, linear in N. */
     for (int i = 1; i < 4; i++) {
-        double ratio = lin[i] / lin[i - 1];
-        cr_assert(ratio > 1.9 && ratio < 2.1, "2 workers: p99 ratio %.2f at N=%lld", ratio,
+        double ratio = plain[i] / plain[i - 1];
+        cr_assert(ratio > 1.9 && ratio < 2.1, "kappa 0: p99 ratio %.2f at N=%lld", ratio,
                   (long long)ns[i]);
     }
-    /* Every connection's query runs at once: the k-th concurrent query is slowed by
-     * 1 + sigma (k-1) + kappa k (k-1), so past a few hundred the origin saturates and
-     * p99 grows faster than linearly (about quadratically). */
-    for (int i = 1; i < 4; i++)
-        cr_assert(usl[i] / usl[i - 1] > 2.0, "USL: p99 ratio %.2f at N=%lld", usl[i] / usl[i - 1],
-                  (long long)ns[i]);
-    cr_assert(usl[3] / usl[2] > 3.0, "p99(800)/p99(400) = %.2f", usl[3] / usl[2]);
+    /* With the default kappa over every query the origin holds, N = 100 is still plain
+     * queueing (what the live herd shows), but past a few hundred requesters each query
+     * slows with the crowd inside the database and p99 grows faster than linearly:
+     * seed 004's saturating origin, out of the model's mechanics. */
+    cr_assert(dflt[0] < 1.1 * plain[0], "N=100: %.1f vs %.1f ms", dflt[0] / 1e6, plain[0] / 1e6);
+    cr_assert(dflt[1] / dflt[0] < 2.4, "p99(200)/p99(100) = %.2f", dflt[1] / dflt[0]);
+    cr_assert(dflt[2] / dflt[1] > 2.2, "p99(400)/p99(200) = %.2f", dflt[2] / dflt[1]);
+    cr_assert(dflt[3] / dflt[2] > 2.8, "p99(800)/p99(400) = %.2f", dflt[3] / dflt[2]);
 }
 
 /* ---- golden trace --------------------------------------------------------------------- */
