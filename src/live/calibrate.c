@@ -12,6 +12,10 @@
  *  - accept_ns: epoll-exclusive's p50 latency (connect start to accepted descriptor).
  *  - accept_herd_per_waiter_ns: (naive p50 - exclusive p50) / N: what each woken epoll
  *    waiter adds to the accept (see accept.c on why the accept waits for the herd).
+ *  - condvar_ns: signal's p50 latency (enqueue to dequeued) with the same N.
+ *  - condvar_herd_per_waiter_ns: (broadcast p50 - signal p50) / N: what each waiter a
+ *    broadcast wakes adds before the item is taken (the FUTEX_WAKE loop over N waiters
+ *    and the run queue it fills).
  *  - origin_query_ns: the cache herd's uncontended SQLite query (query_ms_alone).
  * Cost: about 5-10 s of wall time. Thread safety: one calibration at a time.
  */
@@ -209,6 +213,10 @@ int herd_live_calibrate(struct herd_profile *p, bool quiet, char *err, size_t er
         p->accept_ns = (double)ax.p50_ns;
     if (an.p50_ns > ax.p50_ns)
         p->accept_herd_per_waiter_ns = (double)(an.p50_ns - ax.p50_ns) / (double)n;
+    if (cs.p50_ns > 0)
+        p->condvar_ns = (double)cs.p50_ns;
+    if (cn.p50_ns > cs.p50_ns)
+        p->condvar_herd_per_waiter_ns = (double)(cn.p50_ns - cs.p50_ns) / (double)n;
     if (q.query_ms_alone > 0)
         p->origin_query_ns = q.query_ms_alone * 1e6;
 

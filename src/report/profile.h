@@ -23,6 +23,8 @@
     X(mutex_handoff_ns, 25000.0, "a mutex handed from one thread to a sleeping other")       \
     X(accept_ns, 80000.0, "connect() start to accepted descriptor, no herd (p50)")         \
     X(accept_herd_per_waiter_ns, 3800.0, "extra accept latency per woken epoll waiter")     \
+    X(condvar_ns, 20000.0, "enqueue to dequeued, one waiter signalled, no herd (p50)")     \
+    X(condvar_herd_per_waiter_ns, 1000.0, "extra dequeue latency per waiter a broadcast wakes") \
     X(origin_query_ns, 6000000.0, "one SQLite origin query alone (cache herd default rows)")
 
 struct herd_profile {

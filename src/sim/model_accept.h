@@ -1,0 +1,25 @@
+/* model_accept.h — the accept herd's simulation model, with a trace hook for tests.
+ *
+ * The front door (sim.c) runs the model through herd__sim_accept; tests that diff a
+ * golden trace call the traced entry point below, which is the same run with every
+ * dispatched event reported to @p trace (see engine.h, herd_sim_trace_fn).
+ */
+#ifndef HERD_SIM_MODEL_ACCEPT_H
+#define HERD_SIM_MODEL_ACCEPT_H
+
+#include <stddef.h>
+
+#include "../report/profile.h"
+#include "../report/report.h"
+#include "engine.h"
+
+/**
+ * Simulate the accept herd of @p spec with the costs of @p prof into @p r (already
+ * initialised by herd_report_init). @p trace (may be NULL) sees every event; @p
+ * trace_ctx is borrowed. @return 0 or a negative code with one line in @p err.
+ */
+int herd__sim_accept_run_traced(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                                struct herd_report *r, herd_sim_trace_fn trace, void *trace_ctx,
+                                char *err, size_t errlen);
+
+#endif

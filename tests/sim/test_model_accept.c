@@ -1,0 +1,567 @@
+/* test_model_accept.c — the accept herd's simulation model.
+ *
+ *   - determinism: two runs of each strategy and pattern give byte-identical JSON, and
+ *     the seed matters where something is drawn (the scheduler's pick, the hash);
+ *   - the herd and its mitigations at N = 1,000 (issue 2's live acceptance, on the sim):
+ *     naive wakes = N per connection, mitigated 1, naive p99 >= 10x mitigated; the
+ *     spread each kernel mechanism gives (LIFO, round-robin, hash); the accept waits for
+ *     the wake loop (latency = accept_ns + N x per-waiter), the CPU the herd burns and
+ *     how the cores drain it; a burst leaves the herd awake between connections;
+ *   - a golden trace (tests/sim/golden/accept.trace; HERD_UPDATE_GOLDEN=1 rewrites it);
+ *   - live vs sim at N = 100 and 1,000 after calibration (herd_live_calibrate): wakes per
+ *     event within 10 % for every strategy and the naive p99 within 2x (medians of 3
+ *     live runs). Mitigated p99s are logged, not asserted: see that test's comment.
+ */
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <herd/error.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/live/live.h"
+#include "../../src/sim/model_accept.h"
+#include "../../src/sim/sim.h"
+
+static const char *const strategies[] = {NULL, "epoll-exclusive", "reuseport", "blocking-accept"};
+#define NSTRAT 4
+
+static const char *label(const char *mitigation)
+{
+    return mitigation ? mitigation : "epoll";
+}
+
+/* A fixed profile for the checks that compare with hand-computed numbers and for the
+ * golden trace: neither may move when the built-in defaults are re-measured. */
+static void fixed_profile(struct herd_profile *p)
+{
+    herd_profile_defaults(p);
+    p->cores = 2;
+    p->wasted_wake_ns = 10000;
+    p->ctx_switch_ns = 5000;
+    p->accept_ns = 80000;
+    p->accept_herd_per_waiter_ns = 4000;
+}
+
+static void make_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n, int64_t events)
+{
+    const struct herd_scenario *sc = herd_scenario_find("accept");
+    cr_assert_not_null(sc);
+    herd_spec_init(spec, sc);
+    spec->n = n;
+    spec->events = events;
+    spec->seed = 4242;
+    if (mitigation) {
+        spec->mode = HERD_MODE_MITIGATED;
+        spec->mitigation = herd_scenario_mitigation_index(sc, mitigation);
+        cr_assert_geq(spec->mitigation, 0);
+    }
+}
+
+static void set(struct herd_run_spec *spec, const char *kv)
+{
+    char err[256];
+    cr_assert_eq(herd_spec_set(spec, kv, err, sizeof err), 0, "%s", err);
+}
+
+static void run_sim(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                    struct herd_report *r)
+{
+    char err[256] = "";
+    int rc = herd_sim_run(spec, prof, r, err, sizeof err);
+    cr_assert_eq(rc, 0, "sim run: %s", err);
+}
+
+static char *to_json(const struct herd_report *r)
+{
+    json_t *j = herd_report_to_json(r);
+    cr_assert_not_null(j);
+    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(j);
+    return s;
+}
+
+static double extra(const struct herd_report *r, const char *name)
+{
+    double v = -1;
+    cr_assert(herd_report_get_extra(r, name, &v), "extra %s missing", name);
+    return v;
+}
+
+static double p99(const struct herd_report *r)
+{
+    return (double)herd_hist_quantile(&r->latency, 0.99);
+}
+
+static int64_t series_sum(const struct herd_report *r, const char *name)
+{
+    for (int s = 0; s < r->timeline.nseries; s++)
+        if (strcmp(r->timeline.series[s].name, name) == 0) {
+            int64_t t = 0;
+            for (size_t i = 0; i < r->timeline.len; i++)
+                t += r->timeline.series[s].v[i];
+            return t;
+        }
+    cr_assert_fail("no series %s", name);
+    return -1;
+}
+
+Test(model_accept, deterministic)
+{
+    struct herd_profile prof;
+    herd_profile_defaults(&prof);
+    for (int burst = 0; burst < 2; burst++) {
+        for (int m = 0; m < NSTRAT; m++) {
+            struct herd_run_spec spec;
+            make_spec(&spec, strategies[m], 300, 20);
+            if (burst)
+                set(&spec, "pattern=burst");
+            struct herd_report a, b, c;
+            run_sim(&spec, &prof, &a);
+            run_sim(&spec, &prof, &b);
+            char *ja = to_json(&a), *jb = to_json(&b);
+            cr_assert_str_eq(ja, jb, "%s: two runs differ", label(strategies[m]));
+            /* The seed feeds the scheduler's pick (naive) and the hash (reuseport). */
+            if (m == 0 || m == 2) {
+                spec.seed++;
+                run_sim(&spec, &prof, &c);
+                char *jc = to_json(&c);
+                cr_assert_str_neq(ja, jc, "%s: the seed changes nothing", label(strategies[m]));
+                free(jc);
+                herd_report_fini(&c);
+            }
+            free(ja);
+            free(jb);
+            herd_report_fini(&a);
+            herd_report_fini(&b);
+        }
+    }
+}
+
+/* Issue 2's acceptance for `herd run accept -n 1000`, on the simulator. */
+Test(model_accept, herd_vs_mitigations_at_1000)
+{
+    struct herd_profile prof;
+    fixed_profile(&prof);
+    struct herd_report r[NSTRAT];
+    const int64_t n = 1000, e = 50;
+    for (int m = 0; m < NSTRAT; m++) {
+        struct herd_run_spec spec;
+        make_spec(&spec, strategies[m], n, e);
+        run_sim(&spec, &prof, &r[m]);
+        cr_log_info("accept sim N=1000 %-15s wakes/ev %.1f origin/ev %.2f peak %lu p50 %.0f us "
+                    "p99 %.0f us used %ld share %.2f cpu %.1f ms",
+                    label(strategies[m]), (double)r[m].wakes / e, (double)r[m].origin_load / e,
+                    (unsigned long)r[m].peak, herd_hist_quantile(&r[m].latency, 0.5) / 1e3,
+                    p99(&r[m]) / 1e3, (long)r[m].spread.workers_used, r[m].spread.max_share,
+                    extra(&r[m], "cpu_ns") / 1e6);
+        cr_assert_eq(r[m].nevents, (size_t)e);
+        cr_assert_eq(r[m].useful, (uint64_t)e, "every connection accepted once");
+        cr_assert_eq(r[m].latency.count, (uint64_t)e);
+        cr_assert_eq(series_sum(&r[m], "arrivals"), e);
+        cr_assert_eq(series_sum(&r[m], "wakes"), (int64_t)r[m].wakes);
+        cr_assert(r[m].spread.present);
+        cr_assert_gt(r[m].sim_time_ns, 0);
+    }
+    /* naive: every waiter woken per connection, all but one wasted */
+    cr_assert_eq(r[0].wakes, (uint64_t)(n * e));
+    cr_assert_eq(r[0].peak, (uint64_t)n);
+    cr_assert_eq(r[0].wasted, (uint64_t)((n - 1) * e));
+    cr_assert_geq(r[0].origin_load, (uint64_t)e);
+    cr_assert_leq(r[0].origin_load, (uint64_t)(2 * e), "few woken waiters reach accept()");
+    cr_assert_eq(extra(&r[0], "user_returns"), (double)r[0].origin_load);
+    cr_assert_eq(extra(&r[0], "eagain"), (double)(r[0].origin_load - r[0].useful));
+    for (int m = 1; m < NSTRAT; m++) {
+        cr_assert_eq(r[m].wakes, (uint64_t)e, "%s: one wake per connection", strategies[m]);
+        cr_assert_eq(r[m].peak, 1);
+        cr_assert_eq(r[m].wasted, 0);
+        cr_assert_eq(r[m].origin_load, (uint64_t)e);
+        cr_assert_geq(p99(&r[0]), 10 * p99(&r[m]), "%s: naive p99 not 10x", strategies[m]);
+    }
+    /* The accept waits for the wake loop: naive = accept_ns + (N - 1) x per-waiter. */
+    double want = prof.accept_ns + (double)(n - 1) * prof.accept_herd_per_waiter_ns;
+    cr_assert_float_eq(p99(&r[0]), want, 0.02 * want, "naive p99 %.0f vs %.0f", p99(&r[0]), want);
+    cr_assert_float_eq(extra(&r[0], "connect_p50_ns"), p99(&r[0]), 0.01 * want,
+                       "the accept completes when the loop ends, as connect() returns");
+    for (int m = 1; m < NSTRAT; m++)
+        cr_assert_float_eq(p99(&r[m]), prof.accept_ns, 0.01 * prof.accept_ns,
+                           "%s: one wake costs exactly the calibrated accept", strategies[m]);
+    /* CPU: every wasted wake burns wasted_wake_ns (the loop, the winner's spin and the
+     * waiter's own burst), as calibrated. */
+    double herd_cpu = extra(&r[0], "cpu_ns") - extra(&r[1], "cpu_ns");
+    double cpu_want = (double)r[0].wasted * prof.wasted_wake_ns;
+    cr_assert_float_eq(herd_cpu, cpu_want, 0.05 * cpu_want, "herd CPU %.1f ms vs %.1f ms",
+                       herd_cpu / 1e6, cpu_want / 1e6);
+    /* Spread: exclusive is LIFO (the worker that just went back to sleep takes the next
+     * one: one worker does everything); blocking accept is FIFO (round-robin); reuseport
+     * hashes (50 draws over 1,000 sockets: a collision or two at most). */
+    cr_assert_eq(r[1].spread.workers_used, 1);
+    cr_assert_float_eq(r[1].spread.max_share, 1.0, 1e-9);
+    cr_assert_eq(r[3].spread.workers_used, e);
+    cr_assert_float_eq(r[3].spread.max_min_ratio, 1.0, 1e-9);
+    cr_assert_geq(r[2].spread.workers_used, e - 4);
+    cr_assert_lt(r[2].spread.workers_used, e + 1);
+    cr_assert_gt(r[0].spread.workers_used, 1, "naive: whoever runs first wins");
+    /* The grid of the first 240 waiters: naive all wasted or useful; exclusive one. */
+    int useful = 0, idle = 0;
+    for (size_t i = 0; i < r[1].nwaiters; i++) {
+        useful += r[1].waiters[i] == HERD_OUT_USEFUL;
+        idle += r[1].waiters[i] == HERD_OUT_IDLE;
+    }
+    cr_assert_eq(useful, 1);
+    cr_assert_eq(idle, 239);
+    for (size_t i = 0; i < r[0].nwaiters; i++)
+        cr_assert(r[0].waiters[i] == HERD_OUT_WASTED || r[0].waiters[i] == HERD_OUT_USEFUL);
+    for (int m = 0; m < NSTRAT; m++)
+        herd_report_fini(&r[m]);
+}
+
+/* The wake loop and the cores: latency grows with N, the drain with N / cores. */
+Test(model_accept, cores_and_scaling)
+{
+    struct herd_profile prof;
+    fixed_profile(&prof);
+    struct herd_run_spec spec;
+    struct herd_report a, b, c;
+    make_spec(&spec, NULL, 2000, 5);
+    run_sim(&spec, &prof, &a);
+    double want = prof.accept_ns + 1999 * prof.accept_herd_per_waiter_ns;
+    cr_assert_float_eq(p99(&a), want, 0.02 * want);
+    /* One event of N = 2,000 on 2 cores: the loop holds one core; the winner spins on
+     * the other until the loop ends; then 1,999 bursts of (wasted - per_waiter) run on 2
+     * cores. More cores drain faster; the latency does not move. */
+    set(&spec, "cores=8");
+    run_sim(&spec, &prof, &b);
+    cr_assert_float_eq(p99(&b), want, 0.02 * want);
+    cr_assert_lt(b.sim_time_ns, a.sim_time_ns);
+    double burst = prof.wasted_wake_ns - 2 * prof.accept_herd_per_waiter_ns;
+    double drain2 = 5 * (want + 1999 * burst / 2) + 4e6; /* + 1 ms between events */
+    cr_assert_float_eq((double)a.sim_time_ns, drain2, 0.05 * drain2, "sim %.1f ms vs %.1f ms",
+                       a.sim_time_ns / 1e6, drain2 / 1e6);
+    set(&spec, "cores=1");
+    run_sim(&spec, &prof, &c);
+    cr_assert_gt(c.sim_time_ns, a.sim_time_ns);
+    cr_assert_float_eq(p99(&c), want, 0.02 * want);
+    herd_report_fini(&a);
+    herd_report_fini(&b);
+    herd_report_fini(&c);
+}
+
+/* A burst: connection c + 1 starts when c's connect() returns, while most of c's herd
+ * is still queued for a core, so later loops find few waiters asleep (on 2 cores);
+ * with more cores the herd is asleep again before the next connection. */
+Test(model_accept, burst)
+{
+    struct herd_profile prof;
+    fixed_profile(&prof);
+    struct herd_run_spec spec;
+    struct herd_report r[NSTRAT], wide;
+    for (int m = 0; m < NSTRAT; m++) {
+        make_spec(&spec, strategies[m], 1000, 200);
+        set(&spec, "pattern=burst");
+        run_sim(&spec, &prof, &r[m]);
+        cr_log_info("accept sim burst N=1000 E=200 %-15s wakes %lu calls %lu peak %lu p50 %.0f "
+                    "us p99 %.0f us used %ld share %.3f",
+                    label(strategies[m]), (unsigned long)r[m].wakes,
+                    (unsigned long)r[m].origin_load, (unsigned long)r[m].peak,
+                    herd_hist_quantile(&r[m].latency, 0.5) / 1e3, p99(&r[m]) / 1e3,
+                    (long)r[m].spread.workers_used, r[m].spread.max_share);
+        cr_assert_eq(r[m].nevents, 1, "a burst is one event");
+        cr_assert_eq(r[m].useful, 200);
+        cr_assert_eq(r[m].latency.count, 200);
+    }
+    cr_assert_eq(r[0].peak, 1000);
+    cr_assert_lt(r[0].wakes, 200 * 1000 / 10, "the herd is still awake between connections");
+    cr_assert_gt(r[0].wakes, 1000);
+    cr_assert_geq(extra(&r[0], "user_returns"), 200);
+    /* reuseport: 200 connections hashed over 1,000 sockets; blocking: round-robin */
+    cr_assert_gt(r[2].spread.workers_used, 150);
+    cr_assert_lt(r[2].spread.workers_used, 200);
+    cr_assert_eq(r[3].spread.workers_used, 200);
+
+    make_spec(&spec, NULL, 1000, 200);
+    set(&spec, "pattern=burst");
+    set(&spec, "cores=8");
+    run_sim(&spec, &prof, &wide);
+    cr_log_info("accept sim burst cores=8: wakes %lu user_returns %.0f eagain %.0f",
+                (unsigned long)wide.wakes, extra(&wide, "user_returns"), extra(&wide, "eagain"));
+    /* 8 cores drain a herd (1,000 bursts) well within one wake loop (1,000 wakes), so
+     * every connection finds the whole herd asleep again: the burst costs N wakes per
+     * connection, against a few per connection on 2 cores. */
+    cr_assert_geq(wide.wakes, 190 * 1000);
+    cr_assert_gt(wide.wakes, 10 * r[0].wakes);
+    herd_report_fini(&wide);
+    for (int m = 0; m < NSTRAT; m++)
+        herd_report_fini(&r[m]);
+}
+
+/* N = 1 and N = 1,000,000 run; the large one in seconds with little memory per waiter. */
+Test(model_accept, extremes, .timeout = 120)
+{
+    struct herd_profile prof;
+    fixed_profile(&prof);
+    for (int m = 0; m < NSTRAT; m++) {
+        struct herd_run_spec spec;
+        struct herd_report r;
+        make_spec(&spec, strategies[m], 1, 3);
+        run_sim(&spec, &prof, &r);
+        cr_assert_eq(r.useful, 3);
+        cr_assert_eq(r.wakes, 3);
+        herd_report_fini(&r);
+        make_spec(&spec, strategies[m], 1000000, m == 0 ? 2 : 20);
+        run_sim(&spec, &prof, &r);
+        cr_assert_eq(r.useful, (uint64_t)spec.events);
+        cr_assert_eq(r.wakes, m == 0 ? UINT64_C(2000000) : 20);
+        herd_report_fini(&r);
+    }
+}
+
+/* ---- golden trace --------------------------------------------------------------------- */
+
+static void trace_line(void *ctx, int64_t t_ns, const char *kind, uint64_t entity)
+{
+    /* done carries connection << 32 | worker: print both */
+    fprintf(ctx, "%12lld %-8s %llu", (long long)t_ns, kind,
+            (unsigned long long)(entity & 0xffffffffu));
+    if (strcmp(kind, "done") == 0)
+        fprintf(ctx, " conn %llu", (unsigned long long)(entity >> 32));
+    fputc('\n', ctx);
+}
+
+static void trace_run(FILE *f, const char *title, const char *mitigation, const char *pattern,
+                      int64_t events)
+{
+    struct herd_profile prof;
+    fixed_profile(&prof);
+    struct herd_run_spec spec;
+    make_spec(&spec, mitigation, 5, events);
+    set(&spec, pattern);
+    struct herd_report r;
+    char err[256] = "";
+    cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
+    fprintf(f, "# %s\n", title);
+    int rc = herd__sim_accept_run_traced(&spec, &prof, &r, trace_line, f, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s", err);
+    fprintf(f,
+            "# wakes %lu useful %lu origin %lu peak %lu p99 %lld user_returns %.0f eagain %.0f\n",
+            (unsigned long)r.wakes, (unsigned long)r.useful, (unsigned long)r.origin_load,
+            (unsigned long)r.peak, (long long)herd_hist_quantile(&r.latency, 0.99),
+            extra(&r, "user_returns"), extra(&r, "eagain"));
+    herd_report_fini(&r);
+}
+
+static const char *golden_path(void)
+{
+    /* __FILE__ is the path meson compiled this file with, relative to the build dir. */
+    static char path[4096];
+    const char *f = __FILE__;
+    const char *slash = strrchr(f, '/');
+    snprintf(path, sizeof path, "%.*s/golden/accept.trace", slash ? (int)(slash - f) : 1,
+             slash ? f : ".");
+    return path;
+}
+
+Test(model_accept, golden_trace)
+{
+    char *got = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&got, &len);
+    cr_assert_not_null(f);
+    fprintf(f, "# accept sim golden trace: N = 5, seed 4242, 2 cores, wasted_wake 10 us,\n"
+               "# ctx_switch 5 us, accept 80 us, per-waiter 4 us. Columns: simulated ns, event\n"
+               "# kind, worker (or connection for connect/enqueue).\n");
+    trace_run(f, "epoll (naive), serial, 2 connections", NULL, "pattern=serial", 2);
+    trace_run(f, "epoll-exclusive, burst, 3 connections", "epoll-exclusive", "pattern=burst", 3);
+    trace_run(f, "reuseport, burst, 3 connections", "reuseport", "pattern=burst", 3);
+    trace_run(f, "blocking-accept, serial, 2 connections", "blocking-accept", "pattern=serial", 2);
+    fclose(f);
+
+    const char *path = golden_path();
+    if (getenv("HERD_UPDATE_GOLDEN")) {
+        FILE *g = fopen(path, "w");
+        cr_assert_not_null(g, "cannot write %s", path);
+        fwrite(got, 1, len, g);
+        fclose(g);
+        cr_log_info("rewrote %s", path);
+    }
+    FILE *g = fopen(path, "r");
+    cr_assert_not_null(g, "no golden file %s (run with HERD_UPDATE_GOLDEN=1 to create it)", path);
+    char *want = calloc(1, len + 2);
+    size_t wlen = fread(want, 1, len + 1, g);
+    fclose(g);
+    cr_assert(wlen == len && memcmp(want, got, len) == 0,
+              "trace differs from %s; diff it with the output below, and if the change is "
+              "intended rerun with HERD_UPDATE_GOLDEN=1\n%s",
+              path, got);
+    free(want);
+    free(got);
+}
+
+/* ---- live vs sim ---------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* CPU time of the whole machine and of this process, in clock ticks: tells whether
+ * someone else was using the CPUs while we measured (as tests/live/test_accept.c). */
+struct cpu_sample {
+    unsigned long long total, idle, self;
+};
+
+static struct cpu_sample cpu_sample(void)
+{
+    struct cpu_sample c = {0, 0, 0};
+    unsigned long long v[8] = {0}, ut = 0, st = 0, cut = 0, cst = 0;
+    char buf[1024];
+    FILE *f = fopen("/proc/stat", "r");
+    if (f) {
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]) == 8) {
+            for (int i = 0; i < 8; i++)
+                c.total += v[i];
+            c.idle = v[3] + v[4];
+        }
+        fclose(f);
+    }
+    f = fopen("/proc/self/stat", "r");
+    if (f) {
+        size_t got = fread(buf, 1, sizeof buf - 1, f);
+        buf[got] = '\0';
+        const char *q = strrchr(buf, ')');
+        if (q && sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+                        &ut, &st, &cut, &cst) == 4)
+            c.self = ut + st + cut + cst;
+        fclose(f);
+    }
+    return c;
+}
+
+/* Share of the machine's CPU time between @p a and @p b used by other processes. */
+static double others_busy(struct cpu_sample a, struct cpu_sample b)
+{
+    double total = (double)(b.total - a.total);
+    double busy = total - (double)(b.idle - a.idle) - (double)(b.self - a.self);
+    return total > 0 ? (busy > 0 ? busy / total : 0) : 0;
+}
+
+struct fig {
+    double wakes_pe, p50, p99;
+};
+
+static struct fig live_median(const struct herd_run_spec *spec, int reps)
+{
+    double w[5], p[5], q[5];
+    cr_assert_leq(reps, 5);
+    for (int i = 0; i < reps; i++) {
+        struct herd_report r;
+        char err[256] = "";
+        herd_live_clear_interrupt();
+        int rc = herd_live_run(spec, &r, err, sizeof err);
+        cr_assert_eq(rc, 0, "live run: %s", err);
+        w[i] = r.nevents ? (double)r.wakes / (double)r.nevents : 0;
+        p[i] = (double)herd_hist_quantile(&r.latency, 0.5);
+        q[i] = p99(&r);
+        herd_report_fini(&r);
+    }
+    qsort(w, (size_t)reps, sizeof *w, cmp_double);
+    qsort(p, (size_t)reps, sizeof *p, cmp_double);
+    qsort(q, (size_t)reps, sizeof *q, cmp_double);
+    return (struct fig){w[reps / 2], p[reps / 2], q[reps / 2]};
+}
+
+static void calibrate(struct herd_profile *prof)
+{
+    char err[256] = "";
+    herd_live_clear_interrupt();
+    int rc = herd_live_calibrate(prof, true, err, sizeof err);
+    cr_assert_eq(rc, 0, "calibrate: %s", err);
+    fprintf(stderr,
+            "accept calibrated: wasted_wake %.0f ns, ctx_switch %.0f ns, accept %.0f ns, "
+            "per-waiter %.0f ns, cores %d\n",
+            prof->wasted_wake_ns, prof->ctx_switch_ns, prof->accept_ns,
+            prof->accept_herd_per_waiter_ns, prof->cores);
+}
+
+/*
+ * Issue 4's acceptance, after calibration: at N = 100 and 1,000, wakes per event within
+ * 10 % for every strategy, and the naive p99 within 2x (medians of 3 live runs of 20
+ * serial connections). The naive p99 is the wake loop (N x accept_herd_per_waiter_ns on
+ * top of accept_ns), which the profile carries; measured on a quiet box the sim's naive
+ * p50 is within 1-5 % of the live one and the p99 ratio live/sim 1.4-1.6.
+ * Noise: this 2-core VM is shared (parallel builds, other live tests). Load from others
+ * only ever slows the live side down, and it moves the calibration too, so a point whose
+ * naive p99 misses is measured again after a fresh calibration (at most twice, logged);
+ * if it still misses while other processes used more than 20 % of the CPUs, the miss is
+ * reported and not failed. On a quiet machine it fails.
+ * The mitigated p99s are logged, not asserted: the sim's is accept_ns (calibrated: the
+ * exclusive p50 at N = 200, ~60-150 µs here), while a live p99 of 20 connections is their
+ * maximum, on this VM one scheduling hiccup of 0.2-1.5 ms in about one run in three —
+ * noise no profile figure models (measured: live/sim 1.3-3.1).
+ */
+Test(model_accept, live_vs_sim_after_calibration, .timeout = 300)
+{
+    struct herd_run_spec probe;
+    char err[256] = "";
+    make_spec(&probe, NULL, 1000, 20);
+    if (herd_live_check(&probe, err, sizeof err) < 0)
+        cr_skip_test("live accept at N = 1000 does not fit this machine: %s", err);
+    struct herd_profile prof;
+    calibrate(&prof);
+    int64_t ns[] = {100, 1000};
+    for (int k = 0; k < 2; k++) {
+        bool ok = false;
+        double busy = 0;
+        char miss[320] = "";
+        for (int attempt = 0; attempt < 3 && !ok; attempt++) {
+            struct cpu_sample c0 = cpu_sample();
+            if (attempt > 0) {
+                fprintf(stderr,
+                        "accept N=%ld: naive p99 off by more than 2x (%s); "
+                        "recalibrating and measuring again\n",
+                        (long)ns[k], miss);
+                calibrate(&prof);
+            }
+            ok = true;
+            for (int m = 0; m < NSTRAT; m++) {
+                struct herd_run_spec spec;
+                make_spec(&spec, strategies[m], ns[k], 20);
+                struct fig live = live_median(&spec, 3);
+                struct herd_report s;
+                run_sim(&spec, &prof, &s);
+                double sw = (double)s.wakes / (double)s.nevents;
+                double sp50 = (double)herd_hist_quantile(&s.latency, 0.5), sp = p99(&s);
+                char line[320];
+                snprintf(line, sizeof line,
+                         "accept N=%ld %-15s wakes/event live %7.1f sim %7.1f | p50 live %7.0f "
+                         "us sim %7.0f us | p99 live %7.0f us sim %7.0f us (live/sim %.2f)",
+                         (long)ns[k], label(strategies[m]), live.wakes_pe, sw, live.p50 / 1e3,
+                         sp50 / 1e3, live.p99 / 1e3, sp / 1e3, live.p99 / sp);
+                cr_log_info("%s", line);
+                fprintf(stderr, "%s\n", line);
+                cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe, "%s", line);
+                if (m == 0 && (sp > 2 * live.p99 || live.p99 > 2 * sp)) {
+                    ok = false;
+                    snprintf(miss, sizeof miss, "live %.0f us, sim %.0f us", live.p99 / 1e3,
+                             sp / 1e3);
+                }
+                herd_report_fini(&s);
+            }
+            busy = others_busy(c0, cpu_sample());
+            fprintf(stderr, "accept N=%ld: other processes used %.0f%% of the CPUs\n", (long)ns[k],
+                    100 * busy);
+        }
+        if (!ok && busy > 0.2)
+            cr_log_info("accept N=%ld: naive p99 %s not checked: other processes used %.0f%% "
+                        "of the CPUs",
+                        (long)ns[k], miss, 100 * busy);
+        else
+            cr_assert(ok,
+                      "accept N=%ld: naive p99 not within 2x after 3 attempts: %s "
+                      "(others used %.0f%% of the CPUs)",
+                      (long)ns[k], miss, 100 * busy);
+    }
+}

@@ -1,0 +1,504 @@
+/* test_model_condvar.c — the condvar herd's simulation model.
+ *
+ *   - determinism: two runs of each strategy and primitive give byte-identical JSON,
+ *     and the seed matters where something is drawn (who runs first after a broadcast);
+ *   - the herd and its mitigation at N = 1,000 (issue 2's live acceptance, on the sim):
+ *     broadcast wakes N and wastes N - 1 per item, signal 1 and 0, both primitives; the
+ *     mechanics on hand-checkable numbers: the item waits for the wake call (latency =
+ *     condvar_ns + (N - 1) x per-waiter), the herd drains at cores / condvar_wake_ns,
+ *     signal goes round the threads (FIFO), every woken waiter sleeps again once;
+ *   - a golden trace (tests/sim/golden/condvar.trace; HERD_UPDATE_GOLDEN=1 rewrites it);
+ *   - live vs sim at N = 100 and 1,000 after calibration (herd_live_calibrate): wakes per
+ *     event within 10 % and the broadcast p99 within 2x, both primitives (medians of 3
+ *     live runs). The signal p99 is logged, not asserted: see that test's comment.
+ */
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <herd/error.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/live/live.h"
+#include "../../src/sim/model_condvar.h"
+#include "../../src/sim/sim.h"
+
+/* A fixed profile for hand-computed checks and the golden trace: neither may move when
+ * the built-in defaults are re-measured. */
+static void fixed_profile(struct herd_profile *p)
+{
+    herd_profile_defaults(p);
+    p->cores = 2;
+    p->condvar_wake_ns = 8000;
+    p->condvar_herd_per_waiter_ns = 500;
+    p->condvar_ns = 20000;
+    p->ctx_switch_ns = 5000;
+}
+
+static void make_spec(struct herd_run_spec *spec, bool signal, const char *primitive, int64_t n,
+                      int64_t events)
+{
+    char err[256];
+    const struct herd_scenario *sc = herd_scenario_find("condvar");
+    cr_assert_not_null(sc);
+    herd_spec_init(spec, sc);
+    spec->n = n;
+    spec->events = events;
+    spec->seed = 777;
+    if (signal) {
+        spec->mode = HERD_MODE_MITIGATED;
+        spec->mitigation = herd_scenario_mitigation_index(sc, "signal");
+        cr_assert_geq(spec->mitigation, 0);
+    }
+    char kv[64];
+    snprintf(kv, sizeof kv, "primitive=%s", primitive);
+    cr_assert_eq(herd_spec_set(spec, kv, err, sizeof err), 0, "%s", err);
+}
+
+static void set(struct herd_run_spec *spec, const char *kv)
+{
+    char err[256];
+    cr_assert_eq(herd_spec_set(spec, kv, err, sizeof err), 0, "%s", err);
+}
+
+static void run_sim(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                    struct herd_report *r)
+{
+    char err[256] = "";
+    int rc = herd_sim_run(spec, prof, r, err, sizeof err);
+    cr_assert_eq(rc, 0, "sim run: %s", err);
+}
+
+static char *to_json(const struct herd_report *r)
+{
+    json_t *j = herd_report_to_json(r);
+    cr_assert_not_null(j);
+    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(j);
+    return s;
+}
+
+static double extra(const struct herd_report *r, const char *name)
+{
+    double v = -1;
+    cr_assert(herd_report_get_extra(r, name, &v), "extra %s missing", name);
+    return v;
+}
+
+static double p99(const struct herd_report *r)
+{
+    return (double)herd_hist_quantile(&r->latency, 0.99);
+}
+
+static int64_t series_sum(const struct herd_report *r, const char *name)
+{
+    for (int s = 0; s < r->timeline.nseries; s++)
+        if (strcmp(r->timeline.series[s].name, name) == 0) {
+            int64_t t = 0;
+            for (size_t i = 0; i < r->timeline.len; i++)
+                t += r->timeline.series[s].v[i];
+            return t;
+        }
+    cr_assert_fail("no series %s", name);
+    return -1;
+}
+
+static const char *const primitives[] = {"pthread", "futex"};
+
+Test(model_condvar, deterministic)
+{
+    struct herd_profile prof;
+    herd_profile_defaults(&prof);
+    for (int p = 0; p < 2; p++) {
+        for (int sig = 0; sig < 2; sig++) {
+            struct herd_run_spec spec;
+            make_spec(&spec, sig, primitives[p], 300, 30);
+            struct herd_report a, b, c;
+            run_sim(&spec, &prof, &a);
+            run_sim(&spec, &prof, &b);
+            char *ja = to_json(&a), *jb = to_json(&b);
+            cr_assert_str_eq(ja, jb, "%s %s: two runs differ", primitives[p],
+                             sig ? "signal" : "broadcast");
+            if (!sig) { /* the seed decides who runs first after a broadcast */
+                spec.seed++;
+                run_sim(&spec, &prof, &c);
+                char *jc = to_json(&c);
+                cr_assert_str_neq(ja, jc, "broadcast: the seed changes nothing");
+                free(jc);
+                herd_report_fini(&c);
+            }
+            free(ja);
+            free(jb);
+            herd_report_fini(&a);
+            herd_report_fini(&b);
+        }
+    }
+}
+
+/* Issue 2's acceptance for `herd run condvar -n 1000`, on the simulator, and the
+ * mechanics on numbers that can be checked by hand. */
+Test(model_condvar, broadcast_vs_signal_at_1000)
+{
+    struct herd_profile prof;
+    fixed_profile(&prof);
+    const int64_t n = 1000, e = 40;
+    for (int p = 0; p < 2; p++) {
+        struct herd_report b, s;
+        struct herd_run_spec spec;
+        make_spec(&spec, false, primitives[p], n, e);
+        run_sim(&spec, &prof, &b);
+        make_spec(&spec, true, primitives[p], n, e);
+        run_sim(&spec, &prof, &s);
+        cr_log_info("condvar sim N=1000 %s: broadcast wakes/item %.1f wasted %.1f origin %.1f "
+                    "p99 %.0f us drain %.0f us used %ld | signal wakes %.1f p99 %.0f us used %ld",
+                    primitives[p], (double)b.wakes / e, (double)b.wasted / e,
+                    (double)b.origin_load / e, p99(&b) / 1e3, extra(&b, "drain_us_median"),
+                    (long)b.spread.workers_used, (double)s.wakes / e, p99(&s) / 1e3,
+                    (long)s.spread.workers_used);
+        const struct herd_report *both[] = {&b, &s};
+        for (int k = 0; k < 2; k++) {
+            const struct herd_report *r = both[k];
+            cr_assert_eq(r->nevents, (size_t)e);
+            cr_assert_eq(r->useful, (uint64_t)e, "one item, one dequeue");
+            cr_assert_eq(r->latency.count, (uint64_t)e);
+            cr_assert_eq(r->origin_load, r->wakes, "every woken waiter acquires / CASes once");
+            cr_assert_eq(extra(r, "kernel_switches"), (double)r->wakes,
+                         "every woken waiter sleeps again once");
+            cr_assert_eq(series_sum(r, "arrivals"), e);
+            cr_assert_eq(series_sum(r, "wakes"), (int64_t)r->wakes);
+            if (p == 1)
+                cr_assert_eq(extra(r, "futex_woken"), (double)r->wakes);
+        }
+        cr_assert_eq(b.wakes, (uint64_t)(n * e));
+        cr_assert_eq(b.wasted, (uint64_t)((n - 1) * e));
+        cr_assert_eq(b.peak, (uint64_t)n);
+        cr_assert_eq(s.wakes, (uint64_t)e);
+        cr_assert_eq(s.wasted, 0);
+        cr_assert_eq(s.peak, 1);
+        /* Latency: signal is condvar_ns exactly; a broadcast's item waits for the wake
+         * call over N waiters. */
+        cr_assert_float_eq(p99(&s), prof.condvar_ns, 0.01 * prof.condvar_ns);
+        double want = prof.condvar_ns + (double)(n - 1) * prof.condvar_herd_per_waiter_ns;
+        cr_assert_float_eq(p99(&b), want, 0.02 * want, "broadcast p99 %.0f vs %.0f", p99(&b), want);
+        cr_assert_geq(p99(&b), 10 * p99(&s));
+        /* The drain: N bursts of (condvar_wake - per_waiter) on 2 cores after the wake
+         * call (the 1st item's drain; live measured ~4-8 ms at N = 1000). */
+        double half = (prof.condvar_wake_ns - prof.condvar_herd_per_waiter_ns) / 2;
+        double post = prof.condvar_ns - prof.condvar_herd_per_waiter_ns - prof.ctx_switch_ns - half;
+        double drain =
+            post + n * prof.condvar_herd_per_waiter_ns + prof.ctx_switch_ns + n * 2 * half / 2;
+        cr_assert_float_eq(extra(&b, "drain_us_median") * 1e3, drain, 0.02 * drain,
+                           "drain %.0f us vs %.0f us", extra(&b, "drain_us_median"), drain / 1e3);
+        /* The CPU: condvar_wake_ns per woken waiter (the wake call's share included). */
+        double cpu = (double)b.wakes * prof.condvar_wake_ns;
+        cr_assert_float_eq(extra(&b, "cpu_ns"), cpu, 0.01 * cpu);
+        /* Spread: signal goes round the threads oldest first (40 items, 40 threads, each
+         * once); after a broadcast whoever runs first wins. */
+        cr_assert_eq(s.spread.workers_used, e);
+        cr_assert_float_eq(s.spread.max_min_ratio, 1.0, 1e-9);
+        for (size_t i = 0; i < (size_t)e; i++)
+            cr_assert_eq(s.waiters[i], HERD_OUT_USEFUL, "signal: thread %zu took item %zu", i, i);
+        cr_assert_eq(s.waiters[e], HERD_OUT_IDLE);
+        cr_assert_gt(b.spread.workers_used, e / 2);
+        for (size_t i = 0; i < b.nwaiters; i++)
+            cr_assert(b.waiters[i] == HERD_OUT_WASTED || b.waiters[i] == HERD_OUT_USEFUL);
+        herd_report_fini(&b);
+        herd_report_fini(&s);
+    }
+}
+
+/* More cores drain the herd faster; the item's latency does not move. */
+Test(model_condvar, cores)
+{
+    struct herd_profile prof;
+    fixed_profile(&prof);
+    struct herd_run_spec spec;
+    struct herd_report r[3];
+    const char *cores[] = {"cores=1", "cores=2", "cores=8"};
+    for (int k = 0; k < 3; k++) {
+        make_spec(&spec, false, "pthread", 2000, 5);
+        set(&spec, cores[k]);
+        run_sim(&spec, &prof, &r[k]);
+        cr_log_info("condvar sim N=2000 %s: drain %.0f us p99 %.0f us", cores[k],
+                    extra(&r[k], "drain_us_median"), p99(&r[k]) / 1e3);
+    }
+    double d1 = extra(&r[0], "drain_us_median"), d2 = extra(&r[1], "drain_us_median"),
+           d8 = extra(&r[2], "drain_us_median");
+    double loop = 2000 * prof.condvar_herd_per_waiter_ns / 1e3;
+    cr_assert_float_eq((d1 - loop) / (d2 - loop), 2.0, 0.1, "1 vs 2 cores");
+    cr_assert_float_eq((d2 - loop) / (d8 - loop), 4.0, 0.3, "2 vs 8 cores");
+    cr_assert_float_eq(p99(&r[0]), p99(&r[2]), 0.01 * p99(&r[0]));
+    for (int k = 0; k < 3; k++)
+        herd_report_fini(&r[k]);
+}
+
+/* N = 1 and N = 1,000,000 run; the large one in seconds. */
+Test(model_condvar, extremes, .timeout = 120)
+{
+    struct herd_profile prof;
+    fixed_profile(&prof);
+    for (int sig = 0; sig < 2; sig++) {
+        struct herd_run_spec spec;
+        struct herd_report r;
+        make_spec(&spec, sig, "futex", 1, 3);
+        run_sim(&spec, &prof, &r);
+        cr_assert_eq(r.useful, 3);
+        cr_assert_eq(r.wakes, 3);
+        herd_report_fini(&r);
+        make_spec(&spec, sig, "pthread", 1000000, sig ? 50 : 2);
+        run_sim(&spec, &prof, &r);
+        cr_assert_eq(r.useful, (uint64_t)spec.events);
+        cr_assert_eq(r.wakes, sig ? 50 : UINT64_C(2000000));
+        herd_report_fini(&r);
+    }
+}
+
+/* ---- golden trace --------------------------------------------------------------------- */
+
+static void trace_line(void *ctx, int64_t t_ns, const char *kind, uint64_t entity)
+{
+    fprintf(ctx, "%12lld %-8s %llu\n", (long long)t_ns, kind, (unsigned long long)entity);
+}
+
+static void trace_run(FILE *f, const char *title, bool signal, const char *primitive,
+                      const char *kv)
+{
+    struct herd_profile prof;
+    fixed_profile(&prof);
+    struct herd_run_spec spec;
+    make_spec(&spec, signal, primitive, 5, 2);
+    if (kv)
+        set(&spec, kv);
+    struct herd_report r;
+    char err[256] = "";
+    cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
+    fprintf(f, "# %s\n", title);
+    int rc = herd__sim_condvar_run_traced(&spec, &prof, &r, trace_line, f, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s", err);
+    fprintf(f, "# wakes %lu useful %lu origin %lu peak %lu p99 %lld drain_us_median %.3f\n",
+            (unsigned long)r.wakes, (unsigned long)r.useful, (unsigned long)r.origin_load,
+            (unsigned long)r.peak, (long long)herd_hist_quantile(&r.latency, 0.99),
+            extra(&r, "drain_us_median"));
+    herd_report_fini(&r);
+}
+
+static const char *golden_path(void)
+{
+    /* __FILE__ is the path meson compiled this file with, relative to the build dir. */
+    static char path[4096];
+    const char *f = __FILE__;
+    const char *slash = strrchr(f, '/');
+    snprintf(path, sizeof path, "%.*s/golden/condvar.trace", slash ? (int)(slash - f) : 1,
+             slash ? f : ".");
+    return path;
+}
+
+Test(model_condvar, golden_trace)
+{
+    char *got = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&got, &len);
+    cr_assert_not_null(f);
+    fprintf(f, "# condvar sim golden trace: N = 5, 2 items, seed 777, 2 cores, condvar_wake\n"
+               "# 8 us, per-waiter 0.5 us, condvar 20 us, ctx_switch 5 us. Columns: simulated\n"
+               "# ns, event kind, thread (item for enqueue, waiters woken for wake).\n");
+    trace_run(f, "broadcast (pthread)", false, "pthread", NULL);
+    trace_run(f, "signal (pthread)", true, "pthread", NULL);
+    trace_run(f, "futex-wake-all on 1 core", false, "futex", "cores=1");
+    fclose(f);
+
+    const char *path = golden_path();
+    if (getenv("HERD_UPDATE_GOLDEN")) {
+        FILE *g = fopen(path, "w");
+        cr_assert_not_null(g, "cannot write %s", path);
+        fwrite(got, 1, len, g);
+        fclose(g);
+        cr_log_info("rewrote %s", path);
+    }
+    FILE *g = fopen(path, "r");
+    cr_assert_not_null(g, "no golden file %s (run with HERD_UPDATE_GOLDEN=1 to create it)", path);
+    char *want = calloc(1, len + 2);
+    size_t wlen = fread(want, 1, len + 1, g);
+    fclose(g);
+    cr_assert(wlen == len && memcmp(want, got, len) == 0,
+              "trace differs from %s; diff it with the output below, and if the change is "
+              "intended rerun with HERD_UPDATE_GOLDEN=1\n%s",
+              path, got);
+    free(want);
+    free(got);
+}
+
+/* ---- live vs sim ---------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* CPU time of the whole machine and of this process, in clock ticks: tells whether
+ * someone else was using the CPUs while we measured (as tests/live/test_accept.c). */
+struct cpu_sample {
+    unsigned long long total, idle, self;
+};
+
+static struct cpu_sample cpu_sample(void)
+{
+    struct cpu_sample c = {0, 0, 0};
+    unsigned long long v[8] = {0}, ut = 0, st = 0, cut = 0, cst = 0;
+    char buf[1024];
+    FILE *f = fopen("/proc/stat", "r");
+    if (f) {
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]) == 8) {
+            for (int i = 0; i < 8; i++)
+                c.total += v[i];
+            c.idle = v[3] + v[4];
+        }
+        fclose(f);
+    }
+    f = fopen("/proc/self/stat", "r");
+    if (f) {
+        size_t got = fread(buf, 1, sizeof buf - 1, f);
+        buf[got] = '\0';
+        const char *q = strrchr(buf, ')');
+        if (q && sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+                        &ut, &st, &cut, &cst) == 4)
+            c.self = ut + st + cut + cst;
+        fclose(f);
+    }
+    return c;
+}
+
+/* Share of the machine's CPU time between @p a and @p b used by other processes. */
+static double others_busy(struct cpu_sample a, struct cpu_sample b)
+{
+    double total = (double)(b.total - a.total);
+    double busy = total - (double)(b.idle - a.idle) - (double)(b.self - a.self);
+    return total > 0 ? (busy > 0 ? busy / total : 0) : 0;
+}
+
+struct fig {
+    double wakes_pe, p50, p99, drain_us;
+};
+
+static struct fig live_median(const struct herd_run_spec *spec, int reps)
+{
+    double w[5], p[5], q[5], d[5];
+    cr_assert_leq(reps, 5);
+    for (int i = 0; i < reps; i++) {
+        struct herd_report r;
+        char err[256] = "";
+        herd_live_clear_interrupt();
+        int rc = herd_live_run(spec, &r, err, sizeof err);
+        cr_assert_eq(rc, 0, "live run: %s", err);
+        w[i] = r.nevents ? (double)r.wakes / (double)r.nevents : 0;
+        p[i] = (double)herd_hist_quantile(&r.latency, 0.5);
+        q[i] = p99(&r);
+        d[i] = extra(&r, "drain_us_median");
+        herd_report_fini(&r);
+    }
+    qsort(w, (size_t)reps, sizeof *w, cmp_double);
+    qsort(p, (size_t)reps, sizeof *p, cmp_double);
+    qsort(q, (size_t)reps, sizeof *q, cmp_double);
+    qsort(d, (size_t)reps, sizeof *d, cmp_double);
+    return (struct fig){w[reps / 2], p[reps / 2], q[reps / 2], d[reps / 2]};
+}
+
+static void calibrate(struct herd_profile *prof)
+{
+    char err[256] = "";
+    herd_live_clear_interrupt();
+    int rc = herd_live_calibrate(prof, true, err, sizeof err);
+    cr_assert_eq(rc, 0, "calibrate: %s", err);
+    fprintf(stderr,
+            "condvar calibrated: condvar_wake %.0f ns, ctx_switch %.0f ns, condvar %.0f ns, "
+            "per-waiter %.0f ns, cores %d\n",
+            prof->condvar_wake_ns, prof->ctx_switch_ns, prof->condvar_ns,
+            prof->condvar_herd_per_waiter_ns, prof->cores);
+}
+
+/*
+ * Issue 4's acceptance, after calibration: at N = 100 and 1,000, wakes per event within
+ * 10 % and the broadcast p99 within 2x, for both primitives (medians of 3 live runs of
+ * 20 items). The broadcast p99 is the wake call over N waiters on top of a signal's
+ * latency, which the profile carries (condvar_ns, condvar_herd_per_waiter_ns).
+ * Noise: this 2-core VM is shared. Load from others only slows the live side and moves
+ * the calibration too, so a point whose broadcast p99 misses is measured again after a
+ * fresh calibration (at most twice, logged); if it still misses while other processes
+ * used more than 20 % of the CPUs, the miss is reported, not failed. On a quiet machine
+ * it fails.
+ * The signal p99 is logged, not asserted: the sim's is condvar_ns (the signal p50 that
+ * calibration measured at N = 200, 15-60 µs here), while a live p99 of 20 items is their
+ * maximum — 0.1-3.5 ms on this VM whenever one wake-up meets a busy CPU, and at N = 1,000
+ * signal's p50 itself drifts up to ~80 µs. Neither is in the profile. The drain
+ * (drain_us_median) is logged beside them.
+ */
+Test(model_condvar, live_vs_sim_after_calibration, .timeout = 300)
+{
+    struct herd_run_spec probe;
+    char err[256] = "";
+    make_spec(&probe, false, "pthread", 1000, 20);
+    if (herd_live_check(&probe, err, sizeof err) < 0)
+        cr_skip_test("live condvar at N = 1000 does not fit this machine: %s", err);
+    struct herd_profile prof;
+    calibrate(&prof);
+    int64_t ns[] = {100, 1000};
+    for (int k = 0; k < 2; k++) {
+        bool ok = false;
+        double busy = 0;
+        char miss[320] = "";
+        for (int attempt = 0; attempt < 3 && !ok; attempt++) {
+            struct cpu_sample c0 = cpu_sample();
+            if (attempt > 0) {
+                fprintf(stderr,
+                        "condvar N=%ld: broadcast p99 off by more than 2x (%s); "
+                        "recalibrating and measuring again\n",
+                        (long)ns[k], miss);
+                calibrate(&prof);
+            }
+            ok = true;
+            for (int p = 0; p < 2; p++) {
+                for (int sig = 0; sig < 2; sig++) {
+                    struct herd_run_spec spec;
+                    make_spec(&spec, sig, primitives[p], ns[k], 20);
+                    struct fig live = live_median(&spec, 3);
+                    struct herd_report s;
+                    run_sim(&spec, &prof, &s);
+                    double sw = (double)s.wakes / (double)s.nevents;
+                    double sp50 = (double)herd_hist_quantile(&s.latency, 0.5), sp = p99(&s);
+                    char line[320];
+                    snprintf(line, sizeof line,
+                             "condvar N=%ld %-7s %-9s wakes/event live %6.1f sim %6.1f | p50 "
+                             "live %6.0f us sim %6.0f us | p99 live %6.0f us sim %6.0f us "
+                             "(live/sim %.2f) | drain live %6.0f us sim %6.0f us",
+                             (long)ns[k], primitives[p], sig ? "signal" : "broadcast",
+                             live.wakes_pe, sw, live.p50 / 1e3, sp50 / 1e3, live.p99 / 1e3,
+                             sp / 1e3, live.p99 / sp, live.drain_us, extra(&s, "drain_us_median"));
+                    cr_log_info("%s", line);
+                    fprintf(stderr, "%s\n", line);
+                    cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe, "%s", line);
+                    if (!sig && (sp > 2 * live.p99 || live.p99 > 2 * sp)) {
+                        ok = false;
+                        snprintf(miss, sizeof miss, "%s: live %.0f us, sim %.0f us", primitives[p],
+                                 live.p99 / 1e3, sp / 1e3);
+                    }
+                    herd_report_fini(&s);
+                }
+            }
+            busy = others_busy(c0, cpu_sample());
+            fprintf(stderr, "condvar N=%ld: other processes used %.0f%% of the CPUs\n", (long)ns[k],
+                    100 * busy);
+        }
+        if (!ok && busy > 0.2)
+            cr_log_info("condvar N=%ld: broadcast p99 %s not checked: other processes used "
+                        "%.0f%% of the CPUs",
+                        (long)ns[k], miss, 100 * busy);
+        else
+            cr_assert(ok,
+                      "condvar N=%ld: broadcast p99 not within 2x after 3 attempts: %s "
+                      "(others used %.0f%% of the CPUs)",
+                      (long)ns[k], miss, 100 * busy);
+    }
+}
