@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     gcc make pkg-config meson ninja-build python3
-    libjansson-dev libsqlite3-dev libcriterion-dev
+    libjansson-dev libsqlite3-dev libcriterion-dev libmicrohttpd-dev
 )
 # `install-deps.sh bench`: also what the benchmarks compare against (Go's singleflight).
 if [[ ${1:-} == bench ]]; then
