@@ -6,7 +6,7 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r)"
 for b in "$build"/bench_*; do
-    [[ -x $b ]] || continue
+    [[ -f $b && -x $b ]] || continue
     echo
     echo "== $(basename "$b")"
     "$b"
