@@ -52,6 +52,26 @@ double herd_rng_exp(struct herd_rng *rng, double mean);
 /** Normal(mean, sd) by the Box-Muller transform (no cached second draw: stateless). */
 double herd_rng_normal(struct herd_rng *rng, double mean, double sd);
 
+/**
+ * Exponentially distributed with the given mean, by the ziggurat method (Marsaglia and
+ * Tsang, 2000; 256 layers, tables in src/lib/rng_zig_int.h). Same distribution as
+ * herd_rng_exp() but not the same draws: 97.8 % of calls cost one u64 and a multiply,
+ * the rest a second u64 and an exp() (or, beyond 7.7 means, 1 call in 2,200, another
+ * round). Measured here: 5.7 ns a call against 10.6 ns for herd_rng_exp(). It consumes a variable
+ * number of u64s (one, nearly always), so a stream's later draws depend on it: deterministic for a
+ * given seed, on every platform (the tables are exact hex constants). Resolution: 53 bits per layer
+ * (a layer's width / 2^53), not the 2^-53 of a log.
+ */
+double herd_rng_exp_fast(struct herd_rng *rng, double mean);
+
+/**
+ * Normal(mean, sd) by the ziggurat method (as herd_rng_exp_fast: 98.5 % of calls one
+ * u64 and a multiply; the tail beyond 3.65 sd by Marsaglia's two-logarithm method).
+ * Measured here: 7.3 ns a call against 34 ns for Box-Muller's log, sqrt and cos. Same distribution
+ * as herd_rng_normal(), different draws; deterministic for a given seed.
+ */
+double herd_rng_normal_fast(struct herd_rng *rng, double mean, double sd);
+
 /** 64-bit mix of @p x (splitmix64's finaliser): a stable hash for ids and splay. */
 uint64_t herd_hash64(uint64_t x);
 

@@ -33,17 +33,17 @@ int64_t herd_hop_draw(const struct herd_hop *h, struct herd_rng *rng)
         return h->mean_ns;
     case HERD_HOP_NORMAL:
         assert(rng);
-        return to_ns(fabs(herd_rng_normal(rng, m, h->spread)));
+        return to_ns(fabs(herd_rng_normal_fast(rng, m, h->spread)));
     case HERD_HOP_EXPONENTIAL:
         assert(rng);
-        return to_ns(herd_rng_exp(rng, m));
+        return to_ns(herd_rng_exp_fast(rng, m));
     case HERD_HOP_LOGNORMAL: {
         assert(rng);
         if (h->mean_ns == 0)
             return 0;
         /* mu chosen so that the mean (not the median) is mean_ns. */
         double s = h->spread;
-        return to_ns(exp(herd_rng_normal(rng, log(m) - s * s / 2, s)));
+        return to_ns(exp(herd_rng_normal_fast(rng, log(m) - s * s / 2, s)));
     }
     }
     return h->mean_ns;

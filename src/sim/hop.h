@@ -13,8 +13,8 @@
  * (the sending entity's stream), so a hop shared by a million clients costs nothing
  * per client and a client's draws do not depend on anyone else's.
  *
- * Cost: at most one or two rng draws (Box–Muller for NORMAL and LOGNORMAL: a log, a
- * sqrt and a cos, ~20 ns) and, for herd_hop_send(), one engine event.
+ * Cost: one ziggurat draw (herd_rng_normal_fast / herd_rng_exp_fast, ~6-7 ns; LOGNORMAL
+ * adds an exp) and, for herd_hop_send(), one engine event.
  * Thread safety: a struct herd_hop is read-only after init; share it freely.
  */
 #ifndef HERD_SIM_HOP_H

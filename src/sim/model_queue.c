@@ -169,7 +169,7 @@ static void on_arrive(struct herd_sim *sim, void *ctx, uint64_t arg)
     } else {
         change(q, now, +1);
     }
-    double gap = herd_rng_exp(&q->rng, q->gap_ns);
+    double gap = herd_rng_exp_fast(&q->rng, q->gap_ns);
     if ((double)now + gap < (double)q->end_ns)
         herd_sim_at(sim, now + llround(gap), on_arrive, q, q->arrivals, NULL);
 }
@@ -254,7 +254,7 @@ int herd__sim_queue_run_traced(const struct herd_run_spec *spec, const struct he
     herd_sim_name(&sim, on_arrive, "queue.arrive");
     herd_sim_rng(&sim, STREAM_ARRIVALS, &q.rng);
 
-    double first = herd_rng_exp(&q.rng, q.gap_ns);
+    double first = herd_rng_exp_fast(&q.rng, q.gap_ns);
     if (first < (double)end_ns)
         herd_sim_at(&sim, llround(first), on_arrive, &q, 0, NULL);
     rc = herd_sim_run_until(&sim, HERD_SIM_FOREVER);

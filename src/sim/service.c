@@ -104,12 +104,12 @@ static double draw_service(struct herd_service *svc)
     double mean = (double)c->service_ns;
     switch (c->dist) {
     case HERD_SERVICE_EXPONENTIAL:
-        return herd_rng_exp(&svc->rng, mean);
+        return herd_rng_exp_fast(&svc->rng, mean);
     case HERD_SERVICE_LOGNORMAL: {
         if (mean <= 0)
             return 0;
         double s = c->lognormal_sigma;
-        return exp(herd_rng_normal(&svc->rng, log(mean) - s * s / 2, s));
+        return exp(herd_rng_normal_fast(&svc->rng, log(mean) - s * s / 2, s));
     }
     case HERD_SERVICE_DETERMINISTIC:
     default:

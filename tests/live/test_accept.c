@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../src/live/live.h"
+#include "../machine_load.h"
 
 static int count_dir(const char *path)
 {
@@ -51,50 +52,6 @@ static void expect_clean(struct census before)
     errno = 0;
     cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a child process was left behind");
     cr_expect_eq(errno, ECHILD);
-}
-
-/* CPU time of the whole machine and of this process (its threads and reaped children),
- * in clock ticks: tells whether someone else was using the CPUs during a run. */
-struct cpu_sample {
-    unsigned long long total, idle, self;
-};
-
-static struct cpu_sample cpu_sample(void)
-{
-    struct cpu_sample c = {0, 0, 0};
-    unsigned long long v[10] = {0};
-    char buf[1024];
-    FILE *f = fopen("/proc/stat", "r");
-    if (f) {
-        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-                   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) >= 8) {
-            for (int i = 0; i < 8; i++) /* guest time is already in user */
-                c.total += v[i];
-            c.idle = v[3] + v[4];
-        }
-        fclose(f);
-    }
-    f = fopen("/proc/self/stat", "r");
-    if (f) {
-        size_t got = fread(buf, 1, sizeof buf - 1, f);
-        buf[got] = '\0';
-        const char *p = strrchr(buf, ')');
-        unsigned long long ut = 0, st = 0, cut = 0, cst = 0;
-        if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
-                        &ut, &st, &cut, &cst) == 4)
-            c.self = ut + st + cut + cst;
-        fclose(f);
-    }
-    return c;
-}
-
-/* Share of the machine's CPU time between @p a and @p b used by other processes
- * (steal time included: the hypervisor's other guests delay us just the same). */
-static double others_busy(struct cpu_sample a, struct cpu_sample b)
-{
-    double total = (double)(b.total - a.total);
-    double busy = total - (double)(b.idle - a.idle) - (double)(b.self - a.self);
-    return total > 0 ? (busy > 0 ? busy / total : 0) : 0;
 }
 
 /* Run the accept herd: @p mitigation NULL for naive. Fills @p r (caller finis it). */

@@ -23,6 +23,7 @@
 #include "../../src/live/live.h"
 #include "../../src/sim/model_accept.h"
 #include "../../src/sim/sim.h"
+#include "../machine_load.h"
 
 static const char *const strategies[] = {NULL, "epoll-exclusive", "reuseport", "blocking-accept"};
 #define NSTRAT 4
@@ -404,48 +405,6 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-/* CPU time of the whole machine and of this process, in clock ticks: tells whether
- * someone else was using the CPUs while we measured (as tests/live/test_accept.c). */
-struct cpu_sample {
-    unsigned long long total, idle, self;
-};
-
-static struct cpu_sample cpu_sample(void)
-{
-    struct cpu_sample c = {0, 0, 0};
-    unsigned long long v[8] = {0}, ut = 0, st = 0, cut = 0, cst = 0;
-    char buf[1024];
-    FILE *f = fopen("/proc/stat", "r");
-    if (f) {
-        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                   &v[4], &v[5], &v[6], &v[7]) == 8) {
-            for (int i = 0; i < 8; i++)
-                c.total += v[i];
-            c.idle = v[3] + v[4];
-        }
-        fclose(f);
-    }
-    f = fopen("/proc/self/stat", "r");
-    if (f) {
-        size_t got = fread(buf, 1, sizeof buf - 1, f);
-        buf[got] = '\0';
-        const char *q = strrchr(buf, ')');
-        if (q && sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
-                        &ut, &st, &cut, &cst) == 4)
-            c.self = ut + st + cut + cst;
-        fclose(f);
-    }
-    return c;
-}
-
-/* Share of the machine's CPU time between @p a and @p b used by other processes. */
-static double others_busy(struct cpu_sample a, struct cpu_sample b)
-{
-    double total = (double)(b.total - a.total);
-    double busy = total - (double)(b.idle - a.idle) - (double)(b.self - a.self);
-    return total > 0 ? (busy > 0 ? busy / total : 0) : 0;
 }
 
 struct fig {

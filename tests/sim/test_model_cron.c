@@ -21,6 +21,7 @@
 #include "../../src/live/live.h"
 #include "../../src/sim/model_cron.h"
 #include "../../src/sim/sim.h"
+#include "../machine_load.h"
 
 static void make_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n)
 {
@@ -344,7 +345,9 @@ Test(model_cron, live_vs_sim_after_calibration, .timeout = 180)
         for (int m = 0; m < 2; m++) {
             struct herd_run_spec spec;
             make_spec(&spec, m ? "jitter" : NULL, ns[k]);
+            struct cpu_sample c0 = cpu_sample();
             struct live_fig live = live_median(&spec, 5);
+            double busy = others_busy(c0, cpu_sample());
             struct herd_report s;
             run_sim(&spec, &prof, &s);
             double sw = (double)s.wakes / (double)s.nevents;
@@ -361,10 +364,18 @@ Test(model_cron, live_vs_sim_after_calibration, .timeout = 180)
             cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe);
             if (!m) {
                 double tol = ns[k] == 100 ? 2.5 : 2.0;
+                /* Others' load only slows the live side: the sim-above-live bound always
+                 * holds; live-above-sim is reported, not failed, when other processes used
+                 * more than a fifth of the CPUs (tests/machine_load.h). */
                 cr_assert_leq(sp, tol * live.p99, "naive N=%ld: sim p99 > %.1fx live", (long)ns[k],
                               tol);
-                cr_assert_leq(live.p99, tol * sp, "naive N=%ld: live p99 > %.1fx sim", (long)ns[k],
-                              tol);
+                if (busy <= 0.2)
+                    cr_assert_leq(live.p99, tol * sp, "naive N=%ld: live p99 > %.1fx sim",
+                                  (long)ns[k], tol);
+                else if (live.p99 > tol * sp)
+                    cr_log_info("naive N=%ld: live p99 %.1fx sim not checked: others used "
+                                "%.0f%% of the CPUs",
+                                (long)ns[k], live.p99 / sp, 100 * busy);
             }
             herd_report_fini(&s);
         }
