@@ -48,6 +48,14 @@ int herd__cli_run_all(const struct herd_cli_job *jobs, size_t n, int runs,
 #define HERD_RUNS_MAX 1000
 
 /**
+ * The simulator's machine costs as herd run uses them: herd calibrate's profile when
+ * there is one, else the defaults. On a broken profile prints one line and returns
+ * HERD_EXIT_FAIL.
+ */
+struct herd_profile;
+int herd__cli_load_profile(struct herd_profile *p);
+
+/**
  * Open @p path for writing through a temporary file beside it (renamed into place by
  * herd__cli_commit_out, removed by herd__cli_abort_out), or stdout when NULL/"-".
  */
@@ -60,5 +68,6 @@ int herd_cmd_run(int argc, char **argv);
 int herd_cmd_demo(int argc, char **argv);
 int herd_cmd_calibrate(int argc, char **argv);
 int herd_cmd_sweep(int argc, char **argv);
+int herd_cmd_serve(int argc, char **argv);
 
 #endif

@@ -34,6 +34,7 @@ static const char usage[] =
     "  demo       the four herds, naive vs mitigated, as one side-by-side table\n"
     "  sweep      one table of a scenario's figures across N, naive and mitigated\n"
     "  calibrate  measure this machine's herd costs for the simulator\n"
+    "  serve      the interactive page and its API on http://127.0.0.1:8080/\n"
     "  help       show help for a command (herd help run)\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure, 2 usage error, 130 interrupted.\n"
@@ -105,6 +106,12 @@ static int load_profile(struct herd_profile *p)
     if (rc == -ENOENT || rc == 0)
         return HERD_EXIT_OK;
     return herd__fail("profile: %s (run herd calibrate to write a new one)", err);
+}
+
+int herd__cli_load_profile(struct herd_profile *p)
+{
+    herd_profile_defaults(p);
+    return load_profile(p);
 }
 
 static int run_one(const struct herd_cli_job *job, const struct herd_run_spec *s,
@@ -275,7 +282,9 @@ int main(int argc, char **argv)
             return herd_cmd_calibrate(2, hargv);
         if (strcmp(argv[2], "sweep") == 0)
             return herd_cmd_sweep(2, hargv);
-        return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, calibrate",
+        if (strcmp(argv[2], "serve") == 0)
+            return herd_cmd_serve(2, hargv);
+        return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, calibrate, serve",
                                  argv[2]);
     }
     if (strcmp(cmd, "list") == 0)
@@ -288,7 +297,9 @@ int main(int argc, char **argv)
         return herd_cmd_calibrate(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0)
         return herd_cmd_sweep(argc - 1, argv + 1);
-    return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, calibrate (see "
+    if (strcmp(cmd, "serve") == 0)
+        return herd_cmd_serve(argc - 1, argv + 1);
+    return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, calibrate, serve (see "
                              "herd --help)",
                              cmd);
 }

@@ -3,6 +3,7 @@
 #include "live_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <herd/error.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,22 +16,24 @@ static const struct herd_live_scenario *const live_table[] = {
     &herd__live_accept, &herd__live_condvar, &herd__live_cache, &herd__live_cron, NULL,
 };
 
-/* Written by a signal handler, read by every waiting loop of a run. */
-static volatile sig_atomic_t stop_requested;
+/* Written by a signal handler or by another thread (herd serve stopping), read by every
+ * waiting loop of a run: a lock-free C11 atomic is both async-signal-safe and race-free,
+ * where a volatile sig_atomic_t is only the former. */
+static atomic_int stop_requested;
 
 void herd_live_interrupt(void)
 {
-    stop_requested = 1;
+    atomic_store(&stop_requested, 1);
 }
 
 void herd_live_clear_interrupt(void)
 {
-    stop_requested = 0;
+    atomic_store(&stop_requested, 0);
 }
 
 bool herd__live_stopping(void)
 {
-    return stop_requested != 0;
+    return atomic_load_explicit(&stop_requested, memory_order_relaxed) != 0;
 }
 
 static const struct herd_live_scenario *find(const char *name)

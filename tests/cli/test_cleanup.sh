@@ -9,7 +9,11 @@ fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
-tmp_count() { find /tmp -maxdepth 1 -name 'herd*' 2>/dev/null | wc -l; }
+# Runs get a private TMPDIR (the cache origin makes its database there), so other
+# processes on a shared machine cannot change the count.
+HERD_TMP=$(mktemp -d)
+export TMPDIR=$HERD_TMP
+tmp_count() { find "$HERD_TMP" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
 # interrupt "description" delay_s args...
 interrupt() {
@@ -37,8 +41,8 @@ interrupt() {
     fi
 }
 
-BATS_TMP=$(mktemp -d)
-trap 'rm -rf "$BATS_TMP"' EXIT
+BATS_TMP=$(mktemp -d -p /tmp)
+trap 'rm -rf "$BATS_TMP" "$HERD_TMP"' EXIT
 
 interrupt "accept threads" 1.5 run accept -n 300 --events 100000
 interrupt "accept processes" 1.5 run accept -n 100 --events 100000 --set workers=process

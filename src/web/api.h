@@ -1,0 +1,65 @@
+/* api.h — what the web API means, without the HTTP: a request becomes validated run specs,
+ * runs become the report JSON, the catalogue becomes the page's menu.
+ *
+ * The validation is the CLI's own (herd_spec_init, herd_spec_set, herd_parse_int, the
+ * scenario's backends, herd_live_check), so the page can send nothing `herd run` would
+ * refuse, and the messages are the CLI's one-liners. Every function here is reentrant:
+ * state lives in the caller's structs (the catalogue and the specs are plain values).
+ */
+#ifndef HERD_WEB_API_H
+#define HERD_WEB_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../report/profile.h"
+#include "../report/report.h"
+
+/* naive and mitigated side by side ("mode":"both") is the most one request runs. */
+#define HERD_API_MAX_RUNS 2
+
+/** A validated POST /api/run (or stream) request: what to run, on which backend. */
+struct herd_api_run {
+    bool live; /* the live backend (serialized); else the simulator */
+    size_t nspecs;
+    struct herd_run_spec specs[HERD_API_MAX_RUNS];
+};
+
+/**
+ * Turn @p req (borrowed; the body of POST /api/run, or the stream's query as an object of
+ * strings with "params" nested) into @p out. Numbers may come as JSON numbers or as
+ * strings. Unknown fields, wrong types and out-of-range values are refused.
+ * @return 0, or -HERD_EINVAL with the one-line reason in @p err (@p out not written).
+ */
+int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, size_t errlen);
+
+/**
+ * Run @p spec on the backend @p live names (the simulator with the costs of @p prof) into
+ * @p r, which the caller finalises on success. A live run must be the only one in the
+ * process (the caller serializes). @return 0, or a negative HERD_E* code (the report
+ * finalised already) with one line in @p err.
+ */
+int herd__api_run_one(bool live, const struct herd_run_spec *spec, const struct herd_profile *prof,
+                      struct herd_report *r, char *err, size_t errlen);
+
+/** HTTP status for a failed run's code: 400 the user's to change, 503 interrupted, 500. */
+unsigned herd__api_run_status(int rc);
+
+/**
+ * {"runs":[REPORT...]}, each REPORT herd_report_to_json() of `herd run --format json`,
+ * compact on one line (an SSE data line can carry it). @return malloc'd text or NULL.
+ */
+char *herd__api_reports_json(struct herd_report *const *runs, size_t nruns);
+
+/**
+ * The catalogue of `herd list --format json` plus "live_max_n" (0 without a live backend)
+ * and "sim_model" per scenario. Costs a bisection of herd_live_check per live scenario
+ * (reads /proc limits): compute once. @return malloc'd text or NULL.
+ */
+char *herd__api_catalogue(void);
+
+/** {"error":"<msg>"} as malloc'd text, or NULL when out of memory. */
+char *herd__api_error_json(const char *msg);
+
+#endif

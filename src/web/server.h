@@ -1,0 +1,55 @@
+/* server.h — herd serve's HTTP server: the page, its JSON API, an SSE stream and /metrics.
+ *
+ * A libmicrohttpd daemon with a thread per connection, so a run (seconds for a big
+ * simulation or a live herd) blocks only its own request; simulations run concurrently
+ * (a few at a time), live runs one at a time in the process (a second gets 409 with
+ * Retry-After). Endpoints (the contract in notes/web.md):
+ *   GET  /api/scenarios    the catalogue of `herd list --format json` + live_max_n, sim_model
+ *   POST /api/run          {"scenario":..,"backend":..,...} → {"runs":[REPORT]}
+ *   GET  /api/run/stream   the same as query parameters → text/event-stream
+ *   GET  /metrics          Prometheus text
+ *   GET  /, /app.js ...    the page, embedded in the binary (assets.h)
+ * Thread safety: start and stop from one thread; requests are served on the daemon's
+ * threads. Stopping interrupts a live run in progress and waits for every request to end.
+ */
+#ifndef HERD_WEB_SERVER_H
+#define HERD_WEB_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../report/profile.h"
+
+/* The largest request body accepted; a larger one gets 413. */
+#define HERD_SERVER_BODY_MAX (64 * 1024)
+
+/* Simulations running at once; one more gets 503 with Retry-After (2 cores here). */
+#define HERD_SERVER_SIMS_MAX 4
+
+struct herd_server;
+
+struct herd_server_config {
+    const char *host;                   /* IPv4 address to bind; NULL: 127.0.0.1 */
+    unsigned port;                      /* 0: any free port (herd_server_port says which) */
+    const struct herd_profile *profile; /* the simulator's machine costs (copied); NULL:
+                                           herd_profile_defaults() */
+    bool log;                           /* one line per request on stderr */
+};
+
+/**
+ * Bind, listen and start serving. @return 0 with the server in @p *out, or a negative
+ * code (the negated errno when the address cannot be bound) with one line in @p err.
+ */
+int herd_server_start(const struct herd_server_config *cfg, struct herd_server **out, char *err,
+                      size_t errlen);
+
+/** The port the server listens on (the one chosen when the config said 0). */
+unsigned herd_server_port(const struct herd_server *s);
+
+/**
+ * Stop accepting, interrupt a live run in progress (it cleans up and its request gets 503),
+ * wait for every request to finish, close every socket and thread, free @p s.
+ */
+void herd_server_stop(struct herd_server *s);
+
+#endif

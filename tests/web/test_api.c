@@ -1,0 +1,748 @@
+/* test_api.c — herd serve's API over real sockets on 127.0.0.1.
+ *
+ * Each test starts the server in-process on port 0 and talks to it with a plain socket
+ * client (HTTP/1.1, Connection: close, every read bounded by a timeout). What it proves:
+ * the catalogue is `herd list`'s plus live_max_n and sim_model; a sim run through the API
+ * is the same report as the CLI's writer gives for the same spec (and deterministic);
+ * malformed or hostile requests get a 4xx with a reason and the server keeps answering;
+ * live runs take turns (409 + Retry-After) while simulations still run; /metrics counts;
+ * the SSE stream ends with a report; stopping interrupts a live run and leaves no
+ * descriptor or thread behind.
+ */
+#include <criterion/criterion.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../src/live/live.h"
+#include "../../src/sim/sim.h"
+#include "../../src/web/api.h"
+#include "../../src/web/server.h"
+
+/* ---- a small HTTP client ------------------------------------------------------------ */
+
+struct resp {
+    int status;
+    char *head; /* status line and headers */
+    char *body; /* NUL-terminated, dechunked */
+    size_t len;
+};
+
+static void resp_free(struct resp *r)
+{
+    free(r->head);
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+static int dial(unsigned port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tv = {.tv_sec = 25};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void send_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return; /* the server may close early (413): the reply is still readable */
+        c += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Read to EOF (the server closes: Connection: close). @return bytes, malloc'd. */
+static char *read_all(int fd, size_t *len)
+{
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (n + 4096 > cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static const char *header(const struct resp *r, const char *name)
+{
+    static __thread char val[256];
+    size_t nl = strlen(name);
+    for (const char *p = strstr(r->head, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) {
+        if (strncasecmp(p + 2, name, nl) == 0 && p[2 + nl] == ':') {
+            const char *v = p + 3 + nl;
+            while (*v == ' ')
+                v++;
+            size_t l = strcspn(v, "\r");
+            snprintf(val, sizeof val, "%.*s", (int)l, v);
+            return val;
+        }
+    }
+    return NULL;
+}
+
+/* Parse @p raw (consumed) into @p out; the body is dechunked when it was chunked. */
+static void parse(char *raw, size_t n, struct resp *out)
+{
+    memset(out, 0, sizeof *out);
+    char *sep = strstr(raw, "\r\n\r\n");
+    if (!sep) {
+        out->status = -1;
+        out->head = raw;
+        out->body = strdup("");
+        return;
+    }
+    *sep = '\0';
+    out->head = strdup(raw);
+    sscanf(raw, "HTTP/1.%*d %d", &out->status);
+    char *b = sep + 4;
+    size_t blen = n - (size_t)(b - raw);
+    const char *te = header(out, "Transfer-Encoding");
+    if (te && strstr(te, "chunked")) {
+        char *dst = malloc(blen + 1), *p = b;
+        size_t dn = 0;
+        for (;;) {
+            char *end;
+            unsigned long sz = strtoul(p, &end, 16);
+            if (end == p || sz == 0)
+                break;
+            p = strstr(end, "\r\n");
+            if (!p || (size_t)(p + 2 - b) + sz > blen)
+                break;
+            memcpy(dst + dn, p + 2, sz);
+            dn += sz;
+            p += 2 + sz + 2;
+        }
+        dst[dn] = '\0';
+        out->body = dst;
+        out->len = dn;
+    } else {
+        out->body = malloc(blen + 1);
+        memcpy(out->body, b, blen);
+        out->body[blen] = '\0';
+        out->len = blen;
+    }
+    free(raw);
+}
+
+/* Send @p raw bytes as they are; the reply in @p out (status -1 when none). */
+static void raw_request(unsigned port, const void *raw, size_t rawlen, struct resp *out)
+{
+    int fd = dial(port);
+    cr_assert_geq(fd, 0, "connect to 127.0.0.1:%u: %s", port, strerror(errno));
+    send_all(fd, raw, rawlen);
+    shutdown(fd, SHUT_WR);
+    size_t n;
+    char *buf = read_all(fd, &n);
+    close(fd);
+    parse(buf, n, out);
+}
+
+static void request_h(unsigned port, const char *method, const char *path, const char *extra,
+                      const char *body, size_t blen, struct resp *out)
+{
+    char head[1024];
+    int hn = snprintf(head, sizeof head,
+                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s", method,
+                      path, port, extra ? extra : "");
+    if (body)
+        hn += snprintf(head + hn, sizeof head - (size_t)hn,
+                       "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);
+    hn += snprintf(head + hn, sizeof head - (size_t)hn, "\r\n");
+    char *raw = malloc((size_t)hn + blen);
+    memcpy(raw, head, (size_t)hn);
+    if (body)
+        memcpy(raw + hn, body, blen);
+    raw_request(port, raw, (size_t)hn + blen, out);
+    free(raw);
+}
+
+static void request(unsigned port, const char *method, const char *path, const char *body,
+                    struct resp *out)
+{
+    request_h(port, method, path, NULL, body, body ? strlen(body) : 0, out);
+}
+
+/* A refusal (@p status, or any 4xx when 0) whose body is {"error":"<a reason>"}. */
+static void assert_refused(const struct resp *r, int status, const char *what)
+{
+    if (status)
+        cr_assert_eq(r->status, status, "%s: status %d, wanted %d; body %s", what, r->status,
+                     status, r->body);
+    else
+        cr_assert(r->status >= 400 && r->status < 500, "%s: status %d; body %s", what, r->status,
+                  r->body);
+    json_t *j = json_loads(r->body, 0, NULL);
+    cr_assert_not_null(j, "%s: error body is not JSON: %s", what, r->body);
+    const char *msg = json_string_value(json_object_get(j, "error"));
+    cr_assert(msg && strlen(msg) > 5, "%s: no reason in %s", what, r->body);
+    json_decref(j);
+}
+
+/* ---- the server under test ---------------------------------------------------------- */
+
+static struct herd_server *srv;
+static unsigned port;
+
+static void start(void)
+{
+    struct herd_profile prof;
+    char err[256];
+    herd_profile_defaults(&prof);
+    struct herd_server_config cfg = {.host = "127.0.0.1", .port = 0, .profile = &prof};
+    cr_assert_eq(herd_server_start(&cfg, &srv, err, sizeof err), 0, "%s", err);
+    port = herd_server_port(srv);
+    cr_assert_gt(port, 0);
+}
+
+static void stop(void)
+{
+    if (srv)
+        herd_server_stop(srv);
+    srv = NULL;
+}
+
+static void alive(void)
+{
+    struct resp r;
+    request(port, "GET", "/api/scenarios", NULL, &r);
+    cr_assert_eq(r.status, 200, "the server stopped answering: %d", r.status);
+    resp_free(&r);
+}
+
+TestSuite(web, .init = start, .fini = stop, .timeout = 30);
+
+Test(web, scenarios_are_the_catalogue_plus_machine_figures)
+{
+    struct resp r;
+    request(port, "GET", "/api/scenarios", NULL, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(header(&r, "Content-Type"), "application/json");
+    json_t *got = json_loads(r.body, 0, NULL), *want = herd_catalogue_to_json();
+    cr_assert_not_null(got);
+    json_t *gs = json_object_get(got, "scenarios"), *ws = json_object_get(want, "scenarios");
+    cr_assert_eq(json_array_size(gs), 6);
+    cr_assert_eq(json_array_size(gs), json_array_size(ws));
+    for (size_t i = 0; i < json_array_size(gs); i++) {
+        json_t *g = json_array_get(gs, i);
+        json_t *w = json_array_get(ws, i);
+        const char *name = json_string_value(json_object_get(w, "name"));
+        const struct herd_scenario *sc = herd_scenario_find(name);
+        json_t *max_n = json_object_get(g, "live_max_n"), *sim = json_object_get(g, "sim_model");
+        cr_assert(json_is_integer(max_n), "%s: live_max_n", name);
+        cr_assert(json_is_boolean(sim), "%s: sim_model", name);
+        cr_assert_eq(json_is_true(sim), herd_sim_supports(name), "%s: sim_model", name);
+        if ((sc->backends & HERD_BACKEND_LIVE) && herd_live_supports(name))
+            cr_assert_gt(json_integer_value(max_n), 0, "%s: live_max_n", name);
+        else
+            cr_assert_eq(json_integer_value(max_n), 0, "%s: live_max_n", name);
+        /* Everything else is herd list's own table. */
+        json_t *rest = json_deep_copy(g);
+        json_object_del(rest, "live_max_n");
+        json_object_del(rest, "sim_model");
+        cr_assert(json_equal(rest, w), "%s differs from herd list --format json", name);
+        json_decref(rest);
+    }
+    json_decref(got);
+    json_decref(want);
+    resp_free(&r);
+}
+
+/* The CLI's writer (herd run --format json) for @p spec on the simulator, parsed. */
+static json_t *cli_report(const struct herd_run_spec *spec)
+{
+    struct herd_profile prof;
+    struct herd_report rep;
+    char err[256], *text = NULL;
+    size_t len;
+    herd_profile_defaults(&prof);
+    cr_assert_eq(herd_sim_run(spec, &prof, &rep, err, sizeof err), 0, "%s", err);
+    FILE *f = open_memstream(&text, &len);
+    struct herd_report *ptr = &rep;
+    cr_assert_eq(herd_write_json(f, &ptr, 1), 0);
+    fclose(f);
+    herd_report_fini(&rep);
+    json_t *j = json_loads(text, 0, NULL);
+    free(text);
+    cr_assert_not_null(j);
+    return j;
+}
+
+Test(web, sim_run_is_the_cli_report_and_deterministic)
+{
+    const char *body = "{\"scenario\":\"accept\",\"backend\":\"sim\",\"mode\":\"naive\","
+                       "\"n\":1000}";
+    struct resp a, b;
+    request(port, "POST", "/api/run", body, &a);
+    cr_assert_eq(a.status, 200, "%s", a.body);
+    request(port, "POST", "/api/run", body, &b);
+    cr_assert_eq(b.status, 200);
+    cr_assert_str_eq(a.body, b.body, "two runs of one spec differ");
+
+    struct herd_run_spec spec;
+    herd_spec_init(&spec, herd_scenario_find("accept"));
+    spec.n = 1000;
+    json_t *want = cli_report(&spec), *got = json_loads(a.body, 0, NULL);
+    cr_assert_not_null(got);
+    json_t *g = json_array_get(json_object_get(got, "runs"), 0);
+    json_t *w = json_array_get(json_object_get(want, "runs"), 0);
+    cr_assert_eq(json_array_size(json_object_get(got, "runs")), 1);
+    const char *keys[] = {"wakes", "useful", "wasted", "origin_load", "peak", NULL};
+    for (int i = 0; keys[i]; i++)
+        cr_assert(json_equal(json_object_get(g, keys[i]), json_object_get(w, keys[i])),
+                  "%s differs", keys[i]);
+    cr_assert_gt(json_integer_value(json_object_get(g, "wasted")), 0);
+    cr_assert(json_equal(g, w), "the API's report differs from herd run --format json");
+    json_decref(got);
+    json_decref(want);
+    resp_free(&a);
+    resp_free(&b);
+
+    /* Mitigated with params as the page sends them (numbers and strings), and "both". */
+    request(port, "POST", "/api/run",
+            "{\"scenario\":\"cache\",\"mode\":\"both\",\"mitigation\":\"singleflight\","
+            "\"n\":200,\"events\":3,\"seed\":\"7\",\"params\":{}}",
+            &a);
+    cr_assert_eq(a.status, 200, "%s", a.body);
+    got = json_loads(a.body, 0, NULL);
+    json_t *runs = json_object_get(got, "runs");
+    cr_assert_eq(json_array_size(runs), 2);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(runs, 1), "mitigation")),
+                     "singleflight");
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(runs, 0), "seed")), 7);
+    json_decref(got);
+    resp_free(&a);
+}
+
+static const struct {
+    const char *body, *what;
+} bad_bodies[] = {
+    {"{", "truncated JSON"},
+    {"", "empty body"},
+    {"[]", "an array"},
+    {"null", "null"},
+    {"42", "a number"},
+    {"{}", "no scenario"},
+    {"{\"scenario\":\"nope\"}", "unknown scenario"},
+    {"{\"scenario\":7}", "scenario not a string"},
+    {"{\"scenario\":\"accept\",\"n\":0}", "n = 0"},
+    {"{\"scenario\":\"accept\",\"n\":1000001}", "n over the maximum"},
+    {"{\"scenario\":\"accept\",\"n\":-5}", "negative n"},
+    {"{\"scenario\":\"accept\",\"n\":1.5}", "fractional n"},
+    {"{\"scenario\":\"accept\",\"n\":\"many\"}", "n not a number"},
+    {"{\"scenario\":\"accept\",\"n\":true}", "n a boolean"},
+    {"{\"scenario\":\"accept\",\"n\":[1]}", "n an array"},
+    {"{\"scenario\":\"accept\",\"n\":1e300}", "n huge"},
+    {"{\"scenario\":\"accept\",\"events\":0}", "events = 0"},
+    {"{\"scenario\":\"accept\",\"seed\":-1}", "negative seed"},
+    {"{\"scenario\":\"accept\",\"mode\":\"sideways\"}", "unknown mode"},
+    {"{\"scenario\":\"accept\",\"mode\":\"mitigated\",\"mitigation\":\"nope\"}",
+     "unknown mitigation"},
+    {"{\"scenario\":\"accept\",\"backend\":\"gpu\"}", "unknown backend"},
+    {"{\"scenario\":\"queue\",\"backend\":\"live\"}", "a sim-only scenario on live"},
+    {"{\"scenario\":\"accept\",\"backend\":\"live\",\"n\":1000000}", "live N over the machine"},
+    {"{\"scenario\":\"accept\",\"params\":{\"nope\":1}}", "unknown param"},
+    {"{\"scenario\":\"accept\",\"params\":{\"workers\":\"fish\"}}", "bad enum value"},
+    {"{\"scenario\":\"accept\",\"params\":{\"settle_ms\":1e300}}", "param out of range"},
+    {"{\"scenario\":\"accept\",\"params\":{\"settle_ms\":{}}}", "param an object"},
+    {"{\"scenario\":\"accept\",\"params\":{\"a=b\":1}}", "param key with ="},
+    {"{\"scenario\":\"accept\",\"params\":[1]}", "params an array"},
+    {"{\"scenario\":\"accept\",\"extra\":1}", "unknown field"},
+    {"{\"scenario\":\"accept\",\"scenario\":\"cache\"}", "duplicate key"},
+    {"{\"scenario\":\"acc\\u0000ept\"}", "NUL in a string"},
+    {"{\"scenario\":\"\xff\xfe\"}", "not UTF-8"},
+};
+
+Test(web, malformed_requests_get_a_reason_and_the_server_survives)
+{
+    struct resp r;
+    for (size_t i = 0; i < sizeof bad_bodies / sizeof bad_bodies[0]; i++) {
+        request(port, "POST", "/api/run", bad_bodies[i].body, &r);
+        assert_refused(&r, 400, bad_bodies[i].what);
+        resp_free(&r);
+    }
+    request(port, "POST", "/api/run", "{\"scenario\":\"nope\"}", &r);
+    cr_assert(strstr(r.body, "accept"), "the reason lists the scenarios: %s", r.body);
+    resp_free(&r);
+
+    /* Bodies over 64 KiB: declared (refused before reading) and chunked (counted). */
+    size_t big = HERD_SERVER_BODY_MAX + 100;
+    char *junk = malloc(big);
+    memset(junk, ' ', big);
+    junk[0] = '{';
+    request_h(port, "POST", "/api/run", NULL, junk, big, &r);
+    assert_refused(&r, 413, "declared huge body");
+    resp_free(&r);
+    request_h(port, "POST", "/api/run", "Content-Length: 99999999999\r\n", NULL, 0, &r);
+    assert_refused(&r, 413, "absurd Content-Length");
+    resp_free(&r);
+    {
+        char head[256];
+        int hn = snprintf(head, sizeof head,
+                          "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n",
+                          port);
+        size_t cap = (size_t)hn + big + 64 * 16;
+        char *raw = malloc(cap);
+        size_t n = (size_t)hn;
+        memcpy(raw, head, n);
+        for (size_t off = 0; off < big; off += 8192) {
+            size_t c = big - off < 8192 ? big - off : 8192;
+            n += (size_t)sprintf(raw + n, "%zx\r\n", c);
+            memcpy(raw + n, junk + off, c);
+            n += c;
+            memcpy(raw + n, "\r\n", 2);
+            n += 2;
+        }
+        memcpy(raw + n, "0\r\n\r\n", 5);
+        n += 5;
+        raw_request(port, raw, n, &r);
+        assert_refused(&r, 413, "chunked huge body");
+        resp_free(&r);
+        free(raw);
+    }
+    free(junk);
+
+    /* Methods, paths, Host and Origin. */
+    request(port, "GET", "/api/run", NULL, &r);
+    assert_refused(&r, 405, "GET /api/run");
+    cr_assert_str_eq(header(&r, "Allow"), "POST");
+    resp_free(&r);
+    request(port, "DELETE", "/api/scenarios", NULL, &r);
+    assert_refused(&r, 405, "DELETE /api/scenarios");
+    resp_free(&r);
+    request(port, "GET", "/no/such/page", NULL, &r);
+    assert_refused(&r, 404, "unknown page");
+    resp_free(&r);
+    request(port, "GET", "/api/nope", NULL, &r);
+    assert_refused(&r, 404, "unknown API");
+    resp_free(&r);
+    request(port, "GET", "/", NULL, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(header(&r, "Content-Type"), "text/html"));
+    cr_assert(strstr(r.body, "<html"));
+    resp_free(&r);
+    {
+        char raw[256];
+        int n = snprintf(raw, sizeof raw,
+                         "GET /api/scenarios HTTP/1.1\r\nHost: evil.example:%u\r\n"
+                         "Connection: close\r\n\r\n",
+                         port);
+        raw_request(port, raw, (size_t)n, &r);
+        assert_refused(&r, 403, "a rebound Host name");
+        resp_free(&r);
+    }
+    request_h(port, "POST", "/api/run", "Origin: http://evil.example\r\n",
+              "{\"scenario\":\"accept\"}", 21, &r);
+    assert_refused(&r, 403, "a cross-site POST");
+    resp_free(&r);
+
+    /* The stream validates the same way, from its query string. */
+    request(port, "GET", "/api/run/stream?scenario=accept&n=0", NULL, &r);
+    assert_refused(&r, 400, "stream n = 0");
+    resp_free(&r);
+    request(port, "GET", "/api/run/stream?scenario=accept&p.nope=1", NULL, &r);
+    assert_refused(&r, 400, "stream unknown param");
+    resp_free(&r);
+    request(port, "GET", "/api/run/stream?scenario=%ff", NULL, &r);
+    assert_refused(&r, 400, "stream not UTF-8");
+    resp_free(&r);
+
+    /* Random bytes instead of HTTP: whatever MHD answers, the server stays up. */
+    srand(5);
+    for (int k = 0; k < 20; k++) {
+        unsigned char noise[512];
+        size_t n = 1 + (size_t)rand() % sizeof noise;
+        for (size_t i = 0; i < n; i++)
+            noise[i] = (unsigned char)rand();
+        raw_request(port, noise, n, &r);
+        cr_assert(r.status == -1 || (r.status >= 400 && r.status < 500), "noise: %d", r.status);
+        resp_free(&r);
+    }
+    /* A valid small body with bytes flipped: 200 or a 4xx with a reason, never a 5xx. */
+    const char *good = "{\"scenario\":\"accept\",\"backend\":\"sim\",\"mode\":\"naive\","
+                       "\"n\":10,\"events\":2,\"seed\":1,\"params\":{\"settle_ms\":5}}";
+    size_t glen = strlen(good);
+    for (int k = 0; k < 150; k++) {
+        char body[256];
+        memcpy(body, good, glen + 1);
+        for (int f = 1 + rand() % 3; f > 0; f--)
+            body[(size_t)rand() % glen] = (char)(32 + rand() % 95);
+        request_h(port, "POST", "/api/run", NULL, body, glen, &r);
+        if (r.status != 200)
+            assert_refused(&r, 0, body);
+        resp_free(&r);
+    }
+    alive();
+}
+
+/* ---- live runs take turns ----------------------------------------------------------- */
+
+struct long_run {
+    unsigned port;
+    const char *body;
+    struct resp r;
+};
+
+/* Post the long run, taking turns like a client should: on 409 wait and post again. */
+static void *post_long(void *arg)
+{
+    struct long_run *lr = arg;
+    for (int k = 0; k < 500; k++) {
+        request(lr->port, "POST", "/api/run", lr->body, &lr->r);
+        if (lr->r.status != 409)
+            break;
+        resp_free(&lr->r);
+        struct timespec ts = {0, 5000000L};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static void skip_without_live(const char *scenario, int64_t n)
+{
+    struct herd_run_spec s;
+    char err[256];
+    herd_spec_init(&s, herd_scenario_find(scenario));
+    s.n = n;
+    if (!herd_live_supports(scenario) || herd_live_check(&s, err, sizeof err) < 0)
+        cr_skip_test("no live %s herd of %lld here: %s", scenario, (long long)n, err);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Post short live runs until one is refused with 409 (the long one holds the turn). */
+static bool wait_for_409(unsigned p, struct resp *out)
+{
+    for (int k = 0; k < 400; k++) {
+        request(p, "POST", "/api/run",
+                "{\"scenario\":\"condvar\",\"backend\":\"live\",\"n\":2,\"events\":1}", out);
+        if (out->status == 409)
+            return true;
+        cr_assert_eq(out->status, 200, "short live run: %d %s", out->status, out->body);
+        resp_free(out);
+        sleep_ms(30); /* room for the long run to take its turn */
+    }
+    return false;
+}
+
+Test(web, live_runs_take_turns_simulations_do_not)
+{
+    skip_without_live("condvar", 200);
+    struct long_run lr = {
+        .port = port,
+        .body = "{\"scenario\":\"condvar\",\"backend\":\"live\",\"n\":200,\"events\":300}"};
+    pthread_t t;
+    struct resp r;
+    pthread_create(&t, NULL, post_long, &lr);
+    cr_assert(wait_for_409(port, &r), "no 409 while a long live run was going");
+    assert_refused(&r, 409, "second live run");
+    const char *ra = header(&r, "Retry-After");
+    cr_assert_not_null(ra, "409 without Retry-After");
+    cr_assert(atoi(ra) >= 1 && atoi(ra) <= 60, "Retry-After: %s", ra);
+    resp_free(&r);
+    /* A simulation is not held up by the live run. */
+    request(port, "POST", "/api/run", "{\"scenario\":\"accept\",\"n\":100,\"events\":2}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    resp_free(&r);
+    pthread_join(t, NULL);
+    cr_assert_eq(lr.r.status, 200, "the long live run: %s", lr.r.body);
+    cr_assert(strstr(lr.r.body, "\"backend\":\"live\""));
+    resp_free(&lr.r);
+    alive();
+}
+
+Test(web, metrics_count_runs_wakes_latency_and_responses)
+{
+    struct resp r, m;
+    request(port, "POST", "/api/run",
+            "{\"scenario\":\"accept\",\"mode\":\"naive\",\"n\":500,\"events\":4}", &r);
+    cr_assert_eq(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    json_t *run = json_array_get(json_object_get(j, "runs"), 0);
+    long long wasted = json_integer_value(json_object_get(run, "wasted"));
+    long long useful = json_integer_value(json_object_get(run, "useful"));
+    long long origin = json_integer_value(json_object_get(run, "origin_load"));
+    long long lat =
+        json_integer_value(json_object_get(json_object_get(run, "latency_ns"), "count"));
+    json_decref(j);
+    resp_free(&r);
+    request(port, "POST", "/api/run", "{\"scenario\":\"nope\"}", &r);
+    resp_free(&r);
+
+    request(port, "GET", "/metrics", NULL, &m);
+    cr_assert_eq(m.status, 200);
+    cr_assert(strstr(header(&m, "Content-Type"), "text/plain"));
+    char line[256];
+    const char *lines[] = {
+        "herd_runs_total{scenario=\"accept\",backend=\"sim\",mode=\"naive\"} 1\n",
+        "herd_runs_total{scenario=\"accept\",backend=\"sim\",mode=\"mitigated\"} 0\n",
+        "# TYPE herd_run_latency_seconds histogram\n",
+        "herd_http_requests_total{code=\"400\"} 1\n",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        cr_assert(strstr(m.body, lines[i]), "no '%s' in /metrics", lines[i]);
+    snprintf(line, sizeof line,
+             "herd_wakes_total{scenario=\"accept\",mode=\"naive\",outcome=\"wasted\"} %lld\n",
+             wasted);
+    cr_assert(strstr(m.body, line), "no '%s'", line);
+    snprintf(line, sizeof line,
+             "herd_wakes_total{scenario=\"accept\",mode=\"naive\",outcome=\"useful\"} %lld\n",
+             useful);
+    cr_assert(strstr(m.body, line), "no '%s'", line);
+    snprintf(line, sizeof line, "herd_origin_load_total{scenario=\"accept\",mode=\"naive\"} %lld\n",
+             origin);
+    cr_assert(strstr(m.body, line), "no '%s'", line);
+    snprintf(line, sizeof line,
+             "herd_run_latency_seconds_bucket{scenario=\"accept\",backend=\"sim\",mode=\"naive\","
+             "le=\"+Inf\"} %lld\n",
+             lat);
+    cr_assert(strstr(m.body, line), "no '%s'", line);
+    snprintf(line, sizeof line,
+             "herd_run_latency_seconds_count{scenario=\"accept\",backend=\"sim\",mode=\"naive\"} "
+             "%lld\n",
+             lat);
+    cr_assert(strstr(m.body, line), "no '%s'", line);
+    cr_assert(strstr(m.body, "herd_http_requests_total{code=\"200\"} "));
+    resp_free(&m);
+}
+
+Test(web, stream_sends_progress_then_the_report)
+{
+    struct resp r;
+    request(port, "GET",
+            "/api/run/stream?scenario=accept&backend=sim&mode=mitigated&mitigation=epoll-exclusive"
+            "&n=100&events=5&seed=3&p.workers=thread",
+            NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(header(&r, "Content-Type"), "text/event-stream");
+    const char *prog = strstr(r.body, "event: progress\ndata: {\"phase\":\"started\"");
+    const char *rep = strstr(r.body, "event: report\ndata: ");
+    cr_assert(prog && rep && prog < rep, "%s", r.body);
+    char *data = strdup(rep + strlen("event: report\ndata: "));
+    data[strcspn(data, "\n")] = '\0';
+    json_t *j = json_loads(data, 0, NULL);
+    cr_assert_not_null(j, "report data is not JSON");
+    json_t *run = json_array_get(json_object_get(j, "runs"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(run, "n")), 100);
+    cr_assert_eq(json_integer_value(json_object_get(run, "seed")), 3);
+    cr_assert_str_eq(json_string_value(json_object_get(run, "mitigation")), "epoll-exclusive");
+    json_decref(j);
+    free(data);
+    resp_free(&r);
+}
+
+/* ---- stopping ----------------------------------------------------------------------- */
+
+static int count_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+Test(web_stop, stop_interrupts_a_live_run_and_leaves_nothing_behind, .timeout = 30)
+{
+    int fds0 = count_dir("/proc/self/fd"), tasks0 = count_dir("/proc/self/task");
+    start();
+    /* An idle keep-alive connection and a finished request must not hold the stop up. */
+    int idle = dial(port);
+    cr_assert_geq(idle, 0);
+    alive();
+
+    bool live = true;
+    struct herd_run_spec s;
+    char err[256];
+    herd_spec_init(&s, herd_scenario_find("condvar"));
+    s.n = 200;
+    if (!herd_live_supports("condvar") || herd_live_check(&s, err, sizeof err) < 0)
+        live = false; /* still check the descriptors and threads */
+    struct long_run lr = {
+        .port = port,
+        .body = "{\"scenario\":\"condvar\",\"backend\":\"live\",\"n\":200,\"events\":100000}"};
+    pthread_t t;
+    if (live) {
+        pthread_create(&t, NULL, post_long, &lr);
+        struct resp r;
+        cr_assert(wait_for_409(port, &r), "the long live run did not start");
+        resp_free(&r);
+    }
+    int64_t t0 = now_ms();
+    stop();
+    int64_t took = now_ms() - t0;
+    cr_assert_lt(took, 5000, "stopping took %lld ms", (long long)took);
+    if (live) {
+        pthread_join(t, NULL);
+        /* Interrupted, cleaned up, and answered before the connection closed. */
+        assert_refused(&lr.r, 503, "interrupted live run");
+        cr_assert(strstr(lr.r.body, "interrupted"), "%s", lr.r.body);
+        resp_free(&lr.r);
+    }
+    close(idle);
+    cr_assert_eq(count_dir("/proc/self/fd"), fds0, "descriptors left open");
+    for (int k = 0; k < 100 && count_dir("/proc/self/task") != tasks0; k++)
+        sleep_ms(10);
+    cr_assert_eq(count_dir("/proc/self/task"), tasks0, "threads left running");
+    /* The port is closed. */
+    int fd = dial(port);
+    cr_assert_lt(fd, 0, "still listening after stop");
+}
+
+Test(web_stop, a_busy_port_is_one_clear_line, .timeout = 10)
+{
+    struct herd_server *a, *b;
+    char err[256];
+    struct herd_server_config cfg = {.host = "127.0.0.1"};
+    cr_assert_eq(herd_server_start(&cfg, &a, err, sizeof err), 0, "%s", err);
+    cfg.port = herd_server_port(a);
+    cr_assert_eq(herd_server_start(&cfg, &b, err, sizeof err), -EADDRINUSE);
+    cr_assert(strstr(err, "in use"), "%s", err);
+    cfg.host = "not-an-address";
+    cr_assert_lt(herd_server_start(&cfg, &b, err, sizeof err), 0);
+    cr_assert(strstr(err, "IPv4"), "%s", err);
+    herd_server_stop(a);
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# test_serve.sh — `herd serve` as a user runs it: --help, bad --listen (exit 2, one line),
+# a busy port (exit 1), serving on 127.0.0.1:0 with the URL printed, and SIGINT / SIGTERM
+# stopping it with exit 0. Prints TAP. Usage: test_serve.sh PATH/TO/herd
+set -uo pipefail
+herd=$1
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$herd" serve --help >"$tmp/help" && grep -q -- '--listen' "$tmp/help" && ok "--help" || nok "--help"
+"$herd" help serve | grep -q 'usage: herd serve' && ok "herd help serve" || nok "herd help serve"
+
+for bad in 'nonsense' '127.0.0.1' '127.0.0.1:99999' '127.0.0.1:-1' ':8080' 'example.com:80' '127.0.0.1:80x'; do
+    "$herd" serve --listen "$bad" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [[ $rc -eq 2 && $(wc -l <"$tmp/err") -eq 1 && ! -s "$tmp/out" ]] && grep -q -- '--listen' "$tmp/err"; then
+        ok "--listen '$bad': exit 2, one line"
+    else
+        nok "--listen '$bad': exit $rc, stderr: $(cat "$tmp/err")"
+    fi
+done
+"$herd" serve extra 2>/dev/null
+[[ $? -eq 2 ]] && ok "an unexpected argument is a usage error" || nok "unexpected argument"
+
+# Start on any free port; wait for the URL line (bounded).
+start() { # out-file
+    "$herd" serve --listen 127.0.0.1:0 >"$1" 2>"$1.err" &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 100); do
+        grep -q 'herd: serving' "$1" && break
+        sleep 0.05
+    done
+}
+get() { # port path → status line
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$2" "$1" >&3
+    timeout 10 cat <&3 | head -1 | tr -d '\r'
+    exec 3<&-
+}
+stopped() { # pid signal: sends it, waits up to 5 s; then the exit status is in $rc
+    kill -"$2" "$1"
+    for _ in $(seq 100); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        rc=hung
+    else
+        wait "$1"
+        rc=$?
+    fi
+}
+
+for sig in INT TERM; do
+    start "$tmp/serve"
+    url=$(sed -n 's|^herd: serving \(http://127.0.0.1:[0-9]*/\)$|\1|p' "$tmp/serve")
+    port=${url#http://127.0.0.1:}
+    port=${port%/}
+    if [[ -n "$url" && $port -gt 0 ]]; then ok "SIG$sig run: prints the URL ($url)"; else nok "no URL: $(cat "$tmp/serve" "$tmp/serve.err")"; continue; fi
+    [[ $(get "$port" /api/scenarios) == 'HTTP/1.1 200 OK' ]] && ok "GET /api/scenarios" || nok "GET /api/scenarios"
+    [[ $(get "$port" /) == 'HTTP/1.1 200 OK' ]] && ok "GET /" || nok "GET /"
+    if [[ $sig == INT ]]; then
+        "$herd" serve --listen "127.0.0.1:$port" >/dev/null 2>"$tmp/busy.err"
+        rc=$?
+        [[ $rc -eq 1 && $(wc -l <"$tmp/busy.err") -eq 1 ]] && grep -q 'in use' "$tmp/busy.err" &&
+            ok "a busy port: exit 1, one line" || nok "busy port: exit $rc $(cat "$tmp/busy.err")"
+    fi
+    stopped "$pid" "$sig"
+    [[ $rc == 0 ]] && ok "SIG$sig: stops, exit 0" || nok "SIG$sig: $rc"
+done
+
+echo "1..$n"
+exit $fail
