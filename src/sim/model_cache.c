@@ -33,7 +33,8 @@
  * once, contending for its locks and caches, while the cores only cap how many make
  * progress. With the default kappa (5e-6) that costs 5 % at N = 100 (where the live
  * herd is plain queueing: p99 linear in N) and x4 per query at N = 800, so p99 grows
- * faster than N past a few hundred requesters, out of the queue's own mechanics. A query alone takes prof->origin_query_ns * rows / 50000: the calibrated
+ * faster than N past a few hundred requesters, out of the queue's own mechanics. The
+ * origin counts at most 1,000 connections (a max_connections); the rest wait outside. A query alone takes prof->origin_query_ns * rows / 50000: the calibrated
  * figure is the default table's (50,000 rows) and the query aggregates over every
  * row, so its cost scales with the table. Deterministic service time (the live query
  * is the same work every time; its spread comes from contention, which is modelled).
@@ -939,6 +940,11 @@ int herd__sim_cache_run_traced(const struct herd_run_spec *spec, const struct he
         .usl_sigma = herd_spec_param(spec, "usl_sigma"),
         .usl_kappa = herd_spec_param(spec, "usl_kappa"),
         .usl_on_held = true,
+        /* A database admits a bounded number of connections (PostgreSQL's default
+         * max_connections is 100; pools often allow ~1,000): past that, queries wait
+         * outside it and add no coherency cost. Without a cap the slowdown at N = 1 M
+         * (1 + kappa N^2 = 5e6) would be no model of anything. */
+        .usl_held_cap = 1000,
         .stream = STREAM_ORIGIN,
     };
     if ((rc = herd_service_init(&R->origin, &R->sim, &oc)) < 0) {

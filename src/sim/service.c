@@ -129,6 +129,8 @@ static void start(struct herd_service *svc, uint32_t idx)
         svc->st.peak_busy = svc->busy;
     double h = (double)svc->busy + (double)svc->ring_len;
     double n = c->usl_on_held ? h : (double)svc->busy;
+    if (c->usl_on_held && c->usl_held_cap > 0 && n > (double)c->usl_held_cap)
+        n = (double)c->usl_held_cap;
     double slow =
         (1 + c->linear * (h - 1)) * (1 + c->usl_sigma * (n - 1) + c->usl_kappa * n * (n - 1));
     double d = draw_service(svc) * slow;

@@ -78,6 +78,8 @@ struct herd_service_config {
                                   not only those in service: a database whose N open
                                   connections all contend for its locks and caches while the
                                   workers (cores) only cap how many progress at once */
+    int64_t usl_held_cap;      /* with usl_on_held: count at most this many (a database's
+                                  max_connections; the rest wait outside it); 0: no cap */
     int64_t shed_wait_ns;      /* > 0: shed requests that waited longer */
     bool skip_abandoned;       /* skip queued requests whose client gave up */
     uint64_t stream;           /* RNG stream id (herd_sim_rng) */
