@@ -21,8 +21,17 @@ build: deps $(BUILD)/build.ninja
 	@meson setup --reconfigure $(BUILD) >/dev/null
 	ninja -C $(BUILD)
 
+# herd's main job: the four herds measured on this machine, then the page of seed 004
+# (herd serve) until Ctrl-C. `make run SERVE=0` stops after the table.
+SERVE ?= 1
+LISTEN ?= 127.0.0.1:8080
 run: build
 	$(BUILD)/herd demo
+ifneq ($(SERVE),0)
+	@echo
+	@echo "herd serve: open the URL below in a browser (Ctrl-C stops it; make run SERVE=0 skips it)"
+	$(BUILD)/herd serve --listen $(LISTEN)
+endif
 
 test: build
 	@bash scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)

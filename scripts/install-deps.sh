@@ -6,8 +6,13 @@ set -euo pipefail
 
 packages=(
     gcc make pkg-config meson ninja-build python3
-    libjansson-dev libsqlite3-dev libcriterion-dev libmicrohttpd-dev
+    libjansson-dev libsqlite3-dev libcriterion-dev libmicrohttpd-dev chromium
 )
+# Node and npm for the page's build (uPlot) and its end-to-end test (playwright-core
+# driving Debian's chromium; nothing downloads a browser). Test for the commands, not the
+# packages: a NodeSource nodejs brings its own npm, which Debian's npm would conflict with.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 # `install-deps.sh bench`: also what the benchmarks compare against (Go's singleflight).
 if [[ ${1:-} == bench ]]; then
     packages+=(golang-go golang-golang-x-sync-dev python3-simpy3)
@@ -19,7 +24,19 @@ for p in "${packages[@]}"; do
     [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+# The page's npm packages (web/package-lock.json), before meson configures: meson embeds
+# web/ only when web/node_modules is there. A no-op when they are installed and current.
+npm_deps() {
+    local web
+    web=$(cd "$(dirname "$0")/../web" && pwd)
+    if [[ ! -d $web/node_modules/uplot || ! $web/node_modules/.package-lock.json -nt $web/package-lock.json ]]; then
+        echo "install-deps: npm ci in web/" >&2
+        (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    fi
+}
+
 if ((${#missing[@]} == 0)); then
+    npm_deps
     exit 0
 fi
 
@@ -32,3 +49,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+npm_deps
