@@ -24,6 +24,7 @@
 
 #include "../../src/sim/model_backoff_occ.h"
 #include "../../src/sim/sim.h"
+#include "model_test.h"
 
 #define MS 1000000.0
 
@@ -59,13 +60,6 @@ static void run(struct herd_report *r, const char *strategy, int64_t n, uint64_t
     char err[256] = "";
     int rc = herd_sim_run(&spec, &prof, r, err, sizeof err);
     cr_assert_eq(rc, 0, "%s N=%" PRId64 ": %s", strategy, n, err);
-}
-
-static double extra(const struct herd_report *r, const char *name)
-{
-    double v = -1;
-    cr_assert(herd_report_get_extra(r, name, &v), "extra %s missing", name);
-    return v;
 }
 
 static char *to_json(const struct herd_report *r)

@@ -29,6 +29,7 @@
 #include "../../src/live/live.h"
 #include "../../src/sim/model_cache.h"
 #include "../../src/sim/sim.h"
+#include "model_test.h"
 
 static const char *const strategies[] = {NULL, "singleflight", "swr", "xfetch", "ttl-jitter"};
 #define NSTRAT 5
@@ -45,12 +46,6 @@ static void fixed_profile(struct herd_profile *p)
     herd_profile_defaults(p);
     p->cores = 2;
     p->origin_query_ns = 6e6;
-}
-
-static void set(struct herd_run_spec *spec, const char *kv)
-{
-    char err[256];
-    cr_assert_eq(herd_spec_set(spec, kv, err, sizeof err), 0, "%s", err);
 }
 
 static void make_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n, int64_t events)
@@ -84,31 +79,6 @@ static char *to_json(const struct herd_report *r)
     char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(j);
     return s;
-}
-
-static double extra(const struct herd_report *r, const char *name)
-{
-    double v = -1;
-    cr_assert(herd_report_get_extra(r, name, &v), "extra %s missing", name);
-    return v;
-}
-
-static double p99(const struct herd_report *r)
-{
-    return (double)herd_hist_quantile(&r->latency, 0.99);
-}
-
-static int64_t series_sum(const struct herd_report *r, const char *name)
-{
-    for (int s = 0; s < r->timeline.nseries; s++)
-        if (strcmp(r->timeline.series[s].name, name) == 0) {
-            int64_t t = 0;
-            for (size_t i = 0; i < r->timeline.len; i++)
-                t += r->timeline.series[s].v[i];
-            return t;
-        }
-    cr_assert_fail("no series %s", name);
-    return -1;
 }
 
 static int outcomes(const struct herd_report *r, enum herd_outcome o)

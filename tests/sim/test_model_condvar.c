@@ -24,6 +24,7 @@
 #include "../../src/sim/model_condvar.h"
 #include "../../src/sim/sim.h"
 #include "../machine_load.h"
+#include "model_test.h"
 
 /* A fixed profile for hand-computed checks and the golden trace: neither may move when
  * the built-in defaults are re-measured. */
@@ -57,12 +58,6 @@ static void make_spec(struct herd_run_spec *spec, bool signal, const char *primi
     cr_assert_eq(herd_spec_set(spec, kv, err, sizeof err), 0, "%s", err);
 }
 
-static void set(struct herd_run_spec *spec, const char *kv)
-{
-    char err[256];
-    cr_assert_eq(herd_spec_set(spec, kv, err, sizeof err), 0, "%s", err);
-}
-
 static void run_sim(const struct herd_run_spec *spec, const struct herd_profile *prof,
                     struct herd_report *r)
 {
@@ -78,31 +73,6 @@ static char *to_json(const struct herd_report *r)
     char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(j);
     return s;
-}
-
-static double extra(const struct herd_report *r, const char *name)
-{
-    double v = -1;
-    cr_assert(herd_report_get_extra(r, name, &v), "extra %s missing", name);
-    return v;
-}
-
-static double p99(const struct herd_report *r)
-{
-    return (double)herd_hist_quantile(&r->latency, 0.99);
-}
-
-static int64_t series_sum(const struct herd_report *r, const char *name)
-{
-    for (int s = 0; s < r->timeline.nseries; s++)
-        if (strcmp(r->timeline.series[s].name, name) == 0) {
-            int64_t t = 0;
-            for (size_t i = 0; i < r->timeline.len; i++)
-                t += r->timeline.series[s].v[i];
-            return t;
-        }
-    cr_assert_fail("no series %s", name);
-    return -1;
 }
 
 static const char *const primitives[] = {"pthread", "futex"};
@@ -331,12 +301,6 @@ Test(model_condvar, golden_trace)
 }
 
 /* ---- live vs sim ---------------------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 struct fig {
     double wakes_pe, p50, p99, drain_us;

@@ -22,6 +22,7 @@
 #include "../../src/sim/model_cron.h"
 #include "../../src/sim/sim.h"
 #include "../machine_load.h"
+#include "model_test.h"
 
 static void make_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n)
 {
@@ -39,12 +40,6 @@ static void make_spec(struct herd_run_spec *spec, const char *mitigation, int64_
     }
 }
 
-static void set(struct herd_run_spec *spec, const char *kv)
-{
-    char err[256];
-    cr_assert_eq(herd_spec_set(spec, kv, err, sizeof err), 0, "%s", err);
-}
-
 static void run_sim(const struct herd_run_spec *spec, const struct herd_profile *prof,
                     struct herd_report *r)
 {
@@ -60,13 +55,6 @@ static char *to_json(const struct herd_report *r)
     char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(j);
     return s;
-}
-
-static double extra(const struct herd_report *r, const char *name)
-{
-    double v = -1;
-    cr_assert(herd_report_get_extra(r, name, &v), "extra %s missing", name);
-    return v;
 }
 
 /* Share of the window's buckets that saw at least one arrival. */
@@ -284,12 +272,6 @@ Test(model_cron, golden_trace)
 }
 
 /* ---- live vs sim ---------------------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 struct live_fig {
     double wakes_pe, p99;

@@ -26,6 +26,7 @@
 
 #include "../../src/sim/model_queue.h"
 #include "../../src/sim/sim.h"
+#include "model_test.h"
 
 static void spec_for(struct herd_run_spec *spec, bool shed, uint64_t seed, const char *const *sets)
 {
@@ -56,13 +57,6 @@ static void run(struct herd_report *r, bool shed, uint64_t seed, const char *con
     struct herd_run_spec spec;
     spec_for(&spec, shed, seed, sets);
     run_spec(r, &spec);
-}
-
-static double extra(const struct herd_report *r, const char *name)
-{
-    double v = -1;
-    cr_assert(herd_report_get_extra(r, name, &v), "extra %s missing", name);
-    return v;
 }
 
 static char *to_json(const struct herd_report *r)
