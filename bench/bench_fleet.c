@@ -46,6 +46,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "../src/sim/bigalloc.h"
 #include "../src/sim/client.h"
 #include "../src/sim/engine.h"
 #include "../src/sim/service.h"
@@ -106,6 +107,20 @@ static void on_done(struct herd_sim *sim, void *ctx, uint32_t client, enum herd_
     m->last_done_ns = herd_sim_now(sim);
 }
 
+/* Prefetch hints (engine.h, herd_sim_prefetch): the client whose completion comes next,
+ * and this model's request id of a client whose timeout comes next. */
+static void prefetch_served(void *ctx, uint64_t tag)
+{
+    struct fleet_model *m = ctx;
+    herd_client_prefetch(&m->fleet, tag);
+}
+
+static void prefetch_client(void *ctx, uint32_t client)
+{
+    struct fleet_model *m = ctx;
+    __builtin_prefetch(&m->req[client], 1);
+}
+
 struct result {
     uint64_t events;
     double run_cpu, total_cpu, wall;
@@ -125,7 +140,7 @@ static int run_once(uint32_t n, uint64_t seed, struct result *res)
     int rc = -HERD_ENOMEM;
     int nsvc = 0;
     bool sim_up = false, fleet_up = false;
-    m->req = calloc(n, sizeof *m->req);
+    m->req = herd_big_calloc(n, sizeof *m->req);
     if (!m->req)
         goto out;
     if ((rc = herd_sim_init(&m->sim, seed)) < 0)
@@ -140,6 +155,7 @@ static int run_once(uint32_t n, uint64_t seed, struct result *res)
             .service_ns = 1000000,
             .skip_abandoned = true,
             .stream = (UINT64_C(10) << 32) | (uint64_t)nsvc,
+            .prefetch = prefetch_served,
         };
         if ((rc = herd_service_init(&m->svc[nsvc], &m->sim, &sc)) < 0)
             goto out;
@@ -154,6 +170,7 @@ static int run_once(uint32_t n, uint64_t seed, struct result *res)
         .send = on_send,
         .abandon = on_abandon,
         .done = on_done,
+        .prefetch = prefetch_client,
         .ctx = m,
     };
     if ((rc = herd_client_init(&m->fleet, &m->sim, &cc)) < 0)

@@ -12,6 +12,8 @@
  */
 #include "client.h"
 
+#include "bigalloc.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
@@ -33,6 +35,23 @@ static void on_periodic(struct herd_sim *sim, void *ctx, uint64_t arg);
 static void on_poisson(struct herd_sim *sim, void *ctx, uint64_t arg);
 static void on_think(struct herd_sim *sim, void *ctx, uint64_t arg);
 
+/* The engine's hint that client arg's event (a firing, a retry, a timeout: arg is the
+ * client index or a tag, whose low 32 bits are the index) comes next: at N = 10^6 its
+ * columns are cache misses, and this overlaps them with the current event. Measured on
+ * bench_fleet: the record's miss alone was a third of the run. */
+static void prefetch_client(void *ctx, uint64_t arg)
+{
+    const struct herd_client_fleet *fl = ctx;
+    uint32_t i = herd_client_of(arg);
+    __builtin_prefetch(&fl->rec[i], 1);
+    if (fl->crng)
+        __builtin_prefetch(&fl->crng[i], 1);
+    if (fl->fails)
+        __builtin_prefetch(&fl->fails[i], 1);
+    if (fl->cfg.prefetch)
+        fl->cfg.prefetch(fl->cfg.ctx, i);
+}
+
 static bool jittered(enum herd_backoff_kind k)
 {
     return k == HERD_BACKOFF_FULL || k == HERD_BACKOFF_EQUAL || k == HERD_BACKOFF_DECORRELATED;
@@ -42,7 +61,7 @@ static void *column(size_t n, size_t size, bool want, int *rc)
 {
     if (!want || *rc)
         return NULL;
-    void *p = calloc(n, size);
+    void *p = herd_big_calloc(n, size);
     if (!p)
         *rc = -HERD_ENOMEM;
     return p;
@@ -107,6 +126,10 @@ int herd_client_init(struct herd_client_fleet *fl, struct herd_sim *sim,
     herd_sim_name(sim, on_periodic, "client.fire");
     herd_sim_name(sim, on_poisson, "client.arrive");
     herd_sim_name(sim, on_think, "client.fire");
+    herd_sim_prefetch(sim, on_fire, prefetch_client);
+    herd_sim_prefetch(sim, on_retry, prefetch_client);
+    herd_sim_prefetch(sim, on_think, prefetch_client);
+    herd_sim_prefetch(sim, on_timeout, prefetch_client);
     return sim->err;
 }
 
@@ -283,6 +306,9 @@ static void tmo_arm(struct herd_client_fleet *fl)
     while (fl->tmo_len && !waiting_on(fl, fl->tmo[fl->tmo_head].tag)) {
         fl->tmo_head = (fl->tmo_head + 1) & (fl->tmo_cap - 1);
         fl->tmo_len--;
+        if (fl->tmo_len > PREFETCH_AHEAD) /* each stale entry reads a random record */
+            __builtin_prefetch(&fl->rec[herd_client_of(
+                fl->tmo[(fl->tmo_head + PREFETCH_AHEAD) & (fl->tmo_cap - 1)].tag)]);
     }
     if (!fl->tmo_len)
         return;
@@ -325,6 +351,13 @@ static void tmo_push(struct herd_client_fleet *fl, uint64_t tag)
 /* Attempt @p tag is over (replied): if the timer was for it, move it to the next. */
 static void tmo_over(struct herd_client_fleet *fl, uint64_t tag)
 {
+    size_t tail = (fl->tmo_head + fl->tmo_len - 1) & (fl->tmo_cap - 1);
+    if (fl->tmo_len && fl->tmo[tail].tag == tag) {
+        /* Answered inside its own send (a fast reject, a cache hit): its entry is still
+         * the ring's tail, so drop it now rather than leave a stale entry whose record
+         * tmo_arm would have to read again later. */
+        fl->tmo_len--;
+    }
     if (fl->tmo_armed != tag)
         return;
     herd_sim_cancel(fl->sim, &fl->tmo_timer);
@@ -597,8 +630,7 @@ int herd_client_start(struct herd_client_fleet *fl, int64_t from_ns, int64_t unt
 {
     struct herd_sim *sim = fl->sim;
     const struct herd_client_config *c = &fl->cfg;
-    int64_t now = herd_sim_now(sim);
-    assert(c->arrival != HERD_CLIENT_TRIGGERED && from_ns >= now);
+    assert(c->arrival != HERD_CLIENT_TRIGGERED && from_ns >= herd_sim_now(sim));
     fl->until_ns = until_ns;
     switch (c->arrival) {
     case HERD_CLIENT_PERIODIC:

@@ -133,7 +133,10 @@ struct herd_client_config {
     herd_client_send_fn send;       /* required */
     herd_client_abandon_fn abandon; /* may be NULL */
     herd_client_done_fn done;       /* may be NULL */
-    void *ctx;                      /* borrowed, passed to the callbacks */
+    /* May be NULL: prefetch the model's own state for client @p client, whose retry,
+     * firing or timeout is about to run (engine.h, herd_sim_prefetch). Reads only. */
+    void (*prefetch)(void *ctx, uint32_t client);
+    void *ctx; /* borrowed, passed to the callbacks */
 };
 
 struct herd_client_stats {

@@ -53,10 +53,18 @@ static inline uint16_t kind_of(struct herd_sim *sim, herd_sim_event_fn fn)
     return k;
 }
 
+static _Thread_local const struct herd_sim_watch *thread_watch;
+
+void herd_sim_set_watch(const struct herd_sim_watch *w)
+{
+    thread_watch = w;
+}
+
 int herd_sim_init(struct herd_sim *sim, uint64_t seed)
 {
     memset(sim, 0, sizeof *sim);
     sim->seed = seed;
+    sim->watch = thread_watch;
     sim->kinds = calloc(HERD_SIM_KINDS_MAX + 1, sizeof *sim->kinds);
     sim->kind_hash = calloc(HASH_SIZE, sizeof *sim->kind_hash);
     if (!sim->kinds || !sim->kind_hash || herd_queue_init(&sim->queue) < 0) {
@@ -116,6 +124,15 @@ int herd_sim_cancel(struct herd_sim *sim, struct herd_sim_timer *timer)
 
 static inline void dispatch(struct herd_sim *sim, const struct herd_queue_entry *e)
 {
+    if (sim->prefetching) { /* two events ahead: one event's work is not always enough */
+        const struct herd_queue_entry *h[2];
+        herd_queue_hint(&sim->queue, h);
+        for (int j = 0; j < 2 && h[j]; j++) {
+            herd_sim_prefetch_fn pf = sim->kinds[h[j]->key & 0xffff].prefetch;
+            if (pf)
+                pf(h[j]->ctx, h[j]->arg);
+        }
+    }
     const struct herd_sim_kind *k = &sim->kinds[e->key & 0xffff];
     sim->now_ns = e->time_ns;
     sim->events++;
@@ -128,7 +145,13 @@ int herd_sim_run_until(struct herd_sim *sim, int64_t until_ns)
 {
     struct herd_queue_entry e;
     sim->stopped = false;
+    uint64_t next_poll = sim->events + HERD_SIM_WATCH_EVERY;
     while (!sim->err) {
+        if (sim->watch && sim->events >= next_poll) {
+            next_poll = sim->events + HERD_SIM_WATCH_EVERY;
+            if (sim->watch->poll(sim->watch->ctx, sim->now_ns, sim->events))
+                return sim->err = -HERD_EINTR;
+        }
         int rc = herd_queue_pop(&sim->queue, until_ns, &e);
         if (rc == -HERD_ENOENT) {
             if (until_ns != HERD_SIM_FOREVER && until_ns > sim->now_ns)
@@ -170,6 +193,18 @@ int herd_sim_name(struct herd_sim *sim, herd_sim_event_fn fn, const char *name)
     if (!k)
         return -HERD_ELIMIT;
     snprintf(sim->kinds[k].name, sizeof sim->kinds[k].name, "%s", name);
+    return 0;
+}
+
+int herd_sim_prefetch(struct herd_sim *sim, herd_sim_event_fn fn, herd_sim_prefetch_fn pf)
+{
+    assert(fn);
+    uint16_t k = kind_of(sim, fn);
+    if (!k)
+        return -HERD_ELIMIT;
+    sim->kinds[k].prefetch = pf;
+    if (pf)
+        sim->prefetching = true;
     return 0;
 }
 

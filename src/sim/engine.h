@@ -50,6 +50,20 @@ typedef void (*herd_sim_event_fn)(struct herd_sim *sim, void *ctx, uint64_t arg)
  *  @p kind is the kind's name; @p entity is the event's arg. */
 typedef void (*herd_sim_trace_fn)(void *trace_ctx, int64_t t_ns, const char *kind, uint64_t entity);
 
+/** Touch (prefetch) what an event fn(sim, ctx, arg) will read; see herd_sim_prefetch(). */
+typedef void (*herd_sim_prefetch_fn)(void *ctx, uint64_t arg);
+
+/* A watcher of this thread's runs: progress for a front end (herd serve's event stream)
+ * and a way to interrupt a long run (Ctrl-C, a server stopping). */
+struct herd_sim_watch {
+    /** Called about every HERD_SIM_WATCH_EVERY events with the run's simulated time and
+     *  events so far. Return true to stop the run: herd_sim_run_until() then returns
+     *  -HERD_EINTR (sticky). Must not touch the simulation. */
+    bool (*poll)(void *ctx, int64_t sim_ns, uint64_t events);
+    void *ctx; /* borrowed */
+};
+#define HERD_SIM_WATCH_EVERY (UINT64_C(1) << 18)
+
 /* A cancellable reference to a scheduled event. A zeroed timer refers to nothing. */
 struct herd_sim_timer {
     struct herd_queue_handle h;
@@ -57,6 +71,7 @@ struct herd_sim_timer {
 
 struct herd_sim_kind {
     herd_sim_event_fn fn;
+    herd_sim_prefetch_fn prefetch; /* NULL: none */
     char name[HERD_SIM_KIND_NAME];
 };
 
@@ -66,6 +81,8 @@ struct herd_sim {
     uint64_t events; /* events dispatched so far */
     int err;         /* sticky error, 0 if none */
     bool stopped;    /* herd_sim_stop() was called during this run */
+    bool prefetching; /* some kind has a prefetch fn */
+    const struct herd_sim_watch *watch; /* this thread's watcher at init, may be NULL */
     struct herd_queue queue;
     herd_sim_trace_fn trace;   /* NULL: no tracing */
     void *trace_ctx;           /* borrowed */
@@ -75,6 +92,14 @@ struct herd_sim {
     struct herd_sim_kind *kinds; /* owned, HERD_SIM_KINDS_MAX + 1 */
     uint16_t *kind_hash;         /* owned, open addressing fn -> kind */
 };
+
+/**
+ * Set the watcher of the runs this thread initialises from now on (NULL: none); @p w is
+ * borrowed and must outlive them. A model creates its engine inside herd_sim_run(), so
+ * this is how a front end watches a run without every model passing it along. Watching
+ * changes no run's output.
+ */
+void herd_sim_set_watch(const struct herd_sim_watch *w);
 
 /** Initialise @p sim at time 0 with run seed @p seed. @return 0 or -HERD_ENOMEM. */
 int herd_sim_init(struct herd_sim *sim, uint64_t seed);
@@ -122,6 +147,16 @@ void herd_sim_stop(struct herd_sim *sim);
  * traced as "k<number>". @return 0 or -HERD_ELIMIT.
  */
 int herd_sim_name(struct herd_sim *sim, herd_sim_event_fn fn, const char *name);
+
+/**
+ * Give the kind of @p fn a prefetch hint @p pf (NULL: none). Before dispatching an
+ * event the engine looks at the event likely to come next (herd_queue_hint) and, if
+ * its kind has a hint, calls pf(ctx, arg) with that event's ctx and arg, so the cache
+ * misses of the next event (a random client's record at N = 10^6) overlap with this
+ * event's work. @p pf must only read and prefetch: the event may be cancelled or
+ * overtaken, and it changes nothing in any run's output. @return 0 or -HERD_ELIMIT.
+ */
+int herd_sim_prefetch(struct herd_sim *sim, herd_sim_event_fn fn, herd_sim_prefetch_fn pf);
 
 /** Call @p fn (NULL: off) for every dispatched event; @p ctx is borrowed. */
 void herd_sim_set_trace(struct herd_sim *sim, herd_sim_trace_fn fn, void *ctx);

@@ -138,6 +138,35 @@ int herd_queue_cancel(struct herd_queue *q, const struct herd_queue_handle *hand
  */
 int herd_queue_peek(const struct herd_queue *q, int64_t *time_ns);
 
+/**
+ * Up to two entries likely to come out of the queue next, in @p h[0] and @p h[1]
+ * (NULL when there is none): the head of the first occupied slot of the lowest
+ * occupied level, and the entry after it in that slot or else the head of the level's
+ * next occupied slot. At level 0 the first is exactly the next event (or a cancelled
+ * entry); above, they are events of the next slots, which all come before any later
+ * slot's. For prefetching only (engine.h): they may be cancelled or overtaken by a
+ * push. Cost: a mask test and two scans of at most four bitmap words.
+ */
+static inline void herd_queue_hint(const struct herd_queue *q,
+                                   const struct herd_queue_entry *h[2])
+{
+    h[0] = h[1] = NULL;
+    if (!q->level_mask)
+        return;
+    unsigned lv = (unsigned)__builtin_ctz(q->level_mask);
+    const uint64_t *w = q->bits[lv];
+    const struct herd_queue_slot *slots = &q->slots[lv * HERD_QUEUE_SLOTS];
+    int found = 0;
+    for (unsigned i = 0; i < HERD_QUEUE_SLOTS / 64 && found < 2; i++) {
+        for (uint64_t m = w[i]; m && found < 2; m &= m - 1) {
+            const struct herd_queue_slot *sl = &slots[i * 64 + (unsigned)__builtin_ctzll(m)];
+            h[found++] = &sl->v[sl->head];
+            if (found == 1 && sl->len - sl->head > 1)
+                h[found++] = &sl->v[sl->head + 1];
+        }
+    }
+}
+
 /** Pending (not cancelled) events. */
 static inline size_t herd_queue_size(const struct herd_queue *q)
 {

@@ -197,6 +197,14 @@ static void on_complete(struct herd_sim *sim, void *ctx, uint64_t arg)
     pull(svc);
 }
 
+static void prefetch_complete(void *ctx, uint64_t arg)
+{
+    const struct herd_service *svc = ctx;
+    const struct herd_service_req *r = &svc->reqs[(uint32_t)arg];
+    if (svc->cfg.prefetch && !r->abandoned && r->done) /* one kind for all services */
+        svc->cfg.prefetch(r->ctx, r->tag);
+}
+
 int herd_service_init(struct herd_service *svc, struct herd_sim *sim,
                       const struct herd_service_config *cfg)
 {
@@ -210,6 +218,8 @@ int herd_service_init(struct herd_service *svc, struct herd_sim *sim,
     svc->free_head = NONE;
     herd_sim_rng(sim, cfg->stream, &svc->rng);
     herd_sim_name(sim, on_complete, "service.complete");
+    if (cfg->prefetch)
+        herd_sim_prefetch(sim, on_complete, prefetch_complete);
     return 0;
 }
 

@@ -85,6 +85,10 @@ struct herd_service_config {
     uint64_t stream;           /* RNG stream id (herd_sim_rng) */
     struct herd_hist *latency; /* borrowed, may be NULL: arrival to completion
                                 * of every request served, wasted ones too */
+    /* May be NULL: called with a request's (ctx, tag) as given to submit when its
+     * completion is likely the next event (engine.h, herd_sim_prefetch), to prefetch
+     * what its done callback will touch. Reads only. */
+    void (*prefetch)(void *ctx, uint64_t tag);
 };
 
 /* Counters since init. served = wasted + useful completions. */
