@@ -53,18 +53,10 @@ static inline uint16_t kind_of(struct herd_sim *sim, herd_sim_event_fn fn)
     return k;
 }
 
-static _Thread_local const struct herd_sim_watch *thread_watch;
-
-void herd_sim_set_watch(const struct herd_sim_watch *w)
-{
-    thread_watch = w;
-}
-
 int herd_sim_init(struct herd_sim *sim, uint64_t seed)
 {
     memset(sim, 0, sizeof *sim);
     sim->seed = seed;
-    sim->watch = thread_watch;
     sim->kinds = calloc(HERD_SIM_KINDS_MAX + 1, sizeof *sim->kinds);
     sim->kind_hash = calloc(HASH_SIZE, sizeof *sim->kind_hash);
     if (!sim->kinds || !sim->kind_hash || herd_queue_init(&sim->queue) < 0) {
@@ -212,6 +204,13 @@ void herd_sim_set_trace(struct herd_sim *sim, herd_sim_trace_fn fn, void *ctx)
 {
     sim->trace = fn;
     sim->trace_ctx = ctx;
+}
+
+void herd_sim_set_hooks(struct herd_sim *sim, const struct herd_sim_hooks *hooks)
+{
+    sim->trace = hooks ? hooks->trace : NULL;
+    sim->trace_ctx = hooks ? hooks->trace_ctx : NULL;
+    sim->watch = hooks ? hooks->watch : NULL;
 }
 
 void herd_sim_rng(const struct herd_sim *sim, uint64_t stream, struct herd_rng *rng)

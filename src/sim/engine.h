@@ -82,7 +82,7 @@ struct herd_sim {
     int err;         /* sticky error, 0 if none */
     bool stopped;    /* herd_sim_stop() was called during this run */
     bool prefetching; /* some kind has a prefetch fn */
-    const struct herd_sim_watch *watch; /* this thread's watcher at init, may be NULL */
+    const struct herd_sim_watch *watch; /* borrowed, may be NULL */
     struct herd_queue queue;
     herd_sim_trace_fn trace;   /* NULL: no tracing */
     void *trace_ctx;           /* borrowed */
@@ -92,14 +92,6 @@ struct herd_sim {
     struct herd_sim_kind *kinds; /* owned, HERD_SIM_KINDS_MAX + 1 */
     uint16_t *kind_hash;         /* owned, open addressing fn -> kind */
 };
-
-/**
- * Set the watcher of the runs this thread initialises from now on (NULL: none); @p w is
- * borrowed and must outlive them. A model creates its engine inside herd_sim_run(), so
- * this is how a front end watches a run without every model passing it along. Watching
- * changes no run's output.
- */
-void herd_sim_set_watch(const struct herd_sim_watch *w);
 
 /** Initialise @p sim at time 0 with run seed @p seed. @return 0 or -HERD_ENOMEM. */
 int herd_sim_init(struct herd_sim *sim, uint64_t seed);
@@ -160,6 +152,17 @@ int herd_sim_prefetch(struct herd_sim *sim, herd_sim_event_fn fn, herd_sim_prefe
 
 /** Call @p fn (NULL: off) for every dispatched event; @p ctx is borrowed. */
 void herd_sim_set_trace(struct herd_sim *sim, herd_sim_trace_fn fn, void *ctx);
+
+/* What a front end or a test attaches to a model's run (all optional, all borrowed):
+ * a model takes one of these and hands it to its engine with herd_sim_set_hooks(). */
+struct herd_sim_hooks {
+    herd_sim_trace_fn trace; /* golden traces */
+    void *trace_ctx;
+    const struct herd_sim_watch *watch; /* progress and interruption */
+};
+
+/** Attach @p hooks (NULL: none) to @p sim. Hooks change no run's output. */
+void herd_sim_set_hooks(struct herd_sim *sim, const struct herd_sim_hooks *hooks);
 
 /** Seed @p rng as stream @p stream of the run seed (herd_rng_stream). */
 void herd_sim_rng(const struct herd_sim *sim, uint64_t stream, struct herd_rng *rng);

@@ -581,8 +581,8 @@ static void name_kinds(struct herd_sim *sim)
     herd_sim_name(sim, ev_sleep, "sleep");
 }
 
-int herd__sim_accept_run_traced(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                                struct herd_report *r, herd_sim_trace_fn trace, void *trace_ctx,
+int herd__sim_accept_run_hooked(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                                struct herd_report *r, const struct herd_sim_hooks *hooks,
                                 char *err, size_t errlen)
 {
     struct acc *a = calloc(1, sizeof *a);
@@ -615,7 +615,7 @@ int herd__sim_accept_run_traced(const struct herd_run_spec *spec, const struct h
     herd_sim_rng(&a->sim, STREAM_SCHED, &a->sched);
     herd_sim_rng(&a->sim, STREAM_HASH, &a->hash);
     name_kinds(&a->sim);
-    herd_sim_set_trace(&a->sim, trace, trace_ctx);
+    herd_sim_set_hooks(&a->sim, hooks);
 
     herd_sim_at(&a->sim, 0, ev_connect, a, 0, NULL);
     rc = herd_sim_run_until(&a->sim, HERD_SIM_FOREVER);
@@ -632,9 +632,10 @@ out:
 }
 
 static int run(const struct herd_run_spec *spec, const struct herd_profile *prof,
-               struct herd_report *r, char *err, size_t errlen)
+               const struct herd_sim_hooks *hooks, struct herd_report *r, char *err,
+               size_t errlen)
 {
-    return herd__sim_accept_run_traced(spec, prof, r, NULL, NULL, err, errlen);
+    return herd__sim_accept_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
 const struct herd_sim_model herd__sim_accept = {"accept", run};

@@ -15,11 +15,11 @@
 
 /**
  * Simulate the accept herd of @p spec with the costs of @p prof into @p r (already
- * initialised by herd_report_init). @p trace (may be NULL) sees every event; @p
- * trace_ctx is borrowed. @return 0 or a negative code with one line in @p err.
+ * initialised by herd_report_init). @p hooks (may be NULL; borrowed) trace every
+ * event and watch the run (engine.h). @return 0 or a negative code with one line in @p err.
  */
-int herd__sim_accept_run_traced(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                                struct herd_report *r, herd_sim_trace_fn trace, void *trace_ctx,
+int herd__sim_accept_run_hooked(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                                struct herd_report *r, const struct herd_sim_hooks *hooks,
                                 char *err, size_t errlen);
 
 #endif

@@ -259,9 +259,9 @@ static int config(const struct herd_run_spec *spec, struct occ *o, char *err, si
     return 0;
 }
 
-int herd__sim_backoff_occ_run_traced(const struct herd_run_spec *spec,
+int herd__sim_backoff_occ_run_hooked(const struct herd_run_spec *spec,
                                      const struct herd_profile *prof, struct herd_report *r,
-                                     herd_sim_trace_fn trace, void *trace_ctx, char *err,
+                                     const struct herd_sim_hooks *hooks, char *err,
                                      size_t errlen)
 {
     (void)prof; /* the study's costs are the preset's parameters */
@@ -284,7 +284,7 @@ int herd__sim_backoff_occ_run_traced(const struct herd_run_spec *spec,
     if ((rc = herd_sim_init(&sim, spec->seed)) < 0)
         goto fail;
     sim_up = true;
-    herd_sim_set_trace(&sim, trace, trace_ctx);
+    herd_sim_set_hooks(&sim, hooks);
     herd_sim_name(&sim, on_read, "occ.read");
     herd_sim_name(&sim, on_read_reply, "occ.read_reply");
     herd_sim_name(&sim, on_write, "occ.write");
@@ -325,9 +325,10 @@ fail:
 }
 
 static int run(const struct herd_run_spec *spec, const struct herd_profile *prof,
-               struct herd_report *r, char *err, size_t errlen)
+               const struct herd_sim_hooks *hooks, struct herd_report *r, char *err,
+               size_t errlen)
 {
-    return herd__sim_backoff_occ_run_traced(spec, prof, r, NULL, NULL, err, errlen);
+    return herd__sim_backoff_occ_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
 const struct herd_sim_model herd__sim_backoff_occ = {"backoff-occ", run};

@@ -10,14 +10,14 @@
 
 /**
  * Simulate the backoff-occ preset @p spec into @p r (initialised by the caller with
- * herd_report_init(r, spec, "sim")), calling @p trace (may be NULL) with @p trace_ctx
- * for every dispatched event (entity = client index). @p prof is not used (the
+ * herd_report_init(r, spec, "sim")), calling @p hooks (may be NULL; engine.h): its trace
+ * sees every dispatched event (entity = client index). @p prof is not used (the
  * study's costs are the preset's parameters). @return 0 or a negative code with one
  * line in @p err.
  */
-int herd__sim_backoff_occ_run_traced(const struct herd_run_spec *spec,
+int herd__sim_backoff_occ_run_hooked(const struct herd_run_spec *spec,
                                      const struct herd_profile *prof, struct herd_report *r,
-                                     herd_sim_trace_fn trace, void *trace_ctx, char *err,
+                                     const struct herd_sim_hooks *hooks, char *err,
                                      size_t errlen);
 
 #endif

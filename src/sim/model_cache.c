@@ -853,8 +853,8 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int herd__sim_cache_run_traced(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                               struct herd_report *r, herd_sim_trace_fn tracefn, void *trace_ctx,
+int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                               struct herd_report *r, const struct herd_sim_hooks *hooks,
                                char *err, size_t errlen)
 {
     struct run *R = calloc(1, sizeof *R);
@@ -875,8 +875,8 @@ int herd__sim_cache_run_traced(const struct herd_run_spec *spec, const struct he
     R->period = (int64_t)herd_spec_param(spec, "period_us") * 1000;
     R->lead = (int64_t)herd_spec_param(spec, "lead_ms") * NS_PER_MS;
     R->beta = herd_spec_param(spec, "beta");
-    R->trace = tracefn;
-    R->trace_ctx = trace_ctx;
+    R->trace = hooks ? hooks->trace : NULL;
+    R->trace_ctx = hooks ? hooks->trace_ctx : NULL;
     herd_hist_init(&R->qdur);
 
     size_t n = R->n;
@@ -920,7 +920,7 @@ int herd__sim_cache_run_traced(const struct herd_run_spec *spec, const struct he
         goto out;
     }
     sim_ok = true;
-    herd_sim_set_trace(&R->sim, tracefn, trace_ctx);
+    herd_sim_set_hooks(&R->sim, hooks);
     herd_sim_name(&R->sim, on_sweep, "cache.sweep");
     herd_sim_name(&R->sim, on_act, "cache.query");
     herd_sim_name(&R->sim, on_deliver, "cache.deliver");
@@ -1033,9 +1033,10 @@ out:
 }
 
 static int run(const struct herd_run_spec *spec, const struct herd_profile *prof,
-               struct herd_report *r, char *err, size_t errlen)
+               const struct herd_sim_hooks *hooks, struct herd_report *r, char *err,
+               size_t errlen)
 {
-    return herd__sim_cache_run_traced(spec, prof, r, NULL, NULL, err, errlen);
+    return herd__sim_cache_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
 const struct herd_sim_model herd__sim_cache = {"cache", run};

@@ -14,15 +14,15 @@
 
 /**
  * Simulate @p spec (scenario "cache") into @p r (initialised by the caller, backend
- * "sim"). When @p trace is not NULL it is called with @p trace_ctx (borrowed) for
+ * "sim"). When @p hooks has a trace it is called (borrowed) for
  * every dispatched engine event AND for every request the model serves inside a
  * batch (kinds "req.hit", "req.stale", "req.miss", ...; entity = requester index),
  * in simulated-time order (engine events carry their argument: for cache.* events the
  * requester's slot, its rank by phase in the event; req.* lines the requester index).
  * @return 0 or a negative code with one line in @p err.
  */
-int herd__sim_cache_run_traced(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                               struct herd_report *r, herd_sim_trace_fn trace, void *trace_ctx,
+int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                               struct herd_report *r, const struct herd_sim_hooks *hooks,
                                char *err, size_t errlen);
 
 #endif

@@ -354,8 +354,8 @@ static void name_kinds(struct herd_sim *sim)
     herd_sim_name(sim, ev_sleep, "sleep");
 }
 
-int herd__sim_condvar_run_traced(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                                 struct herd_report *r, herd_sim_trace_fn trace, void *trace_ctx,
+int herd__sim_condvar_run_hooked(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                                 struct herd_report *r, const struct herd_sim_hooks *hooks,
                                  char *err, size_t errlen)
 {
     struct cv *v = calloc(1, sizeof *v);
@@ -386,7 +386,7 @@ int herd__sim_condvar_run_traced(const struct herd_run_spec *spec, const struct 
     }
     herd_sim_rng(&v->sim, STREAM_SCHED, &v->sched);
     name_kinds(&v->sim);
-    herd_sim_set_trace(&v->sim, trace, trace_ctx);
+    herd_sim_set_hooks(&v->sim, hooks);
 
     herd_sim_at(&v->sim, 0, ev_enqueue, v, 0, NULL);
     rc = herd_sim_run_until(&v->sim, HERD_SIM_FOREVER);
@@ -403,9 +403,10 @@ out:
 }
 
 static int run(const struct herd_run_spec *spec, const struct herd_profile *prof,
-               struct herd_report *r, char *err, size_t errlen)
+               const struct herd_sim_hooks *hooks, struct herd_report *r, char *err,
+               size_t errlen)
 {
-    return herd__sim_condvar_run_traced(spec, prof, r, NULL, NULL, err, errlen);
+    return herd__sim_condvar_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
 const struct herd_sim_model herd__sim_condvar = {"condvar", run};

@@ -297,8 +297,8 @@ static void on_done(struct herd_sim *sim, void *ctx, uint32_t client, enum herd_
 
 /* ---- the run ------------------------------------------------------------------------- */
 
-int herd__sim_cron_run_traced(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                              struct herd_report *r, herd_sim_trace_fn trace, void *trace_ctx,
+int herd__sim_cron_run_hooked(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                              struct herd_report *r, const struct herd_sim_hooks *hooks,
                               char *err, size_t errlen)
 {
     struct cron *c = calloc(1, sizeof *c);
@@ -339,7 +339,7 @@ int herd__sim_cron_run_traced(const struct herd_run_spec *spec, const struct her
     if (rc < 0)
         goto fail;
     sim_up = true;
-    herd_sim_set_trace(&c->sim, trace, trace_ctx);
+    herd_sim_set_hooks(&c->sim, hooks);
     herd_sim_name(&c->sim, on_arrive, "cron.arrive");
     herd_sim_name(&c->sim, on_reply, "cron.reply");
 
@@ -451,9 +451,10 @@ out:
 }
 
 static int run(const struct herd_run_spec *spec, const struct herd_profile *prof,
-               struct herd_report *r, char *err, size_t errlen)
+               const struct herd_sim_hooks *hooks, struct herd_report *r, char *err,
+               size_t errlen)
 {
-    return herd__sim_cron_run_traced(spec, prof, r, NULL, NULL, err, errlen);
+    return herd__sim_cron_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
 const struct herd_sim_model herd__sim_cron = {"cron", run};

@@ -206,8 +206,8 @@ static int config(const struct herd_run_spec *spec, struct herd_service_config *
     return 0;
 }
 
-int herd__sim_queue_run_traced(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                               struct herd_report *r, herd_sim_trace_fn trace, void *trace_ctx,
+int herd__sim_queue_run_hooked(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                               struct herd_report *r, const struct herd_sim_hooks *hooks,
                                char *err, size_t errlen)
 {
     (void)prof; /* the preset's costs are its parameters */
@@ -250,7 +250,7 @@ int herd__sim_queue_run_traced(const struct herd_run_spec *spec, const struct he
     if ((rc = herd_service_init(&svc, &sim, &cfg)) < 0)
         goto fail;
     svc_up = true;
-    herd_sim_set_trace(&sim, trace, trace_ctx);
+    herd_sim_set_hooks(&sim, hooks);
     herd_sim_name(&sim, on_arrive, "queue.arrive");
     herd_sim_rng(&sim, STREAM_ARRIVALS, &q.rng);
 
@@ -303,9 +303,10 @@ fail:
 }
 
 static int run(const struct herd_run_spec *spec, const struct herd_profile *prof,
-               struct herd_report *r, char *err, size_t errlen)
+               const struct herd_sim_hooks *hooks, struct herd_report *r, char *err,
+               size_t errlen)
 {
-    return herd__sim_queue_run_traced(spec, prof, r, NULL, NULL, err, errlen);
+    return herd__sim_queue_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
 const struct herd_sim_model herd__sim_queue = {"queue", run};

@@ -10,12 +10,12 @@
 
 /**
  * Simulate the queue preset @p spec into @p r (initialised by the caller with
- * herd_report_init(r, spec, "sim")), calling @p trace (may be NULL) with @p trace_ctx
- * for every dispatched event. @p prof is not used (the preset's costs are its
+ * herd_report_init(r, spec, "sim")), calling @p hooks (may be NULL; engine.h): its trace
+ * sees every dispatched event. @p prof is not used (the preset's costs are its
  * parameters). @return 0 or a negative code with one line in @p err.
  */
-int herd__sim_queue_run_traced(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                               struct herd_report *r, herd_sim_trace_fn trace, void *trace_ctx,
+int herd__sim_queue_run_hooked(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                               struct herd_report *r, const struct herd_sim_hooks *hooks,
                                char *err, size_t errlen);
 
 #endif

@@ -46,6 +46,13 @@ bool herd_sim_supports(const char *scenario)
 int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *prof,
                  struct herd_report *r, char *err, size_t errlen)
 {
+    return herd_sim_run_watched(spec, prof, NULL, r, err, errlen);
+}
+
+int herd_sim_run_watched(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                         const struct herd_sim_watch *watch, struct herd_report *r, char *err,
+                         size_t errlen)
+{
     const struct herd_sim_model *m = find(spec->sc->name);
     if (!m) {
         snprintf(err, errlen, "scenario '%s' has no simulation model yet; use --backend live",
@@ -57,7 +64,10 @@ int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *pr
         snprintf(err, errlen, "%s", herd_strerror(rc));
         return rc;
     }
-    rc = m->run(spec, prof, r, err, errlen);
+    struct herd_sim_hooks hooks = {.watch = watch};
+    rc = m->run(spec, prof, &hooks, r, err, errlen);
+    if (rc == -HERD_EINTR)
+        snprintf(err, errlen, "interrupted: the simulation was stopped before its end");
     /* elapsed_ns of a simulated run is simulated time: the report stays a pure function
      * of the spec and seed (the caller may print the wall time elsewhere). */
     r->elapsed_ns = r->sim_time_ns > 0 ? r->sim_time_ns : 0;

@@ -27,4 +27,15 @@ bool herd_sim_supports(const char *scenario);
 int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *prof,
                  struct herd_report *r, char *err, size_t errlen);
 
+struct herd_sim_watch;
+
+/**
+ * herd_sim_run() watched by @p watch (may be NULL; borrowed; see engine.h): its poll
+ * sees the run's progress every HERD_SIM_WATCH_EVERY events and may stop it, which
+ * makes this return -HERD_EINTR. Watching changes nothing in the report.
+ */
+int herd_sim_run_watched(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                         const struct herd_sim_watch *watch, struct herd_report *r, char *err,
+                         size_t errlen);
+
 #endif

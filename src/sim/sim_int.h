@@ -2,17 +2,20 @@
 #ifndef HERD_SIM_INT_H
 #define HERD_SIM_INT_H
 
+#include "engine.h"
 #include "sim.h"
 
 struct herd_sim_model {
     const char *name; /* the scenario it simulates */
     /**
-     * Simulate @p spec into @p r (already initialised, backend "sim"). Set
+     * Simulate @p spec into @p r (already initialised, backend "sim"), with the
+     * front end's @p hooks (may be NULL) attached to its engine. Set
      * r->sim_time_ns to the simulated time of the last event. @return 0 or a negative
      * code with one line in @p err.
      */
     int (*run)(const struct herd_run_spec *spec, const struct herd_profile *prof,
-               struct herd_report *r, char *err, size_t errlen);
+               const struct herd_sim_hooks *hooks, struct herd_report *r, char *err,
+               size_t errlen);
 };
 
 /* The models; sim.c lists the ones that exist. */

@@ -178,7 +178,7 @@ static void run_traced(struct trace_buf *b, const char *strategy, int64_t n, uin
     memset(b, 0, sizeof *b);
     b->first_retry_read = -1;
     char err[256] = "";
-    int rc = herd__sim_backoff_occ_run_traced(&spec, &prof, &r, trace_line, b, err, sizeof err);
+    int rc = herd__sim_backoff_occ_run_hooked(&spec, &prof, &r, &(struct herd_sim_hooks){trace_line, b, NULL}, err, sizeof err);
     cr_assert_eq(rc, 0, "%s", err);
     herd_report_fini(&r);
 }

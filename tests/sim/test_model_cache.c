@@ -325,7 +325,7 @@ Test(model_cache, golden_trace)
         cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
         tprintf(&b, "# %s, N=5, 2 events, ttl 20 ms, lead 3 ms, period 1 ms, query 6 ms\n",
                 label(strategies[m]));
-        int rc = herd__sim_cache_run_traced(&spec, &prof, &r, trace_line, &b, err, sizeof err);
+        int rc = herd__sim_cache_run_hooked(&spec, &prof, &r, &(struct herd_sim_hooks){trace_line, &b, NULL}, err, sizeof err);
         cr_assert_eq(rc, 0, "%s", err);
         tprintf(&b, "# wakes %llu useful %llu origin %llu peak %llu sim_time_ns %lld\n",
                 (unsigned long long)r.wakes, (unsigned long long)r.useful,

@@ -245,7 +245,7 @@ static void trace_run(FILE *f, const char *title, bool signal, const char *primi
     char err[256] = "";
     cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
     fprintf(f, "# %s\n", title);
-    int rc = herd__sim_condvar_run_traced(&spec, &prof, &r, trace_line, f, err, sizeof err);
+    int rc = herd__sim_condvar_run_hooked(&spec, &prof, &r, &(struct herd_sim_hooks){trace_line, f, NULL}, err, sizeof err);
     cr_assert_eq(rc, 0, "%s", err);
     fprintf(f, "# wakes %lu useful %lu origin %lu peak %lu p99 %lld drain_us_median %.3f\n",
             (unsigned long)r.wakes, (unsigned long)r.useful, (unsigned long)r.origin_load,

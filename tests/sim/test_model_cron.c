@@ -218,7 +218,7 @@ static void trace_run(FILE *f, const char *title, const char *mitigation, int64_
     cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
     struct tracebuf tb = {f};
     fprintf(f, "# %s\n", title);
-    int rc = herd__sim_cron_run_traced(&spec, &prof, &r, trace_line, &tb, err, sizeof err);
+    int rc = herd__sim_cron_run_hooked(&spec, &prof, &r, &(struct herd_sim_hooks){trace_line, &tb, NULL}, err, sizeof err);
     cr_assert_eq(rc, 0, "%s", err);
     fprintf(f, "# wakes %lu useful %lu origin %lu peak %lu p99 %lld\n", (unsigned long)r.wakes,
             (unsigned long)r.useful, (unsigned long)r.origin_load, (unsigned long)r.peak,

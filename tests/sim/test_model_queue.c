@@ -370,7 +370,7 @@ Test(model_queue, golden_trace)
     cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
     struct trace_buf b = {0};
     char err[256] = "";
-    int rc = herd__sim_queue_run_traced(&spec, &prof, &r, trace_line, &b, err, sizeof err);
+    int rc = herd__sim_queue_run_hooked(&spec, &prof, &r, &(struct herd_sim_hooks){trace_line, &b, NULL}, err, sizeof err);
     cr_assert_eq(rc, 0, "%s", err);
     herd_report_fini(&r);
 
