@@ -161,10 +161,25 @@ static void header_row(const struct out *o)
         snprintf(cells[i], sizeof cells[i], "%s", herd_spec_strategy(&r->spec));
     }
     row_cells(o, "", cells, o->n == 2, o->n == 2 ? "ratio" : "");
-    for (size_t i = 0; i < o->n && i < 8; i++)
-        snprintf(cells[i], sizeof cells[i], "(%s)",
-                 o->runs[i]->spec.mode == HERD_MODE_NAIVE ? "naive" : "mitigated");
-    row_cells(o, "", cells, o->n == 2, o->n == 2 ? "naive/mitig." : "");
+    /* Side by side on two backends (herd run --backend both), each column says which. */
+    bool mixed = false;
+    for (size_t i = 1; i < o->n; i++)
+        mixed |= strcmp(o->runs[i]->backend, o->runs[0]->backend) != 0;
+    for (size_t i = 0; i < o->n && i < 8; i++) {
+        const char *mode = o->runs[i]->spec.mode == HERD_MODE_NAIVE ? "naive" : "mitigated";
+        if (mixed)
+            snprintf(cells[i], sizeof cells[i], "(%s, %s)", o->runs[i]->backend, mode);
+        else
+            snprintf(cells[i], sizeof cells[i], "(%s)", mode);
+    }
+    char what[32] = "";
+    if (o->n == 2 && o->runs[0]->spec.mode != o->runs[1]->spec.mode)
+        snprintf(what, sizeof what, "%s/%s",
+                 o->runs[0]->spec.mode == HERD_MODE_NAIVE ? "naive" : "mitig.",
+                 o->runs[1]->spec.mode == HERD_MODE_NAIVE ? "naive" : "mitig.");
+    else if (o->n == 2 && mixed)
+        snprintf(what, sizeof what, "%s/%s", o->runs[0]->backend, o->runs[1]->backend);
+    row_cells(o, "", cells, o->n == 2, what);
 }
 
 static void spread_rows(const struct out *o)
@@ -340,8 +355,14 @@ int herd_write_text(FILE *f, struct herd_report *const *runs, size_t nruns, bool
     const char *dot = utf8 ? " \xc2\xb7 " : " | ";
     char buf[64];
 
+    char backends[32];
+    snprintf(backends, sizeof backends, "%s", r0->backend);
+    for (size_t i = 1; i < o.n; i++)
+        if (!strstr(backends, runs[i]->backend)) /* "live" and "sim": no name holds another */
+            snprintf(backends + strlen(backends), sizeof backends - strlen(backends), " + %s",
+                     runs[i]->backend);
     fprintf(f, "%s%s%s%sn=%" PRId64 "%sevents=%" PRId64 "%sseed=%" PRIu64 "\n", s->sc->name, dot,
-            r0->backend, dot, s->n, dot, s->events, dot, s->seed);
+            backends, dot, s->n, dot, s->events, dot, s->seed);
     fputs("  params:", f);
     for (int i = 0; s->sc->params[i].key; i++) {
         herd_spec_format_param(s, i, buf, sizeof buf);
