@@ -222,12 +222,20 @@ Test(model_accept, cores_and_scaling)
 /* A burst: connection c + 1 starts when c's connect() returns, while most of c's herd
  * is still queued for a core, so later loops find few waiters asleep (on 2 cores);
  * with more cores the herd is asleep again before the next connection. */
+/* A burst: the driver connects back to back, and the scheduler decides how many
+ * connections one herd serves. The driver's connect() runs the kernel's wake loop in its
+ * own context (N × 4 µs here); once it has run a base slice (1.5 ms on 2 cores) while
+ * woken waiters are runnable, they run before it connects again. N = 1,000: the loop
+ * alone (4 ms) outlasts the slice, so every connection finds the herd asleep and wakes
+ * all of it again (live on this machine: ~900 wakes per connection at N = 1,000, E = 50).
+ * N = 100: the loop is 0.4 ms, the driver connects a few times per slice, and one herd
+ * serves those connections together (live: ~35 wakes per connection). */
 Test(model_accept, burst)
 {
     struct herd_profile prof;
     fixed_profile(&prof);
     struct herd_run_spec spec;
-    struct herd_report r[NSTRAT], wide;
+    struct herd_report r[NSTRAT], small;
     for (int m = 0; m < NSTRAT; m++) {
         make_spec(&spec, strategies[m], 1000, 200);
         set(&spec, "pattern=burst");
@@ -243,26 +251,22 @@ Test(model_accept, burst)
         cr_assert_eq(r[m].latency.count, 200);
     }
     cr_assert_eq(r[0].peak, 1000);
-    cr_assert_lt(r[0].wakes, 200 * 1000 / 10, "the herd is still awake between connections");
-    cr_assert_gt(r[0].wakes, 1000);
+    cr_assert_geq(r[0].wakes, 200 * 1000 * 9 / 10, "every connection wakes the herd again");
     cr_assert_geq(extra(&r[0], "user_returns"), 200);
     /* reuseport: 200 connections hashed over 1,000 sockets; blocking: round-robin */
     cr_assert_gt(r[2].spread.workers_used, 150);
     cr_assert_lt(r[2].spread.workers_used, 200);
     cr_assert_eq(r[3].spread.workers_used, 200);
 
-    make_spec(&spec, NULL, 1000, 200);
+    make_spec(&spec, NULL, 100, 200);
     set(&spec, "pattern=burst");
-    set(&spec, "cores=8");
-    run_sim(&spec, &prof, &wide);
-    cr_log_info("accept sim burst cores=8: wakes %lu user_returns %.0f eagain %.0f",
-                (unsigned long)wide.wakes, extra(&wide, "user_returns"), extra(&wide, "eagain"));
-    /* 8 cores drain a herd (1,000 bursts) well within one wake loop (1,000 wakes), so
-     * every connection finds the whole herd asleep again: the burst costs N wakes per
-     * connection, against a few per connection on 2 cores. */
-    cr_assert_geq(wide.wakes, 190 * 1000);
-    cr_assert_gt(wide.wakes, 10 * r[0].wakes);
-    herd_report_fini(&wide);
+    run_sim(&spec, &prof, &small);
+    cr_log_info("accept sim burst N=100: wakes %lu (%.1f per connection) user_returns %.0f",
+                (unsigned long)small.wakes, (double)small.wakes / 200,
+                extra(&small, "user_returns"));
+    cr_assert_lt(small.wakes, 200 * 100 / 2, "one herd serves several connections");
+    cr_assert_gt(small.wakes, 200 * 100 / 10);
+    herd_report_fini(&small);
     for (int m = 0; m < NSTRAT; m++)
         herd_report_fini(&r[m]);
 }
