@@ -1,17 +1,28 @@
 /* app.js — herd serve's page: pick a herd, trigger it, see what it cost.
  *
  * Talks to the server's JSON API only: GET /api/scenarios (the catalogue `herd list` prints,
- * plus live_max_n and sim_model per scenario), POST /api/run (one report, exactly
- * `herd run --format json`), and for live runs GET /api/run/stream (Server-Sent Events:
- * progress, then the same report). No model logic lives here: every figure on the page is
- * one the server measured or simulated; the page only draws it.
+ * plus live_max_n per scenario), GET /api/run/stream (Server-Sent Events: progress, then the
+ * report) and POST /api/run (the same report in one answer, as `herd run --format json`),
+ * which is used when the stream cannot be. No model logic lives here: every figure on the
+ * page is one the server measured or simulated; the page only draws it.
  *
- * State: every run setting and the seed are in the URL (pushState on Trigger; popstate
- * restores and re-runs), so a link reproduces the run. The last report of each mode is kept
- * for the p99 bars and the two charts, which draw both modes on one shared y scale.
+ * What the page promises, and how:
+ * - Every run setting and the seed are in the URL (pushState on Trigger; Back/Forward show
+ *   what the URL says, re-running it), so a link reproduces the run.
+ * - One run at a time: a new run (Trigger, a try-this link, Back/Forward) aborts the request
+ *   of the run in flight, and an answer to a superseded run is dropped, so results never
+ *   interleave. The server may still finish the abandoned run; an abandoned live run keeps
+ *   the live lock until it ends, and the server's 409 then says so on the page.
+ * - The p99 bars and both charts compare the last naive and the last mitigated run of one
+ *   scenario, backend and N (page.kept); the charts draw both modes on one shared y scale.
  *
- * Hooks for tests and the benchmark (window.herdPage): `runs` counts finished renders,
- * `last` holds the last report and settings, `perf` lists Trigger → charts-drawn times (ms).
+ * Cost: a render rebuilds 240 tiles and redraws two uPlot charts (a few ms); a chart is only
+ * rebuilt when its shape (series, scale) changes.
+ *
+ * Hooks for tests and the benchmark (window.herdPage): `runs` counts finished renders, `last`
+ * holds the last report and settings, `pending` is set until both charts of a render have
+ * drawn, `perf` lists Trigger → charts-drawn times (ms) and `perfDetail` splits each into the
+ * API's answer and the drawing.
  */
 'use strict';
 
@@ -28,8 +39,14 @@
   const SYM = Object.fromEntries(STATES.map((s) => [s.name, s.sym]));
   const PCTS = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p999', 'p99.9'], ['max', 'max']];
   const MODES = ['naive', 'mitigated'];
-  const COLOR = { naive: '#d55e00', mitigated: '#0072b2' }; /* Okabe–Ito vermillion, blue */
-  const DASH = { naive: [], mitigated: [6, 4] };            /* not colour alone */
+  /* Okabe–Ito vermillion and blue; the mitigated line is dashed too, so colour is never the
+   * only cue (the bars do the same with a stripe, style.css). */
+  const LOOK = {
+    naive: { stroke: '#d55e00', fill: 'rgba(213,94,0,0.10)', dash: [] },
+    mitigated: { stroke: '#0072b2', fill: 'rgba(0,114,178,0.10)', dash: [6, 4] },
+  };
+  /* The four counters: element id suffix → report field. */
+  const COUNTERS = [['wakes', 'wakes'], ['useful', 'useful'], ['wasted', 'wasted'], ['origin', 'origin_load']];
   /* Series that are maxima within a bucket (re-binning takes the max, not the sum). */
   const GAUGES = new Set(['inflight', 'queue']);
   const SERIES_HELP = {
@@ -42,10 +59,16 @@
     stale: 'stale serves per bucket',
   };
   const SERIES_PREFERENCE = ['wakes', 'inflight', 'arrivals'];
-  const MAX_GRID = 240;
+  const MAX_GRID = 240;        /* the report lists the first 240 waiters */
+  const EVENTS_MAX = 100000;   /* the CLI's HERD_EVENTS_MAX: the catalogue does not carry it */
+  const CHART_HEIGHT = 260;
+  /* A run shorter than this shows no progress line: it would only flash. Also the period at
+   * which the line's "so far" ticks. */
+  const PROGRESS_AFTER_MS = 250;
 
   /* ---------------------------------------------------------------- scenario texts -- */
-  /* Written for this page; each `try` entry is a preset the link loads and runs. */
+  /* Written for this page. Each `try` entry is a preset its link loads and runs, on the backend
+   * in use unless the preset names one. */
   const TEXT = {
     accept: {
       looking: [
@@ -176,20 +199,35 @@
     catalogue: null,      /* {scenarios: [...]} from the server */
     byName: {},
     kept: { naive: null, mitigated: null }, /* {report, settings} of the last run per mode */
-    seq: 0,               /* run counter: a late answer to a superseded run is dropped */
+    seq: 0,               /* runs started; an answer to any but the newest is dropped */
+    inflight: null,       /* the run being waited for: {seq, abort, t0, progress, ticker} */
     charts: { timeline: null, latency: null },
     runs: 0,
     last: null,
+    pending: null,        /* {t0, tFetched, left} until both charts have drawn */
     perf: [],
     perfDetail: [],       /* {fetch, render} ms: where the time of each perf entry went */
-    tFetched: 0,
-    pending: null,        /* {seq, t0, left} until both charts have drawn */
-    stream: null,
   };
   window.herdPage = page;
 
   const $ = (id) => document.getElementById(id);
+  const checked = (name) => document.querySelector(`input[name=${name}]:checked`).value;
+  const currentScenario = () => page.byName[$('scenario').value];
   const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
+
+  /* Make an element: @props are set as properties where the element has them (textContent,
+   * className, htmlFor, value…) and as attributes otherwise (aria-*, data-*). */
+  function h(tag, props, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (k in e) e[k] = v;
+      else e.setAttribute(k, v);
+    }
+    e.append(...children);
+    return e;
+  }
+
+  /* ------------------------------------------------------------------- formatting -- */
   const fmtInt = (v) => (v == null || !isFinite(v) ? '—' : Math.round(v).toLocaleString('en-US'));
 
   function fmtNs(ns) {
@@ -223,9 +261,18 @@
     return Math.abs(v) >= 100 ? fmtInt(v) : String(+v.toPrecision(4));
   }
 
+  /* "naive (epoll)", "mitigated (singleflight)": the mode and what actually ran. */
+  const modeOf = (report) => (report.mode === 'mitigated' ? 'mitigated' : 'naive');
+  const runLabel = (report) => (report.mode === 'mitigated'
+    ? `mitigated (${report.mitigation})` : `naive (${report.strategy || 'none'})`);
+  const nounOf = (name) => (page.byName[name] && page.byName[name].waiter_noun) || 'waiter';
+
   /* -------------------------------------------------------------------- settings -- */
-  /* A settings object: {scenario, backend, mode, mitigation, n, events, seed, params{}},
-   * numbers kept as the strings the user typed until they are sent. */
+  /* A settings object: {scenario, backend, mode, mitigation, n, events, seed, params{}}, each
+   * value the text the user typed or the URL held. The server parses numbers as the CLI does,
+   * and a seed may be larger than a JS number holds exactly. */
+  const SETTING_KEYS = ['backend', 'mode', 'mitigation', 'n', 'events', 'seed'];
+
   function scenarioDefaults(sc) {
     const params = {};
     for (const p of sc.params) params[p.key] = String(p.default);
@@ -241,54 +288,29 @@
     };
   }
 
-  function settingsFromQuery(search) {
-    const q = new URLSearchParams(search);
-    const name = q.get('scenario');
-    if (!name || !page.byName[name]) return null;
-    const sc = page.byName[name];
+  /* @q's run on scenario @sc: the scenario's defaults under what the URL says. */
+  function settingsFromQuery(q, sc) {
     const s = scenarioDefaults(sc);
-    for (const k of ['backend', 'mode', 'mitigation', 'n', 'events', 'seed']) {
-      if (q.has(k)) s[k] = q.get(k);
-    }
-    for (const [k, v] of q) {
-      if (k.startsWith('p.') && sc.params.some((p) => p.key === k.slice(2))) s.params[k.slice(2)] = v;
-    }
+    for (const k of SETTING_KEYS) if (q.has(k)) s[k] = q.get(k);
+    for (const p of sc.params) if (q.has(`p.${p.key}`)) s.params[p.key] = q.get(`p.${p.key}`);
     return s;
   }
 
   function settingsToQuery(s) {
-    const q = new URLSearchParams();
-    q.set('scenario', s.scenario);
-    q.set('backend', s.backend);
-    q.set('mode', s.mode);
-    q.set('mitigation', s.mitigation);
-    q.set('n', s.n);
-    q.set('events', s.events);
-    q.set('seed', s.seed);
-    for (const k of Object.keys(s.params)) q.set(`p.${k}`, s.params[k]);
+    const q = new URLSearchParams({ scenario: s.scenario });
+    for (const k of SETTING_KEYS) q.set(k, s[k]);
+    for (const [k, v] of Object.entries(s.params)) q.set(`p.${k}`, v);
     return q;
   }
 
-  /* The URL also carries two view choices (not run settings): series and log. */
-  function currentUrl(s) {
-    const q = settingsToQuery(s);
-    const series = $('tl-series').value;
-    if (series) q.set('series', series);
-    if ($('tl-log').checked) q.set('log', '1');
-    return `${location.pathname}?${q.toString()}`;
-  }
-
   function settingsFromForm() {
-    const sc = page.byName[$('scenario').value];
+    const sc = currentScenario();
     const params = {};
-    for (const p of sc.params) {
-      const el = $(`p-${p.key}`);
-      params[p.key] = el ? el.value.trim() : String(p.default);
-    }
+    for (const p of sc.params) params[p.key] = $(`p-${p.key}`).value.trim();
     return {
       scenario: sc.name,
-      backend: document.querySelector('input[name=backend]:checked').value,
-      mode: document.querySelector('input[name=mode]:checked').value,
+      backend: checked('backend'),
+      mode: checked('mode'),
       mitigation: $('mitigation').value,
       n: $('n').value.trim(),
       events: $('events').value.trim(),
@@ -297,10 +319,9 @@
     };
   }
 
-  /* Put @s into the form (rebuilding the scenario-specific parts when the scenario changes). */
+  /* Put @s into the form, rebuilding the scenario's own parts when the scenario changes. */
   function settingsToForm(s) {
-    if ($('scenario').value !== s.scenario || !$('params').dataset.scenario ||
-        $('params').dataset.scenario !== s.scenario) {
+    if ($('params').dataset.scenario !== s.scenario) {
       $('scenario').value = s.scenario;
       buildScenario(page.byName[s.scenario]);
     }
@@ -310,7 +331,9 @@
     };
     setRadio('backend', s.backend);
     setRadio('mode', s.mode);
-    if ([...$('mitigation').options].some((o) => o.value === s.mitigation)) $('mitigation').value = s.mitigation;
+    /* A mitigation the scenario lacks stays in @s for the server to refuse; the form keeps
+     * a real one. */
+    if (page.byName[s.scenario].mitigations.some((m) => m.name === s.mitigation)) $('mitigation').value = s.mitigation;
     $('n').value = s.n;
     $('events').value = s.events;
     $('seed').value = s.seed;
@@ -318,494 +341,535 @@
       const el = $(`p-${k}`);
       if (el) el.value = v;
     }
-    updateLimits();
-    updateMitigationHelp();
+    buildTryLinks(page.byName[s.scenario]);
+    formChanged();
   }
 
-  /* The request body POST /api/run takes; numbers as numbers, choices as strings. */
-  function requestBody(s) {
-    const sc = page.byName[s.scenario];
-    const num = (v) => (v !== '' && isFinite(Number(v)) ? Number(v) : v);
-    const params = {};
-    for (const p of sc.params) {
-      const v = s.params[p.key];
-      if (v === undefined || v === '') continue;
-      params[p.key] = p.type === 'enum' ? v : num(v);
-    }
-    const body = { scenario: s.scenario, backend: s.backend, mode: s.mode, n: num(s.n),
-                   events: num(s.events), seed: num(s.seed), params };
-    if (s.mode === 'mitigated') body.mitigation = s.mitigation;
-    return body;
+  /* Two runs whose p99 and timelines may stand side by side: p99 grows with N, and a live
+   * and a simulated herd are different machines. */
+  function comparable(a, b) {
+    return a.scenario === b.scenario && a.backend === b.backend && Number(a.n) === Number(b.n);
   }
 
-  /* A quick check before asking the server (which checks everything again, as the CLI does):
-   * returns a one-line reason or null. */
-  function checkSettings(s) {
-    const sc = page.byName[s.scenario];
-    const intIn = (v, lo, hi) => /^\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi;
-    const nMax = maxN(sc, s.backend);
-    if (!intIn(s.n, 1, nMax)) {
-      return s.backend === 'live'
-        ? `N must be an integer from 1 to ${fmtInt(nMax)} on live (this machine's limit)`
-        : `N must be an integer from 1 to ${fmtInt(nMax)}`;
-    }
-    if (!intIn(s.events, 1, 100000)) return 'events must be an integer from 1 to 100,000';
-    if (!/^\d+$/.test(s.seed)) return 'seed must be a non-negative integer';
-    if (!sc.backends.includes(s.backend)) return `${sc.name} has no ${s.backend} backend`;
-    return null;
+  /* What else differs between two comparable runs, for the note under a bar. */
+  function differences(a, b) {
+    const out = ['events', 'seed'].filter((k) => a[k] !== b[k]);
+    for (const k of Object.keys(a.params)) if (a.params[k] !== b.params[k]) out.push(`${k} = ${a.params[k]}`);
+    return out;
   }
 
   function maxN(sc, backend) {
     const nMax = sc.n_max || 1000000;
-    if (backend === 'live') return Math.max(0, Math.min(nMax, sc.live_max_n || 0));
-    return nMax;
+    return backend === 'live' ? Math.max(0, Math.min(nMax, sc.live_max_n || 0)) : nMax;
+  }
+
+  const canRunLive = (sc) => sc.backends.includes('live') && sc.live_max_n > 0;
+
+  /* A quick check before asking the server (which checks everything again, as the CLI does):
+   * a one-line reason, or null. */
+  function checkSettings(s) {
+    const sc = page.byName[s.scenario];
+    const intIn = (v, lo, hi) => /^\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi;
+    if (!sc.backends.includes(s.backend)) return `${sc.name} has no ${s.backend} backend; choose sim`;
+    if (s.backend === 'live' && !canRunLive(sc)) return `no live ${sc.name} herd on this machine; choose sim`;
+    const nMax = maxN(sc, s.backend);
+    if (!intIn(s.n, 1, nMax)) {
+      return `N must be an integer from 1 to ${fmtInt(nMax)}` +
+        (s.backend === 'live' ? ' on live (this machine\'s limit)' : '');
+    }
+    if (!intIn(s.events, 1, EVENTS_MAX)) return `events must be an integer from 1 to ${fmtInt(EVENTS_MAX)}`;
+    if (!/^\d+$/.test(s.seed)) return 'seed must be a non-negative integer';
+    return null;
+  }
+
+  /* The run as the API takes it: [field, text] pairs, parameters as p.KEY. The stream's query
+   * string is exactly this; POST /api/run takes the same fields as a JSON object. */
+  function apiFields(s) {
+    const f = [['scenario', s.scenario], ['backend', s.backend], ['mode', s.mode]];
+    if (s.mode === 'mitigated') f.push(['mitigation', s.mitigation]);
+    f.push(['n', s.n], ['events', s.events], ['seed', s.seed]);
+    for (const [k, v] of Object.entries(s.params)) if (v !== '') f.push([`p.${k}`, v]);
+    return f;
+  }
+
+  function postBody(s) {
+    /* A number goes as a JSON number when that loses nothing; anything else (a choice, a seed
+     * past 2^53, a typo) as its text, for the server to parse or refuse as the CLI does. */
+    const value = (v) => (String(Number(v)) === v ? Number(v) : v);
+    const body = { params: {} };
+    for (const [k, v] of apiFields(s)) {
+      if (k.startsWith('p.')) body.params[k.slice(2)] = value(v);
+      else body[k] = ['n', 'events', 'seed'].includes(k) ? value(v) : v;
+    }
+    return body;
   }
 
   /* -------------------------------------------------------------- building the form -- */
   function buildScenarioPicker() {
-    const sel = $('scenario');
-    sel.replaceChildren();
-    for (const sc of page.catalogue.scenarios) {
-      const o = document.createElement('option');
-      o.value = sc.name;
-      o.textContent = `${sc.name} — ${sc.summary}`;
-      sel.append(o);
-    }
+    $('scenario').replaceChildren(...page.catalogue.scenarios.map((sc) =>
+      h('option', { value: sc.name, textContent: `${sc.name} — ${sc.summary}` })));
   }
 
   function buildScenario(sc) {
-    const mit = $('mitigation');
-    mit.replaceChildren();
-    for (const m of sc.mitigations) {
-      const o = document.createElement('option');
-      o.value = m.name;
-      o.textContent = `${m.name} (${m.family})`;
-      mit.append(o);
-    }
-    mit.value = sc.default_mitigation;
-
-    const box = $('params');
-    box.replaceChildren();
-    box.dataset.scenario = sc.name;
-    for (const p of sc.params) {
-      const label = document.createElement('label');
-      label.htmlFor = `p-${p.key}`;
-      label.textContent = p.unit && p.unit !== p.key ? `${p.key} (${p.unit})` : p.key;
-      let input;
-      if (p.type === 'enum') {
-        input = document.createElement('select');
-        for (const c of p.choices) {
-          const o = document.createElement('option');
-          o.value = c;
-          o.textContent = c;
-          input.append(o);
-        }
-      } else {
-        input = document.createElement('input');
-        input.type = 'number';
-        input.min = p.min;
-        input.max = p.max;
-        input.step = p.type === 'int' ? '1' : 'any';
-      }
-      input.id = `p-${p.key}`;
-      input.name = `p.${p.key}`;
-      input.value = String(p.default);
-      const hint = document.createElement('span');
-      hint.className = 'hint';
-      hint.id = `p-${p.key}-hint`;
-      hint.textContent = p.type === 'enum' ? p.help
-        : `${p.help} (${fmtNum(p.min)}–${fmtNum(p.max)}, default ${fmtNum(p.default)})`;
-      input.setAttribute('aria-describedby', hint.id);
-      box.append(label, input, hint);
-    }
-
-    const live = $('backend-live');
-    const hasLive = sc.backends.includes('live') && (sc.live_max_n || 0) > 0;
-    live.disabled = !hasLive;
-    if (!hasLive && live.checked) document.querySelector('input[name=backend][value=sim]').checked = true;
-    $('backend-hint').textContent = !sc.backends.includes('live') ? '(simulated only)'
-      : hasLive ? '' : '(no live backend on this machine)';
-    const simEl = document.querySelector('input[name=backend][value=sim]');
-    simEl.disabled = !sc.backends.includes('sim');
-
+    $('mitigation').replaceChildren(...sc.mitigations.map((m) =>
+      h('option', { value: m.name, textContent: `${m.name} (${m.family})` })));
+    $('mitigation').value = sc.default_mitigation;
+    buildParams(sc);
+    buildBackends(sc);
     $('noun-label').textContent = `${sc.waiter_noun || 'waiter'}s`;
-    const meta = $('meta');
-    meta.replaceChildren();
-    for (const [k, v] of [['trigger', sc.trigger], ['waiters', sc.waiters], ['resource', sc.resource],
-                          ['naive', `${sc.naive}: ${sc.naive_help}`]]) {
-      const dt = document.createElement('dt');
-      dt.textContent = k;
-      const dd = document.createElement('dd');
-      dd.textContent = v;
-      meta.append(dt, dd);
-    }
-    buildTexts(sc);
-  }
-
-  function paragraphs(el, list) {
-    el.replaceChildren(...list.map((t) => {
-      const p = document.createElement('p');
-      p.textContent = t;
-      return p;
-    }));
-  }
-
-  function buildTexts(sc) {
+    fillDl($('meta'), [['trigger', sc.trigger], ['waiters', sc.waiters], ['resource', sc.resource],
+                       ['naive', `${sc.naive}: ${sc.naive_help}`]]);
     const t = TEXT[sc.name] || {
       looking: [`${sc.summary}. Each tile is one of the N ${sc.waiter_noun || 'waiter'}s.`],
       notice: ['Trigger it naive, then mitigated, and compare the counters and the p99 bars.'],
-      try: [],
     };
     paragraphs($('looking'), t.looking);
     paragraphs($('notice'), t.notice);
-    const ul = $('try');
-    ul.replaceChildren();
-    for (const preset of t.try) {
-      const s = scenarioDefaults(sc);
-      for (const [k, v] of Object.entries(preset.set)) {
-        if (k.startsWith('p.')) s.params[k.slice(2)] = String(v);
-        else s[k] = String(v);
-      }
-      if (s.backend === 'live' && !(sc.live_max_n > 0)) s.backend = 'sim';
-      const a = document.createElement('a');
-      a.href = `?${settingsToQuery(s).toString()}`;
-      a.textContent = preset.label;
+  }
+
+  function buildParams(sc) {
+    const box = $('params');
+    box.dataset.scenario = sc.name;
+    box.replaceChildren(...sc.params.flatMap((p) => {
+      const id = `p-${p.key}`;
+      const input = p.type === 'enum'
+        ? h('select', {}, ...p.choices.map((c) => h('option', { value: c, textContent: c })))
+        : h('input', { type: 'number', min: p.min, max: p.max, step: p.type === 'int' ? '1' : 'any' });
+      Object.assign(input, { id, name: `p.${p.key}`, value: String(p.default) });
+      input.setAttribute('aria-describedby', `${id}-hint`);
+      const help = p.type === 'enum' ? p.help
+        : `${p.help} (${fmtNum(p.min)}–${fmtNum(p.max)}, default ${fmtNum(p.default)})`;
+      return [h('label', { htmlFor: id, textContent: p.unit && p.unit !== p.key ? `${p.key} (${p.unit})` : p.key }),
+              input,
+              h('span', { className: 'hint', id: `${id}-hint`, textContent: help })];
+    }));
+  }
+
+  function buildBackends(sc) {
+    const sim = document.querySelector('input[name=backend][value=sim]');
+    const live = $('backend-live');
+    sim.disabled = !sc.backends.includes('sim');
+    live.disabled = !canRunLive(sc);
+    if (live.disabled && live.checked) sim.checked = true;
+    $('backend-hint').textContent = !sc.backends.includes('live') ? '(simulated only)'
+      : live.disabled ? '(no live backend on this machine)' : '';
+  }
+
+  function fillDl(dl, rows) {
+    dl.replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { textContent: k }), h('dd', { textContent: v })]));
+  }
+
+  function paragraphs(el, list) {
+    el.replaceChildren(...list.map((t) => h('p', { textContent: t })));
+  }
+
+  /* A try-this preset: the scenario's defaults on the backend in use (a preset that needs the
+   * simulator names it), with the preset's own settings on top. */
+  function presetSettings(sc, preset) {
+    const s = scenarioDefaults(sc);
+    if (checked('backend') === 'live' && canRunLive(sc)) s.backend = 'live';
+    for (const [k, v] of Object.entries(preset.set)) {
+      if (k.startsWith('p.')) s.params[k.slice(2)] = String(v);
+      else s[k] = String(v);
+    }
+    return s;
+  }
+
+  /* Real links (the href is the run's URL: open it in a new tab, copy it), which run in
+   * place on a plain click or Enter. The links sit below the charts, so the page scrolls up
+   * to the waiters the run is about to flip; the focus stays on the link, for the next one. */
+  function buildTryLinks(sc) {
+    const presets = (TEXT[sc.name] && TEXT[sc.name].try) || [];
+    $('try').replaceChildren(...presets.map((preset) => {
+      const s = presetSettings(sc, preset);
+      const a = h('a', { href: `?${settingsToQuery(s)}`, textContent: preset.label });
       a.addEventListener('click', (ev) => {
         if (ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
         ev.preventDefault();
         settingsToForm(s);
-        trigger();
+        run(s, true);
+        $('herd').scrollIntoView({ behavior: reducedMotion.matches ? 'auto' : 'smooth', block: 'start' });
       });
-      const li = document.createElement('li');
-      li.append(a);
-      ul.append(li);
-    }
+      return h('li', {}, a);
+    }));
   }
 
-  function updateLimits() {
-    const sc = page.byName[$('scenario').value];
-    const backend = document.querySelector('input[name=backend]:checked').value;
+  /* After any change to the form: the N limits of the chosen backend, the mitigation's help,
+   * and, while no run is shown, the grid of idle waiters the next run will draw. */
+  function formChanged() {
+    const sc = currentScenario();
+    const backend = checked('backend');
     const hi = maxN(sc, backend);
     $('n').max = hi;
-    $('n-hint').textContent = backend === 'live'
-      ? `1–${fmtInt(hi)} on live (this machine)` : `1–${fmtInt(hi)} on sim`;
-    const s = settingsFromForm();
-    drawIdleGrid(s);
-  }
-
-  function updateMitigationHelp() {
-    const sc = page.byName[$('scenario').value];
+    $('n-hint').textContent = backend === 'live' ? `1–${fmtInt(hi)} on live (this machine)` : `1–${fmtInt(hi)} on sim`;
     const m = sc.mitigations.find((x) => x.name === $('mitigation').value);
-    const mode = document.querySelector('input[name=mode]:checked').value;
     $('mitigation-help').textContent = m
-      ? `${mode === 'naive' ? 'Next mitigated run' : 'Mitigation'}: ${m.name} — ${m.help}` : '';
+      ? `${checked('mode') === 'naive' ? 'Next mitigated run' : 'Mitigation'}: ${m.name} — ${m.help}` : '';
+    if (!page.last) drawIdleGrid(sc.name, Number($('n').value));
   }
 
   /* ---------------------------------------------------------------------- running -- */
-  function setStatus(text, isError) {
+  /* @spoken is read out by screen readers with @text but not shown (the figures are on the
+   * page already). */
+  function setStatus(text, isError, spoken) {
     const st = $('status');
-    st.textContent = text;
+    st.replaceChildren(text);
+    if (spoken) st.append(h('span', { className: 'visually-hidden', textContent: spoken }));
     st.classList.toggle('error', !!isError);
   }
 
-  function setBusy(busy) {
-    $('trigger').setAttribute('aria-busy', busy ? 'true' : 'false');
-    $('progress').hidden = !busy;
-    if (busy) $('progress').removeAttribute('value');
-  }
-
+  /* The server's one-line reason from a 4xx/5xx answer ({"error": "..."}), and when to try
+   * again if it said (409: a live run is going; 503: busy). */
   async function errorOf(res) {
-    let msg = `${res.status} ${res.statusText}`;
+    let msg = `the server answered ${res.status} ${res.statusText}`.trim();
     try {
       const j = await res.json();
       if (j && j.error) msg = j.error;
     } catch (e) { /* not JSON: keep the status line */ }
-    if (res.status === 409) {
-      const ra = res.headers.get('Retry-After');
-      msg += ra ? ` (another live run is going; try again in ${ra} s)` : ' (another live run is going)';
-    }
-    return new Error(msg);
+    const retry = res.headers.get('Retry-After');
+    return new Error(retry ? `${msg} (try again in ${retry} s)` : msg);
   }
 
-  async function postRun(s) {
-    const res = await fetch('/api/run', {
+  /* fetch, with a failure to connect turned into a line a user can act on. */
+  async function request(url, init) {
+    try {
+      return await fetch(url, init);
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      throw new Error(`cannot reach herd serve (${e.message}); is it still running?`);
+    }
+  }
+
+  async function postRun(s, signal) {
+    const res = await request('/api/run', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(requestBody(s)),
+      body: JSON.stringify(postBody(s)),
+      signal,
     });
     if (!res.ok) throw await errorOf(res);
-    return res.json();
+    const data = parseJson(await res.text());
+    if (!data) throw new Error('the server sent a report that is not JSON');
+    return data;
   }
 
-  /* Live runs can take seconds: use the SSE stream for progress. If the stream fails before
-   * saying anything (an old server, a 4xx the EventSource cannot read), fall back to POST,
-   * which also gives the server's reason for a refusal. A stream that fails after it started
-   * is not retried: the run may have happened. */
-  function streamRun(s) {
-    const body = requestBody(s);
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(body)) if (k !== 'params') q.set(k, String(v));
-    for (const [k, v] of Object.entries(body.params)) q.set(`p.${k}`, String(v));
-    return new Promise((resolve, reject) => {
-      let heard = false;
-      const es = new EventSource(`/api/run/stream?${q.toString()}`);
-      page.stream = es;
-      const done = () => { es.close(); if (page.stream === es) page.stream = null; };
-      es.addEventListener('progress', (ev) => {
-        heard = true;
+  /* Server-Sent Events read from a fetch body, as {name, data}. fetch rather than EventSource:
+   * it can be aborted, it shows a refusal's status and JSON reason, and it never reconnects by
+   * itself (a reconnect would start the run again). Lines end in \n or \r\n. */
+  async function* sseEvents(body) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    try {
+      for (;;) {
+        let chunk;
         try {
-          const d = JSON.parse(ev.data);
-          if (d.of) {
-            $('progress').max = d.of;
-            $('progress').value = d.done || 0;
-            setStatus(`live: event ${fmtInt(d.done || 0)} of ${fmtInt(d.of)} …`);
-          }
-        } catch (e) { /* a progress line we cannot read is not fatal */ }
-      });
-      es.addEventListener('report', (ev) => {
-        heard = true;
-        done();
-        try { resolve(JSON.parse(ev.data)); } catch (e) { reject(new Error('bad report from the server')); }
-      });
-      es.addEventListener('error', (ev) => {
-        done();
-        if (ev.data) {
-          let msg = ev.data;
-          try { msg = JSON.parse(ev.data).error || msg; } catch (e) { /* plain text */ }
-          reject(new Error(msg));
-        } else if (!heard) {
-          postRun(s).then(resolve, reject);
-        } else {
-          reject(new Error('the connection to the server was lost during the run'));
+          chunk = await reader.read();
+        } catch (e) {
+          if (e.name === 'AbortError') throw e;
+          throw new Error('the connection to the server was lost during the run');
         }
-      });
-    });
+        if (chunk.done) return;
+        buf = (buf + chunk.value).replace(/\r\n/g, '\n');
+        for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
+          const ev = parseSse(buf.slice(0, end));
+          buf = buf.slice(end + 2);
+          if (ev) yield ev;
+        }
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  }
+
+  function parseSse(block) {
+    let name = 'message';
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) continue; /* a comment: a keep-alive */
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') name = value;
+      else if (field === 'data') data.push(value);
+    }
+    return data.length ? { name, data: data.join('\n') } : null;
+  }
+
+  function parseJson(text) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /* The report of one run off the stream: progress events go to @onProgress, an error event
+   * is thrown as its message. */
+  async function streamRun(res, onProgress) {
+    for await (const ev of sseEvents(res.body)) {
+      const d = parseJson(ev.data);
+      if (ev.name === 'progress' && d) {
+        onProgress(d);
+      } else if (ev.name === 'report') {
+        if (!d) throw new Error('the server sent a report that is not JSON');
+        return d;
+      } else if (ev.name === 'error') {
+        throw new Error((d && d.error) || ev.data);
+      }
+    }
+    throw new Error('the connection to the server was lost during the run');
+  }
+
+  /* The report of @s: over the stream, with progress, when the server has one; else by POST
+   * (a server without the stream, a proxy that will not pass it). A refusal (4xx, 5xx with a
+   * reason) is the answer, not a cause to try POST: it would be refused the same way. */
+  async function fetchReport(s, signal, onProgress) {
+    let res;
+    try {
+      res = await request(`/api/run/stream?${new URLSearchParams(apiFields(s))}`,
+                          { signal, headers: { Accept: 'text/event-stream' } });
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      return postRun(s, signal);
+    }
+    const isStream = (res.headers.get('Content-Type') || '').startsWith('text/event-stream');
+    if (res.ok && isStream) return streamRun(res, onProgress);
+    if (res.ok || [404, 405, 501].includes(res.status)) return postRun(s, signal);
+    throw await errorOf(res);
+  }
+
+  /* "2,621,440 events simulated · 1.23 s of simulated time · 1.4 s so far". herd serve sends
+   * "started" and "done", and may send "running" in between: with the simulator's event count
+   * and clock (sim), or the trigger events done of all (live). Whatever it sends, the time
+   * waited so far shows that a long run is alive. */
+  function progressText(d, ms) {
+    const parts = [];
+    if (d && d.phase === 'running') {
+      if (d.sim_ns != null) parts.push(`${fmtInt(d.events)} events simulated`, `${fmtNs(d.sim_ns)} of simulated time`);
+      else if (d.of > 0 && d.done > 0) parts.push(`event ${fmtInt(d.done)} of ${fmtInt(d.of)}`);
+      else if (d.events != null) parts.push(`${fmtInt(d.events)} events`);
+    }
+    parts.push(`${(ms / 1000).toFixed(1)} s so far`);
+    return parts.join(' · ');
+  }
+
+  /* The progress line of run @r, once it has run PROGRESS_AFTER_MS, or at once when the server
+   * says it is still running (it says so only of long runs). */
+  function paintProgress(r) {
+    const ms = performance.now() - r.t0;
+    const d = r.progress;
+    if (page.inflight !== r || (ms < PROGRESS_AFTER_MS && !(d && d.phase === 'running'))) return;
+    const bar = $('progress');
+    if (d && d.phase === 'running' && d.of > 0 && d.done > 0) { /* a simulation reports no events done */
+      bar.max = d.of;
+      bar.value = d.done;
+    } else {
+      bar.removeAttribute('value'); /* indeterminate: nothing says how far along it is */
+    }
+    $('progress-text').textContent = progressText(d, ms);
+    $('progress-box').hidden = false;
+  }
+
+  function setBusy(busy) {
+    $('controls').classList.toggle('busy', busy);
+    $('herd').setAttribute('aria-busy', String(busy));
+    if (!busy) $('progress-box').hidden = true;
+  }
+
+  /* Stop waiting for the run in flight, if any; its answer, should one come, is dropped. */
+  function cancelRun() {
+    const r = page.inflight;
+    if (!r) return;
+    page.seq += 1;
+    r.abort.abort();
+    endRun(r);
+  }
+
+  function endRun(r) {
+    clearInterval(r.ticker);
+    if (page.inflight === r) {
+      page.inflight = null;
+      setBusy(false);
+    }
   }
 
   async function run(s, push) {
+    cancelRun(); /* even when @s is refused: the page must not go on to show an older run */
     const problem = checkSettings(s);
     if (problem) {
       setStatus(problem, true);
       return;
     }
-    if (push) {
-      const url = currentUrl(s);
-      if (url !== location.pathname + location.search) history.pushState({ herd: 1 }, '', url);
-    }
-    const seq = ++page.seq;
-    const t0 = performance.now();
-    if (page.stream) { page.stream.close(); page.stream = null; }
+    if (push) pushRunUrl(s);
+    const r = { seq: ++page.seq, abort: new AbortController(), t0: performance.now(), progress: null };
+    r.ticker = setInterval(() => paintProgress(r), PROGRESS_AFTER_MS);
+    page.inflight = r;
     setBusy(true);
     setStatus(`running ${s.scenario} ${s.mode} on ${s.backend}, N = ${fmtInt(Number(s.n))} …`);
     let data;
     try {
-      data = s.backend === 'live' ? await streamRun(s) : await postRun(s);
+      data = await fetchReport(s, r.abort.signal, (d) => {
+        r.progress = d;
+        paintProgress(r);
+      });
     } catch (e) {
-      if (seq === page.seq) {
-        setBusy(false);
-        setStatus(e.message || String(e), true);
-      }
+      if (r.seq !== page.seq) return; /* superseded: the newer run owns the page */
+      endRun(r);
+      setStatus(e.message || String(e), true);
       return;
     }
-    if (seq !== page.seq) return;
-    page.tFetched = performance.now();
-    setBusy(false);
+    if (r.seq !== page.seq) return;
+    endRun(r);
+    r.tFetched = performance.now();
     const report = data && data.runs && data.runs[0];
     if (!report) {
       setStatus('the server answered without a report', true);
       return;
     }
-    render(report, s, seq, t0);
-  }
-
-  function trigger() {
-    run(settingsFromForm(), true);
+    render(report, s, r);
   }
 
   /* ---------------------------------------------------------------------- drawing -- */
-  function sameSetup(a, b) {
-    return a.scenario === b.scenario && a.backend === b.backend && a.n === b.n &&
-      a.events === b.events && a.seed === b.seed &&
-      JSON.stringify(a.params) === JSON.stringify(b.params);
-  }
-
-  function render(report, s, seq, t0) {
-    const mode = report.mode === 'mitigated' ? 'mitigated' : 'naive';
+  function render(report, s, r) {
+    const mode = modeOf(report);
+    for (const m of MODES) if (page.kept[m] && !comparable(page.kept[m].settings, s)) page.kept[m] = null;
     page.kept[mode] = { report, settings: s };
-    for (const m of MODES) {
-      const k = page.kept[m];
-      if (k && k.settings.scenario !== s.scenario) page.kept[m] = null; /* not comparable */
-    }
-    page.pending = { seq, t0, left: 2 };
+    page.last = { report, settings: s };
+    page.pending = { t0: r.t0, tFetched: r.tFetched, left: 2 };
     renderCounters(report);
     renderGrid(report);
     renderBars();
     renderSeriesChoice();
     drawTimeline();
     drawLatency();
-    renderExtras(report);
-    const took = performance.now() - t0;
-    const label = mode === 'mitigated' ? `mitigated (${report.mitigation})` : `naive (${report.strategy || 'none'})`;
+    fillDl($('extras').querySelector('dl'), extraRows(report));
+    $('extras').hidden = false;
     const simTime = report.sim_time_ns ? `, simulated ${fmtNs(report.sim_time_ns)}` : '';
-    setStatus(`${report.scenario} ${label} on ${report.backend}, N = ${fmtInt(report.n)}, ` +
-              `${fmtInt(report.events)} events, seed ${report.seed}: done in ${fmtInt(took)} ms${simTime}`);
-    page.last = { report, settings: s };
+    setStatus(`${report.scenario} ${runLabel(report)} on ${report.backend}, N = ${fmtInt(report.n)}, ` +
+              `${fmtInt(report.events)} events, seed ${s.seed}: done in ${fmtInt(performance.now() - r.t0)} ms` +
+              simTime, false,
+              `: ${fmtInt(report.wakes)} wakes, ${fmtInt(report.useful)} useful, ` +
+              `${fmtInt(report.wasted)} wasted, origin load ${fmtInt(report.origin_load)}`);
     page.runs += 1;
     document.body.dataset.runs = String(page.runs);
   }
 
-  function chartDrawn() {
-    const p = page.pending;
-    if (!p) return;
-    p.left -= 1;
-    if (p.left > 0) return;
-    page.pending = null;
-    const now = performance.now();
-    const ms = now - p.t0;
-    page.perf.push(ms);
-    page.perfDetail.push({ fetch: page.tFetched - p.t0, render: now - page.tFetched });
-    document.body.dataset.drawn = String(p.seq);
+  /* Back to no run at all, as a fresh load of the bare page shows it. */
+  function clearResults() {
+    page.kept = { naive: null, mitigated: null };
+    page.last = null;
+    for (const [id] of COUNTERS) {
+      $(`c-${id}`).textContent = '—';
+      $(`c-${id}`).dataset.value = '';
+      $(`pe-${id}`).textContent = '';
+    }
+    renderBars();
+    renderSeriesChoice();
+    drawTimeline();
+    drawLatency();
+    $('extras').hidden = true;
+    setStatus('');
   }
 
-  function setCounter(id, peId, v, pe) {
-    const el = $(id);
-    el.value = fmtInt(v);
-    el.textContent = fmtInt(v);
-    el.dataset.value = String(v);
-    $(peId).textContent = pe == null ? '' : `${fmtNum(pe)} per event`;
+  /* uPlot calls this after each draw; the second draw of a render ends its perf entry. */
+  function chartDrawn() {
+    const p = page.pending;
+    if (!p || --p.left > 0) return;
+    page.pending = null;
+    const now = performance.now();
+    page.perf.push(now - p.t0);
+    page.perfDetail.push({ fetch: p.tFetched - p.t0, render: now - p.tFetched });
   }
 
   function renderCounters(r) {
     const pe = r.per_event || {};
-    setCounter('c-wakes', 'pe-wakes', r.wakes, pe.wakes);
-    setCounter('c-useful', 'pe-useful', r.useful, pe.useful);
-    setCounter('c-wasted', 'pe-wasted', r.wasted, pe.wasted);
-    setCounter('c-origin', 'pe-origin', r.origin_load, pe.origin_load);
+    for (const [id, key] of COUNTERS) {
+      $(`c-${id}`).textContent = fmtInt(r[key]);
+      $(`c-${id}`).dataset.value = String(r[key]);
+      $(`pe-${id}`).textContent = pe[key] == null ? '' : `${fmtNum(pe[key])} per event`;
+    }
   }
 
-  function noun(name) {
-    const sc = page.byName[name];
-    return (sc && sc.waiter_noun) || 'waiter';
-  }
-
-  function tile(state, i, nounName, animate) {
-    const t = document.createElement('span');
-    t.className = `tile s-${state}${animate ? ' flip' : ''}`;
+  /* One waiter; @flip >= 0 animates it, staggered by its place in the grid. */
+  function tile(state, title, flip) {
+    const t = h('span', { className: `tile s-${state}`, textContent: SYM[state] || '?' });
     t.dataset.state = state;
-    t.textContent = SYM[state] || '?';
-    t.title = `${nounName} ${i + 1}: ${state}`;
-    if (animate) t.style.animationDelay = `${Math.round(i * 1.2)}ms`;
+    if (title) t.title = title;
+    if (flip >= 0) {
+      t.classList.add('flip');
+      t.style.animationDelay = `${Math.round(flip * 1.2)}ms`;
+    }
     return t;
   }
 
-  /* Before a run (and when N changes) the grid shows the waiters asleep. */
-  function drawIdleGrid(s) {
-    if (page.last && sameSetup(page.last.settings, s)) return;
-    const n = Number(s.n);
+  function fillGrid(states, nounName, animate) {
+    const frag = document.createDocumentFragment();
+    states.forEach((st, i) => frag.append(tile(st, `${nounName} ${i + 1}: ${st}`, animate ? i : -1)));
+    $('grid').replaceChildren(frag);
+  }
+
+  /* Before the first run the grid shows the waiters of the form's N asleep. */
+  function drawIdleGrid(scenario, n) {
     if (!Number.isInteger(n) || n < 1) return;
     const shown = Math.min(n, MAX_GRID);
-    const frag = document.createDocumentFragment();
-    const nn = noun(s.scenario);
-    for (let i = 0; i < shown; i++) frag.append(tile('idle', i, nn, false));
-    const grid = $('grid');
-    grid.replaceChildren(frag);
-    grid.dataset.shown = '0';
-    grid.setAttribute('aria-label', `${shown} ${nn}s asleep; no run with these settings yet`);
-    $('grid-count').textContent = `— press Trigger to fire the event; ${fmtInt(shown)} of ` +
-      `${fmtInt(n)} ${nn}s will be drawn —`;
+    const nn = nounOf(scenario);
+    fillGrid(new Array(shown).fill('idle'), nn, false);
+    $('grid').setAttribute('aria-label', `${shown} ${nn}s asleep; no run yet`);
+    $('grid-count').textContent = `— press Trigger to fire the event; ${fmtInt(shown)} of ${fmtInt(n)} ${nn}s will be drawn —`;
   }
 
   function renderGrid(r) {
-    const waiters = r.waiters || [];
-    const animate = !reducedMotion.matches;
-    const nn = noun(r.scenario);
-    const frag = document.createDocumentFragment();
+    const waiters = (r.waiters || []).slice(0, MAX_GRID);
+    const nn = nounOf(r.scenario);
+    fillGrid(waiters, nn, !reducedMotion.matches);
     const counts = {};
-    waiters.forEach((w, i) => {
-      counts[w] = (counts[w] || 0) + 1;
-      frag.append(tile(w, i, nn, animate));
-    });
-    const grid = $('grid');
-    grid.replaceChildren(frag);
-    grid.dataset.shown = String(waiters.length);
-    const summary = STATES.filter((st) => counts[st.name]).map((st) => `${counts[st.name]} ${st.name}`);
-    grid.setAttribute('aria-label', `first ${waiters.length} ${nn}s: ${summary.join(', ')}`);
-    const gc = $('grid-count');
-    gc.textContent = `showing ${fmtInt(waiters.length)} of ${fmtInt(r.n)} ${nn}s` +
-      (summary.length ? ` — ${summary.join(', ')}` : '');
-    gc.dataset.shown = String(waiters.length);
-    gc.dataset.n = String(r.n);
+    for (const w of waiters) counts[w] = (counts[w] || 0) + 1;
+    const summary = STATES.filter((st) => counts[st.name]).map((st) => `${fmtInt(counts[st.name])} ${st.name}`).join(', ');
+    $('grid').setAttribute('aria-label', `first ${waiters.length} ${nn}s: ${summary}`);
+    $('grid-count').textContent = `showing ${fmtInt(waiters.length)} of ${fmtInt(r.n)} ${nn}s` +
+      (summary ? ` — ${summary}` : '');
   }
 
   function buildLegend() {
-    const ul = $('legend');
-    ul.replaceChildren(...STATES.map((st) => {
-      const li = document.createElement('li');
-      const t = tile(st.name, 0, '', false);
-      t.removeAttribute('title');
+    $('legend').replaceChildren(...STATES.map((st) => {
+      const t = tile(st.name, '', -1);
       t.setAttribute('aria-hidden', 'true');
-      li.append(t, document.createTextNode(st.text));
-      return li;
+      return h('li', {}, t, st.text);
     }));
   }
 
   function renderBars() {
-    const vals = MODES.map((m) => (page.kept[m] ? page.kept[m].report.latency_ns.p99 : null));
-    const max = Math.max(0, ...vals.filter((v) => v != null));
-    const other = (m) => page.kept[m === 'naive' ? 'mitigated' : 'naive'];
-    MODES.forEach((m, i) => {
+    const p99 = (m) => (page.kept[m] ? page.kept[m].report.latency_ns.p99 : null);
+    const max = Math.max(0, ...MODES.map(p99).filter((v) => v != null));
+    for (const m of MODES) {
       const row = $(`p99-${m}`);
       const k = page.kept[m];
-      const fill = row.querySelector('.bar-fill');
+      const v = p99(m);
+      const other = page.kept[m === 'naive' ? 'mitigated' : 'naive'];
+      const diff = k && other ? differences(k.settings, other.settings) : [];
+      row.dataset.ns = k ? String(v) : '';
+      /* A p99 far below the other still gets a visible sliver: zero width would read "none". */
+      row.querySelector('.bar-fill').style.width = k && max > 0 ? `${Math.max(v > 0 ? 0.6 : 0, (100 * v) / max)}%` : '0';
+      row.querySelector('.bar-v').textContent = k ? fmtNs(v) : '—';
       const note = row.querySelector('.bar-note');
-      if (!k) {
-        row.dataset.ns = '';
-        fill.style.width = '0';
-        row.querySelector('.bar-v').textContent = '—';
-        note.textContent = `no ${m} run of this scenario yet`;
-        note.classList.remove('warn');
-        return;
-      }
-      const v = vals[i];
-      row.dataset.ns = String(v);
-      fill.style.width = max > 0 ? `${Math.max(v > 0 ? 0.6 : 0, (100 * v) / max)}%` : '0';
-      row.querySelector('.bar-v').textContent = fmtNs(v);
-      const r = k.report;
-      const what = m === 'mitigated' ? r.mitigation : (r.strategy || 'naive');
-      const o = other(m);
-      const differs = o && !sameSetup(o.settings, k.settings);
-      note.textContent = `${what} · ${r.backend} · N = ${fmtInt(r.n)} · ${fmtInt(r.events)} events · seed ${r.seed}` +
-        (differs ? ' — not the same settings as the other bar' : '');
-      note.classList.toggle('warn', !!differs);
-    });
+      note.textContent = !k ? `no ${m} run of this scenario, backend and N yet`
+        : `${m === 'mitigated' ? k.report.mitigation : k.report.strategy || 'naive'} · ${k.report.backend} · ` +
+          `N = ${fmtInt(k.report.n)} · ${fmtInt(k.report.events)} events · seed ${k.settings.seed}` +
+          (diff.length ? ` — unlike the other bar: ${diff.join(', ')}` : '');
+      note.classList.toggle('warn', diff.length > 0);
+    }
   }
 
-  function renderExtras(r) {
-    let box = $('extras');
-    if (!box) {
-      box = document.createElement('details');
-      box.id = 'extras';
-      const sum = document.createElement('summary');
-      sum.textContent = 'Every figure of this run';
-      box.append(sum, document.createElement('dl'));
-      $('herd').append(box);
-    }
-    const dl = box.querySelector('dl');
+  function extraRows(r) {
     const rows = [['peak load at the resource', fmtInt(r.peak)],
                   ['latency mean', fmtNs(r.latency_ns.mean)],
                   ['latency samples', fmtInt(r.latency_ns.count)]];
     if (r.spread) {
-      rows.push(['workers that got work', `${fmtInt(r.spread.workers_used)} of ${fmtInt(r.spread.workers)}`]);
-      rows.push(['largest share of the work', `${fmtNum(100 * r.spread.max_share)} %`]);
+      rows.push(['workers that got work', `${fmtInt(r.spread.workers_used)} of ${fmtInt(r.spread.workers)}`],
+                ['largest share of the work', `${fmtNum(100 * r.spread.max_share)} %`]);
     }
     for (const [k, v] of Object.entries(r.extra || {})) rows.push([k.replace(/_/g, ' '), fmtNum(v)]);
-    dl.replaceChildren(...rows.flatMap(([k, v]) => {
-      const dt = document.createElement('dt');
-      dt.textContent = k;
-      const dd = document.createElement('dd');
-      dd.textContent = v;
-      return [dt, dd];
-    }));
+    return rows;
   }
 
   /* ----------------------------------------------------------------------- charts -- */
@@ -813,6 +877,8 @@
     return MODES.filter((m) => page.kept[m]).map((m) => ({ mode: m, report: page.kept[m].report }));
   }
 
+  /* The timeline's series choice: those the kept runs have, keeping the user's pick
+   * (dataset.wanted, also from the URL) while it exists. */
   function renderSeriesChoice() {
     const sel = $('tl-series');
     const have = new Set();
@@ -821,16 +887,13 @@
     }
     const names = [...have].sort();
     const prev = sel.dataset.wanted || sel.value;
-    sel.replaceChildren(...names.map((nm) => {
-      const o = document.createElement('option');
-      o.value = nm;
-      o.textContent = nm;
-      return o;
-    }));
-    if (have.has(prev)) sel.value = prev;
-    else sel.value = SERIES_PREFERENCE.find((x) => have.has(x)) || names[0] || '';
-    $('tl-hint').textContent = `${SERIES_HELP[sel.value] || sel.value}; both modes on one shared y ` +
-      'axis, so a peak of 1,000 and a peak of 1 do not look alike.';
+    sel.replaceChildren(...names.map((nm) => h('option', { value: nm, textContent: nm })));
+    sel.value = have.has(prev) ? prev : SERIES_PREFERENCE.find((x) => have.has(x)) || names[0] || '';
+    sel.disabled = names.length === 0;
+    $('tl-hint').textContent = sel.value
+      ? `${SERIES_HELP[sel.value] || sel.value}; both modes on one shared y axis, so a peak of 1,000 ` +
+        'and a peak of 1 do not look alike.'
+      : 'Both modes on one shared y axis: a peak of 1,000 and a peak of 1 must not look alike.';
   }
 
   /* Put both runs' series on one bucket width (the coarser one): counts are summed, gauges
@@ -845,34 +908,45 @@
     return out;
   }
 
+  /* Whole decades around the data, with room at both ends: a series at exactly a power of ten
+   * (a mitigated herd's constant 1) must not vanish into the axis. */
   function logRange(u, min, max) {
     if (min == null || max == null || !(max > 0)) return [1, 10];
-    const lo = Math.pow(10, Math.floor(Math.log10(Math.max(min, 1e-9))));
-    const hi = Math.pow(10, Math.ceil(Math.log10(max) + 1e-9));
-    return [lo, hi > lo ? hi : lo * 10];
+    const eps = 1e-9;
+    const lo = Math.pow(10, Math.ceil(Math.log10(Math.max(min, eps)) - eps) - 1);
+    const hi = Math.pow(10, Math.floor(Math.log10(max) + eps) + 1);
+    return [lo, hi];
   }
 
   function chartWidth(el) {
-    return Math.max(280, Math.floor(el.clientWidth || el.parentNode.clientWidth || 640));
+    return Math.max(260, Math.floor(el.clientWidth || el.parentNode.clientWidth || 640));
+  }
+
+  /* One line per kept run, in its mode's look. */
+  function modeSeries(mode, report, extra) {
+    const look = LOOK[mode];
+    return { label: runLabel(report), stroke: look.stroke, dash: look.dash, width: 2, ...extra(look) };
   }
 
   /* Building a uPlot (DOM for axes and legend) costs tens of ms on a slow machine; when the
    * chart's shape is unchanged (same series, labels, scale), new data is only setData(). */
-  function newChart(key, shape, makeOpts, data, el) {
+  function drawChart(key, shape, makeOpts, data) {
     const old = page.charts[key];
     if (old && old.herdShape === shape) {
       old.setData(data);
       return;
     }
     if (old) old.destroy();
+    const el = $(key);
     const opts = makeOpts(); /* reads the layout (width): only when a chart is built */
+    opts.width = chartWidth(el);
+    opts.height = CHART_HEIGHT;
     opts.hooks = { draw: [chartDrawn] };
     page.charts[key] = new uPlot(opts, data, el);
     page.charts[key].herdShape = shape;
   }
 
   function drawTimeline() {
-    const el = $('timeline');
     const name = $('tl-series').value;
     const log = $('tl-log').checked;
     const runs = keptRuns().filter(({ report }) => report.timeline && Array.isArray(report.timeline[name]));
@@ -885,56 +959,46 @@
       if (i >= y.length) return null;                 /* that run had ended */
       return log && y[i] <= 0 ? null : y[i];          /* log axes have no zero */
     }))];
-    const labels = runs.map(({ mode, report }) =>
-      (mode === 'mitigated' ? `mitigated (${report.mitigation})` : 'naive'));
-    const makeOpts = () => ({
-      width: chartWidth(el),
-      height: 260,
+    const shown = (v) => (v == null ? '—' : fmtNum(v));
+    drawChart('timeline', JSON.stringify([name, log, bucket, runs.map(({ report }) => runLabel(report))]), () => ({
       scales: {
         x: { time: false },
         y: log ? { distr: 3, log: 10, range: logRange }
           : { range: (u, min, max) => [0, max > 0 ? max * 1.08 : 1] },
       },
       axes: [
-        { label: `time since the run started (ms; bucket ${fmtNs(bucket)})`, labelSize: 22 },
+        { label: `ms since the start · bucket ${fmtNs(bucket)}`, labelSize: 22 },
         { label: name, labelSize: 22, size: 60,
           values: (u, vals) => vals.map((v) => (log && !isDecade(v) ? '' : fmtNum(v))) },
       ],
       series: [
-        { label: 'ms', value: (u, v) => (v == null ? '—' : fmtNum(v)) },
-        ...runs.map(({ mode }, i) => ({
-          label: labels[i],
-          stroke: COLOR[mode],
-          dash: DASH[mode],
-          width: 2,
-          fill: mode === 'naive' ? 'rgba(213,94,0,0.10)' : 'rgba(0,114,178,0.10)',
+        { label: 'ms', value: (u, v) => shown(v) },
+        ...runs.map(({ mode, report }) => modeSeries(mode, report, (look) => ({
+          fill: look.fill,
           paths: uPlot.paths.stepped({ align: 1 }),
           points: { show: false },
           spanGaps: false,
-          value: (u, v) => (v == null ? '—' : fmtNum(v)),
-        })),
+          value: (u, v) => shown(v),
+        }))),
       ],
-      legend: { live: true },
       cursor: { drag: { x: true, y: false } },
-    });
-    newChart('timeline', JSON.stringify([name, log, bucket, labels]), makeOpts, data, el);
+    }), data);
+    const el = $('timeline');
     el.dataset.series = String(runs.length);
     el.dataset.modes = runs.map((r) => r.mode).join(',');
+    el.setAttribute('aria-label', runs.length === 0 ? 'Load at the resource over time: no run yet'
+      : `Load at the resource over time, ${name}${log ? ' on a log scale' : ''}: ` +
+        runs.map(({ report }, i) => `${runLabel(report)} peaks at ${fmtNum(Math.max(0, ...ys[i]))}`).join('; '));
   }
 
   function drawLatency() {
-    const el = $('latency');
     const runs = keptRuns();
     const x = PCTS.map((_, i) => i);
     const data = [x, ...runs.map(({ report }) => PCTS.map(([k]) => {
       const v = report.latency_ns[k];
       return v > 0 ? v : null;
     }))];
-    const labels = runs.map(({ mode, report }) =>
-      (mode === 'mitigated' ? `mitigated (${report.mitigation})` : 'naive'));
-    const makeOpts = () => ({
-      width: chartWidth(el),
-      height: 260,
+    drawChart('latency', JSON.stringify(runs.map(({ report }) => runLabel(report))), () => ({
       scales: {
         x: { time: false, range: [-0.3, PCTS.length - 0.7] },
         y: { distr: 3, log: 10, range: logRange },
@@ -947,92 +1011,117 @@
       ],
       series: [
         { label: 'percentile', value: (u, v) => (v == null || !PCTS[v] ? '—' : PCTS[v][1]) },
-        ...runs.map(({ mode }, i) => ({
-          label: labels[i],
-          stroke: COLOR[mode],
-          dash: DASH[mode],
-          width: 2,
-          points: { show: true, size: 9, fill: COLOR[mode] },
+        ...runs.map(({ mode, report }) => modeSeries(mode, report, (look) => ({
+          points: { show: true, size: 9, fill: look.stroke },
           value: (u, v) => fmtNs(v),
-        })),
+        }))),
       ],
-      legend: { live: true },
-    });
-    newChart('latency', JSON.stringify(labels), makeOpts, data, el);
+    }), data);
+    const el = $('latency');
     el.dataset.series = String(runs.length);
+    el.setAttribute('aria-label', runs.length === 0 ? 'Latency percentiles: no run yet'
+      : 'Latency percentiles: ' + runs.map(({ report }) =>
+        `${runLabel(report)} p50 ${fmtNs(report.latency_ns.p50)}, p99 ${fmtNs(report.latency_ns.p99)}, ` +
+        `max ${fmtNs(report.latency_ns.max)}`).join('; '));
   }
 
   let resizeTimer = 0;
   function onResize() {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => {
-      for (const [key, id] of [['timeline', 'timeline'], ['latency', 'latency']]) {
-        const c = page.charts[key];
-        if (c) c.setSize({ width: chartWidth($(id)), height: 260 });
+      for (const [key, chart] of Object.entries(page.charts)) {
+        if (chart) chart.setSize({ width: chartWidth($(key)), height: CHART_HEIGHT });
       }
     }, 120);
   }
 
-  /* ------------------------------------------------------------------------ start -- */
-  function applyView(search) {
-    const q = new URLSearchParams(search);
-    $('tl-log').checked = q.get('log') === '1';
-    const series = q.get('series');
-    if (series) $('tl-series').dataset.wanted = series;
+  /* ---------------------------------------------------------------------- history -- */
+  /* Besides the run, the URL carries two view choices of the timeline: series and log. */
+  function viewInto(q) {
+    const series = $('tl-series').value;
+    if (series) q.set('series', series);
+    else q.delete('series');
+    if ($('tl-log').checked) q.set('log', '1');
+    else q.delete('log');
   }
 
-  function restoreFromUrl() {
-    const s = settingsFromQuery(location.search);
-    applyView(location.search);
-    if (!s) return false;
+  function pushRunUrl(s) {
+    const q = settingsToQuery(s);
+    viewInto(q);
+    const url = `${location.pathname}?${q}`;
+    if (url !== location.pathname + location.search) history.pushState(null, '', url);
+  }
+
+  /* A view change edits the current entry: it is not a new run to go Back to. */
+  function replaceViewInUrl() {
+    if (!location.search) return;
+    const q = new URLSearchParams(location.search);
+    viewInto(q);
+    history.replaceState(history.state, '', `${location.pathname}?${q}`);
+  }
+
+  /* Show what the URL says: its run (run again: the server is the only source of figures),
+   * or, for the bare page, no run at all. On load and on Back/Forward. */
+  function showUrl() {
+    const q = new URLSearchParams(location.search);
+    $('tl-log').checked = q.get('log') === '1';
+    if (q.has('series')) $('tl-series').dataset.wanted = q.get('series');
+    else delete $('tl-series').dataset.wanted;
+    const name = q.get('scenario');
+    if (name && page.byName[name]) {
+      const s = settingsFromQuery(q, page.byName[name]);
+      settingsToForm(s);
+      run(s, false);
+      return;
+    }
+    cancelRun();
+    clearResults();
+    settingsToForm(scenarioDefaults(page.byName.accept || page.catalogue.scenarios[0]));
+    if (name) setStatus(`this link names a scenario this server does not have: ${name}`, true);
+  }
+
+  /* ------------------------------------------------------------------------ start -- */
+  function onScenarioChange() {
+    const s = scenarioDefaults(currentScenario());
+    s.backend = checked('backend');
+    s.mode = checked('mode');
+    s.seed = $('seed').value.trim() || s.seed;
     settingsToForm(s);
-    run(s, false);
-    return true;
   }
 
   function wire() {
     $('controls').addEventListener('submit', (ev) => {
       ev.preventDefault();
-      trigger();
+      run(settingsFromForm(), true);
     });
-    $('scenario').addEventListener('change', () => {
-      const sc = page.byName[$('scenario').value];
-      const s = scenarioDefaults(sc);
-      s.backend = document.querySelector('input[name=backend]:checked').value;
-      s.mode = document.querySelector('input[name=mode]:checked').value;
-      s.seed = $('seed').value.trim() || s.seed;
-      buildScenario(sc);
-      settingsToForm(s);
-    });
-    for (const el of document.querySelectorAll('input[name=backend]')) el.addEventListener('change', updateLimits);
-    for (const el of document.querySelectorAll('input[name=mode]')) el.addEventListener('change', updateMitigationHelp);
-    $('mitigation').addEventListener('change', updateMitigationHelp);
-    $('n').addEventListener('change', updateLimits);
+    $('scenario').addEventListener('change', onScenarioChange);
+    for (const el of document.querySelectorAll('input[name=backend]')) {
+      el.addEventListener('change', () => {
+        buildTryLinks(currentScenario());
+        formChanged();
+      });
+    }
+    for (const el of document.querySelectorAll('input[name=mode]')) el.addEventListener('change', formChanged);
+    $('mitigation').addEventListener('change', formChanged);
+    $('n').addEventListener('input', formChanged);
     $('tl-series').addEventListener('change', () => {
       $('tl-series').dataset.wanted = $('tl-series').value;
       renderSeriesChoice();
       drawTimeline();
-      if (page.last) history.replaceState(history.state, '', currentUrl(page.last.settings));
+      replaceViewInUrl();
     });
     $('tl-log').addEventListener('change', () => {
       drawTimeline();
-      if (page.last) history.replaceState(history.state, '', currentUrl(page.last.settings));
+      replaceViewInUrl();
     });
-    window.addEventListener('popstate', () => {
-      if (!restoreFromUrl()) {
-        const sc = page.byName[$('scenario').value] || page.catalogue.scenarios[0];
-        settingsToForm(scenarioDefaults(sc));
-      }
-    });
+    window.addEventListener('popstate', showUrl);
     window.addEventListener('resize', onResize);
   }
 
   async function start() {
     buildLegend();
-    wire();
-    let res;
     try {
-      res = await fetch('/api/scenarios');
+      const res = await request('/api/scenarios');
       if (!res.ok) throw await errorOf(res);
       page.catalogue = await res.json();
     } catch (e) {
@@ -1041,13 +1130,10 @@
     }
     for (const sc of page.catalogue.scenarios) page.byName[sc.name] = sc;
     buildScenarioPicker();
-    if (!restoreFromUrl()) {
-      const first = page.byName.accept || page.catalogue.scenarios[0];
-      settingsToForm(scenarioDefaults(first));
-    }
-    drawTimeline();
-    drawLatency();
-    page.pending = null;
+    $('events').max = EVENTS_MAX;
+    wire();
+    showUrl();
+    $('trigger').disabled = false;
     document.body.dataset.ready = '1';
   }
 

@@ -5,8 +5,12 @@
 // For accept, condvar, cache and cron on sim: trigger naive, then mitigated, from the page;
 // the counters and the grid must equal the report the API gives for the same URL (fetched
 // here, independently of the page), both p99 bars must show, and reloading the URL, Back and
-// Forward must reproduce the runs. Then one live run (condvar, N = 100), the keyboard path,
-// reduced motion, and a refused setting. Prints TAP; screenshots go to tests/web/artifacts/.
+// Forward must reproduce the runs, one request each. Then: one live run (condvar, N = 100);
+// Back to the bare page; which runs the p99 bars keep; a million waiters with the progress
+// line; a Trigger during a run; the stream's progress, errors and the POST fallback (with
+// answers made up here by intercepting the request); keyboard only; reduced motion; refused
+// settings; no horizontal scrolling at 360 and 1920 px. Any script or console error fails.
+// Prints TAP; screenshots go to tests/web/artifacts/.
 //
 // Never downloads a browser: playwright-core drives /usr/bin/chromium (override: CHROMIUM).
 import { createRequire } from 'node:module';
@@ -85,8 +89,10 @@ async function readPage(page) {
     const v = (id) => Number(document.getElementById(id).dataset.value);
     const bar = (id) => {
       const row = document.getElementById(id);
+      const note = row.querySelector('.bar-note');
       return { ns: row.dataset.ns === '' ? null : Number(row.dataset.ns),
-               width: row.querySelector('.bar-fill').getBoundingClientRect().width };
+               width: row.querySelector('.bar-fill').getBoundingClientRect().width,
+               note: note.textContent, warn: note.classList.contains('warn') };
     };
     return {
       runs: Number(document.body.dataset.runs || 0),
@@ -99,6 +105,7 @@ async function readPage(page) {
       latencySeries: Number(document.getElementById('latency').dataset.series),
       status: document.getElementById('status').textContent,
       statusError: document.getElementById('status').classList.contains('error'),
+      progressShown: !document.getElementById('progress-box').hidden,
       url: location.href,
       last: window.herdPage.last && window.herdPage.last.report,
     };
@@ -112,23 +119,59 @@ async function waitRun(page, before) {
   return readPage(page);
 }
 
+// Start a run by clicking Trigger, or by pressing @how (a key) where the focus is.
 async function trigger(page, how = 'click') {
-  const before = Number(await page.evaluate(() => document.body.dataset.runs || 0));
+  const before = await runsOf(page);
   if (how === 'click') await page.click('#trigger');
-  else await page.keyboard.press('Enter');
+  else await page.keyboard.press(how);
   return waitRun(page, before);
 }
 
-async function freshPage(ctx, path = '/', reducedMotion = 'reduce') {
+async function freshPage(ctx, path = '/', { reducedMotion = 'reduce', width = 1280 } = {}) {
   const page = await ctx.newPage();
+  await page.setViewportSize({ width, height: 900 });
   await page.emulateMedia({ reducedMotion });
   page.on('pageerror', (e) => ok(false, `no script error on the page (${e.message})`));
+  // Chromium itself logs each refused request ("Failed to load resource: ... 400"); the page
+  // shows those to the user, so only other console errors count.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) {
+      ok(false, `no console error on the page (${m.text()})`);
+    }
+  });
   await page.goto(new URL(path, BASE).href);
   await page.waitForSelector('body[data-ready="1"]', { timeout: WAIT });
   return page;
 }
 
 const fmt = (n) => n.toLocaleString('en-US');
+const runsOf = (page) => page.evaluate(() => Number(document.body.dataset.runs || 0));
+
+// Counts the page's requests for runs (stream or POST); reset .n before each step.
+function countRunRequests(page) {
+  const seen = { n: 0 };
+  page.on('request', (req) => {
+    if (new URL(req.url()).pathname.startsWith('/api/run')) seen.n += 1;
+  });
+  return seen;
+}
+
+// Records every text the progress line shows, as it is set (a run may show several within
+// one task, so the added nodes are read, not the line's final text).
+async function recordProgress(page) {
+  await page.evaluate(() => {
+    window.progressSeen = [];
+    new MutationObserver((ms) => {
+      for (const m of ms) for (const n of m.addedNodes) window.progressSeen.push(n.textContent);
+    }).observe(document.getElementById('progress-text'), { childList: true });
+  });
+}
+
+// A made-up SSE answer for the stream, @events as [name, data] pairs, lines ended by @eol.
+function sse(events, eol = '\n') {
+  return events.map(([name, data]) => (name === ':' ? `: ${data}${eol}${eol}`
+    : `event: ${name}${eol}data: ${typeof data === 'string' ? data : JSON.stringify(data)}${eol}${eol}`)).join('');
+}
 
 // The page's counters and grid against the API's report for the page's own URL.
 async function checkAgainstApi(name, seen) {
@@ -177,16 +220,26 @@ async function scenarioRound(ctx, name) {
   okEq({ c: again.counters, t: again.tiles, u: again.url }, { c: mit.counters, t: mit.tiles, u: mit.url },
        `${name}: reloading the URL reproduces the run`);
 
-  // Back goes to the naive run and re-runs it; Forward comes back.
+  // Back goes to the naive run and re-runs it, once; Forward comes back. The pause after
+  // each is long enough for a second run, if the page started one, to show.
+  const calls = countRunRequests(page);
   const b0 = again.runs;
   await page.goBack();
   const back = await waitRun(page, b0);
   okEq({ c: back.counters, mode: back.last.mode }, { c: naive.counters, mode: 'naive' },
        `${name}: Back restores and re-runs the naive settings`);
+  await page.waitForTimeout(300);
+  okEq({ requests: calls.n, runs: await runsOf(page) }, { requests: 1, runs: b0 + 1 },
+       `${name}: Back runs once`);
+  calls.n = 0;
   await page.goForward();
   const fwd = await waitRun(page, back.runs);
   okEq({ c: fwd.counters, mode: fwd.last.mode }, { c: mit.counters, mode: 'mitigated' },
        `${name}: Forward restores the mitigated run`);
+  await page.waitForTimeout(300);
+  okEq({ requests: calls.n, runs: await runsOf(page), bars: [fwd.bars.naive.ns, fwd.bars.mitigated.ns] },
+       { requests: 1, runs: back.runs + 1, bars: [rn.latency_ns.p99, rm.latency_ns.p99] },
+       `${name}: Forward runs once, and both bars are the two runs again`);
   await page.close();
 }
 
@@ -218,28 +271,219 @@ async function liveRound(ctx) {
   await page.close();
 }
 
+// Back to the bare page shows no run and asks for none; the timeline's log toggle goes into
+// the URL without a history entry or a run; Forward runs the run again.
+async function historyRound(ctx) {
+  const page = await freshPage(ctx);
+  const calls = countRunRequests(page);
+  await page.selectOption('#scenario', 'cron');
+  await page.fill('#n', '300');
+  const seen = await trigger(page);
+  calls.n = 0;
+  const entries = await page.evaluate(() => history.length);
+  await page.check('#tl-log');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('log') === '1');
+  okEq({ entries: await page.evaluate(() => history.length), requests: calls.n, runs: await runsOf(page) },
+       { entries, requests: 0, runs: seen.runs }, 'history: the log toggle is in the URL, with no new entry and no run');
+
+  await page.goBack();
+  await page.waitForFunction(() => location.search === '');
+  await page.waitForTimeout(300);
+  const bare = await page.evaluate(() => ({
+    counters: ['c-wakes', 'c-useful', 'c-wasted', 'c-origin'].map((id) => document.getElementById(id).dataset.value),
+    tiles: [...new Set([...document.querySelectorAll('#grid .tile')].map((t) => t.dataset.state))],
+    bars: ['p99-naive', 'p99-mitigated'].map((id) => document.getElementById(id).dataset.ns),
+    timeline: document.getElementById('timeline').dataset.series,
+    runs: Number(document.body.dataset.runs || 0),
+  }));
+  okEq({ ...bare, requests: calls.n },
+       { counters: ['', '', '', ''], tiles: ['idle'], bars: ['', ''], timeline: '0', runs: seen.runs, requests: 0 },
+       'history: Back to the bare page shows no run and asks for none');
+
+  await page.goForward();
+  const fwd = await waitRun(page, seen.runs);
+  await page.waitForTimeout(300);
+  okEq({ c: fwd.counters, requests: calls.n, log: await page.isChecked('#tl-log') },
+       { c: seen.counters, requests: 1, log: true }, 'history: Forward runs the run again, once, with its view');
+  await page.close();
+}
+
+// The p99 bars keep the last run of each mode while scenario, backend and N stay the same.
+async function keptRound(ctx) {
+  const page = await freshPage(ctx);
+  await page.selectOption('#scenario', 'condvar');
+  await page.fill('#n', '1000');
+  await page.check('input[name=mode][value=naive]');
+  await trigger(page);
+  await page.check('input[name=mode][value=mitigated]');
+  await trigger(page);
+  await page.click('#more summary');
+  await page.fill('#seed', '2');
+  const other = await trigger(page);
+  ok(other.bars.naive.ns !== null && other.bars.mitigated.ns === other.last.latency_ns.p99 &&
+     other.bars.naive.warn && /seed/.test(other.bars.mitigated.note),
+     'bars: a run with another seed keeps the other bar and says how the two differ', other.bars);
+  await page.fill('#n', '500');
+  await page.check('input[name=mode][value=naive]');
+  const fresh = await trigger(page);
+  ok(fresh.bars.mitigated.ns === null && fresh.bars.naive.ns === fresh.last.latency_ns.p99 &&
+     fresh.timelineModes === 'naive' && fresh.latencySeries === 1,
+     'bars: a run with another N starts a new comparison (bars and charts)', fresh.bars);
+  await page.close();
+}
+
+// A million simulated waiters: the page stays right, and shows progress while it waits.
+async function millionRound(ctx) {
+  const page = await freshPage(ctx);
+  await recordProgress(page);
+  await page.selectOption('#scenario', 'accept');
+  await page.check('input[name=backend][value=sim]');
+  await page.check('input[name=mode][value=naive]');
+  await page.fill('#n', '1000000');
+  await page.click('#more summary');
+  await page.fill('#events', '10');
+  const seen = await trigger(page);
+  ok(!seen.statusError, 'sim N = 1,000,000: the run succeeds', seen.status);
+  await checkAgainstApi('sim N = 1,000,000', seen);
+  const texts = await page.evaluate(() => window.progressSeen);
+  ok(texts.some((t) => / s so far$/.test(t)), 'sim N = 1,000,000: a progress line shows while it runs', texts);
+  ok(!seen.progressShown, 'sim N = 1,000,000: the progress line goes when the run is done');
+  if (texts.some((t) => /events simulated · .* of simulated time/.test(t))) {
+    ok(true, 'sim N = 1,000,000: the progress line shows the simulator\'s events and clock');
+  } else {
+    console.log(`ok ${++count} - sim N = 1,000,000: simulator progress # SKIP this server sends no "running" progress`);
+  }
+  await page.screenshot({ path: join(ARTIFACTS, 'million.png'), fullPage: true });
+  await page.close();
+}
+
+// A Trigger while a run is in flight supersedes it: its request is aborted and only the
+// second run is ever shown.
+async function supersedeRound(ctx) {
+  const page = await freshPage(ctx);
+  const failed = [];
+  page.on('requestfailed', (req) => failed.push(req.url()));
+  await page.selectOption('#scenario', 'accept');
+  await page.fill('#n', '1000000');
+  await page.click('#more summary');
+  await page.fill('#events', '10');
+  const before = await runsOf(page);
+  await page.click('#trigger');
+  await page.waitForTimeout(150);
+  await page.fill('#n', '300');
+  const seen = await trigger(page);
+  await page.waitForTimeout(2500); /* longer than the abandoned run takes */
+  const after = await readPage(page);
+  okEq({ runs: after.runs, n: after.last.n, c: after.counters, error: after.statusError },
+       { runs: before + 1, n: 300, c: seen.counters, error: false },
+       'in flight: a second Trigger supersedes the first run, which is never shown');
+  ok(failed.some((u) => /[?&]n=1000000(&|$)/.test(u)), 'in flight: the superseded request is aborted', failed);
+  await page.close();
+}
+
+// The stream as other servers (or other moments) may send it, made up here: "running"
+// progress with CRLF lines and a comment, an error event, a refusal with Retry-After, no
+// stream at all (POST instead), and a stream cut off before the report.
+async function streamRound(ctx) {
+  const page = await freshPage(ctx);
+  const stream = /\/api\/run\/stream\?/;
+  await page.selectOption('#scenario', 'accept');
+  await page.check('input[name=backend][value=sim]');
+  await page.fill('#n', '400');
+  await recordProgress(page);
+
+  await page.route(stream, async (route) => {
+    const real = await api('/api/run', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                         body: JSON.stringify(bodyFromUrl(route.request().url())) });
+    await new Promise((r) => setTimeout(r, 400)); /* long enough for the progress line */
+    await route.fulfill({ status: 200, contentType: 'text/event-stream', body: sse([
+      ['progress', { phase: 'started', done: 0, of: 50 }], [':', 'keep-alive'],
+      ['progress', { phase: 'running', run: 0, runs: 1, events: 262144, sim_ns: 1500000000 }],
+      ['progress', { phase: 'done', done: 50, of: 50 }], ['report', real]], '\r\n') });
+  });
+  const seen = await trigger(page);
+  await checkAgainstApi('stream with "running" progress', seen);
+  const texts = await page.evaluate(() => window.progressSeen);
+  ok(texts.some((t) => t.startsWith('262,144 events simulated · 1.50 s of simulated time · ')),
+     'stream: a "running" event shows the simulator\'s events and clock', texts);
+  await page.unroute(stream);
+
+  const runs = seen.runs;
+  const expectError = async (fulfill, want, name) => {
+    await page.route(stream, (route) => route.fulfill(fulfill));
+    await page.click('#trigger');
+    await page.waitForFunction(() => document.getElementById('status').classList.contains('error'), null,
+                               { timeout: WAIT });
+    const s = await readPage(page);
+    ok(want.test(s.status) && s.runs === runs && !s.progressShown, name, s.status);
+    await page.unroute(stream);
+  };
+  await expectError({ status: 200, contentType: 'text/event-stream',
+                      body: sse([['progress', { phase: 'started' }], ['error', { error: 'made up: the run failed' }]]) },
+                    /^made up: the run failed$/, 'stream: an error event is shown as its reason');
+  await expectError({ status: 409, contentType: 'application/json', headers: { 'Retry-After': '7' },
+                      body: JSON.stringify({ error: 'another live run is going' }) },
+                    /^another live run is going \(try again in 7 s\)$/, 'stream: a 409 shows its reason and Retry-After');
+  await expectError({ status: 200, contentType: 'text/event-stream', body: sse([['progress', { phase: 'started' }]]) },
+                    /connection to the server was lost/, 'stream: a stream cut off before the report says so');
+
+  const calls = countRunRequests(page);
+  await page.route(stream, (route) => route.fulfill({ status: 404, contentType: 'application/json',
+                                                      body: '{"error":"no API at /api/run/stream"}' }));
+  const posted = await trigger(page);
+  ok(calls.n === 2 && !posted.statusError, 'stream: without a stream the page falls back to POST', posted.status);
+  await checkAgainstApi('POST fallback', posted);
+  await page.unroute(stream);
+  await page.close();
+}
+
 async function keyboardRound(ctx) {
   const page = await freshPage(ctx);
+  await page.keyboard.press('Tab');
+  const skip = await page.evaluate(() => ({ cls: document.activeElement.className,
+                                            left: document.activeElement.getBoundingClientRect().left }));
+  ok(skip.cls === 'skip' && skip.left >= 0, 'keyboard: the first Tab shows the skip link', skip);
+
   await page.selectOption('#scenario', 'accept');
   await page.focus('#n');
   await page.fill('#n', '300');
-  const seen = await trigger(page, 'enter');
+  const seen = await trigger(page, 'Enter');
   ok(seen.tiles.length === 240 && seen.last && seen.last.n === 300, 'keyboard: Enter in N triggers a run', seen.status);
-  // Focus styles: Tab reaches the Trigger button and it shows an outline.
-  await page.focus('#trigger');
+  ok(seen.status.includes(`${fmt(seen.last.wakes)} wakes, ${fmt(seen.last.useful)} useful`),
+     'keyboard: the status line (a live region) reads out the counters', seen.status);
+
+  // Tab from N reaches Trigger in a few stops, shows the focus, and Space runs.
+  await page.focus('#n');
+  let tabs = 0;
+  while (tabs < 12 && !(await page.evaluate(() => document.activeElement.id === 'trigger'))) {
+    await page.keyboard.press('Tab');
+    tabs += 1;
+  }
+  ok(tabs < 12, 'keyboard: Tab from N reaches Trigger', `${tabs} Tabs`);
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   ok(outline !== 'none', 'keyboard: the focused button has a visible focus style', outline);
+  const spaced = await trigger(page, 'Space');
+  ok(spaced.runs === seen.runs + 1 && !spaced.statusError, 'keyboard: Space on Trigger runs', spaced.status);
+
+  // A try-this link: Enter runs its preset in place, and the URL becomes the link's run.
+  const link = page.locator('#try a').nth(1);
+  const href = await link.evaluate((a) => a.href);
+  await link.focus();
+  const tried = await trigger(page, 'Enter');
+  const runOf = (u) => { const q = new URL(u).searchParams; q.delete('series'); q.delete('log'); return q.toString(); };
+  okEq(runOf(tried.url), runOf(href), 'keyboard: Enter on a try-this link runs its preset, at its URL');
+  await checkAgainstApi('try-this link', tried);
   await page.close();
 }
 
 async function reducedMotionRound(ctx) {
-  const page = await freshPage(ctx, '/', 'reduce');
+  const page = await freshPage(ctx, '/', { reducedMotion: 'reduce' });
   await page.selectOption('#scenario', 'condvar');
   await page.fill('#n', '500');
   const seen = await trigger(page);
   ok(seen.tiles.length === 240 && seen.flipping === 0, 'reduced motion: the grid does not flip', seen.flipping);
   await page.close();
-  const page2 = await freshPage(ctx, '/', 'no-preference');
+  const page2 = await freshPage(ctx, '/', { reducedMotion: 'no-preference' });
   await page2.fill('#n', '500');
   const seen2 = await trigger(page2);
   ok(seen2.flipping > 0, 'motion allowed: the grid flips', seen2.flipping);
@@ -261,8 +505,26 @@ async function refusalRound(ctx) {
     null, { timeout: WAIT });
   const s2 = await readPage(page2);
   ok(/settle_ms/.test(s2.status), 'a setting the server refuses shows its reason', s2.status);
+  const page3 = await freshPage(ctx, '/?scenario=no-such-herd&n=10');
+  const s3 = await readPage(page3);
+  ok(s3.statusError && /no-such-herd/.test(s3.status), 'a link to an unknown scenario says so', s3.status);
   await page.close();
   await page2.close();
+  await page3.close();
+}
+
+// Nothing scrolls sideways on a phone or a wide screen, with every setting open.
+async function layoutRound(ctx) {
+  for (const width of [360, 1920]) {
+    const page = await freshPage(ctx, '/?scenario=cache&backend=sim&mode=mitigated&mitigation=singleflight&n=1000&events=5&seed=1',
+                                 { width });
+    await waitRun(page, 0);
+    await page.click('#more summary');
+    const w = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    ok(w[0] <= w[1], `layout: nothing scrolls sideways at ${width} px`, w);
+    await page.screenshot({ path: join(ARTIFACTS, `layout-${width}.png`), fullPage: true });
+    await page.close();
+  }
 }
 
 /* ----------------------------------------------------------------------------- main -- */
@@ -290,11 +552,13 @@ async function main() {
         ok(false, `${name}: round finished`, e.stack || String(e));
       }
     }
-    for (const [label, fn] of [['live', () => liveRound(ctx)], ['keyboard', () => keyboardRound(ctx)],
-                               ['reduced motion', () => reducedMotionRound(ctx)],
-                               ['refusals', () => refusalRound(ctx)]]) {
+    for (const [label, fn] of [['live', liveRound], ['history', historyRound], ['bars', keptRound],
+                               ['million', millionRound], ['in flight', supersedeRound],
+                               ['stream', streamRound], ['keyboard', keyboardRound],
+                               ['reduced motion', reducedMotionRound], ['refusals', refusalRound],
+                               ['layout', layoutRound]]) {
       try {
-        await fn();
+        await fn(ctx);
       } catch (e) {
         ok(false, `${label}: round finished`, e.stack || String(e));
       }
