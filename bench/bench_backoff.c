@@ -11,24 +11,11 @@
 #include <herd/clock.h>
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+
+#include "bench.h"
 
 #define OPS 2000000
 #define REPS 5
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static volatile int64_t sink;
 
@@ -45,7 +32,7 @@ static double run(enum herd_backoff_kind kind, int64_t retry_after)
     for (int rep = 0; rep < REPS; rep++) {
         struct herd_backoff b;
         int64_t now = 0, acc = 0;
-        double t0 = now_s();
+        double t0 = bench_now_s();
         for (long i = 0; i < OPS; i++) {
             if ((i & 7) == 0) {
                 now = 0;
@@ -56,11 +43,10 @@ static double run(enum herd_backoff_kind kind, int64_t retry_after)
             acc += w;
             now += w;
         }
-        ns[rep] = (now_s() - t0) * 1e9 / OPS;
+        ns[rep] = (bench_now_s() - t0) * 1e9 / OPS;
         sink = acc;
     }
-    qsort(ns, REPS, sizeof ns[0], cmp_double);
-    return ns[REPS / 2];
+    return bench_median(ns, REPS);
 }
 
 int main(void)

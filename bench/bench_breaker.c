@@ -12,35 +12,25 @@
  */
 #include <herd/breaker.h>
 
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+
+#include "bench.h"
 
 #define OPS 1000000
 #define REPS 5
 
 struct worker {
     struct herd_breaker *b;
-    pthread_barrier_t *start;
     int id;
     bool reject;
     long unexpected;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void *work(void *arg)
 {
     struct worker *w = arg;
     struct herd_rng rng;
     herd_rng_stream(&rng, 7, (uint64_t)w->id);
-    pthread_barrier_wait(w->start);
     for (long i = 0; i < OPS; i++) {
         int64_t now = (int64_t)i * 1000;
         struct herd_breaker_permit p;
@@ -58,45 +48,24 @@ static void *work(void *arg)
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double run(int threads, bool reject)
 {
     double ns[REPS];
     for (int rep = 0; rep < REPS; rep++) {
         struct herd_breaker *b;
-        if (herd_breaker_new(NULL, &b) != 0) {
-            fprintf(stderr, "bench_breaker: cannot make the breaker\n");
-            exit(1);
-        }
+        bench_check(herd_breaker_new(NULL, &b), "bench_breaker: cannot make the breaker");
         if (reject)
             herd_breaker_isolate(b, 0);
-        pthread_barrier_t start;
-        pthread_t th[2];
         struct worker w[2];
-        pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-        for (int i = 0; i < threads; i++) {
-            w[i] = (struct worker){b, &start, i, reject, 0};
-            pthread_create(&th[i], NULL, work, &w[i]);
-        }
-        pthread_barrier_wait(&start);
-        double t0 = now_s();
         for (int i = 0; i < threads; i++)
-            pthread_join(th[i], NULL);
-        double t1 = now_s();
+            w[i] = (struct worker){b, i, reject, 0};
+        ns[rep] = bench_threads(threads, work, w, sizeof *w) * 1e9 / OPS;
         for (int i = 0; i < threads; i++)
             if (w[i].unexpected)
                 fprintf(stderr, "bench_breaker: %ld unexpected verdicts\n", w[i].unexpected);
-        pthread_barrier_destroy(&start);
         herd_breaker_free(b);
-        ns[rep] = (t1 - t0) * 1e9 / OPS;
     }
-    qsort(ns, REPS, sizeof ns[0], cmp_double);
-    return ns[REPS / 2];
+    return bench_median(ns, REPS);
 }
 
 int main(void)

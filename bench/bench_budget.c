@@ -13,37 +13,21 @@
  */
 #include <herd/budget.h>
 
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+
+#include "bench.h"
 
 #define OPS 1000000
 #define REPS 5
 
 struct worker {
     struct herd_budget *b;
-    pthread_barrier_t *start;
     long granted, calls;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void *work(void *arg)
 {
     struct worker *w = arg;
-    pthread_barrier_wait(w->start);
     for (long i = 0; i < OPS; i++) {
         int64_t now = i * 1000;
         struct herd_budget_ticket t;
@@ -66,40 +50,23 @@ static double run(enum herd_budget_model model, int threads, double *grant_pct, 
         struct herd_budget_config cfg;
         struct herd_budget *b;
         herd_budget_defaults(&cfg, model);
-        if (herd_budget_new(&cfg, 0, &b) != 0) {
-            fprintf(stderr, "bench_budget: cannot make the budget\n");
-            exit(1);
-        }
-        pthread_barrier_t start;
-        pthread_t th[2];
+        bench_check(herd_budget_new(&cfg, 0, &b), "bench_budget: cannot make the budget");
         struct worker w[2];
-        pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-        for (int i = 0; i < threads; i++) {
-            w[i] = (struct worker){b, &start, 0, 0};
-            if (pthread_create(&th[i], NULL, work, &w[i]) != 0) {
-                fprintf(stderr, "bench_budget: cannot start a thread\n");
-                exit(1);
-            }
-        }
-        pthread_barrier_wait(&start);
-        double t0 = now_s();
+        for (int i = 0; i < threads; i++)
+            w[i] = (struct worker){b, 0, 0};
+        double wall = bench_threads(threads, work, w, sizeof *w);
         long granted = 0, calls = 0;
         for (int i = 0; i < threads; i++) {
-            pthread_join(th[i], NULL);
             granted += w[i].granted;
             calls += w[i].calls;
         }
-        double wall = now_s() - t0;
         ns[rep] = wall * 1e9 / OPS;
         per_call[rep] = wall * 1e9 * threads / (double)calls;
         *grant_pct = 100.0 * (double)granted / ((double)OPS * threads);
-        pthread_barrier_destroy(&start);
         herd_budget_free(b);
     }
-    qsort(ns, REPS, sizeof ns[0], cmp_double);
-    qsort(per_call, REPS, sizeof per_call[0], cmp_double);
-    *ns_per_call = per_call[REPS / 2];
-    return ns[REPS / 2];
+    *ns_per_call = bench_median(per_call, REPS);
+    return bench_median(ns, REPS);
 }
 
 int main(void)

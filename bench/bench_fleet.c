@@ -44,12 +44,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "../src/sim/bigalloc.h"
 #include "../src/sim/client.h"
 #include "../src/sim/engine.h"
 #include "../src/sim/service.h"
+#include "bench.h"
 
 #define SERVICES 4
 #define MAX_REPS 15
@@ -63,13 +63,6 @@ struct fleet_model {
     uint64_t ok;
     int64_t last_done_ns; /* the run's simulated length: its last request's end */
 };
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void on_served(struct herd_sim *sim, void *ctx, uint64_t tag, int status)
 {
@@ -133,7 +126,7 @@ struct result {
 
 static int run_once(uint32_t n, uint64_t seed, struct result *res)
 {
-    double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    double w0 = bench_now_s(), c0 = bench_cpu_s();
     struct fleet_model *m = calloc(1, sizeof *m);
     if (!m)
         return -HERD_ENOMEM;
@@ -178,9 +171,9 @@ static int run_once(uint32_t n, uint64_t seed, struct result *res)
     fleet_up = true;
     if ((rc = herd_client_trigger(&m->fleet, herd_client_skew_bound(&m->fleet))) < 0)
         goto out;
-    double c1 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    double c1 = bench_cpu_s();
     rc = herd_sim_run_until(&m->sim, HORIZON_NS);
-    double c2 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    double c2 = bench_cpu_s();
     if (rc < 0)
         goto out;
     res->events = herd_sim_events(&m->sim);
@@ -206,21 +199,9 @@ out:
         herd_sim_fini(&m->sim);
     free(m->req);
     free(m);
-    res->total_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
-    res->wall = clock_s(CLOCK_MONOTONIC) - w0;
+    res->total_cpu = bench_cpu_s() - c0;
+    res->wall = bench_now_s() - w0;
     return rc;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
 }
 
 int main(int argc, char **argv)
@@ -267,8 +248,8 @@ int main(int argc, char **argv)
                (double)HORIZON_NS * 1e-9);
     printf("median: %.2f M events/s per core (run), %.1f ns/event; %.2f M events/s with setup; "
            "wall %.3f s\n",
-           median(run_rate, reps), median(run_ns, reps), median(tot_rate, reps),
-           median(wall, reps));
+           bench_median(run_rate, reps), bench_median(run_ns, reps), bench_median(tot_rate, reps),
+           bench_median(wall, reps));
     printf("memory: peak RSS %.1f MB = %.0f bytes/client (fleet state alone: %zu bytes/client "
            "+ 8 for this model's request ids)\n",
            (double)ru.ru_maxrss / 1024.0, bytes_per_client, r.client_bytes);

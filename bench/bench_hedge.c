@@ -11,10 +11,9 @@
 #include <herd/budget.h>
 #include <herd/hedge.h>
 
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+
+#include "bench.h"
 
 #define OPS 1000000
 #define REPS 5
@@ -23,27 +22,12 @@ enum op { DECIDE, TOO_EARLY, RECORD };
 
 struct worker {
     struct herd_hedge *h;
-    pthread_barrier_t *start;
     enum op op;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void *work(void *arg)
 {
     struct worker *w = arg;
-    pthread_barrier_wait(w->start);
     for (long i = 0; i < OPS; i++) {
         struct herd_budget_ticket t;
         switch (w->op) {
@@ -72,37 +56,17 @@ static double run(enum op op, int threads)
         struct herd_hedge *h;
         herd_budget_defaults(&bc, HERD_BUDGET_ENVOY);
         herd_hedge_defaults(&hc);
-        if (herd_budget_new(&bc, 0, &b) != 0) {
-            fprintf(stderr, "bench_hedge: cannot make the budget\n");
-            exit(1);
-        }
+        bench_check(herd_budget_new(&bc, 0, &b), "bench_hedge: cannot make the budget");
         hc.budget = b;
-        if (herd_hedge_new(&hc, &h) != 0) {
-            fprintf(stderr, "bench_hedge: cannot make the gate\n");
-            exit(1);
-        }
-        pthread_barrier_t start;
-        pthread_t th[2];
+        bench_check(herd_hedge_new(&hc, &h), "bench_hedge: cannot make the gate");
         struct worker w[2];
-        pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-        for (int i = 0; i < threads; i++) {
-            w[i] = (struct worker){h, &start, op};
-            if (pthread_create(&th[i], NULL, work, &w[i]) != 0) {
-                fprintf(stderr, "bench_hedge: cannot start a thread\n");
-                exit(1);
-            }
-        }
-        pthread_barrier_wait(&start);
-        double t0 = now_s();
         for (int i = 0; i < threads; i++)
-            pthread_join(th[i], NULL);
-        ns[rep] = (now_s() - t0) * 1e9 / OPS;
-        pthread_barrier_destroy(&start);
+            w[i] = (struct worker){h, op};
+        ns[rep] = bench_threads(threads, work, w, sizeof *w) * 1e9 / OPS;
         herd_hedge_free(h);
         herd_budget_free(b);
     }
-    qsort(ns, REPS, sizeof ns[0], cmp_double);
-    return ns[REPS / 2];
+    return bench_median(ns, REPS);
 }
 
 int main(void)

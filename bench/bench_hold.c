@@ -23,22 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../src/sim/engine.h"
 #include "../src/sim/queue.h"
+#include "bench.h"
 
 #define NINC (1u << 20)
 #define REPS 5
 
 static int64_t *inc; /* increment table */
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void fill_increments(double mean_ns, int64_t round_to)
 {
@@ -50,18 +43,6 @@ static void fill_increments(double mean_ns, int64_t round_to)
             d = d / round_to * round_to;
         inc[i] = d;
     }
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
 }
 
 /* ---- the timing wheel ------------------------------------------------------------ */
@@ -80,7 +61,7 @@ static double hold_wheel(size_t p, long holds)
     struct herd_queue_entry e;
     double runs[REPS];
     for (int r = -1; r < REPS; r++) { /* r == -1: warm-up */
-        double t0 = cpu_now();
+        double t0 = bench_cpu_s();
         for (long i = 0; i < holds; i++) {
             if (herd_queue_pop(&q, INT64_MAX, &e) < 0)
                 return -1;
@@ -88,14 +69,14 @@ static double hold_wheel(size_t p, long holds)
                 return -1;
         }
         if (r >= 0)
-            runs[r] = (cpu_now() - t0) * 1e9 / (double)holds;
+            runs[r] = (bench_cpu_s() - t0) * 1e9 / (double)holds;
     }
     size_t bytes = (size_t)HERD_QUEUE_LEVELS * HERD_QUEUE_SLOTS * sizeof *q.slots;
     for (unsigned i = 0; i < HERD_QUEUE_LEVELS * HERD_QUEUE_SLOTS; i++)
         bytes += (size_t)q.slots[i].cap * sizeof(struct herd_queue_entry);
     wheel_bytes = (double)bytes / (double)p;
     herd_queue_fini(&q);
-    return median(runs, REPS);
+    return bench_median(runs, REPS);
 }
 
 /* ---- the reference binary heap ----------------------------------------------------- */
@@ -171,16 +152,16 @@ static double hold_heap(size_t p, long holds)
             return -1;
     double runs[REPS];
     for (int r = -1; r < REPS; r++) {
-        double t0 = cpu_now();
+        double t0 = bench_cpu_s();
         for (long i = 0; i < holds; i++) {
             struct hent e = heap_pop(&h);
             heap_push(&h, e.t + inc[k++ & (NINC - 1)], e.arg);
         }
         if (r >= 0)
-            runs[r] = (cpu_now() - t0) * 1e9 / (double)holds;
+            runs[r] = (bench_cpu_s() - t0) * 1e9 / (double)holds;
     }
     free(h.v);
-    return median(runs, REPS);
+    return bench_median(runs, REPS);
 }
 
 /* ---- the same hold through the engine: simulated events per second ------------------ */
@@ -212,14 +193,14 @@ static double hold_engine(size_t p, long holds)
     for (int r = -1; r < REPS; r++) {
         g.left = holds;
         uint64_t ev0 = herd_sim_events(&sim);
-        double t0 = cpu_now();
+        double t0 = bench_cpu_s();
         if (herd_sim_run_until(&sim, HERD_SIM_FOREVER) < 0)
             return -1;
         if (r >= 0)
-            runs[r] = (cpu_now() - t0) * 1e9 / (double)(herd_sim_events(&sim) - ev0);
+            runs[r] = (bench_cpu_s() - t0) * 1e9 / (double)(herd_sim_events(&sim) - ev0);
     }
     herd_sim_fini(&sim);
-    return median(runs, REPS);
+    return bench_median(runs, REPS);
 }
 
 static void row(const char *label, size_t p, long holds, int with_engine)

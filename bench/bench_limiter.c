@@ -12,39 +12,23 @@
  */
 #include <herd/limiter.h>
 
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+
+#include "bench.h"
 
 #define OPS 1000000
 #define REPS 5
 
 struct worker {
     struct herd_limiter *l;
-    pthread_barrier_t *start;
     int refuse;
     long go;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void *work(void *arg)
 {
     struct worker *w = arg;
     long go = 0;
-    pthread_barrier_wait(w->start);
     for (long i = 0; i < OPS; i++) {
         int64_t now = i * 1000;
         struct herd_limiter_token t;
@@ -70,40 +54,23 @@ static double run(enum herd_limiter_algo algo, int refuse, int threads, double *
         if (refuse)
             c = (struct herd_limiter_config){
                 .algo = algo, .initial_limit = 1, .min_limit = 1, .max_limit = 1};
-        if (herd_limiter_init(&l, &c) != 0) {
-            fprintf(stderr, "init failed\n");
-            exit(1);
-        }
+        bench_check(herd_limiter_init(&l, &c), "init failed");
         struct herd_limiter_token hold;
         if (refuse)
             herd_limiter_acquire(&l, 0, &hold); /* full: every acquire is refused */
-        pthread_barrier_t start;
-        pthread_t th[2];
         struct worker w[2];
-        pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-        for (int i = 0; i < threads; i++) {
-            w[i] = (struct worker){.l = &l, .start = &start, .refuse = refuse};
-            if (pthread_create(&th[i], NULL, work, &w[i]) != 0) {
-                fprintf(stderr, "pthread_create failed\n");
-                exit(1);
-            }
-        }
-        pthread_barrier_wait(&start);
-        double t0 = now_s();
+        for (int i = 0; i < threads; i++)
+            w[i] = (struct worker){.l = &l, .refuse = refuse};
+        ns[rep] = bench_threads(threads, work, w, sizeof *w) * 1e9 / OPS;
         long go = 0;
-        for (int i = 0; i < threads; i++) {
-            pthread_join(th[i], NULL);
+        for (int i = 0; i < threads; i++)
             go += w[i].go;
-        }
-        ns[rep] = (now_s() - t0) * 1e9 / OPS;
         *go_pct = 100.0 * (double)go / ((double)OPS * threads);
-        pthread_barrier_destroy(&start);
         if (refuse)
             herd_limiter_release(&l, &hold, HERD_LIMITER_IGNORE, 0);
         herd_limiter_fini(&l);
     }
-    qsort(ns, REPS, sizeof ns[0], cmp_double);
-    return ns[REPS / 2];
+    return bench_median(ns, REPS);
 }
 
 int main(void)

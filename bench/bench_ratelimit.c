@@ -14,11 +14,9 @@
  */
 #include <herd/ratelimit.h>
 
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+
+#include "bench.h"
 
 #define OPS 1000000
 #define REPS 5
@@ -30,31 +28,16 @@ struct worker {
     enum kind kind;
     struct herd_ratelimit *rl;
     struct herd_ratelimit_table *t;
-    pthread_barrier_t *start;
     int id;
     long go;
 };
 
 static char keys[NKEYS][13];
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void *work(void *arg)
 {
     struct worker *w = arg;
     long go = 0;
-    pthread_barrier_wait(w->start);
     for (long i = 0; i < OPS; i++) {
         int64_t now = i;
         int64_t ra;
@@ -94,46 +77,26 @@ static double run(enum kind kind, int threads, double *go_pct)
         struct herd_ratelimit_config c = {.rate = 1000, .per_ns = 1, .burst = 1000000000000};
         if (kind == TAKE_REFUSED)
             c = (struct herd_ratelimit_config){.rate = 1, .per_ns = 1000000000, .burst = 1};
-        if (herd_ratelimit_init(&rl, &c, 0) != 0) {
-            fprintf(stderr, "init failed\n");
-            exit(1);
-        }
+        bench_check(herd_ratelimit_init(&rl, &c, 0), "init failed");
         if (kind == TAKE_REFUSED)
             herd_ratelimit_take(&rl, 1, 0, NULL); /* empty it */
         if (kind == KEYED) {
             struct herd_ratelimit_table_config tc = {
                 .bucket = c, .max_keys = 1024, .max_key_len = 16};
-            if (herd_ratelimit_table_new(&tc, &t) != 0) {
-                fprintf(stderr, "table_new failed\n");
-                exit(1);
-            }
+            bench_check(herd_ratelimit_table_new(&tc, &t), "table_new failed");
         }
-        pthread_barrier_t start;
-        pthread_t th[2];
         struct worker w[2];
-        pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-        for (int i = 0; i < threads; i++) {
-            w[i] = (struct worker){.kind = kind, .rl = &rl, .t = t, .start = &start, .id = i};
-            if (pthread_create(&th[i], NULL, work, &w[i]) != 0) {
-                fprintf(stderr, "pthread_create failed\n");
-                exit(1);
-            }
-        }
-        pthread_barrier_wait(&start);
-        double t0 = now_s();
+        for (int i = 0; i < threads; i++)
+            w[i] = (struct worker){.kind = kind, .rl = &rl, .t = t, .id = i};
+        ns[rep] = bench_threads(threads, work, w, sizeof *w) * 1e9 / OPS;
         long go = 0;
-        for (int i = 0; i < threads; i++) {
-            pthread_join(th[i], NULL);
+        for (int i = 0; i < threads; i++)
             go += w[i].go;
-        }
-        ns[rep] = (now_s() - t0) * 1e9 / OPS;
         *go_pct = 100.0 * (double)go / ((double)OPS * threads);
-        pthread_barrier_destroy(&start);
         herd_ratelimit_fini(&rl);
         herd_ratelimit_table_free(t);
     }
-    qsort(ns, REPS, sizeof ns[0], cmp_double);
-    return ns[REPS / 2];
+    return bench_median(ns, REPS);
 }
 
 int main(void)

@@ -23,11 +23,9 @@
 #include <herd/error.h>
 #include <herd/singleflight.h>
 
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+
+#include "bench.h"
 
 #define M 64
 #define ROUNDS 20000
@@ -37,16 +35,8 @@ static const char KEY[] = "hot-key";
 
 struct worker {
     struct herd_singleflight *sf;
-    pthread_barrier_t *start;
     long bad;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void *work(void *arg)
 {
@@ -54,7 +44,6 @@ static void *work(void *arg)
     struct herd_singleflight_ticket t[M], lead;
     struct herd_singleflight_result res;
     uint64_t value = 42;
-    pthread_barrier_wait(w->start);
     for (int r = 0; r < ROUNDS; r++) {
         int nj = 0;
         bool leading = false;
@@ -81,12 +70,6 @@ static void *work(void *arg)
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* ns/op for @p threads workers, median of REPS runs. */
 static double run(int threads)
 {
@@ -94,32 +77,17 @@ static double run(int threads)
     for (int rep = 0; rep < REPS; rep++) {
         struct herd_singleflight_config cfg = {.max_flights = 64, .max_value_len = 8};
         struct herd_singleflight *sf;
-        pthread_barrier_t start;
-        pthread_t th[2];
         struct worker w[2];
-        if (herd_singleflight_new(&cfg, &sf) != 0) {
-            fprintf(stderr, "bench_singleflight: cannot make the table\n");
-            exit(1);
-        }
-        pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-        for (int i = 0; i < threads; i++) {
-            w[i] = (struct worker){sf, &start, 0};
-            pthread_create(&th[i], NULL, work, &w[i]);
-        }
-        pthread_barrier_wait(&start);
-        double t0 = now_s();
+        bench_check(herd_singleflight_new(&cfg, &sf), "bench_singleflight: cannot make the table");
         for (int i = 0; i < threads; i++)
-            pthread_join(th[i], NULL);
-        double t1 = now_s();
+            w[i] = (struct worker){sf, 0};
+        ns[rep] = bench_threads(threads, work, w, sizeof *w) * 1e9 / ((double)ROUNDS * M);
         for (int i = 0; i < threads; i++)
             if (w[i].bad)
                 fprintf(stderr, "bench_singleflight: %ld unexpected results\n", w[i].bad);
-        pthread_barrier_destroy(&start);
         herd_singleflight_free(sf);
-        ns[rep] = (t1 - t0) * 1e9 / ((double)ROUNDS * M);
     }
-    qsort(ns, REPS, sizeof ns[0], cmp_double);
-    return ns[REPS / 2];
+    return bench_median(ns, REPS);
 }
 
 int main(void)

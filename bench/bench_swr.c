@@ -10,11 +10,10 @@
  */
 #include <herd/swr.h>
 
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench.h"
 
 #define OPS 2000000
 #define REPS 5
@@ -22,7 +21,6 @@
 
 struct worker {
     struct herd_swr *c;
-    pthread_barrier_t *start;
     int id;
     bool hot;
     long misses;
@@ -31,30 +29,16 @@ struct worker {
 static char keys[KEYS][8];
 static size_t klen[KEYS];
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void *work(void *arg)
 {
     struct worker *w = arg;
     char buf[64];
-    pthread_barrier_wait(w->start);
     for (long i = 0; i < OPS; i++) {
         int k = w->hot ? 0 : (int)((i * 7 + w->id) % KEYS);
         if (herd_swr_get(w->c, keys[k], klen[k], 1000, buf, sizeof buf, NULL) != HERD_SWR_HIT)
             w->misses++;
     }
     return NULL;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static double run(int threads, bool hot)
@@ -65,35 +49,20 @@ static double run(int threads, bool hot)
                                       .ttl_ns = INT64_C(1) << 40};
         struct herd_swr *c;
         char val[64];
-        pthread_barrier_t start;
-        pthread_t th[2];
         struct worker w[2];
         memset(val, 'v', sizeof val);
-        if (herd_swr_new(&cfg, &c) != 0) {
-            fprintf(stderr, "bench_swr: cannot make the cache\n");
-            exit(1);
-        }
+        bench_check(herd_swr_new(&cfg, &c), "bench_swr: cannot make the cache");
         for (int k = 0; k < KEYS; k++)
             herd_swr_set(c, keys[k], klen[k], val, sizeof val, 0, NULL, 1000, NULL);
-        pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-        for (int i = 0; i < threads; i++) {
-            w[i] = (struct worker){c, &start, i, hot, 0};
-            pthread_create(&th[i], NULL, work, &w[i]);
-        }
-        pthread_barrier_wait(&start);
-        double t0 = now_s();
         for (int i = 0; i < threads; i++)
-            pthread_join(th[i], NULL);
-        double t1 = now_s();
+            w[i] = (struct worker){c, i, hot, 0};
+        ns[rep] = bench_threads(threads, work, w, sizeof *w) * 1e9 / OPS;
         for (int i = 0; i < threads; i++)
             if (w[i].misses)
                 fprintf(stderr, "bench_swr: %ld unexpected misses\n", w[i].misses);
-        pthread_barrier_destroy(&start);
         herd_swr_free(c);
-        ns[rep] = (t1 - t0) * 1e9 / OPS;
     }
-    qsort(ns, REPS, sizeof ns[0], cmp_double);
-    return ns[REPS / 2];
+    return bench_median(ns, REPS);
 }
 
 int main(void)

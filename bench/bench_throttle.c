@@ -12,28 +12,19 @@
  */
 #include <herd/throttle.h>
 
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+
+#include "bench.h"
 
 #define OPS 1000000
 #define REPS 5
 
 struct worker {
     struct herd_throttle *t;
-    pthread_barrier_t *start;
     int id;
     bool overloaded;
     long throttled;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void *work(void *arg)
 {
@@ -41,7 +32,6 @@ static void *work(void *arg)
     struct herd_rng rng;
     herd_rng_stream(&rng, 11, (uint64_t)w->id);
     double capacity = 0; /* requests the backend could accept right now */
-    pthread_barrier_wait(w->start);
     for (long i = 0; i < OPS; i++) {
         int64_t now = (int64_t)i * 1000;
         capacity = capacity < 4 ? capacity + 0.25 : capacity;
@@ -57,44 +47,23 @@ static void *work(void *arg)
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double run(int threads, bool overloaded, double *throttled_frac)
 {
     double ns[REPS];
     long throttled = 0;
     for (int rep = 0; rep < REPS; rep++) {
         struct herd_throttle *t;
-        if (herd_throttle_new(NULL, &t) != 0) {
-            fprintf(stderr, "bench_throttle: cannot make the throttle\n");
-            exit(1);
-        }
-        pthread_barrier_t start;
-        pthread_t th[2];
+        bench_check(herd_throttle_new(NULL, &t), "bench_throttle: cannot make the throttle");
         struct worker w[2];
-        pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-        for (int i = 0; i < threads; i++) {
-            w[i] = (struct worker){t, &start, i, overloaded, 0};
-            pthread_create(&th[i], NULL, work, &w[i]);
-        }
-        pthread_barrier_wait(&start);
-        double t0 = now_s();
         for (int i = 0; i < threads; i++)
-            pthread_join(th[i], NULL);
-        double t1 = now_s();
+            w[i] = (struct worker){t, i, overloaded, 0};
+        ns[rep] = bench_threads(threads, work, w, sizeof *w) * 1e9 / OPS;
         for (int i = 0; i < threads; i++)
             throttled += w[i].throttled;
-        pthread_barrier_destroy(&start);
         herd_throttle_free(t);
-        ns[rep] = (t1 - t0) * 1e9 / OPS;
     }
     *throttled_frac = (double)throttled / ((double)OPS * threads * REPS);
-    qsort(ns, REPS, sizeof ns[0], cmp_double);
-    return ns[REPS / 2];
+    return bench_median(ns, REPS);
 }
 
 int main(void)

@@ -15,15 +15,12 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <herd/error.h>
-#include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../../src/live/live.h"
 #include "../../src/sim/model_accept.h"
 #include "../../src/sim/sim.h"
-#include "../machine_load.h"
 #include "model_test.h"
 
 static const char *const strategies[] = {NULL, "epoll-exclusive", "reuseport", "blocking-accept"};
@@ -48,34 +45,9 @@ static void fixed_profile(struct herd_profile *p)
 
 static void make_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n, int64_t events)
 {
-    const struct herd_scenario *sc = herd_scenario_find("accept");
-    cr_assert_not_null(sc);
-    herd_spec_init(spec, sc);
+    model_spec(spec, "accept", mitigation, 4242, NULL);
     spec->n = n;
     spec->events = events;
-    spec->seed = 4242;
-    if (mitigation) {
-        spec->mode = HERD_MODE_MITIGATED;
-        spec->mitigation = herd_scenario_mitigation_index(sc, mitigation);
-        cr_assert_geq(spec->mitigation, 0);
-    }
-}
-
-static void run_sim(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                    struct herd_report *r)
-{
-    char err[256] = "";
-    int rc = herd_sim_run(spec, prof, r, err, sizeof err);
-    cr_assert_eq(rc, 0, "sim run: %s", err);
-}
-
-static char *to_json(const struct herd_report *r)
-{
-    json_t *j = herd_report_to_json(r);
-    cr_assert_not_null(j);
-    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
-    json_decref(j);
-    return s;
 }
 
 Test(model_accept, deterministic)
@@ -88,24 +60,8 @@ Test(model_accept, deterministic)
             make_spec(&spec, strategies[m], 300, 20);
             if (burst)
                 set(&spec, "pattern=burst");
-            struct herd_report a, b, c;
-            run_sim(&spec, &prof, &a);
-            run_sim(&spec, &prof, &b);
-            char *ja = to_json(&a), *jb = to_json(&b);
-            cr_assert_str_eq(ja, jb, "%s: two runs differ", label(strategies[m]));
             /* The seed feeds the scheduler's pick (naive) and the hash (reuseport). */
-            if (m == 0 || m == 2) {
-                spec.seed++;
-                run_sim(&spec, &prof, &c);
-                char *jc = to_json(&c);
-                cr_assert_str_neq(ja, jc, "%s: the seed changes nothing", label(strategies[m]));
-                free(jc);
-                herd_report_fini(&c);
-            }
-            free(ja);
-            free(jb);
-            herd_report_fini(&a);
-            herd_report_fini(&b);
+            check_deterministic(&spec, &prof, m == 0 || m == 2, label(strategies[m]), NULL);
         }
     }
 }
@@ -313,11 +269,8 @@ static void trace_run(FILE *f, const char *title, const char *mitigation, const 
     make_spec(&spec, mitigation, 5, events);
     set(&spec, pattern);
     struct herd_report r;
-    char err[256] = "";
-    cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
     fprintf(f, "# %s\n", title);
-    int rc = herd__sim_accept_run_hooked(&spec, &prof, &r, &(struct herd_sim_hooks){trace_line, f, NULL}, err, sizeof err);
-    cr_assert_eq(rc, 0, "%s", err);
+    run_hooked(herd__sim_accept_run_hooked, &spec, &prof, trace_line, f, &r);
     fprintf(f,
             "# wakes %lu useful %lu origin %lu peak %lu p99 %lld user_returns %.0f eagain %.0f\n",
             (unsigned long)r.wakes, (unsigned long)r.useful, (unsigned long)r.origin_load,
@@ -326,23 +279,10 @@ static void trace_run(FILE *f, const char *title, const char *mitigation, const 
     herd_report_fini(&r);
 }
 
-static const char *golden_path(void)
-{
-    /* __FILE__ is the path meson compiled this file with, relative to the build dir. */
-    static char path[4096];
-    const char *f = __FILE__;
-    const char *slash = strrchr(f, '/');
-    snprintf(path, sizeof path, "%.*s/golden/accept.trace", slash ? (int)(slash - f) : 1,
-             slash ? f : ".");
-    return path;
-}
-
 Test(model_accept, golden_trace)
 {
-    char *got = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&got, &len);
-    cr_assert_not_null(f);
+    struct golden g;
+    FILE *f = golden_open(&g);
     fprintf(f, "# accept sim golden trace: N = 5, seed 4242, 2 cores, wasted_wake 10 us,\n"
                "# ctx_switch 5 us, accept 80 us, per-waiter 4 us. Columns: simulated ns, event\n"
                "# kind, worker (or connection for connect/enqueue).\n");
@@ -350,67 +290,51 @@ Test(model_accept, golden_trace)
     trace_run(f, "epoll-exclusive, burst, 3 connections", "epoll-exclusive", "pattern=burst", 3);
     trace_run(f, "reuseport, burst, 3 connections", "reuseport", "pattern=burst", 3);
     trace_run(f, "blocking-accept, serial, 2 connections", "blocking-accept", "pattern=serial", 2);
-    fclose(f);
-
-    const char *path = golden_path();
-    if (getenv("HERD_UPDATE_GOLDEN")) {
-        FILE *g = fopen(path, "w");
-        cr_assert_not_null(g, "cannot write %s", path);
-        fwrite(got, 1, len, g);
-        fclose(g);
-        cr_log_info("rewrote %s", path);
-    }
-    FILE *g = fopen(path, "r");
-    cr_assert_not_null(g, "no golden file %s (run with HERD_UPDATE_GOLDEN=1 to create it)", path);
-    char *want = calloc(1, len + 2);
-    size_t wlen = fread(want, 1, len + 1, g);
-    fclose(g);
-    cr_assert(wlen == len && memcmp(want, got, len) == 0,
-              "trace differs from %s; diff it with the output below, and if the change is "
-              "intended rerun with HERD_UPDATE_GOLDEN=1\n%s",
-              path, got);
-    free(want);
-    free(got);
+    golden_check(&g, "accept.trace");
 }
 
 /* ---- live vs sim ---------------------------------------------------------------------- */
 
-struct fig {
-    double wakes_pe, p50, p99;
-};
-
-static struct fig live_median(const struct herd_run_spec *spec, int reps)
-{
-    double w[5], p[5], q[5];
-    cr_assert_leq(reps, 5);
-    for (int i = 0; i < reps; i++) {
-        struct herd_report r;
-        char err[256] = "";
-        herd_live_clear_interrupt();
-        int rc = herd_live_run(spec, &r, err, sizeof err);
-        cr_assert_eq(rc, 0, "live run: %s", err);
-        w[i] = r.nevents ? (double)r.wakes / (double)r.nevents : 0;
-        p[i] = (double)herd_hist_quantile(&r.latency, 0.5);
-        q[i] = p99(&r);
-        herd_report_fini(&r);
-    }
-    qsort(w, (size_t)reps, sizeof *w, cmp_double);
-    qsort(p, (size_t)reps, sizeof *p, cmp_double);
-    qsort(q, (size_t)reps, sizeof *q, cmp_double);
-    return (struct fig){w[reps / 2], p[reps / 2], q[reps / 2]};
-}
-
 static void calibrate(struct herd_profile *prof)
 {
-    char err[256] = "";
-    herd_live_clear_interrupt();
-    int rc = herd_live_calibrate(prof, true, err, sizeof err);
-    cr_assert_eq(rc, 0, "calibrate: %s", err);
+    calibrate_live(prof);
     fprintf(stderr,
             "accept calibrated: wasted_wake %.0f ns, ctx_switch %.0f ns, accept %.0f ns, "
             "per-waiter %.0f ns, cores %d\n",
             prof->wasted_wake_ns, prof->ctx_switch_ns, prof->accept_ns,
             prof->accept_herd_per_waiter_ns, prof->cores);
+}
+
+/* Every strategy at N = @p n, live (medians of 3 runs of 20 serial connections) and on
+ * the sim: wakes per event asserted within 10 %; false when the naive p99s are more than
+ * 2x apart. */
+static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, size_t misslen)
+{
+    bool ok = true;
+    for (int m = 0; m < NSTRAT; m++) {
+        struct herd_run_spec spec;
+        make_spec(&spec, strategies[m], n, 20);
+        struct live_medians live = live_medians(&spec, 3, NULL);
+        struct herd_report s;
+        run_sim(&spec, prof, &s);
+        double sw = (double)s.wakes / (double)s.nevents;
+        double sp50 = (double)herd_hist_quantile(&s.latency, 0.5), sp = p99(&s);
+        char line[320];
+        snprintf(line, sizeof line,
+                 "accept N=%ld %-15s wakes/event live %7.1f sim %7.1f | p50 live %7.0f "
+                 "us sim %7.0f us | p99 live %7.0f us sim %7.0f us (live/sim %.2f)",
+                 (long)n, label(strategies[m]), live.wakes_pe, sw, live.p50 / 1e3, sp50 / 1e3,
+                 live.p99 / 1e3, sp / 1e3, live.p99 / sp);
+        cr_log_info("%s", line);
+        fprintf(stderr, "%s\n", line);
+        cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe, "%s", line);
+        if (m == 0 && (sp > 2 * live.p99 || live.p99 > 2 * sp)) {
+            ok = false;
+            snprintf(miss, misslen, "live %.0f us, sim %.0f us", live.p99 / 1e3, sp / 1e3);
+        }
+        herd_report_fini(&s);
+    }
+    return ok;
 }
 
 /*
@@ -439,56 +363,6 @@ Test(model_accept, live_vs_sim_after_calibration, .timeout = 300)
     struct herd_profile prof;
     calibrate(&prof);
     int64_t ns[] = {100, 1000};
-    for (int k = 0; k < 2; k++) {
-        bool ok = false;
-        double busy = 0;
-        char miss[320] = "";
-        for (int attempt = 0; attempt < 3 && !ok; attempt++) {
-            struct cpu_sample c0 = cpu_sample();
-            if (attempt > 0) {
-                fprintf(stderr,
-                        "accept N=%ld: naive p99 off by more than 2x (%s); "
-                        "recalibrating and measuring again\n",
-                        (long)ns[k], miss);
-                calibrate(&prof);
-            }
-            ok = true;
-            for (int m = 0; m < NSTRAT; m++) {
-                struct herd_run_spec spec;
-                make_spec(&spec, strategies[m], ns[k], 20);
-                struct fig live = live_median(&spec, 3);
-                struct herd_report s;
-                run_sim(&spec, &prof, &s);
-                double sw = (double)s.wakes / (double)s.nevents;
-                double sp50 = (double)herd_hist_quantile(&s.latency, 0.5), sp = p99(&s);
-                char line[320];
-                snprintf(line, sizeof line,
-                         "accept N=%ld %-15s wakes/event live %7.1f sim %7.1f | p50 live %7.0f "
-                         "us sim %7.0f us | p99 live %7.0f us sim %7.0f us (live/sim %.2f)",
-                         (long)ns[k], label(strategies[m]), live.wakes_pe, sw, live.p50 / 1e3,
-                         sp50 / 1e3, live.p99 / 1e3, sp / 1e3, live.p99 / sp);
-                cr_log_info("%s", line);
-                fprintf(stderr, "%s\n", line);
-                cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe, "%s", line);
-                if (m == 0 && (sp > 2 * live.p99 || live.p99 > 2 * sp)) {
-                    ok = false;
-                    snprintf(miss, sizeof miss, "live %.0f us, sim %.0f us", live.p99 / 1e3,
-                             sp / 1e3);
-                }
-                herd_report_fini(&s);
-            }
-            busy = others_busy(c0, cpu_sample());
-            fprintf(stderr, "accept N=%ld: other processes used %.0f%% of the CPUs\n", (long)ns[k],
-                    100 * busy);
-        }
-        if (!ok && busy > 0.2)
-            cr_log_info("accept N=%ld: naive p99 %s not checked: other processes used %.0f%% "
-                        "of the CPUs",
-                        (long)ns[k], miss, 100 * busy);
-        else
-            cr_assert(ok,
-                      "accept N=%ld: naive p99 not within 2x after 3 attempts: %s "
-                      "(others used %.0f%% of the CPUs)",
-                      (long)ns[k], miss, 100 * busy);
-    }
+    for (int k = 0; k < 2; k++)
+        check_live_point("accept", "naive p99", ns[k], &prof, calibrate, live_point, true);
 }

@@ -16,10 +16,8 @@
 #include <criterion/criterion.h>
 #include <herd/error.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../../src/sim/model_backoff_occ.h"
@@ -35,53 +33,25 @@ enum { NAIVE, EXPO, FULL, EQUAL, DECORR, NSTRAT };
 static void spec_for(struct herd_run_spec *spec, const char *strategy, int64_t n, uint64_t seed,
                      const char *const *sets)
 {
-    const struct herd_scenario *sc = herd_scenario_find("backoff-occ");
-    cr_assert(sc);
-    herd_spec_init(spec, sc);
+    model_spec(spec, "backoff-occ", strcmp(strategy, "naive") != 0 ? strategy : NULL, seed, sets);
     spec->n = n;
-    spec->seed = seed;
-    if (strcmp(strategy, "naive") != 0) {
-        spec->mode = HERD_MODE_MITIGATED;
-        spec->mitigation = herd_scenario_mitigation_index(sc, strategy);
-        cr_assert_geq(spec->mitigation, 0, "%s", strategy);
-    }
-    char err[200];
-    for (; sets && *sets; sets++)
-        cr_assert_eq(herd_spec_set(spec, *sets, err, sizeof err), 0, "%s", err);
 }
 
+/* A run on the default profile. */
 static void run(struct herd_report *r, const char *strategy, int64_t n, uint64_t seed,
                 const char *const *sets)
 {
     struct herd_run_spec spec;
     spec_for(&spec, strategy, n, seed, sets);
-    struct herd_profile prof;
-    herd_profile_defaults(&prof);
-    char err[256] = "";
-    int rc = herd_sim_run(&spec, &prof, r, err, sizeof err);
-    cr_assert_eq(rc, 0, "%s N=%" PRId64 ": %s", strategy, n, err);
-}
-
-static char *to_json(const struct herd_report *r)
-{
-    json_t *j = herd_report_to_json(r);
-    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
-    json_decref(j);
-    return s;
+    run_sim(&spec, NULL, r);
 }
 
 Test(model_backoff_occ, deterministic)
 {
     for (int k = 0; k < NSTRAT; k++) {
-        struct herd_report a, b;
-        run(&a, strategies[k], 60, 7, NULL);
-        run(&b, strategies[k], 60, 7, NULL);
-        char *ja = to_json(&a), *jb = to_json(&b);
-        cr_assert_str_eq(ja, jb, "%s: two runs differ", strategies[k]);
-        free(ja);
-        free(jb);
-        herd_report_fini(&a);
-        herd_report_fini(&b);
+        struct herd_run_spec spec;
+        spec_for(&spec, strategies[k], 60, 7, NULL);
+        check_deterministic(&spec, NULL, false, strategies[k], NULL);
     }
 }
 
@@ -108,11 +78,8 @@ Test(model_backoff_occ, report_means_what_it_says)
     struct herd_run_spec spec;
     spec_for(&spec, "full-jitter", 40, 5, sets);
     spec.events = 3;
-    struct herd_profile prof;
-    herd_profile_defaults(&prof);
     struct herd_report r;
-    char err[256] = "";
-    cr_assert_eq(herd_sim_run(&spec, &prof, &r, err, sizeof err), 0, "%s", err);
+    run_sim(&spec, NULL, &r);
     cr_assert_eq(r.nevents, 3);
     cr_assert_eq(r.useful, 120);
     cr_assert_eq(r.latency.count, 120);
@@ -143,8 +110,7 @@ Test(model_backoff_occ, refuses_runs_that_cannot_finish)
 /* ---- traces ------------------------------------------------------------------------ */
 
 struct trace_buf {
-    char *text;
-    size_t len, cap;
+    FILE *f;                  /* the trace's text goes here; NULL: not kept */
     int64_t first_retry_read; /* time of the first occ.read of a client's second attempt */
     int reads[8];
 };
@@ -152,34 +118,24 @@ struct trace_buf {
 static void trace_line(void *ctx, int64_t t, const char *kind, uint64_t entity)
 {
     struct trace_buf *b = ctx;
-    char line[128];
-    int k = snprintf(line, sizeof line, "%" PRId64 " %s %" PRIu64 "\n", t, kind, entity);
-    if (b->len + (size_t)k + 1 > b->cap) {
-        b->cap = (b->cap + (size_t)k + 1) * 2;
-        b->text = realloc(b->text, b->cap);
-        cr_assert(b->text);
-    }
-    memcpy(b->text + b->len, line, (size_t)k + 1);
-    b->len += (size_t)k;
+    if (b->f)
+        fprintf(b->f, "%" PRId64 " %s %" PRIu64 "\n", t, kind, entity);
     if (strcmp(kind, "occ.read") == 0 && entity < 8 && ++b->reads[entity] == 2 &&
         b->first_retry_read < 0)
         b->first_retry_read = t;
 }
 
-static void run_traced(struct trace_buf *b, const char *strategy, int64_t n, uint64_t seed,
+/* A traced run on the default profile, its text to @p f (may be NULL). */
+static void run_traced(struct trace_buf *b, FILE *f, const char *strategy, int64_t n, uint64_t seed,
                        const char *const *sets)
 {
     struct herd_run_spec spec;
     spec_for(&spec, strategy, n, seed, sets);
-    struct herd_profile prof;
-    herd_profile_defaults(&prof);
-    struct herd_report r;
-    cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
     memset(b, 0, sizeof *b);
+    b->f = f;
     b->first_retry_read = -1;
-    char err[256] = "";
-    int rc = herd__sim_backoff_occ_run_hooked(&spec, &prof, &r, &(struct herd_sim_hooks){trace_line, b, NULL}, err, sizeof err);
-    cr_assert_eq(rc, 0, "%s", err);
+    struct herd_report r;
+    run_hooked(herd__sim_backoff_occ_run_hooked, &spec, NULL, trace_line, b, &r);
     herd_report_fini(&r);
 }
 
@@ -190,92 +146,38 @@ Test(model_backoff_occ, first_retry_follows_the_study)
 {
     const char *exact[] = {"hop_sd_ms=0", NULL};
     struct trace_buf b;
-    run_traced(&b, "naive", 2, 1, exact);
+    run_traced(&b, NULL, "naive", 2, 1, exact);
     cr_assert_eq(b.first_retry_read, (int64_t)(50 * MS), "no backoff: %" PRId64,
                  b.first_retry_read);
-    free(b.text);
-    run_traced(&b, "exponential", 2, 1, exact);
+    run_traced(&b, NULL, "exponential", 2, 1, exact);
     cr_assert_eq(b.first_retry_read, (int64_t)(60 * MS), "expo(1) = 2 base: %" PRId64,
                  b.first_retry_read);
-    free(b.text);
-    run_traced(&b, "equal-jitter", 2, 1, exact);
+    run_traced(&b, NULL, "equal-jitter", 2, 1, exact);
     cr_assert(b.first_retry_read >= 55 * MS && b.first_retry_read <= 60 * MS, "%" PRId64,
               b.first_retry_read);
-    free(b.text);
     /* full jitter: U(0, 10 ms), so sometimes below the base (5 ms): over seeds */
     int below_base = 0;
     for (uint64_t seed = 1; seed <= 40; seed++) {
-        run_traced(&b, "full-jitter", 2, seed, exact);
+        run_traced(&b, NULL, "full-jitter", 2, seed, exact);
         cr_assert(b.first_retry_read >= 50 * MS && b.first_retry_read <= 60 * MS);
         below_base += b.first_retry_read < 55 * MS;
-        free(b.text);
     }
     cr_assert(below_base >= 8 && below_base <= 32, "%d of 40 full-jitter waits below base",
               below_base);
     /* decorrelated: U(base, 3 base) = [5, 15] ms */
     for (uint64_t seed = 1; seed <= 20; seed++) {
-        run_traced(&b, "decorrelated-jitter", 2, seed, exact);
+        run_traced(&b, NULL, "decorrelated-jitter", 2, seed, exact);
         cr_assert(b.first_retry_read >= 55 * MS && b.first_retry_read <= 65 * MS);
-        free(b.text);
     }
-}
-
-static const char *golden_path(const char *name, char *buf, size_t len)
-{
-    /* __FILE__ is relative to the build directory (meson's compile command), where
-     * meson test runs us; from the source root, tests/sim/golden works. */
-    const char *f = __FILE__, *slash = strrchr(f, '/');
-    snprintf(buf, len, "%.*s/golden/%s", slash ? (int)(slash - f) : 1, slash ? f : ".", name);
-    FILE *probe = fopen(buf, "r");
-    if (probe) {
-        fclose(probe);
-        return buf;
-    }
-    char alt[512];
-    snprintf(alt, sizeof alt, "tests/sim/golden/%s", name);
-    if ((probe = fopen(alt, "r"))) {
-        fclose(probe);
-        snprintf(buf, len, "%s", alt);
-    }
-    return buf;
-}
-
-static void check_golden(const char *name, const struct trace_buf *b)
-{
-    char path[512];
-    golden_path(name, path, sizeof path);
-    const char *upd = getenv("HERD_UPDATE_GOLDEN");
-    if (upd && strcmp(upd, "1") == 0) {
-        FILE *f = fopen(path, "w");
-        cr_assert(f, "cannot write %s", path);
-        fwrite(b->text, 1, b->len, f);
-        fclose(f);
-        fprintf(stderr, "# rewrote %s (%zu bytes)\n", path, b->len);
-        return;
-    }
-    FILE *f = fopen(path, "r");
-    cr_assert(f, "no golden trace %s (run with HERD_UPDATE_GOLDEN=1 to write it)", path);
-    char *want = malloc(b->len + 2);
-    size_t got = fread(want, 1, b->len + 1, f);
-    fclose(f);
-    size_t line = 1, i = 0;
-    while (i < got && i < b->len && want[i] == b->text[i])
-        line += want[i++] == '\n';
-    bool same = got == b->len && i == b->len;
-    free(want);
-    cr_assert(same,
-              "trace differs from %s at line %zu; rewrite with HERD_UPDATE_GOLDEN=1 if the "
-              "change is intended (then review git diff %s)",
-              path, line, path);
 }
 
 /* Three clients, full jitter, seed 4: every message of the race, in simulated ns. */
 Test(model_backoff_occ, golden_trace)
 {
     struct trace_buf b;
-    run_traced(&b, "full-jitter", 3, 4, NULL);
-    check_golden("backoff-occ.trace", &b);
-    free(b.text);
+    struct golden g;
+    run_traced(&b, golden_open(&g), "full-jitter", 3, 4, NULL);
+    golden_check(&g, "backoff-occ.trace");
 }
 
 /* ---- the study's figures ------------------------------------------------------------ */
@@ -318,6 +220,21 @@ static double se(double s, double s2)
     return sqrt(fmax(0, (s2 - RUNS * m * m) / (RUNS - 1)) / RUNS);
 }
 
+/* One figure against N, a column per strategy, on stderr. */
+static void print_table(const char *title, double v[NPOINTS][NSTRAT])
+{
+    fprintf(stderr, "# %s\n#   %5s", title, "N");
+    for (int k = 0; k < NSTRAT; k++)
+        fprintf(stderr, " %20s", strategies[k]);
+    fprintf(stderr, "\n");
+    for (int p = 0; p < NPOINTS; p++) {
+        fprintf(stderr, "#   %5d", 10 + 20 * p);
+        for (int k = 0; k < NSTRAT; k++)
+            fprintf(stderr, " %20.1f", v[p][k]);
+        fprintf(stderr, "\n");
+    }
+}
+
 Test(model_backoff_occ, shape_of_brooker_2015, .timeout = 120)
 {
     static double work[NPOINTS][NSTRAT], time_ms[NPOINTS][NSTRAT];
@@ -344,26 +261,8 @@ Test(model_backoff_occ, shape_of_brooker_2015, .timeout = 120)
     }
     fprintf(stderr, "# backoff-occ, mean of %d runs per point (seeds herd_run_seed(2015, i))\n",
             RUNS);
-    fprintf(stderr, "# work: writes received by the row\n#   %5s", "N");
-    for (int k = 0; k < NSTRAT; k++)
-        fprintf(stderr, " %20s", strategies[k]);
-    fprintf(stderr, "\n");
-    for (int p = 0; p < NPOINTS; p++) {
-        fprintf(stderr, "#   %5d", 10 + 20 * p);
-        for (int k = 0; k < NSTRAT; k++)
-            fprintf(stderr, " %20.1f", work[p][k]);
-        fprintf(stderr, "\n");
-    }
-    fprintf(stderr, "# completion time: ms of simulated time to the last success\n#   %5s", "N");
-    for (int k = 0; k < NSTRAT; k++)
-        fprintf(stderr, " %20s", strategies[k]);
-    fprintf(stderr, "\n");
-    for (int p = 0; p < NPOINTS; p++) {
-        fprintf(stderr, "#   %5d", 10 + 20 * p);
-        for (int k = 0; k < NSTRAT; k++)
-            fprintf(stderr, " %20.1f", time_ms[p][k]);
-        fprintf(stderr, "\n");
-    }
+    print_table("work: writes received by the row", work);
+    print_table("completion time: ms of simulated time to the last success", time_ms);
     for (int p = 0; p < NPOINTS; p++) {
         fprintf(stderr, "# std err N=%3d  work", 10 + 20 * p);
         for (int k = 0; k < NSTRAT; k++)

@@ -19,12 +19,8 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <herd/error.h>
-#include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "../../src/live/live.h"
 #include "../../src/sim/model_cache.h"
@@ -50,35 +46,17 @@ static void fixed_profile(struct herd_profile *p)
 
 static void make_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n, int64_t events)
 {
-    const struct herd_scenario *sc = herd_scenario_find("cache");
-    cr_assert_not_null(sc);
-    herd_spec_init(spec, sc);
+    model_spec(spec, "cache", mitigation, 4242, NULL);
     spec->n = n;
     spec->events = events;
-    spec->seed = 4242;
-    if (mitigation) {
-        spec->mode = HERD_MODE_MITIGATED;
-        spec->mitigation = herd_scenario_mitigation_index(sc, mitigation);
-        cr_assert_geq(spec->mitigation, 0);
-    }
 }
 
-static void run_sim(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                    struct herd_report *r)
+/* run_sim, and a cache run reports every event it was asked for. */
+static void run(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                struct herd_report *r)
 {
-    char err[256] = "";
-    int rc = herd_sim_run(spec, prof, r, err, sizeof err);
-    cr_assert_eq(rc, 0, "sim run: %s", err);
+    run_sim(spec, prof, r);
     cr_assert_eq(r->nevents, (size_t)spec->events);
-}
-
-static char *to_json(const struct herd_report *r)
-{
-    json_t *j = herd_report_to_json(r);
-    cr_assert_not_null(j);
-    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
-    json_decref(j);
-    return s;
 }
 
 static int outcomes(const struct herd_report *r, enum herd_outcome o)
@@ -97,21 +75,7 @@ Test(model_cache, deterministic)
         struct herd_run_spec spec;
         make_spec(&spec, strategies[m], 500, 3);
         set(&spec, "keys=3");
-        struct herd_report a, b, c;
-        run_sim(&spec, &prof, &a);
-        run_sim(&spec, &prof, &b);
-        char *ja = to_json(&a), *jb = to_json(&b);
-        cr_assert_str_eq(ja, jb, "%s: two runs differ", label(strategies[m]));
-        spec.seed++;
-        run_sim(&spec, &prof, &c);
-        char *jc = to_json(&c);
-        cr_assert_str_neq(ja, jc, "%s: the seed changes nothing", label(strategies[m]));
-        free(ja);
-        free(jb);
-        free(jc);
-        herd_report_fini(&a);
-        herd_report_fini(&b);
-        herd_report_fini(&c);
+        check_deterministic(&spec, &prof, true, label(strategies[m]), run);
     }
 }
 
@@ -135,7 +99,7 @@ Test(model_cache, herd_and_mitigations_at_200)
     for (int m = 0; m < NSTRAT; m++) {
         struct herd_run_spec spec;
         make_spec(&spec, strategies[m], 200, 5);
-        run_sim(&spec, &prof, &r[m]);
+        run(&spec, &prof, &r[m]);
         sane(&r[m]);
         cr_log_info("%-12s wakes/ev %.0f origin/ev %.0f peak %llu p50 %.2f ms p99 %.2f ms "
                     "stale %.0f early %.0f shared %.0f",
@@ -205,8 +169,8 @@ Test(model_cache, ttl_jitter_spreads_keys)
     set(&js, "keys=10");
     set(&ns, "jitter_pct=50");
     set(&js, "jitter_pct=50");
-    run_sim(&ns, &prof, &n);
-    run_sim(&js, &prof, &j);
+    run(&ns, &prof, &n);
+    run(&js, &prof, &j);
     sane(&n);
     sane(&j);
     cr_log_info(
@@ -230,7 +194,7 @@ static double naive_p99(const struct herd_profile *prof, int64_t n, const char *
     make_spec(&spec, NULL, n, 3);
     if (workers)
         set(&spec, workers);
-    run_sim(&spec, prof, &r);
+    run(&spec, prof, &r);
     double v = p99(&r);
     herd_report_fini(&r);
     return v;
@@ -268,96 +232,36 @@ Test(model_cache, origin_p99_versus_n)
 
 /* ---- golden trace --------------------------------------------------------------------- */
 
-struct tbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static void tprintf(struct tbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    char line[256];
-    va_start(ap, fmt);
-    int k = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (k < 0)
-        return;
-    if (b->len + (size_t)k + 1 > b->cap) {
-        b->cap = (b->cap + (size_t)k + 1) * 2;
-        b->s = realloc(b->s, b->cap);
-        cr_assert_not_null(b->s);
-    }
-    memcpy(b->s + b->len, line, (size_t)k + 1);
-    b->len += (size_t)k;
-}
-
 static void trace_line(void *ctx, int64_t t_ns, const char *kind, uint64_t entity)
 {
-    tprintf(ctx, "%lld.%06lld %s %llu\n", (long long)(t_ns / 1000000), (long long)(t_ns % 1000000),
+    fprintf(ctx, "%lld.%06lld %s %llu\n", (long long)(t_ns / 1000000), (long long)(t_ns % 1000000),
             kind, (unsigned long long)entity);
-}
-
-static const char *golden_path(void)
-{
-    /* __FILE__ is the path meson compiled this file with, relative to the build dir. */
-    static char path[4096];
-    const char *f = __FILE__;
-    const char *slash = strrchr(f, '/');
-    snprintf(path, sizeof path, "%.*s/golden/cache.trace", slash ? (int)(slash - f) : 1,
-             slash ? f : ".");
-    return path;
 }
 
 Test(model_cache, golden_trace)
 {
     struct herd_profile prof;
     fixed_profile(&prof);
-    struct tbuf b = {0};
+    struct golden g;
+    FILE *f = golden_open(&g);
     for (int m = 0; m < NSTRAT - 1; m++) {
         struct herd_run_spec spec;
         struct herd_report r;
-        char err[256] = "";
         make_spec(&spec, strategies[m], 5, 2);
         set(&spec, "ttl_ms=20");
         set(&spec, "lead_ms=3");
         set(&spec, "period_us=1000");
         set(&spec, "stale_ms=50");
-        cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
-        tprintf(&b, "# %s, N=5, 2 events, ttl 20 ms, lead 3 ms, period 1 ms, query 6 ms\n",
+        fprintf(f, "# %s, N=5, 2 events, ttl 20 ms, lead 3 ms, period 1 ms, query 6 ms\n",
                 label(strategies[m]));
-        int rc = herd__sim_cache_run_hooked(&spec, &prof, &r, &(struct herd_sim_hooks){trace_line, &b, NULL}, err, sizeof err);
-        cr_assert_eq(rc, 0, "%s", err);
-        tprintf(&b, "# wakes %llu useful %llu origin %llu peak %llu sim_time_ns %lld\n",
+        run_hooked(herd__sim_cache_run_hooked, &spec, &prof, trace_line, f, &r);
+        fprintf(f, "# wakes %llu useful %llu origin %llu peak %llu sim_time_ns %lld\n",
                 (unsigned long long)r.wakes, (unsigned long long)r.useful,
                 (unsigned long long)r.origin_load, (unsigned long long)r.peak,
                 (long long)r.sim_time_ns);
         herd_report_fini(&r);
     }
-    const char *path = golden_path();
-    if (getenv("HERD_UPDATE_GOLDEN")) {
-        FILE *f = fopen(path, "w");
-        cr_assert_not_null(f, "cannot write %s", path);
-        fwrite(b.s, 1, b.len, f);
-        fclose(f);
-        cr_log_warn("rewrote %s", path);
-    }
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "no golden trace %s (run with HERD_UPDATE_GOLDEN=1 once)", path);
-    char *want = calloc(1, b.len + 2);
-    size_t got = fread(want, 1, b.len + 1, f);
-    fclose(f);
-    if (got != b.len || memcmp(want, b.s, b.len) != 0) {
-        FILE *o = fopen("cache.trace.actual", "w");
-        if (o) {
-            fwrite(b.s, 1, b.len, o);
-            fclose(o);
-        }
-        cr_assert_fail("trace differs from %s: diff it with ./cache.trace.actual (in the test's "
-                       "working directory); HERD_UPDATE_GOLDEN=1 rewrites the golden file",
-                       path);
-    }
-    free(want);
-    free(b.s);
+    golden_check(&g, "cache.trace");
 }
 
 /* Every strategy at N = 100,000 (the 1,000,000 run is timed by hand: ~2 s mitigated). */
@@ -369,7 +273,7 @@ Test(model_cache, scale, .timeout = 120)
         struct herd_run_spec spec;
         struct herd_report r;
         make_spec(&spec, strategies[m], 100000, 2);
-        run_sim(&spec, &prof, &r);
+        run(&spec, &prof, &r);
         sane(&r);
         cr_log_info("N=100000 %-12s origin/ev %.0f peak %llu p99 %.2f ms events %.0f requests %.0f",
                     label(strategies[m]), r.ev_origin[0], (unsigned long long)r.peak, p99(&r) / 1e6,
@@ -381,18 +285,6 @@ Test(model_cache, scale, .timeout = 120)
 }
 
 /* ---- live vs sim ---------------------------------------------------------------------- */
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median3(double *v)
-{
-    qsort(v, 3, sizeof *v, cmp_d);
-    return v[1];
-}
 
 static double loadavg(void)
 {
@@ -414,31 +306,23 @@ static void live_median(const char *mitigation, int64_t n, int64_t events, int r
                         struct live_fig *out)
 {
     double w[3], f[3], p[3], a[3];
+    cr_assert(reps >= 1 && reps <= 3 && reps % 2 == 1);
     for (int i = 0; i < reps; i++) {
         struct herd_run_spec spec;
         struct herd_report r;
-        char err[256] = "";
         make_spec(&spec, mitigation, n, events);
         spec.seed = 7 + (uint64_t)i;
-        herd_live_clear_interrupt();
-        int rc = herd_live_run(&spec, &r, err, sizeof err);
-        cr_assert_eq(rc, 0, "live: %s", err);
+        run_live(&spec, &r);
         w[i] = herd_median(r.ev_wakes, r.nevents);
         f[i] = r.ev_wakes[0];
         p[i] = p99(&r);
         a[i] = extra(&r, "query_ms_alone") * 1e6;
         herd_report_fini(&r);
     }
-    for (int i = reps; i < 3; i++) {
-        w[i] = w[0];
-        f[i] = f[0];
-        p[i] = p[0];
-        a[i] = a[0];
-    }
-    out->wakes = median3(w);
-    out->first = median3(f);
-    out->p99 = median3(p);
-    out->alone = median3(a);
+    out->wakes = herd_median(w, (size_t)reps);
+    out->first = herd_median(f, (size_t)reps);
+    out->p99 = herd_median(p, (size_t)reps);
+    out->alone = herd_median(a, (size_t)reps);
 }
 
 static void sim_fig(const char *mitigation, int64_t n, double alone_ns, struct live_fig *out)
@@ -449,7 +333,7 @@ static void sim_fig(const char *mitigation, int64_t n, double alone_ns, struct l
     struct herd_run_spec spec;
     struct herd_report r;
     make_spec(&spec, mitigation, n, 5);
-    run_sim(&spec, &prof, &r);
+    run(&spec, &prof, &r);
     out->wakes = herd_median(r.ev_wakes, r.nevents);
     out->first = r.ev_wakes[0];
     out->p99 = p99(&r);

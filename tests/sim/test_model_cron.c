@@ -13,10 +13,7 @@
  */
 #include <criterion/criterion.h>
 #include <herd/error.h>
-#include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "../../src/live/live.h"
 #include "../../src/sim/model_cron.h"
@@ -26,45 +23,14 @@
 
 static void make_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n)
 {
-    char err[256];
-    const struct herd_scenario *sc = herd_scenario_find("cron");
-    cr_assert_not_null(sc);
-    herd_spec_init(spec, sc);
+    model_spec(spec, "cron", mitigation, 12345, (const char *const[]){"period_ms=100", NULL});
     spec->n = n;
-    spec->seed = 12345;
-    cr_assert_eq(herd_spec_set(spec, "period_ms=100", err, sizeof err), 0, "%s", err);
-    if (mitigation) {
-        spec->mode = HERD_MODE_MITIGATED;
-        spec->mitigation = herd_scenario_mitigation_index(sc, mitigation);
-        cr_assert_geq(spec->mitigation, 0);
-    }
-}
-
-static void run_sim(const struct herd_run_spec *spec, const struct herd_profile *prof,
-                    struct herd_report *r)
-{
-    char err[256] = "";
-    int rc = herd_sim_run(spec, prof, r, err, sizeof err);
-    cr_assert_eq(rc, 0, "sim run: %s", err);
-}
-
-static char *to_json(const struct herd_report *r)
-{
-    json_t *j = herd_report_to_json(r);
-    cr_assert_not_null(j);
-    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
-    json_decref(j);
-    return s;
 }
 
 /* Share of the window's buckets that saw at least one arrival. */
 static double band_share(const struct herd_report *r, int64_t window_ns)
 {
-    const int64_t *arr = NULL;
-    for (int s = 0; s < r->timeline.nseries; s++)
-        if (strcmp(r->timeline.series[s].name, "arrivals") == 0)
-            arr = r->timeline.series[s].v;
-    cr_assert_not_null(arr);
+    const int64_t *arr = series(r, "arrivals");
     size_t nb = (size_t)(window_ns / r->timeline.bucket_ns), hit = 0;
     cr_assert_leq(nb, r->timeline.len);
     for (size_t i = 0; i < nb; i++)
@@ -81,23 +47,8 @@ Test(model_cron, deterministic)
         struct herd_run_spec spec;
         make_spec(&spec, mits[m], 2000);
         spec.events = 3;
-        struct herd_report a, b;
-        run_sim(&spec, &prof, &a);
-        run_sim(&spec, &prof, &b);
-        char *ja = to_json(&a), *jb = to_json(&b);
-        cr_assert_str_eq(ja, jb, "%s: two runs differ", mits[m] ? mits[m] : "naive");
         /* A different seed must change something (the draws are really used). */
-        spec.seed++;
-        struct herd_report c;
-        run_sim(&spec, &prof, &c);
-        char *jc = to_json(&c);
-        cr_assert_str_neq(ja, jc, "%s: the seed changes nothing", mits[m] ? mits[m] : "naive");
-        free(ja);
-        free(jb);
-        free(jc);
-        herd_report_fini(&a);
-        herd_report_fini(&b);
-        herd_report_fini(&c);
+        check_deterministic(&spec, &prof, true, mits[m] ? mits[m] : "naive", NULL);
     }
 }
 
@@ -194,107 +145,41 @@ Test(model_cron, backend_mechanics)
 
 /* ---- golden trace --------------------------------------------------------------------- */
 
-struct tracebuf {
-    FILE *f;
-};
-
 static void trace_line(void *ctx, int64_t t_ns, const char *kind, uint64_t entity)
 {
-    struct tracebuf *tb = ctx;
-    fprintf(tb->f, "%14lld %-18s %llu\n", (long long)t_ns, kind,
+    fprintf(ctx, "%14lld %-18s %llu\n", (long long)t_ns, kind,
             (unsigned long long)(entity & 0xffffffffu)); /* client index / request tag's low half */
 }
 
 static void trace_run(FILE *f, const char *title, const char *mitigation, int64_t events)
 {
-    struct herd_profile prof;
-    herd_profile_defaults(&prof); /* not this machine's: the golden file must not move */
     struct herd_run_spec spec;
     make_spec(&spec, mitigation, 5);
     spec.events = events;
     set(&spec, "window_ms=10");
     struct herd_report r;
-    char err[256] = "";
-    cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
-    struct tracebuf tb = {f};
     fprintf(f, "# %s\n", title);
-    int rc = herd__sim_cron_run_hooked(&spec, &prof, &r, &(struct herd_sim_hooks){trace_line, &tb, NULL}, err, sizeof err);
-    cr_assert_eq(rc, 0, "%s", err);
+    /* the default profile, not this machine's: the golden file must not move */
+    run_hooked(herd__sim_cron_run_hooked, &spec, NULL, trace_line, f, &r);
     fprintf(f, "# wakes %lu useful %lu origin %lu peak %lu p99 %lld\n", (unsigned long)r.wakes,
             (unsigned long)r.useful, (unsigned long)r.origin_load, (unsigned long)r.peak,
             (long long)herd_hist_quantile(&r.latency, 0.99));
     herd_report_fini(&r);
 }
 
-static char *golden_path(void)
-{
-    /* __FILE__ is the path meson compiled this file with, relative to the build dir. */
-    static char path[4096];
-    const char *f = __FILE__;
-    const char *slash = strrchr(f, '/');
-    snprintf(path, sizeof path, "%.*s/golden/cron.trace", slash ? (int)(slash - f) : 1,
-             slash ? f : ".");
-    return path;
-}
-
 Test(model_cron, golden_trace)
 {
-    char *got = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&got, &len);
-    cr_assert_not_null(f);
+    struct golden g;
+    FILE *f = golden_open(&g);
     fprintf(f, "# cron sim golden trace: N = 5, seed 12345, period 100 ms, window 10 ms,\n"
                "# skew 1 ms, default profile. Columns: simulated ns, event kind, entity.\n");
     trace_run(f, "naive, 2 events", NULL, 2);
     trace_run(f, "jitter, 1 event", "jitter", 1);
     trace_run(f, "splay, 1 event", "splay", 1);
-    fclose(f);
-
-    const char *path = golden_path();
-    if (getenv("HERD_UPDATE_GOLDEN")) {
-        FILE *g = fopen(path, "w");
-        cr_assert_not_null(g, "cannot write %s", path);
-        fwrite(got, 1, len, g);
-        fclose(g);
-        cr_log_warn("rewrote %s", path);
-    }
-    FILE *g = fopen(path, "r");
-    cr_assert_not_null(g, "no golden file %s (run with HERD_UPDATE_GOLDEN=1 to create it)", path);
-    char *want = calloc(1, len + 2);
-    size_t wlen = fread(want, 1, len + 1, g);
-    fclose(g);
-    cr_assert(wlen == len && memcmp(want, got, len) == 0,
-              "trace differs from %s; diff it with the output below, and if the change is "
-              "intended rerun with HERD_UPDATE_GOLDEN=1\n%s",
-              path, got);
-    free(want);
-    free(got);
+    golden_check(&g, "cron.trace");
 }
 
 /* ---- live vs sim ---------------------------------------------------------------------- */
-
-struct live_fig {
-    double wakes_pe, p99;
-};
-
-static struct live_fig live_median(const struct herd_run_spec *spec, int reps)
-{
-    double w[5], p[5];
-    cr_assert_leq(reps, 5);
-    for (int i = 0; i < reps; i++) {
-        struct herd_report r;
-        char err[256] = "";
-        herd_live_clear_interrupt();
-        int rc = herd_live_run(spec, &r, err, sizeof err);
-        cr_assert_eq(rc, 0, "live run: %s", err);
-        w[i] = r.nevents ? (double)r.wakes / (double)r.nevents : 0;
-        p[i] = (double)herd_hist_quantile(&r.latency, 0.99);
-        herd_report_fini(&r);
-    }
-    qsort(w, (size_t)reps, sizeof *w, cmp_double);
-    qsort(p, (size_t)reps, sizeof *p, cmp_double);
-    return (struct live_fig){w[reps / 2], p[reps / 2]};
-}
 
 /*
  * After calibration, at N = 100 and 1,000: wakes per event within 10 % (= N on both
@@ -318,17 +203,14 @@ static struct live_fig live_median(const struct herd_run_spec *spec, int reps)
 Test(model_cron, live_vs_sim_after_calibration, .timeout = 180)
 {
     struct herd_profile prof;
-    char err[256] = "";
-    herd_live_clear_interrupt();
-    int rc = herd_live_calibrate(&prof, true, err, sizeof err);
-    cr_assert_eq(rc, 0, "calibrate: %s", err);
+    calibrate_live(&prof);
     int64_t ns[] = {100, 1000};
     for (int k = 0; k < 2; k++) {
         for (int m = 0; m < 2; m++) {
             struct herd_run_spec spec;
             make_spec(&spec, m ? "jitter" : NULL, ns[k]);
             struct cpu_sample c0 = cpu_sample();
-            struct live_fig live = live_median(&spec, 5);
+            struct live_medians live = live_medians(&spec, 5, NULL);
             double busy = others_busy(c0, cpu_sample());
             struct herd_report s;
             run_sim(&spec, &prof, &s);

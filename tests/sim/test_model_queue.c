@@ -18,10 +18,8 @@
 #include <criterion/criterion.h>
 #include <herd/error.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../../src/sim/model_queue.h"
@@ -30,41 +28,15 @@
 
 static void spec_for(struct herd_run_spec *spec, bool shed, uint64_t seed, const char *const *sets)
 {
-    const struct herd_scenario *sc = herd_scenario_find("queue");
-    cr_assert(sc);
-    herd_spec_init(spec, sc);
-    spec->seed = seed;
-    if (shed) {
-        spec->mode = HERD_MODE_MITIGATED;
-        spec->mitigation = herd_scenario_mitigation_index(sc, "shed");
-    }
-    char err[200];
-    for (; sets && *sets; sets++)
-        cr_assert_eq(herd_spec_set(spec, *sets, err, sizeof err), 0, "%s: %s", *sets, err);
+    model_spec(spec, "queue", shed ? "shed" : NULL, seed, sets);
 }
 
-static void run_spec(struct herd_report *r, const struct herd_run_spec *spec)
-{
-    struct herd_profile prof;
-    herd_profile_defaults(&prof);
-    char err[256] = "";
-    int rc = herd_sim_run(spec, &prof, r, err, sizeof err);
-    cr_assert_eq(rc, 0, "%s", err);
-}
-
+/* A run on the default profile. */
 static void run(struct herd_report *r, bool shed, uint64_t seed, const char *const *sets)
 {
     struct herd_run_spec spec;
     spec_for(&spec, shed, seed, sets);
-    run_spec(r, &spec);
-}
-
-static char *to_json(const struct herd_report *r)
-{
-    json_t *j = herd_report_to_json(r);
-    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
-    json_decref(j);
-    return s;
+    run_sim(&spec, NULL, r);
 }
 
 /* ---- closed forms --------------------------------------------------------------------- */
@@ -245,15 +217,9 @@ Test(model_queue, deterministic)
     const char *logn[] = {"service=lognormal", "rate=1800",    "servers=2",
                           "service_us=900",    "duration_s=2", NULL};
     for (int shed = 0; shed < 2; shed++) {
-        struct herd_report a, b;
-        run(&a, shed, 9, logn);
-        run(&b, shed, 9, logn);
-        char *ja = to_json(&a), *jb = to_json(&b);
-        cr_assert_str_eq(ja, jb, "two runs differ");
-        free(ja);
-        free(jb);
-        herd_report_fini(&a);
-        herd_report_fini(&b);
+        struct herd_run_spec spec;
+        spec_for(&spec, shed, 9, logn);
+        check_deterministic(&spec, NULL, false, shed ? "shed" : "fifo", NULL);
     }
 }
 
@@ -264,7 +230,7 @@ Test(model_queue, report_means_what_it_says)
     spec_for(&spec, false, 4, sets);
     spec.events = 4;
     struct herd_report r;
-    run_spec(&r, &spec);
+    run_sim(&spec, NULL, &r);
     cr_assert_eq(r.nevents, 4, "--events 4: four windows of the arrival period");
     double sum = 0;
     for (size_t k = 0; k < 4; k++) {
@@ -294,7 +260,7 @@ Test(model_queue, report_means_what_it_says)
     /* -n is not used: any N gives the same figures */
     struct herd_report r2;
     spec.n = 100000;
-    run_spec(&r2, &spec);
+    run_sim(&spec, NULL, &r2);
     cr_assert_eq(r2.wakes, r.wakes);
     cr_assert_eq(r2.sim_time_ns, r.sim_time_ns);
     cr_assert_eq(r2.latency.sum, r.latency.sum);
@@ -318,43 +284,9 @@ Test(model_queue, refuses_runs_that_cannot_finish)
 
 /* ---- golden trace ------------------------------------------------------------------ */
 
-struct trace_buf {
-    char *text;
-    size_t len, cap;
-};
-
 static void trace_line(void *ctx, int64_t t, const char *kind, uint64_t entity)
 {
-    struct trace_buf *b = ctx;
-    char line[128];
-    int k = snprintf(line, sizeof line, "%" PRId64 " %s %" PRIu64 "\n", t, kind, entity);
-    if (b->len + (size_t)k + 1 > b->cap) {
-        b->cap = (b->cap + (size_t)k + 1) * 2;
-        b->text = realloc(b->text, b->cap);
-        cr_assert(b->text);
-    }
-    memcpy(b->text + b->len, line, (size_t)k + 1);
-    b->len += (size_t)k;
-}
-
-static const char *golden_path(const char *name, char *buf, size_t len)
-{
-    /* __FILE__ is relative to the build directory (meson's compile command), where
-     * meson test runs us; from the source root, tests/sim/golden works. */
-    const char *f = __FILE__, *slash = strrchr(f, '/');
-    snprintf(buf, len, "%.*s/golden/%s", slash ? (int)(slash - f) : 1, slash ? f : ".", name);
-    FILE *probe = fopen(buf, "r");
-    if (probe) {
-        fclose(probe);
-        return buf;
-    }
-    char alt[512];
-    snprintf(alt, sizeof alt, "tests/sim/golden/%s", name);
-    if ((probe = fopen(alt, "r"))) {
-        fclose(probe);
-        snprintf(buf, len, "%s", alt);
-    }
-    return buf;
+    fprintf(ctx, "%" PRId64 " %s %" PRIu64 "\n", t, kind, entity);
 }
 
 /* Ten requests at 1,000/s into one exponential worker of 0.5 ms, shedding after 0.2 ms:
@@ -364,41 +296,9 @@ Test(model_queue, golden_trace)
     struct herd_run_spec spec;
     const char *sets[] = {"rate=1000", "duration_s=0.01", "service_us=500", "shed_ms=0.2", NULL};
     spec_for(&spec, true, 5, sets);
-    struct herd_profile prof;
-    herd_profile_defaults(&prof);
+    struct golden g;
     struct herd_report r;
-    cr_assert_eq(herd_report_init(&r, &spec, "sim"), 0);
-    struct trace_buf b = {0};
-    char err[256] = "";
-    int rc = herd__sim_queue_run_hooked(&spec, &prof, &r, &(struct herd_sim_hooks){trace_line, &b, NULL}, err, sizeof err);
-    cr_assert_eq(rc, 0, "%s", err);
+    run_hooked(herd__sim_queue_run_hooked, &spec, NULL, trace_line, golden_open(&g), &r);
     herd_report_fini(&r);
-
-    char path[512];
-    golden_path("queue.trace", path, sizeof path);
-    const char *upd = getenv("HERD_UPDATE_GOLDEN");
-    if (upd && strcmp(upd, "1") == 0) {
-        FILE *f = fopen(path, "w");
-        cr_assert(f, "cannot write %s", path);
-        fwrite(b.text, 1, b.len, f);
-        fclose(f);
-        fprintf(stderr, "# rewrote %s (%zu bytes)\n", path, b.len);
-        free(b.text);
-        return;
-    }
-    FILE *f = fopen(path, "r");
-    cr_assert(f, "no golden trace %s (run with HERD_UPDATE_GOLDEN=1 to write it)", path);
-    char *want = malloc(b.len + 2);
-    size_t got = fread(want, 1, b.len + 1, f);
-    fclose(f);
-    size_t line = 1, i = 0;
-    while (i < got && i < b.len && want[i] == b.text[i])
-        line += want[i++] == '\n';
-    bool same = got == b.len && i == b.len;
-    free(want);
-    free(b.text);
-    cr_assert(same,
-              "trace differs from %s at line %zu; rewrite with HERD_UPDATE_GOLDEN=1 if the "
-              "change is intended (then review git diff %s)",
-              path, line, path);
+    golden_check(&g, "queue.trace");
 }
