@@ -32,7 +32,7 @@
  *              trigger's radix sort of firings), and M events/s over that;
  *   wall       wall-clock seconds of the whole repetition;
  *   bytes/cl   the process's peak RSS (getrusage ru_maxrss, everything: engine, fleet,
- *              services, this program's id column) divided by N.
+ *              services) divided by N.
  * The outcome (attempts, rejects, timeouts, wasted, sim time) is printed too, so a
  * change that speeds the run by changing the model shows up as a different model.
  *
@@ -45,7 +45,6 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../src/sim/bigalloc.h"
 #include "../src/sim/client.h"
 #include "../src/sim/engine.h"
 #include "../src/sim/service.h"
@@ -59,7 +58,6 @@ struct fleet_model {
     struct herd_sim sim;
     struct herd_client_fleet fleet;
     struct herd_service svc[SERVICES];
-    uint64_t *req; /* client -> its attempt's service request id, for abandon */
     uint64_t ok;
     int64_t last_done_ns; /* the run's simulated length: its last request's end */
 };
@@ -75,7 +73,9 @@ static void on_send(struct herd_sim *sim, void *ctx, uint32_t client, uint64_t t
 {
     (void)sim;
     struct fleet_model *m = ctx;
-    int rc = herd_service_submit(&m->svc[client % SERVICES], on_served, m, tag, &m->req[client]);
+    /* The service's request id, for abandon, lives in the client's hot record. */
+    uint64_t *req = herd_client_user(&m->fleet, client);
+    int rc = herd_service_submit(&m->svc[client % SERVICES], on_served, m, tag, req);
     if (rc == -HERD_EREJECT)
         herd_client_reply(&m->fleet, tag, -1); /* a fast 503 */
     else if (rc < 0)
@@ -87,7 +87,8 @@ static void on_abandon(struct herd_sim *sim, void *ctx, uint32_t client, uint64_
     (void)sim;
     (void)tag;
     struct fleet_model *m = ctx;
-    herd_service_abandon(&m->svc[client % SERVICES], m->req[client]);
+    herd_service_abandon(&m->svc[client % SERVICES],
+                         *(uint64_t *)herd_client_user(&m->fleet, client));
 }
 
 static void on_done(struct herd_sim *sim, void *ctx, uint32_t client, enum herd_client_outcome out,
@@ -100,18 +101,11 @@ static void on_done(struct herd_sim *sim, void *ctx, uint32_t client, enum herd_
     m->last_done_ns = herd_sim_now(sim);
 }
 
-/* Prefetch hints (engine.h, herd_sim_prefetch): the client whose completion comes next,
- * and this model's request id of a client whose timeout comes next. */
+/* Prefetch hint (engine.h, herd_sim_prefetch): the client whose completion comes next. */
 static void prefetch_served(void *ctx, uint64_t tag)
 {
     struct fleet_model *m = ctx;
     herd_client_prefetch(&m->fleet, tag);
-}
-
-static void prefetch_client(void *ctx, uint32_t client)
-{
-    struct fleet_model *m = ctx;
-    __builtin_prefetch(&m->req[client], 1);
 }
 
 struct result {
@@ -133,9 +127,6 @@ static int run_once(uint32_t n, uint64_t seed, struct result *res)
     int rc = -HERD_ENOMEM;
     int nsvc = 0;
     bool sim_up = false, fleet_up = false;
-    m->req = herd_big_calloc(n, sizeof *m->req);
-    if (!m->req)
-        goto out;
     if ((rc = herd_sim_init(&m->sim, seed)) < 0)
         goto out;
     sim_up = true;
@@ -163,8 +154,8 @@ static int run_once(uint32_t n, uint64_t seed, struct result *res)
         .send = on_send,
         .abandon = on_abandon,
         .done = on_done,
-        .prefetch = prefetch_client,
         .ctx = m,
+        .user_bytes = sizeof(uint64_t),
     };
     if ((rc = herd_client_init(&m->fleet, &m->sim, &cc)) < 0)
         goto out;
@@ -197,7 +188,6 @@ out:
         herd_service_fini(&m->svc[--nsvc]);
     if (sim_up)
         herd_sim_fini(&m->sim);
-    free(m->req);
     free(m);
     res->total_cpu = bench_cpu_s() - c0;
     res->wall = bench_now_s() - w0;
@@ -250,8 +240,8 @@ int main(int argc, char **argv)
            "wall %.3f s\n",
            bench_median(run_rate, reps), bench_median(run_ns, reps), bench_median(tot_rate, reps),
            bench_median(wall, reps));
-    printf("memory: peak RSS %.1f MB = %.0f bytes/client (fleet state alone: %zu bytes/client "
-           "+ 8 for this model's request ids)\n",
+    printf("memory: peak RSS %.1f MB = %.0f bytes/client (fleet state alone: %zu bytes/client, "
+           "with this model's 8-byte request id in each client's record)\n",
            (double)ru.ru_maxrss / 1024.0, bytes_per_client, r.client_bytes);
     return 0;
 }

@@ -35,6 +35,21 @@ static void on_periodic(struct herd_sim *sim, void *ctx, uint64_t arg);
 static void on_poisson(struct herd_sim *sim, void *ctx, uint64_t arg);
 static void on_think(struct herd_sim *sim, void *ctx, uint64_t arg);
 
+static inline struct herd_client_rec *rec_at(const struct herd_client_fleet *fl, uint32_t i)
+{
+    return herd__client_rec(fl, i);
+}
+
+static inline struct herd_rng *crng_at(const struct herd_client_fleet *fl, size_t i)
+{
+    return (struct herd_rng *)(void *)(fl->block + i * fl->stride + fl->off_rng);
+}
+
+static inline uint16_t *fails_at(const struct herd_client_fleet *fl, size_t i)
+{
+    return (uint16_t *)(void *)(fl->block + i * fl->stride + fl->off_fails);
+}
+
 /* The engine's hint that client arg's event (a firing, a retry, a timeout: arg is the
  * client index or a tag, whose low 32 bits are the index) comes next: at N = 10^6 its
  * columns are cache misses, and this overlaps them with the current event. Measured on
@@ -43,11 +58,7 @@ static void prefetch_client(void *ctx, uint64_t arg)
 {
     const struct herd_client_fleet *fl = ctx;
     uint32_t i = herd_client_of(arg);
-    __builtin_prefetch(&fl->rec[i], 1);
-    if (fl->crng)
-        __builtin_prefetch(&fl->crng[i], 1);
-    if (fl->fails)
-        __builtin_prefetch(&fl->fails[i], 1);
+    __builtin_prefetch(rec_at(fl, i), 1); /* the whole hot record: one line */
     if (fl->cfg.prefetch)
         fl->cfg.prefetch(fl->cfg.ctx, i);
 }
@@ -72,8 +83,8 @@ int herd_client_init(struct herd_client_fleet *fl, struct herd_sim *sim,
 {
     memset(fl, 0, sizeof *fl);
     const struct herd_backoff_policy *bp = &cfg->backoff;
-    if (cfg->n < 1 || !cfg->send || !(cfg->skew_sd_ns >= 0) || cfg->window_ns < 0 ||
-        cfg->timeout_ns < 0 || (unsigned)cfg->arrival > HERD_CLIENT_CLOSED ||
+    if (cfg->n < 1 || cfg->user_bytes > 32 || !cfg->send || !(cfg->skew_sd_ns >= 0) ||
+        cfg->window_ns < 0 || cfg->timeout_ns < 0 || (unsigned)cfg->arrival > HERD_CLIENT_CLOSED ||
         (unsigned)cfg->offset > HERD_CLIENT_OFFSET_SPLAY ||
         (cfg->arrival == HERD_CLIENT_PERIODIC && cfg->period_ns <= 0) ||
         (cfg->arrival == HERD_CLIENT_POISSON && !(cfg->rate_per_s > 0)) ||
@@ -97,9 +108,31 @@ int herd_client_init(struct herd_client_fleet *fl, struct herd_sim *sim,
     bool need_rng = cfg->offset == HERD_CLIENT_OFFSET_JITTER ||
                     cfg->arrival == HERD_CLIENT_CLOSED || (retries && jittered(bp->kind));
     int rc = 0;
-    fl->rec = column(n, sizeof *fl->rec, true, &rc);
-    fl->crng = column(n, sizeof *fl->crng, need_rng, &rc);
-    fl->fails = column(n, sizeof *fl->fails, retries, &rc);
+    /* The hot record: the core fields, then the rng, the failure count and the model's
+     * bytes when there are any, in one block per client of a power-of-two stride up to
+     * 64 (so a record never straddles two cache lines): a random visit is one miss, not
+     * one per column. Measured on bench_fleet (10^6 clients): see client.h. */
+    size_t off = sizeof(struct herd_client_rec);
+    if (need_rng) {
+        fl->off_rng = (uint16_t)off;
+        off += sizeof(struct herd_rng);
+    }
+    if (retries) {
+        fl->off_fails = (uint16_t)off;
+        off += sizeof(uint16_t);
+    }
+    if (cfg->user_bytes) {
+        off = (off + 7) & ~(size_t)7;
+        fl->off_user = (uint16_t)off;
+        off += cfg->user_bytes;
+    }
+    size_t stride = 16;
+    while (stride < off && stride < 64)
+        stride *= 2;
+    fl->stride = stride >= off ? stride : (off + 63) & ~(size_t)63;
+    fl->has_rng = need_rng;
+    fl->has_fails = retries;
+    fl->block = column(n, fl->stride, true, &rc);
     fl->prev_wait =
         column(n, sizeof *fl->prev_wait, retries && bp->kind == HERD_BACKOFF_DECORRELATED, &rc);
     fl->first_fail = column(n, sizeof *fl->first_fail, retries && bp->failure_deadline_ns, &rc);
@@ -111,9 +144,9 @@ int herd_client_init(struct herd_client_fleet *fl, struct herd_sim *sim,
         herd_client_fini(fl);
         return rc;
     }
-    if (fl->crng)
+    if (fl->has_rng)
         for (size_t i = 0; i < n; i++)
-            herd_sim_rng(sim, (uint64_t)cfg->component << 32 | i, &fl->crng[i]);
+            herd_sim_rng(sim, (uint64_t)cfg->component << 32 | i, crng_at(fl, i));
     if (fl->idle) {
         for (size_t i = 0; i < n; i++) /* popped from the end: client 0 first */
             fl->idle[i] = (uint32_t)(n - 1 - i);
@@ -135,9 +168,7 @@ int herd_client_init(struct herd_client_fleet *fl, struct herd_sim *sim,
 
 void herd_client_fini(struct herd_client_fleet *fl)
 {
-    free(fl->rec);
-    free(fl->crng);
-    free(fl->fails);
+    free(fl->block);
     free(fl->prev_wait);
     free(fl->first_fail);
     free(fl->next_b);
@@ -151,8 +182,7 @@ void herd_client_fini(struct herd_client_fleet *fl)
 
 size_t herd_client_bytes(const struct herd_client_fleet *fl)
 {
-    return sizeof *fl->rec + (fl->crng ? sizeof *fl->crng : 0) +
-           (fl->fails ? sizeof *fl->fails : 0) + (fl->prev_wait ? sizeof *fl->prev_wait : 0) +
+    return fl->stride + (fl->prev_wait ? sizeof *fl->prev_wait : 0) +
            (fl->first_fail ? sizeof *fl->first_fail : 0) + (fl->next_b ? sizeof *fl->next_b : 0) +
            (fl->ticket ? sizeof *fl->ticket : 0) + (fl->permit ? sizeof *fl->permit : 0) +
            (fl->idle ? sizeof *fl->idle : 0);
@@ -171,9 +201,9 @@ int64_t herd_client_skew(const struct herd_client_fleet *fl, uint32_t i)
 
 uint32_t herd_client_attempt(const struct herd_client_fleet *fl, uint32_t i)
 {
-    if (fl->rec[i].state == IDLE)
+    if (rec_at(fl, i)->state == IDLE)
         return 0;
-    return (fl->fails ? fl->fails[i] : 0) + 1u;
+    return (fl->has_fails ? *fails_at(fl, i) : 0) + 1u;
 }
 
 /* Client i's offset at this firing. The splay name is built by hand: snprintf would be
@@ -183,7 +213,7 @@ static int64_t offset(struct herd_client_fleet *fl, uint32_t i)
     const struct herd_client_config *c = &fl->cfg;
     switch (c->offset) {
     case HERD_CLIENT_OFFSET_JITTER:
-        return herd_jitter_window(c->window_ns, &fl->crng[i]);
+        return herd_jitter_window(c->window_ns, crng_at(fl, i));
     case HERD_CLIENT_OFFSET_SPLAY: {
         char name[80], digits[12];
         size_t len = 0, nd = 0;
@@ -207,7 +237,7 @@ static int64_t offset(struct herd_client_fleet *fl, uint32_t i)
 
 static struct herd_rng *rng_of(struct herd_client_fleet *fl, uint32_t i)
 {
-    return fl->crng ? &fl->crng[i] : &fl->rng;
+    return fl->has_rng ? crng_at(fl, i) : &fl->rng;
 }
 
 /* ---- a request's life ------------------------------------------------------------- */
@@ -218,13 +248,13 @@ static void finish(struct herd_client_fleet *fl, uint32_t i, enum herd_client_ou
 {
     struct herd_sim *sim = fl->sim;
     int64_t now = herd_sim_now(sim);
-    fl->rec[i].state = IDLE;
+    rec_at(fl, i)->state = IDLE;
     fl->st.done[out]++;
     fl->st.in_flight--;
     if (fl->cfg.budget)
         herd_budget_end(fl->cfg.budget, now);
     if (fl->cfg.done)
-        fl->cfg.done(sim, fl->cfg.ctx, i, out, now - fl->rec[i].start);
+        fl->cfg.done(sim, fl->cfg.ctx, i, out, now - rec_at(fl, i)->start);
     if (fl->cfg.arrival == HERD_CLIENT_CLOSED) {
         int64_t think = llround(herd_rng_exp_fast(rng_of(fl, i), (double)fl->cfg.think_ns));
         if (now + think <= fl->until_ns)
@@ -241,7 +271,7 @@ static void failed(struct herd_client_fleet *fl, uint32_t i, enum herd_client_ou
 {
     const struct herd_client_config *c = &fl->cfg;
     int64_t now = herd_sim_now(fl->sim);
-    bool first = !fl->fails || fl->fails[i] == 0;
+    bool first = !fl->has_fails || *fails_at(fl, i) == 0;
     enum herd_budget_outcome bo = out == HERD_CLIENT_TIMEDOUT   ? HERD_BUDGET_TIMEOUT
                                   : out == HERD_CLIENT_REJECTED ? HERD_BUDGET_CANCELED
                                                                 : HERD_BUDGET_FAILURE;
@@ -258,17 +288,17 @@ static void failed(struct herd_client_fleet *fl, uint32_t i, enum herd_client_ou
     /* The backoff state lives in the columns; rebuild the caller-owned struct. */
     struct herd_backoff b = {
         .policy = &c->backoff,
-        .attempts = fl->fails[i],
+        .attempts = *fails_at(fl, i),
         .stop = HERD_BACKOFF_GOING,
-        .start_ns = fl->rec[i].start,
-        .first_failure_ns = fl->first_fail ? fl->first_fail[i] : fl->rec[i].start,
+        .start_ns = rec_at(fl, i)->start,
+        .first_failure_ns = fl->first_fail ? fl->first_fail[i] : rec_at(fl, i)->start,
         .prev_wait_ns = fl->prev_wait ? fl->prev_wait[i] : 0,
     };
     int64_t wait;
     int rc =
         herd_backoff_next(&b, rng_of(fl, i), now, HERD_BACKOFF_FAILED,
                           retry_after_ns > 0 ? retry_after_ns : HERD_BACKOFF_NO_RETRY_AFTER, &wait);
-    fl->fails[i] = b.attempts < UINT16_MAX ? (uint16_t)b.attempts : UINT16_MAX;
+    *fails_at(fl, i) = b.attempts < UINT16_MAX ? (uint16_t)b.attempts : UINT16_MAX;
     if (fl->first_fail)
         fl->first_fail[i] = b.first_failure_ns;
     if (fl->prev_wait)
@@ -287,7 +317,7 @@ static void failed(struct herd_client_fleet *fl, uint32_t i, enum herd_client_ou
             return;
         }
     }
-    fl->rec[i].state = BACKOFF;
+    rec_at(fl, i)->state = BACKOFF;
     herd_sim_after(fl->sim, wait, on_retry, fl, i, NULL);
 }
 
@@ -295,7 +325,7 @@ static void failed(struct herd_client_fleet *fl, uint32_t i, enum herd_client_ou
 
 static bool waiting_on(const struct herd_client_fleet *fl, uint64_t tag)
 {
-    const struct herd_client_rec *r = &fl->rec[herd_client_of(tag)];
+    const struct herd_client_rec *r = rec_at(fl, herd_client_of(tag));
     return r->seq == (uint32_t)(tag >> 32) && r->state == WAIT;
 }
 
@@ -307,8 +337,9 @@ static void tmo_arm(struct herd_client_fleet *fl)
         fl->tmo_head = (fl->tmo_head + 1) & (fl->tmo_cap - 1);
         fl->tmo_len--;
         if (fl->tmo_len > PREFETCH_AHEAD) /* each stale entry reads a random record */
-            __builtin_prefetch(&fl->rec[herd_client_of(
-                fl->tmo[(fl->tmo_head + PREFETCH_AHEAD) & (fl->tmo_cap - 1)].tag)]);
+            __builtin_prefetch(rec_at(
+                fl,
+                herd_client_of(fl->tmo[(fl->tmo_head + PREFETCH_AHEAD) & (fl->tmo_cap - 1)].tag)));
     }
     if (!fl->tmo_len)
         return;
@@ -316,9 +347,7 @@ static void tmo_arm(struct herd_client_fleet *fl)
     if (fl->tmo_len > PREFETCH_AHEAD) { /* the clients whose deadlines come next */
         uint32_t k =
             herd_client_of(fl->tmo[(fl->tmo_head + PREFETCH_AHEAD) & (fl->tmo_cap - 1)].tag);
-        __builtin_prefetch(&fl->rec[k]);
-        if (fl->crng) /* a timeout that fires draws its backoff */
-            __builtin_prefetch(&fl->crng[k], 1);
+        __builtin_prefetch(rec_at(fl, k), 1); /* and its rng: a timeout draws its backoff */
     }
     int64_t now = herd_sim_now(fl->sim);
     herd_sim_at(fl->sim, h->deadline > now ? h->deadline : now, on_timeout, fl, h->tag,
@@ -371,15 +400,6 @@ static void attempt(struct herd_client_fleet *fl, uint32_t i)
 {
     const struct herd_client_config *c = &fl->cfg;
     struct herd_sim *sim = fl->sim;
-    /* A retry visits its client in random order, so each column is a cache miss at
-     * N = 10^6. Ask for all of them now so the misses overlap instead of queueing one
-     * behind the other: the record below, the rng and failure count that a fast reject
-     * (a reply inside send) reaches through failed(). Measured on bench_fleet: a third
-     * of the run was the rng's miss alone, after the record's. */
-    if (fl->crng)
-        __builtin_prefetch(&fl->crng[i], 1);
-    if (fl->fails)
-        __builtin_prefetch(&fl->fails[i], 1);
     if (c->breaker) {
         enum herd_breaker_verdict v =
             herd_breaker_allow(c->breaker, herd_sim_now(sim), &fl->rng, &fl->permit[i]);
@@ -389,11 +409,11 @@ static void attempt(struct herd_client_fleet *fl, uint32_t i)
             return;
         }
     }
-    uint32_t seq = ++fl->rec[i].seq;
+    uint32_t seq = ++rec_at(fl, i)->seq;
     uint64_t tag = TAG(seq, i);
-    fl->rec[i].state = WAIT;
+    rec_at(fl, i)->state = WAIT;
     fl->st.attempts++;
-    if (fl->fails && fl->fails[i])
+    if (fl->has_fails && *fails_at(fl, i))
         fl->st.retries++;
     /* Queued before the send, so a reply delivered inside send() finds it. */
     if (c->timeout_ns > 0)
@@ -404,14 +424,14 @@ static void attempt(struct herd_client_fleet *fl, uint32_t i)
 /* Client i begins a request now (its scheduled firing). */
 static void begin(struct herd_client_fleet *fl, uint32_t i)
 {
-    if (fl->rec[i].state != IDLE) {
+    if (rec_at(fl, i)->state != IDLE) {
         fl->st.skipped++;
         return;
     }
     int64_t now = herd_sim_now(fl->sim);
-    fl->rec[i].start = now;
-    if (fl->fails)
-        fl->fails[i] = 0;
+    rec_at(fl, i)->start = now;
+    if (fl->has_fails)
+        *fails_at(fl, i) = 0;
     fl->st.fired++;
     fl->st.in_flight++;
     if (fl->cfg.budget)
@@ -422,7 +442,8 @@ static void begin(struct herd_client_fleet *fl, uint32_t i)
 bool herd_client_reply(struct herd_client_fleet *fl, uint64_t tag, int status)
 {
     uint32_t i = herd_client_of(tag);
-    if (i >= fl->cfg.n || fl->rec[i].seq != (uint32_t)(tag >> 32) || fl->rec[i].state != WAIT) {
+    if (i >= fl->cfg.n || rec_at(fl, i)->seq != (uint32_t)(tag >> 32) ||
+        rec_at(fl, i)->state != WAIT) {
         fl->st.late++;
         return false;
     }
@@ -432,10 +453,10 @@ bool herd_client_reply(struct herd_client_fleet *fl, uint64_t tag, int status)
     if (c->breaker)
         herd_breaker_record(c->breaker, &fl->permit[i],
                             status == 0 ? HERD_BREAKER_SUCCESS : HERD_BREAKER_FAILURE,
-                            now - fl->rec[i].start, now);
+                            now - rec_at(fl, i)->start, now);
     if (status == 0) {
         if (c->budget) {
-            if (fl->fails && fl->fails[i])
+            if (fl->has_fails && *fails_at(fl, i))
                 herd_budget_release(c->budget, &fl->ticket[i], HERD_BUDGET_SUCCESS, now);
             else
                 herd_budget_record(c->budget, HERD_BUDGET_SUCCESS, now);
@@ -474,7 +495,7 @@ static void on_timeout(struct herd_sim *sim, void *ctx, uint64_t tag)
     if (fl->cfg.breaker) {
         int64_t now = herd_sim_now(sim);
         herd_breaker_record(fl->cfg.breaker, &fl->permit[i], HERD_BREAKER_FAILURE,
-                            now - fl->rec[i].start, now);
+                            now - rec_at(fl, i)->start, now);
     }
     failed(fl, i, HERD_CLIENT_TIMEDOUT, HERD_BACKOFF_NO_RETRY_AFTER);
     if (!fl->tmo_armed)
@@ -504,7 +525,7 @@ static void on_cursor(struct herd_sim *sim, void *ctx, uint64_t arg)
     size_t k = fl->order_pos++;
     assert(k < fl->order_len && (fl->order[k] & KEY_MASK) == arg);
     if (k + PREFETCH_AHEAD < fl->order_len)
-        __builtin_prefetch(&fl->rec[fl->order[k + PREFETCH_AHEAD] & KEY_MASK], 1);
+        __builtin_prefetch(rec_at(fl, (uint32_t)(fl->order[k + PREFETCH_AHEAD] & KEY_MASK)), 1);
     if (k + 1 < fl->order_len) {
         uint64_t next = fl->order[k + 1];
         herd_sim_at(sim, fl->order_base + (int64_t)(next >> KEY_BITS), on_cursor, fl,
@@ -651,7 +672,7 @@ int herd_client_start(struct herd_client_fleet *fl, int64_t from_ns, int64_t unt
     case HERD_CLIENT_CLOSED:
         for (uint32_t i = 0; i < c->n; i++) {
             /* Each starts with a think, so the fleet does not begin in lock step. */
-            int64_t t = from_ns + llround(herd_rng_exp_fast(&fl->crng[i], (double)c->think_ns));
+            int64_t t = from_ns + llround(herd_rng_exp_fast(crng_at(fl, i), (double)c->think_ns));
             if (t <= until_ns)
                 herd_sim_at(sim, t, on_think, fl, i, NULL);
         }

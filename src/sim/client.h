@@ -136,7 +136,9 @@ struct herd_client_config {
     /* May be NULL: prefetch the model's own state for client @p client, whose retry,
      * firing or timeout is about to run (engine.h, herd_sim_prefetch). Reads only. */
     void (*prefetch)(void *ctx, uint32_t client);
-    void *ctx; /* borrowed, passed to the callbacks */
+    void *ctx;         /* borrowed, passed to the callbacks */
+    size_t user_bytes; /* the model's own bytes per client, kept in the client's hot
+                          record (herd_client_user): 0 to 32 */
 };
 
 struct herd_client_stats {
@@ -178,12 +180,16 @@ struct herd_client_fleet {
     struct herd_rng rng; /* fleet-wide draws */
     int64_t skew_clamp;  /* 8 sd */
     int64_t until_ns;    /* PERIODIC, POISSON, CLOSED: no firing after this */
-    /* Per-client state, n entries each. The core record is one 32-byte struct (a
-     * firing, a reply and a timeout each touch one cache line, whatever the order the
-     * clients come in); the other columns are NULL unless the configuration needs them. */
-    struct herd_client_rec *rec;
-    struct herd_rng *crng;              /* the client's own stream */
-    uint16_t *fails;                    /* failures of this request so far */
+    /* Per-client state. The hot record of client i is at block + i * stride: a struct
+     * herd_client_rec, then (when the configuration needs them) the client's own rng
+     * stream, its failures so far in this request (uint16) and the model's user_bytes,
+     * in a power-of-two stride of at most 64 so that a firing, a reply, a retry or a
+     * timeout touches one cache line whatever order the clients come in (at N = 10^6
+     * they come in random order). The other columns are NULL unless needed. */
+    unsigned char *block;
+    size_t stride;
+    uint16_t off_rng, off_fails, off_user; /* offsets in a record; 0: absent */
+    bool has_rng, has_fails;
     int64_t *prev_wait;                 /* decorrelated backoff's memory */
     int64_t *first_fail;                /* failure_deadline_ns's origin */
     int64_t *next_b;                    /* PERIODIC: the own-clock boundary of this cycle */
@@ -239,10 +245,22 @@ static inline int64_t herd_client_skew_bound(const struct herd_client_fleet *fl)
     return fl->skew_clamp;
 }
 
+static inline struct herd_client_rec *herd__client_rec(const struct herd_client_fleet *fl,
+                                                       uint32_t i)
+{
+    return (struct herd_client_rec *)(void *)(fl->block + (size_t)i * fl->stride);
+}
+
 /** Hint that client @p tag's record is about to be used (e.g. its reply is on the way). */
 static inline void herd_client_prefetch(const struct herd_client_fleet *fl, uint64_t tag)
 {
-    __builtin_prefetch(&fl->rec[(uint32_t)tag], 1);
+    __builtin_prefetch(herd__client_rec(fl, (uint32_t)tag), 1);
+}
+
+/** The model's cfg.user_bytes of client @p i, in its hot record (zero at init). */
+static inline void *herd_client_user(const struct herd_client_fleet *fl, uint32_t i)
+{
+    return fl->block + (size_t)i * fl->stride + fl->off_user;
 }
 
 /** The client of @p tag. */
@@ -257,11 +275,11 @@ uint32_t herd_client_attempt(const struct herd_client_fleet *fl, uint32_t i);
 /** The model's byte and 16 bits of client @p i (zero at init; the fleet never touches them). */
 static inline uint8_t *herd_client_user8(struct herd_client_fleet *fl, uint32_t i)
 {
-    return &fl->rec[i].user8;
+    return &herd__client_rec(fl, i)->user8;
 }
 static inline uint16_t *herd_client_user16(struct herd_client_fleet *fl, uint32_t i)
 {
-    return &fl->rec[i].user16;
+    return &herd__client_rec(fl, i)->user16;
 }
 
 /** Bytes of per-client state (all columns) per client. */

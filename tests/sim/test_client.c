@@ -411,8 +411,23 @@ Test(client, memory_per_client)
     cfg.backoff = (struct herd_backoff_policy){
         .kind = HERD_BACKOFF_DECORRELATED, .base_ns = 1, .cap_ns = 10, .max_attempts = 3};
     g = rig_new(&cfg, ANSWER_OK, 1);
-    cr_assert_eq(herd_client_bytes(&g->fl), 16 + 32 + 2 + 8);
+    /* record 16 + rng 32 + failures 2, one 64-byte line; decorrelated backoff's memory 8 */
+    cr_assert_eq(herd_client_bytes(&g->fl), 64 + 8);
     rig_free(g);
+    cfg.backoff.kind = HERD_BACKOFF_FULL;
+    cfg.offset = HERD_CLIENT_OFFSET_NONE;
+    cfg.user_bytes = 32; /* the model's bytes join the record, which then spans two lines */
+    g = rig_new(&cfg, ANSWER_OK, 1);
+    cr_assert_eq(herd_client_bytes(&g->fl), 128);
+    cr_assert_eq((uintptr_t)herd_client_user(&g->fl, 1) - (uintptr_t)herd_client_user(&g->fl, 0),
+                 128);
+    rig_free(g);
+    cfg.user_bytes = 33;
+    struct herd_sim sim;
+    struct herd_client_fleet fl;
+    cr_assert_eq(herd_sim_init(&sim, 1), 0);
+    cr_assert_eq(herd_client_init(&fl, &sim, &cfg), -HERD_EINVAL, "at most 32 model bytes");
+    herd_sim_fini(&sim);
 }
 
 /* The network hop: each distribution has the mean it is asked for (and |Normal| folds). */
