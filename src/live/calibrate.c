@@ -17,6 +17,10 @@
  *    broadcast wakes adds before the item is taken (the FUTEX_WAKE loop over N waiters
  *    and the run queue it fills).
  *  - origin_query_ns: the cache herd's uncontended SQLite query (query_ms_alone).
+ *  - accept_idle_ns, condvar_idle_ns: epoll-exclusive's and signal's p50 again at
+ *    N = 2,000, minus the figure at N = 200: what ten times the idle threads add to a
+ *    one-wake latency, which grows with log N here (herd_profile_one_wake). 0 when the
+ *    machine cannot run 2,000 threads or the difference is not positive.
  * Cost: about 5-10 s of wall time. Thread safety: one calibration at a time.
  */
 #include "live_int.h"
@@ -37,7 +41,8 @@ static int64_t cpu_ns(void)
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &kids);
     int64_t us = (int64_t)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
-                           kids.ru_stime.tv_sec) * 1000000 +
+                           kids.ru_stime.tv_sec) *
+                     1000000 +
                  self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
                  kids.ru_stime.tv_usec;
     return us * 1000;
@@ -50,8 +55,8 @@ struct measured {
     double query_ms_alone;
 };
 
-static int measure(const char *scenario, int mitigation, int64_t n, int64_t events,
-                   const char *set, struct measured *m, bool quiet, char *err, size_t errlen)
+static int measure(const char *scenario, int mitigation, int64_t n, int64_t events, const char *set,
+                   struct measured *m, bool quiet, char *err, size_t errlen)
 {
     struct herd_run_spec spec;
     struct herd_report r;
@@ -65,8 +70,8 @@ static int measure(const char *scenario, int mitigation, int64_t n, int64_t even
     if (set && herd_spec_set(&spec, set, err, errlen) < 0)
         return -HERD_EINVAL;
     if (!quiet)
-        fprintf(stderr, "herd: calibrate: %s %s, n=%lld ...\n", scenario,
-                herd_spec_strategy(&spec), (long long)n);
+        fprintf(stderr, "herd: calibrate: %s %s, n=%lld ...\n", scenario, herd_spec_strategy(&spec),
+                (long long)n);
     int64_t c0 = cpu_ns();
     int rc = herd_live_run(&spec, &r, err, errlen);
     if (rc < 0)
@@ -177,6 +182,18 @@ static int64_t mutex_handoff_ns(void)
     return dt;
 }
 
+/* Can this machine run @p scenario at N = @p n (threads, descriptors, pid_max)? */
+static bool fits(const char *scenario, int64_t n)
+{
+    struct herd_run_spec spec;
+    char why[256];
+    herd_spec_init(&spec, herd_scenario_find(scenario));
+    spec.n = n;
+    spec.mode = HERD_MODE_MITIGATED;
+    spec.mitigation = 0;
+    return herd_live_check(&spec, why, sizeof why) == 0;
+}
+
 static double per_wasted(const struct measured *naive, const struct measured *mit)
 {
     double extra = (double)naive->wasted - (double)mit->wasted;
@@ -186,8 +203,8 @@ static double per_wasted(const struct measured *naive, const struct measured *mi
 
 int herd_live_calibrate(struct herd_profile *p, bool quiet, char *err, size_t errlen)
 {
-    struct measured an, ax, cn, cs, q;
-    const int64_t n = 200;
+    struct measured an, ax, cn, cs, q, ax2 = {0}, cs2 = {0};
+    const int64_t n = HERD_PROFILE_N, n2 = HERD_PROFILE_N_HIGH;
     int rc;
 
     herd_profile_defaults(p);
@@ -197,6 +214,12 @@ int herd_live_calibrate(struct herd_profile *p, bool quiet, char *err, size_t er
         (rc = measure("condvar", -1, n, 50, NULL, &cn, quiet, err, errlen)) < 0 ||
         (rc = measure("condvar", 0, n, 50, NULL, &cs, quiet, err, errlen)) < 0 ||
         (rc = measure("cache", 0, 4, 1, NULL, &q, quiet, err, errlen)) < 0)
+        return rc;
+    if (fits("accept", n2) &&
+        (rc = measure("accept", 0, n2, 30, NULL, &ax2, quiet, err, errlen)) < 0)
+        return rc;
+    if (fits("condvar", n2) &&
+        (rc = measure("condvar", 0, n2, 50, NULL, &cs2, quiet, err, errlen)) < 0)
         return rc;
 
     double v;
@@ -219,6 +242,10 @@ int herd_live_calibrate(struct herd_profile *p, bool quiet, char *err, size_t er
         p->condvar_herd_per_waiter_ns = (double)(cn.p50_ns - cs.p50_ns) / (double)n;
     if (q.query_ms_alone > 0)
         p->origin_query_ns = q.query_ms_alone * 1e6;
+    if (ax2.p50_ns > ax.p50_ns && ax.p50_ns > 0)
+        p->accept_idle_ns = (double)(ax2.p50_ns - ax.p50_ns);
+    if (cs2.p50_ns > cs.p50_ns && cs.p50_ns > 0)
+        p->condvar_idle_ns = (double)(cs2.p50_ns - cs.p50_ns);
 
     struct utsname u;
     p->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);

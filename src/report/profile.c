@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,4 +88,13 @@ void herd_profile_default_path(char *buf, size_t len)
     }
     const char *home = getenv("HOME");
     snprintf(buf, len, "%s/.config/herd/profile.json", home && *home ? home : ".");
+}
+
+double herd_profile_one_wake(double at_n, double per_decade, int64_t n)
+{
+    if (n < HERD_PROFILE_N)
+        n = HERD_PROFILE_N;
+    if (n > HERD_PROFILE_N_HIGH)
+        n = HERD_PROFILE_N_HIGH;
+    return at_n + (per_decade > 0 ? per_decade : 0) * log10((double)n / HERD_PROFILE_N);
 }

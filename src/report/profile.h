@@ -25,7 +25,14 @@
     X(accept_herd_per_waiter_ns, 3800.0, "extra accept latency per woken epoll waiter")     \
     X(condvar_ns, 20000.0, "enqueue to dequeued, one waiter signalled, no herd (p50)")     \
     X(condvar_herd_per_waiter_ns, 1000.0, "extra dequeue latency per waiter a broadcast wakes") \
-    X(origin_query_ns, 6000000.0, "one SQLite origin query alone (cache herd default rows)")
+    X(origin_query_ns, 6000000.0, "one SQLite origin query alone (cache herd default rows)") \
+    X(accept_idle_ns, 0.0, "one-wake accept latency added by 10x the idle workers (200->2000)") \
+    X(condvar_idle_ns, 0.0, "one-wake dequeue latency added by 10x the idle threads (200->2000)")
+
+/* The N at which calibrate measures the one-wake latencies (accept_ns, condvar_ns), and
+ * ten times it, where it measures them again (*_idle_ns): herd_profile_one_wake(). */
+#define HERD_PROFILE_N 200
+#define HERD_PROFILE_N_HIGH 2000
 
 struct herd_profile {
     int cores;
@@ -39,6 +46,16 @@ struct herd_profile {
 /** The built-in figures: `herd calibrate` on the project's 2-core Debian 12 VM (kernel
  *  6.18, 2026-11-23, other builds running beside it). */
 void herd_profile_defaults(struct herd_profile *p);
+
+/**
+ * A one-wake latency measured at HERD_PROFILE_N (@p at_n: accept_ns or condvar_ns) as it
+ * is with @p n idle threads: at_n + @p per_decade x log10(n / HERD_PROFILE_N), n clamped
+ * to [HERD_PROFILE_N, HERD_PROFILE_N_HIGH] (outside, nothing was measured). Live on this
+ * machine, waking one worker among N idle ones grows with log N — epoll-exclusive's p50:
+ * 45-60 µs at N = 100-200, 85 at 500, 100 at 1,000, 120-134 at 2,000 — which no other
+ * profile figure carries.
+ */
+double herd_profile_one_wake(double at_n, double per_decade, int64_t n);
 
 /** Write @p p as JSON to @p f. @return 0 or a negated errno. */
 int herd_profile_write(FILE *f, const struct herd_profile *p);

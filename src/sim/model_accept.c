@@ -172,8 +172,11 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
  *   dispatch   = ctx_switch_ns: a thread woken on an idle CPU (pipe ping-pong / 2).
  *   handshake  = accept_ns - (per_waiter + dispatch + burst): accept_ns is exclusive's
  *                p50, which in this model is exactly handshake + one wake + dispatch +
- *                one burst; so a one-wake accept reproduces the calibrated figure. */
-static struct costs costs_of(const struct herd_profile *p)
+ *                one burst; so a one-wake accept reproduces the calibrated figure. It is
+ *                taken at this N with the profile's accept_idle_ns (a one-wake accept
+ *                among 1,000 idle workers costs ~2x one among 100 here: see
+ *                herd_profile_one_wake). */
+static struct costs costs_of(const struct herd_profile *p, int64_t n)
 {
     struct costs c;
     double pw = p->accept_herd_per_waiter_ns > 0 ? p->accept_herd_per_waiter_ns : 0;
@@ -184,7 +187,8 @@ static struct costs costs_of(const struct herd_profile *p)
     c.per_waiter = llround(pw);
     c.half = llround(burst / 2);
     c.dispatch = p->ctx_switch_ns > 0 ? llround(p->ctx_switch_ns) : 0;
-    c.handshake = llround(p->accept_ns) - c.per_waiter - c.dispatch - 2 * c.half;
+    double one = herd_profile_one_wake(p->accept_ns, p->accept_idle_ns, n);
+    c.handshake = llround(one) - c.per_waiter - c.dispatch - 2 * c.half;
     if (c.handshake < 0)
         c.handshake = 0;
     return c;
@@ -621,7 +625,7 @@ int herd__sim_accept_run_hooked(const struct herd_run_spec *spec, const struct h
     a->events = spec->events;
     int cores = (int)herd_spec_param(spec, "cores");
     a->cores = cores > 0 ? cores : prof->cores > 0 ? prof->cores : 1;
-    a->c = costs_of(prof);
+    a->c = costs_of(prof, spec->n);
     a->spinner = NONE;
     a->epoch_now = 1;
 

@@ -119,8 +119,9 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
  *                rest is the waiter's own. Floored at a fifth of condvar_wake_ns.
  *   dispatch   = ctx_switch_ns: a thread woken on an idle CPU.
  *   post       = condvar_ns - (per_waiter + dispatch + burst / 2): condvar_ns is
- *                signal's p50, which here is post + one wake + dispatch + half a burst. */
-static struct costs costs_of(const struct herd_profile *p)
+ *                signal's p50, which here is post + one wake + dispatch + half a burst;
+ *                taken at this N with condvar_idle_ns (herd_profile_one_wake). */
+static struct costs costs_of(const struct herd_profile *p, int64_t n)
 {
     struct costs c;
     double pw = p->condvar_herd_per_waiter_ns > 0 ? p->condvar_herd_per_waiter_ns : 0;
@@ -131,7 +132,8 @@ static struct costs costs_of(const struct herd_profile *p)
     c.per_waiter = llround(pw);
     c.half = llround(burst / 2);
     c.dispatch = p->ctx_switch_ns > 0 ? llround(p->ctx_switch_ns) : 0;
-    c.post = llround(p->condvar_ns) - c.per_waiter - c.dispatch - c.half;
+    double one = herd_profile_one_wake(p->condvar_ns, p->condvar_idle_ns, n);
+    c.post = llround(one) - c.per_waiter - c.dispatch - c.half;
     if (c.post < 0)
         c.post = 0;
     return c;
@@ -371,7 +373,7 @@ int herd__sim_condvar_run_hooked(const struct herd_run_spec *spec, const struct 
     v->events = spec->events;
     int cores = (int)herd_spec_param(spec, "cores");
     v->cores = cores > 0 ? cores : prof->cores > 0 ? prof->cores : 1;
-    v->c = costs_of(prof);
+    v->c = costs_of(prof, spec->n);
     v->epoch_now = 1;
 
     rc = herd_sim_init(&v->sim, spec->seed);
