@@ -181,67 +181,60 @@ Test(model_cron, golden_trace)
 
 /* ---- live vs sim ---------------------------------------------------------------------- */
 
+/* Naive and jitter at N = @p n, live (medians of 5 runs) and on the sim: wakes per event
+ * asserted within 10 %; false when the naive p99s are more than 2x apart. */
+static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, size_t misslen)
+{
+    bool ok = true;
+    for (int m = 0; m < 2; m++) {
+        struct herd_run_spec spec;
+        make_spec(&spec, m ? "jitter" : NULL, n);
+        struct live_medians live = live_medians(&spec, 5, NULL);
+        struct herd_report s;
+        run_sim(&spec, prof, &s);
+        double sw = (double)s.wakes / (double)s.nevents;
+        double sp = (double)herd_hist_quantile(&s.latency, 0.99);
+        char line[256];
+        snprintf(line, sizeof line,
+                 "cron N=%ld %s: wakes/event live %.1f sim %.1f | p99 live %.2f ms sim %.2f ms "
+                 "(live/sim %.2f)",
+                 (long)n, m ? "jitter" : "naive", live.wakes_pe, sw, live.p99 / 1e6, sp / 1e6,
+                 live.p99 / sp);
+        cr_log_info("%s", line);
+        fprintf(stderr, "%s\n", line);
+        cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe, "%s", line);
+        if (!m && (sp > 2 * live.p99 || live.p99 > 2 * sp)) {
+            ok = false;
+            snprintf(miss, misslen, "live %.2f ms, sim %.2f ms", live.p99 / 1e6, sp / 1e6);
+        }
+        herd_report_fini(&s);
+    }
+    return ok;
+}
+
 /*
  * After calibration, at N = 100 and 1,000: wakes per event within 10 % (= N on both
- * backends: every client fires once per boundary) and the naive p99 within 2x at
- * N = 1,000, 2.5x at N = 100. The naive p99 is the backend's drain time, which the model
- * gets from the profile: N requests of S = work + 2 accept_ns + 4 ctx switches on `cores`
- * cores (~300 µs with this machine's calibration, which itself varies run to run).
- * Measured (medians of 5 live runs, 9 repeats of this test on a shared 2-core box):
- *     N = 1,000: live 198-320 ms, sim 171-225 ms: live/sim 0.97-1.87;
- *     N = 100:   live 27-30 ms,   sim 13-19 ms:   live/sim 1.4-2.3.
- * At N = 100 live costs more per request than the profile explains: the 100 client
- * threads wake 3-12 ms late from their timer and the backend then drains ~4.3 requests
- * per ms (~460 µs of CPU each) where the model drains 6.5; no profile figure measures a
- * cold thread's timer wake or a whole loopback round trip, so the 2x of issue 4 holds
- * only about half the time there, and the test asks 2.5x (reported to the lead).
- * The mitigated p99 (jitter) is NOT asserted: live it is 1-14 ms from scheduling noise
+ * backends: every client fires once per boundary) and the naive p99 within 2x. The naive
+ * p99 is the backend's drain time, which the model gets from the profile: N requests of
+ * S = work + 2 accept_ns + 4 ctx switches on `cores` cores (~300 µs with this machine's
+ * calibration, which itself varies run to run, and moves the sim's p99 by ±20 %).
+ * Measured on a quiet machine (medians of 5 live runs, 5 repeats of this test):
+ *     N = 1,000: live 157-179 ms, sim 141-186 ms: live/sim 0.84-1.13;
+ *     N = 100:   live 15-21 ms,   sim 10-15 ms:   live/sim 1.05-1.82;
+ * and under others' load at N = 100 1.4-2.3 (the 100 client threads wake 3-12 ms late
+ * from their timer). So a miss is measured again after a fresh calibration, at most
+ * twice, and a last miss is reported rather than failed while other processes used more
+ * than a fifth of the CPUs (check_live_point, tests/machine_load.h).
+ * The mitigated p99 (jitter) is NOT asserted: live it is 0.6-14 ms from scheduling noise
  * on a shared 2-core machine (its p50 is ~0.5 ms, like the sim's), which no profile
  * figure models; the sim's is the queueing of a lone request (0.55-1.3 ms). The numbers
  * are logged.
  */
-Test(model_cron, live_vs_sim_after_calibration, .timeout = 180)
+Test(model_cron, live_vs_sim_after_calibration, .timeout = 300)
 {
     struct herd_profile prof;
     calibrate_live(&prof);
     int64_t ns[] = {100, 1000};
-    for (int k = 0; k < 2; k++) {
-        for (int m = 0; m < 2; m++) {
-            struct herd_run_spec spec;
-            make_spec(&spec, m ? "jitter" : NULL, ns[k]);
-            struct cpu_sample c0 = cpu_sample();
-            struct live_medians live = live_medians(&spec, 5, NULL);
-            double busy = others_busy(c0, cpu_sample());
-            struct herd_report s;
-            run_sim(&spec, &prof, &s);
-            double sw = (double)s.wakes / (double)s.nevents;
-            double sp = (double)herd_hist_quantile(&s.latency, 0.99);
-            cr_log_info("cron N=%ld %s: wakes/event live %.1f sim %.1f | p99 live %.2f ms sim "
-                        "%.2f ms (ratio %.2f)",
-                        (long)ns[k], m ? "jitter" : "naive", live.wakes_pe, sw, live.p99 / 1e6,
-                        sp / 1e6, live.p99 / sp);
-            fprintf(stderr,
-                    "cron N=%ld %s: wakes/event live %.1f sim %.1f | p99 live %.2f ms sim "
-                    "%.2f ms (live/sim %.2f)\n",
-                    (long)ns[k], m ? "jitter" : "naive", live.wakes_pe, sw, live.p99 / 1e6,
-                    sp / 1e6, live.p99 / sp);
-            cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe);
-            if (!m) {
-                double tol = ns[k] == 100 ? 2.5 : 2.0;
-                /* Others' load only slows the live side: the sim-above-live bound always
-                 * holds; live-above-sim is reported, not failed, when other processes used
-                 * more than a fifth of the CPUs (tests/machine_load.h). */
-                cr_assert_leq(sp, tol * live.p99, "naive N=%ld: sim p99 > %.1fx live", (long)ns[k],
-                              tol);
-                if (busy <= 0.2)
-                    cr_assert_leq(live.p99, tol * sp, "naive N=%ld: live p99 > %.1fx sim",
-                                  (long)ns[k], tol);
-                else if (live.p99 > tol * sp)
-                    cr_log_info("naive N=%ld: live p99 %.1fx sim not checked: others used "
-                                "%.0f%% of the CPUs",
-                                (long)ns[k], live.p99 / sp, 100 * busy);
-            }
-            herd_report_fini(&s);
-        }
-    }
+    for (int k = 0; k < 2; k++)
+        check_live_point("cron", "naive p99", ns[k], &prof, calibrate_live, live_point, true);
 }
