@@ -50,13 +50,15 @@ static void *work(void *arg)
 
 static double run(int threads, bool reject)
 {
+    if (threads < 1 || threads > BENCH_MAX_THREADS) /* bench_threads asserts it too */
+        threads = 1;
     double ns[REPS];
     for (int rep = 0; rep < REPS; rep++) {
         struct herd_breaker *b;
         bench_check(herd_breaker_new(NULL, &b), "bench_breaker: cannot make the breaker");
         if (reject)
             herd_breaker_isolate(b, 0);
-        struct worker w[2];
+        struct worker w[BENCH_MAX_THREADS];
         for (int i = 0; i < threads; i++)
             w[i] = (struct worker){b, i, reject, 0};
         ns[rep] = bench_threads(threads, work, w, sizeof *w) * 1e9 / OPS;

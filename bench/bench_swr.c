@@ -43,13 +43,15 @@ static void *work(void *arg)
 
 static double run(int threads, bool hot)
 {
+    if (threads < 1 || threads > BENCH_MAX_THREADS) /* bench_threads asserts it too */
+        threads = 1;
     double ns[REPS];
     for (int rep = 0; rep < REPS; rep++) {
         struct herd_swr_config cfg = {.max_entries = 1024, .max_key_len = 8, .max_value_len = 64,
                                       .ttl_ns = INT64_C(1) << 40};
         struct herd_swr *c;
         char val[64];
-        struct worker w[2];
+        struct worker w[BENCH_MAX_THREADS];
         memset(val, 'v', sizeof val);
         bench_check(herd_swr_new(&cfg, &c), "bench_swr: cannot make the cache");
         for (int k = 0; k < KEYS; k++)

@@ -49,12 +49,14 @@ static void *work(void *arg)
 
 static double run(int threads, bool overloaded, double *throttled_frac)
 {
+    if (threads < 1 || threads > BENCH_MAX_THREADS) /* bench_threads asserts it too */
+        threads = 1;
     double ns[REPS];
     long throttled = 0;
     for (int rep = 0; rep < REPS; rep++) {
         struct herd_throttle *t;
         bench_check(herd_throttle_new(NULL, &t), "bench_throttle: cannot make the throttle");
-        struct worker w[2];
+        struct worker w[BENCH_MAX_THREADS];
         for (int i = 0; i < threads; i++)
             w[i] = (struct worker){t, i, overloaded, 0};
         ns[rep] = bench_threads(threads, work, w, sizeof *w) * 1e9 / OPS;

@@ -645,9 +645,10 @@
   function progressText(d, ms) {
     const parts = [];
     if (d && d.phase === 'running') {
-      if (d.sim_ns != null) parts.push(`${fmtInt(d.events)} events simulated`, `${fmtNs(d.sim_ns)} of simulated time`);
+      /* live runs carry events = sim_ns = 0: only the simulator counts engine events */
+      if (d.backend !== 'live' && d.sim_ns != null && d.events > 0) parts.push(`${fmtInt(d.events)} events simulated`, `${fmtNs(d.sim_ns)} of simulated time`);
       else if (d.of > 0 && d.done > 0) parts.push(`event ${fmtInt(d.done)} of ${fmtInt(d.of)}`);
-      else if (d.events != null) parts.push(`${fmtInt(d.events)} events`);
+      if (d.runs > 1 && d.run > 0) parts.push(`run ${fmtInt(d.run)} of ${fmtInt(d.runs)}`);
     }
     parts.push(`${(ms / 1000).toFixed(1)} s so far`);
     return parts.join(' · ');

@@ -26,9 +26,6 @@ void herd__cli_signals(void);
 /** True when text output may use UTF-8 (the locale's codeset is UTF-8). */
 bool herd__cli_utf8(void);
 
-/** Is @p backend one of live, sim, both? */
-bool herd__cli_backend_ok(const char *backend);
-
 /**
  * Check every spec against the machine before anything starts, then run them in
  * order, filling reports[i] (each initialised by the backend). With @p runs > 1 each

@@ -1,7 +1,10 @@
-/* cmd_run.c — `herd run SCENARIO`: validate every flag against the catalogue, check
+/* cmd_run.c — `herd run SCENARIO`: validate every flag against the catalogue (the same
+ * herd_request_resolve as the web API, with the CLI's flag names in its messages), check
  * the machine before anything starts, run naive and/or mitigated with the same
  * settings and seed, write the report. */
 #include "cli.h"
+
+#include "../report/request.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -45,25 +48,26 @@ static const char run_usage[] =
 
 struct run_opts {
     const char *backend, *mode, *mitigation, *format, *out;
-    int64_t n, events, runs;
-    uint64_t seed;
-    bool n_set, events_set, quiet;
+    const char *n, *events, *seed; /* as typed: herd_request_resolve checks them */
+    int64_t runs;
+    bool quiet;
     const char *sets[64];
     int nsets;
 };
 
-static int parse_seed(const char *text, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*text == '-')
-        return -1;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
+/* How herd run names its flags in messages; "both" and "all" are the CLI's own. */
+static const struct herd_request_spelling run_spelling = {
+    .scenario = "run",
+    .backend = "--backend",
+    .mode = "--mode",
+    .mitigation = "--mitigation",
+    .n = "-n",
+    .events = "--events",
+    .seed = "--seed",
+    .both_backends = true,
+    .all_mitigations = true,
+    .prefer = HERD_BACKEND_LIVE, /* live where the scenario can run for real */
+};
 
 static int parse(int argc, char **argv, struct run_opts *o, const char **scenario)
 {
@@ -97,21 +101,13 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
             o->mitigation = optarg;
             break;
         case 'n':
-            if (herd_parse_int("-n", optarg, 1, HERD_N_MAX, &o->n, err, sizeof err) < 0)
-                return herd__usage_error("%s", err);
-            o->n_set = true;
+            o->n = optarg;
             break;
         case 'e':
-            if (herd_parse_int("--events", optarg, 1, HERD_EVENTS_MAX, &o->events, err,
-                               sizeof err) < 0)
-                return herd__usage_error("%s", err);
-            o->events_set = true;
+            o->events = optarg;
             break;
         case 's':
-            if (parse_seed(optarg, &o->seed) < 0)
-                return herd__usage_error("--seed: expected a whole number from 0 to "
-                                         "18446744073709551615, got '%s'",
-                                         optarg);
+            o->seed = optarg;
             break;
         case 'r':
             if (herd_parse_int("--runs", optarg, 1, HERD_RUNS_MAX, &o->runs, err, sizeof err) <
@@ -143,49 +139,34 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
                                      argv[optind - 1]);
         }
     }
-    if (optind >= argc) {
-        char names[256];
-        herd_scenario_names(names, sizeof names);
-        return herd__usage_error("run: which scenario? allowed: %s", names);
-    }
     if (optind + 1 < argc)
         return herd__usage_error("run: unexpected argument '%s' (one scenario per run)",
                                  argv[optind + 1]);
-    *scenario = argv[optind];
+    *scenario = optind < argc ? argv[optind] : NULL; /* none: herd_request_resolve says so */
     return 0;
 }
 
 int herd_cmd_run(int argc, char **argv)
 {
-    struct run_opts o = {.mode = "both", .format = "text", .seed = 1, .runs = 1};
+    struct run_opts o = {.format = "text", .runs = 1};
     const char *name = NULL;
-    char err[512], names[256];
+    char err[512];
     int rc = parse(argc, argv, &o, &name);
     if (rc != 0)
         return rc < 0 ? HERD_EXIT_OK : rc;
 
-    const struct herd_scenario *sc = herd_scenario_find(name);
-    if (!sc) {
-        herd_scenario_names(names, sizeof names);
-        return herd__usage_error("run: unknown scenario '%s'; allowed: %s", name, names);
-    }
-    if (!o.backend) /* the scenario's first backend: live where it can run for real */
-        o.backend = (sc->backends & HERD_BACKEND_LIVE) ? "live" : "sim";
-    if (!herd__cli_backend_ok(o.backend))
-        return herd__usage_error("--backend: '%s' is not allowed; allowed: live, sim, both",
-                                 o.backend);
-    if (strcmp(o.backend, "sim") != 0 && !(sc->backends & HERD_BACKEND_LIVE))
-        return herd__usage_error("--backend: scenario %s runs only on the simulator; allowed: "
-                                 "sim",
-                                 sc->name);
-    if (strcmp(o.backend, "live") != 0 && !(sc->backends & HERD_BACKEND_SIM))
-        return herd__usage_error("--backend: scenario %s runs only live; allowed: live",
-                                 sc->name);
-    bool naive = strcmp(o.mode, "naive") == 0, mitigated = strcmp(o.mode, "mitigated") == 0;
-    bool both = strcmp(o.mode, "both") == 0;
-    if (!naive && !mitigated && !both)
-        return herd__usage_error("--mode: '%s' is not allowed; allowed: naive, mitigated, both",
-                                 o.mode);
+    struct herd_request req = {.scenario = name,
+                               .backend = o.backend,
+                               .mode = o.mode,
+                               .mitigation = o.mitigation,
+                               .n = o.n,
+                               .events = o.events,
+                               .seed = o.seed,
+                               .sets = o.sets,
+                               .nsets = (size_t)o.nsets};
+    struct herd_request_plan plan;
+    if (herd_request_resolve(&req, &run_spelling, &plan, err, sizeof err) < 0)
+        return herd__usage_error("%s", err);
     enum herd_format fmt;
     if (strcmp(o.format, "text") == 0)
         fmt = HERD_FORMAT_TEXT;
@@ -197,53 +178,6 @@ int herd_cmd_run(int argc, char **argv)
         return herd__usage_error("--format: '%s' is not allowed; allowed: text, json, csv",
                                  o.format);
 
-    struct herd_run_spec base;
-    herd_spec_init(&base, sc);
-    if (o.n_set)
-        base.n = o.n;
-    if (o.events_set)
-        base.events = o.events;
-    base.seed = o.seed;
-    for (int i = 0; i < o.nsets; i++)
-        if (herd_spec_set(&base, o.sets[i], err, sizeof err) < 0)
-            return herd__usage_error("%s", err);
-
-    /* Which mitigations: the named one, all of them, or the scenario's default. */
-    int mits[HERD_MAX_MITIGATIONS], nmits = 0;
-    const char *mname = o.mitigation ? o.mitigation : sc->default_mitigation;
-    herd_mitigation_names(sc, names, sizeof names);
-    if (strcmp(mname, "all") == 0) {
-        for (int i = 0; sc->mitigations[i].name; i++)
-            mits[nmits++] = i;
-    } else if (strcmp(mname, "none") == 0 || strcmp(mname, sc->naive) == 0) {
-        if (!naive)
-            return herd__usage_error("--mitigation: '%s' is the naive strategy; use --mode "
-                                     "naive, or one of: %s, all",
-                                     mname, names);
-    } else {
-        int m = herd_scenario_mitigation_index(sc, mname);
-        if (m < 0)
-            return herd__usage_error("--mitigation: '%s' is not a mitigation of %s; allowed: "
-                                     "%s, all",
-                                     mname, sc->name, names);
-        mits[nmits++] = m;
-    }
-
-    struct herd_run_spec specs[1 + HERD_MAX_MITIGATIONS];
-    size_t nspecs = 0;
-    if (naive || both) {
-        specs[nspecs] = base;
-        specs[nspecs].mode = HERD_MODE_NAIVE;
-        specs[nspecs++].mitigation = -1;
-    }
-    if (mitigated || both) {
-        for (int i = 0; i < nmits; i++) {
-            specs[nspecs] = base;
-            specs[nspecs].mode = HERD_MODE_MITIGATED;
-            specs[nspecs++].mitigation = mits[i];
-        }
-    }
-
     /* Open the output first: a bad --out path must fail before a long run. */
     char tmp[4096];
     FILE *out = herd__cli_open_out(o.out, tmp, sizeof tmp);
@@ -251,17 +185,16 @@ int herd_cmd_run(int argc, char **argv)
         return herd__usage_error("--out: cannot write '%s': %s", o.out, strerror(errno));
 
     /* Each spec on the chosen backend(s): with both, live then sim for each mode. */
-    struct herd_cli_job jobs[2 * (1 + HERD_MAX_MITIGATIONS)];
+    struct herd_cli_job jobs[2 * HERD_REQUEST_MAX_SPECS];
     size_t njobs = 0;
-    bool live = strcmp(o.backend, "sim") != 0, sim = strcmp(o.backend, "live") != 0;
-    for (size_t i = 0; i < nspecs; i++) {
-        if (live)
-            jobs[njobs++] = (struct herd_cli_job){.spec = specs[i], .sim = false};
-        if (sim)
-            jobs[njobs++] = (struct herd_cli_job){.spec = specs[i], .sim = true};
+    for (size_t i = 0; i < plan.nspecs; i++) {
+        if (plan.backends & HERD_BACKEND_LIVE)
+            jobs[njobs++] = (struct herd_cli_job){.spec = plan.specs[i], .sim = false};
+        if (plan.backends & HERD_BACKEND_SIM)
+            jobs[njobs++] = (struct herd_cli_job){.spec = plan.specs[i], .sim = true};
     }
     struct herd_report *reports = calloc(njobs, sizeof *reports);
-    struct herd_report *ptrs[2 * (1 + HERD_MAX_MITIGATIONS)];
+    struct herd_report *ptrs[2 * HERD_REQUEST_MAX_SPECS];
     if (!reports) {
         herd__cli_abort_out(out, o.out, tmp);
         return herd__fail("out of memory");

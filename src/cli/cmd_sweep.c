@@ -4,7 +4,8 @@
  * (herd sweep backoff-occ --n 10:190:20 --mitigation all --runs 20). */
 #include "cli.h"
 
-#include <errno.h>
+#include "../report/request.h"
+
 #include <getopt.h>
 #include <herd/error.h>
 #include <stdlib.h>
@@ -98,6 +99,21 @@ static int parse_range(const char *text, int64_t *from, int64_t *to, int64_t *st
     return 0;
 }
 
+/* How herd sweep names its flags in messages: herd run's, without --backend both (one
+ * table is one backend) and with the simulator first (a sweep is many runs). */
+static const struct herd_request_spelling sweep_spelling = {
+    .scenario = "sweep",
+    .backend = "--backend",
+    .mode = "--mode",
+    .mitigation = "--mitigation",
+    .n = "--n",
+    .events = "--events",
+    .seed = "--seed",
+    .both_backends = false,
+    .all_mitigations = true,
+    .prefer = HERD_BACKEND_SIM,
+};
+
 int herd_cmd_sweep(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -109,10 +125,9 @@ int herd_cmd_sweep(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *range = NULL, *backend = NULL, *mname = "all", *mlist = NULL, *format = "text";
-    const char *sets[64];
+    const char *events = NULL, *seed = NULL, *sets[64];
     int nsets = 0, c, rc;
-    int64_t events = 0, runs = 1, from = 0, to = 0, step = 1;
-    uint64_t seed = 1;
+    int64_t runs = 1, from = 0, to = 0, step = 1;
     bool quiet = false;
     char err[512];
     optind = 1;
@@ -125,22 +140,12 @@ int herd_cmd_sweep(int argc, char **argv)
         case 'm': mlist = optarg; break;
         case 'f': format = optarg; break;
         case 'q': quiet = true; break;
-        case 'e':
-            if (herd_parse_int("--events", optarg, 1, HERD_EVENTS_MAX, &events, err, sizeof err))
-                return herd__usage_error("%s", err);
-            break;
+        case 'e': events = optarg; break;
+        case 's': seed = optarg; break;
         case 'r':
             if (herd_parse_int("--runs", optarg, 1, HERD_RUNS_MAX, &runs, err, sizeof err))
                 return herd__usage_error("%s", err);
             break;
-        case 's': {
-            char *end;
-            errno = 0;
-            seed = strtoull(optarg, &end, 10);
-            if (errno || *end || *optarg == '-' || end == optarg)
-                return herd__usage_error("--seed: expected a whole number, got '%s'", optarg);
-            break;
-        }
         case 'S':
             if (nsets == 64)
                 return herd__usage_error("--set: at most 64 settings");
@@ -154,23 +159,28 @@ int herd_cmd_sweep(int argc, char **argv)
                                      argv[optind - 1]);
         }
     }
-    if (optind >= argc)
-        return herd__usage_error("sweep: which scenario? (see herd list)");
-    const struct herd_scenario *sc = herd_scenario_find(argv[optind]);
-    if (!sc)
-        return herd__usage_error("sweep: unknown scenario '%s'", argv[optind]);
+    if (optind + 1 < argc)
+        return herd__usage_error("sweep: unexpected argument '%s' (one scenario per sweep)",
+                                 argv[optind + 1]);
+    /* Naive and the chosen mitigations at every point: herd run's validation with
+     * --mode both and N left to --n. */
+    struct herd_request req = {.scenario = optind < argc ? argv[optind] : NULL,
+                               .backend = backend,
+                               .mode = "both",
+                               .mitigation = mname,
+                               .events = events,
+                               .seed = seed,
+                               .sets = sets,
+                               .nsets = (size_t)nsets};
+    struct herd_request_plan plan;
+    if (herd_request_resolve(&req, &sweep_spelling, &plan, err, sizeof err) < 0)
+        return herd__usage_error("%s", err);
+    const struct herd_scenario *sc = plan.sc;
+    bool sim = plan.backends == HERD_BACKEND_SIM;
     if (!range)
         return herd__usage_error("sweep: --n FROM:TO:STEP is required");
     if ((rc = parse_range(range, &from, &to, &step)) != 0)
         return rc;
-    if (!backend)
-        backend = (sc->backends & HERD_BACKEND_SIM) ? "sim" : "live";
-    bool sim = strcmp(backend, "sim") == 0;
-    if (!sim && strcmp(backend, "live") != 0)
-        return herd__usage_error("--backend: '%s' is not allowed for sweep; allowed: live, sim",
-                                 backend);
-    if (!(sc->backends & (sim ? HERD_BACKEND_SIM : HERD_BACKEND_LIVE)))
-        return herd__usage_error("--backend: scenario %s has no %s backend", sc->name, backend);
     bool csv = strcmp(format, "csv") == 0;
     if (!csv && strcmp(format, "text") != 0)
         return herd__usage_error("--format: '%s' is not allowed for sweep; allowed: text, csv",
@@ -179,27 +189,7 @@ int herd_cmd_sweep(int argc, char **argv)
     if ((rc = parse_metrics(mlist ? mlist : sim ? "origin_load,sim_time" : "wakes,p99", mets,
                             &nmets)) != 0)
         return rc;
-
-    struct herd_run_spec base;
-    herd_spec_init(&base, sc);
-    base.seed = seed;
-    if (events)
-        base.events = events;
-    for (int i = 0; i < nsets; i++)
-        if (herd_spec_set(&base, sets[i], err, sizeof err) < 0)
-            return herd__usage_error("%s", err);
-    int strat[1 + HERD_MAX_MITIGATIONS], nstrat = 0;
-    strat[nstrat++] = -1;
-    if (strcmp(mname, "all") == 0) {
-        for (int i = 0; sc->mitigations[i].name; i++)
-            strat[nstrat++] = i;
-    } else {
-        int m = herd_scenario_mitigation_index(sc, mname);
-        if (m < 0)
-            return herd__usage_error("--mitigation: '%s' is not a mitigation of %s", mname,
-                                     sc->name);
-        strat[nstrat++] = m;
-    }
+    int nstrat = (int)plan.nspecs;
 
     size_t npoints = (size_t)((to - from) / step + 1), njobs = npoints * (size_t)nstrat;
     struct herd_cli_job *jobs = calloc(njobs, sizeof *jobs);
@@ -213,10 +203,8 @@ int herd_cmd_sweep(int argc, char **argv)
     for (size_t p = 0; p < npoints; p++) {
         for (int k = 0; k < nstrat; k++) {
             struct herd_cli_job *j = &jobs[p * (size_t)nstrat + (size_t)k];
-            j->spec = base;
+            j->spec = plan.specs[k];
             j->spec.n = from + (int64_t)p * step;
-            j->spec.mode = strat[k] < 0 ? HERD_MODE_NAIVE : HERD_MODE_MITIGATED;
-            j->spec.mitigation = strat[k];
             j->sim = sim;
         }
     }
@@ -225,7 +213,7 @@ int herd_cmd_sweep(int argc, char **argv)
     if (rc == HERD_EXIT_OK) {
         /* Header: N, then one column per strategy and metric. */
         if (!csv)
-            printf("%s on %s, means over %lld run%s per point\n", sc->name, backend,
+            printf("%s on %s, means over %lld run%s per point\n", sc->name, sim ? "sim" : "live",
                    (long long)runs, runs == 1 ? "" : "s");
         printf(csv ? "n" : "%8s", "N");
         for (int k = 0; k < nstrat; k++)

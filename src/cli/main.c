@@ -12,6 +12,7 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +67,24 @@ int herd__fail(const char *fmt, ...)
     return rc;
 }
 
+/* Set by the signal handler for a simulation in progress to see (a live run has its
+ * own flag in src/live): a lock-free C11 atomic is async-signal-safe and race-free. */
+static atomic_int sim_interrupted;
+
 static void on_signal(int sig)
 {
     (void)sig;
+    atomic_store(&sim_interrupted, 1);
     herd_live_interrupt();
+}
+
+/* The simulator's watch poll (engine.h): stop at the next poll after a signal. */
+static bool sim_poll(void *ctx, int64_t sim_ns, uint64_t events)
+{
+    (void)ctx;
+    (void)sim_ns;
+    (void)events;
+    return atomic_load_explicit(&sim_interrupted, memory_order_relaxed) != 0;
 }
 
 void herd__cli_signals(void)
@@ -89,12 +104,6 @@ bool herd__cli_utf8(void)
 {
     const char *cs = nl_langinfo(CODESET);
     return cs && strcmp(cs, "UTF-8") == 0;
-}
-
-bool herd__cli_backend_ok(const char *backend)
-{
-    return strcmp(backend, "live") == 0 || strcmp(backend, "sim") == 0 ||
-           strcmp(backend, "both") == 0;
 }
 
 /* The machine costs the simulator uses: herd calibrate's profile when there is one. */
@@ -128,7 +137,8 @@ static int run_one(const struct herd_cli_job *job, const struct herd_run_spec *s
         /* A sim report is a pure function of spec and seed (byte-identical JSON), so its
          * elapsed_ns is the simulated span; the wall time goes to stderr only. */
         int64_t t0 = herd_clock_monotonic_ns();
-        rc = herd_sim_run(s, prof, r, err, sizeof err);
+        static const struct herd_sim_watch watch = {sim_poll, NULL};
+        rc = herd_sim_run_watched(s, prof, &watch, r, err, sizeof err);
         if (rc == 0 && !quiet)
             fprintf(stderr, "herd: simulated %.3f s in %.3f s of wall time\n",
                     (double)r->sim_time_ns / 1e9,

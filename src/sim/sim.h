@@ -15,6 +15,7 @@
 
 #include "../report/profile.h"
 #include "../report/report.h"
+#include "engine.h" /* struct herd_sim_watch */
 
 /** Has @p scenario a simulation model? */
 bool herd_sim_supports(const char *scenario);
@@ -26,8 +27,6 @@ bool herd_sim_supports(const char *scenario);
  */
 int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *prof,
                  struct herd_report *r, char *err, size_t errlen);
-
-struct herd_sim_watch;
 
 /**
  * herd_sim_run() watched by @p watch (may be NULL; borrowed; see engine.h): its poll

@@ -1,16 +1,18 @@
 /* api.c — the web API's meaning: request → validated specs → reports → JSON.
  *
  * No HTTP here (server.c owns that), so the same checks serve the JSON body of POST
- * /api/run and the query string of the SSE stream. Every check is the CLI's library call
- * with the CLI's message; the only additions are the type checks a JSON body needs.
+ * /api/run and the query string of the SSE stream. Every check is herd run's own
+ * (herd_request_resolve, with the API's field names in the messages); the only additions
+ * are the type checks a JSON body needs and the unknown-field check.
  * Reentrant: no state outside the caller's arguments.
  */
 #include "api.h"
 
 #include "../live/live.h"
+#include "../report/request.h"
 #include "../sim/sim.h"
 
-#include <errno.h>
+#include <assert.h>
 #include <herd/error.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -94,69 +96,73 @@ static int string_field(const json_t *req, const char *name, const char **out, c
     return 0;
 }
 
-static int int_field(const json_t *req, const char *name, int64_t min, int64_t max, int64_t *out,
-                     char *err, size_t errlen)
+/* A number field as the text its command-line flag would carry, into @p buf (NULL when
+ * absent); the range is herd_request_resolve's to check. */
+static int number_field(const json_t *req, const char *name, char *buf, size_t len,
+                        const char **out, char *err, size_t errlen)
 {
     const json_t *v = json_object_get(req, name);
-    char text[VALUE_MAX + 1];
     if (!v)
         return 0;
-    if (scalar_text(v, name, text, sizeof text, err, errlen) < 0)
+    if (scalar_text(v, name, buf, len, err, errlen) < 0)
         return -HERD_EINVAL;
-    if (herd_parse_int(name, text, min, max, out, err, errlen) < 0)
-        return -HERD_EINVAL;
+    *out = buf;
     return 0;
 }
 
-/* The seed is a uint64 like --seed: JSON integers stop at 2^63 - 1, so larger seeds
- * come as strings. */
-static int seed_field(const json_t *req, uint64_t *out, char *err, size_t errlen)
-{
-    const json_t *v = json_object_get(req, "seed");
-    char text[VALUE_MAX + 1], *end;
-    if (!v)
-        return 0;
-    if (scalar_text(v, "seed", text, sizeof text, err, errlen) < 0)
-        return -HERD_EINVAL;
-    errno = 0;
-    unsigned long long s = text[0] == '-' ? 0 : strtoull(text, &end, 10);
-    if (text[0] == '-' || errno || end == text || *end)
-        return fail(err, errlen,
-                    "seed: expected a whole number from 0 to 18446744073709551615, got '%s'", text);
-    *out = s;
-    return 0;
-}
-
-static int params_field(const json_t *req, struct herd_run_spec *spec, char *err, size_t errlen)
+/* "params" as --set KEY=VALUE lines, into @p kv (their text) and @p sets (pointers). */
+static int params_field(const json_t *req, char (*kv)[2 * VALUE_MAX + 2], const char **sets,
+                        size_t *nsets, char *err, size_t errlen)
 {
     const json_t *ps = json_object_get(req, "params");
     const char *key;
     const json_t *v;
+    *nsets = 0;
     if (!ps || json_is_null(ps))
         return 0;
     if (!json_is_object(ps))
         return fail(err, errlen, "params: expected an object of KEY: value, got %s", type_name(ps));
     json_object_foreach((json_t *)ps, key, v)
     {
-        char kv[2 * VALUE_MAX + 2], text[VALUE_MAX + 1];
+        char text[VALUE_MAX + 1];
         if (strlen(key) > VALUE_MAX || strchr(key, '=') || !key[0])
             return fail(err, errlen, "params: '%.*s' is not a parameter name", VALUE_MAX, key);
+        if (*nsets == HERD_MAX_PARAMS)
+            return fail(err, errlen, "params: at most %d parameters", HERD_MAX_PARAMS);
         if (scalar_text(v, key, text, sizeof text, err, errlen) < 0)
             return -HERD_EINVAL;
-        snprintf(kv, sizeof kv, "%s=%s", key, text);
-        if (herd_spec_set(spec, kv, err, errlen) < 0)
-            return -HERD_EINVAL;
+        snprintf(kv[*nsets], sizeof kv[*nsets], "%s=%s", key, text);
+        sets[*nsets] = kv[*nsets];
+        (*nsets)++;
     }
     return 0;
 }
 
+/* The API's field names in messages; one backend and one mitigation per request. */
+static const struct herd_request_spelling api_spelling = {
+    .scenario = "scenario",
+    .backend = "backend",
+    .mode = "mode",
+    .mitigation = "mitigation",
+    .n = "n",
+    .events = "events",
+    .seed = "seed",
+    .both_backends = false,
+    .all_mitigations = false,
+    .prefer = HERD_BACKEND_SIM,
+};
+
 int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, size_t errlen)
 {
-    const char *name = NULL, *backend = "sim", *mode = "naive", *mitigation = NULL, *key;
+    /* The page's defaults: one naive simulation. */
+    struct herd_request r = {.backend = "sim", .mode = "naive"};
+    char n[VALUE_MAX + 1], events[VALUE_MAX + 1], seed[VALUE_MAX + 1];
+    char kv[HERD_MAX_PARAMS][2 * VALUE_MAX + 2];
+    const char *sets[HERD_MAX_PARAMS], *key;
     const json_t *v;
-    char names[256];
-    struct herd_run_spec base;
+    struct herd_request_plan plan;
 
+    /* JSON's own checks first: an object of known fields, each of the right type. */
     if (!json_is_object(req))
         return fail(err, errlen, "expected a JSON object such as {\"scenario\":\"accept\"}");
     json_object_foreach((json_t *)req, key, v)
@@ -170,75 +176,44 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
                         "events, seed, params",
                         VALUE_MAX, key);
     }
-    if (string_field(req, "scenario", &name, err, errlen) < 0 ||
-        string_field(req, "backend", &backend, err, errlen) < 0 ||
-        string_field(req, "mode", &mode, err, errlen) < 0 ||
-        string_field(req, "mitigation", &mitigation, err, errlen) < 0)
+    if (string_field(req, "scenario", &r.scenario, err, errlen) < 0 ||
+        string_field(req, "backend", &r.backend, err, errlen) < 0 ||
+        string_field(req, "mode", &r.mode, err, errlen) < 0 ||
+        string_field(req, "mitigation", &r.mitigation, err, errlen) < 0 ||
+        number_field(req, "n", n, sizeof n, &r.n, err, errlen) < 0 ||
+        number_field(req, "events", events, sizeof events, &r.events, err, errlen) < 0 ||
+        number_field(req, "seed", seed, sizeof seed, &r.seed, err, errlen) < 0 ||
+        params_field(req, kv, sets, &r.nsets, err, errlen) < 0)
         return -HERD_EINVAL;
-    herd_scenario_names(names, sizeof names);
-    if (!name)
-        return fail(err, errlen, "scenario: which scenario? allowed: %s", names);
-    const struct herd_scenario *sc = herd_scenario_find(name);
-    if (!sc)
-        return fail(err, errlen, "unknown scenario '%s'; allowed: %s", name, names);
+    r.sets = sets;
 
-    bool live = strcmp(backend, "live") == 0;
-    if (!live && strcmp(backend, "sim") != 0)
-        return fail(err, errlen, "backend: '%s' is not allowed; allowed: live, sim", backend);
-    if (live && !(sc->backends & HERD_BACKEND_LIVE))
-        return fail(err, errlen, "backend: scenario %s runs only on the simulator; allowed: sim",
-                    sc->name);
-    if (!live && (!(sc->backends & HERD_BACKEND_SIM) || !herd_sim_supports(sc->name)))
+    /* Then herd run's validation, in the API's words. */
+    if (herd_request_resolve(&r, &api_spelling, &plan, err, errlen) < 0)
+        return -HERD_EINVAL;
+    assert(plan.nspecs <= HERD_API_MAX_RUNS); /* no "all" here */
+
+    /* The backend's own checks, which the report library cannot make: the machine's
+     * limits before anything starts (as herd run), or a simulation model. */
+    struct herd_api_run run = {.live = plan.backends == HERD_BACKEND_LIVE};
+    if (!run.live && !herd_sim_supports(plan.sc->name))
         return fail(err, errlen, "backend: scenario %s has no simulation model; allowed: live",
-                    sc->name);
-    bool naive = strcmp(mode, "naive") == 0, mitigated = strcmp(mode, "mitigated") == 0;
-    bool both = strcmp(mode, "both") == 0;
-    if (!naive && !mitigated && !both)
-        return fail(err, errlen, "mode: '%s' is not allowed; allowed: naive, mitigated, both",
-                    mode);
-
-    herd_spec_init(&base, sc);
-    if (int_field(req, "n", 1, HERD_N_MAX, &base.n, err, errlen) < 0 ||
-        int_field(req, "events", 1, HERD_EVENTS_MAX, &base.events, err, errlen) < 0 ||
-        seed_field(req, &base.seed, err, errlen) < 0 || params_field(req, &base, err, errlen) < 0)
-        return -HERD_EINVAL;
-
-    /* The mitigation matters only when a mitigated run is asked for (a naive request
-     * may carry the page's current choice; it is ignored, not refused). */
-    int mit = -1;
-    if (!naive) {
-        const char *m = mitigation ? mitigation : sc->default_mitigation;
-        mit = herd_scenario_mitigation_index(sc, m);
-        if (mit < 0) {
-            herd_mitigation_names(sc, names, sizeof names);
-            return fail(err, errlen, "mitigation: '%s' is not a mitigation of %s; allowed: %s", m,
-                        sc->name, names);
-        }
-    }
-
-    struct herd_api_run run = {.live = live};
-    if (naive || both) {
-        run.specs[run.nspecs] = base;
-        run.specs[run.nspecs].mode = HERD_MODE_NAIVE;
-        run.specs[run.nspecs++].mitigation = -1;
-    }
-    if (mitigated || both) {
-        run.specs[run.nspecs] = base;
-        run.specs[run.nspecs].mode = HERD_MODE_MITIGATED;
-        run.specs[run.nspecs++].mitigation = mit;
-    }
-    /* The machine's limits before anything starts, as herd run checks them. */
-    for (size_t i = 0; live && i < run.nspecs; i++)
-        if (herd_live_check(&run.specs[i], err, errlen) < 0)
+                    plan.sc->name);
+    for (size_t i = 0; i < plan.nspecs; i++) {
+        if (run.live && herd_live_check(&plan.specs[i], err, errlen) < 0)
             return -HERD_EINVAL;
+        run.specs[i] = plan.specs[i];
+    }
+    run.nspecs = plan.nspecs;
     *out = run;
     return 0;
 }
 
 int herd__api_run_one(bool live, const struct herd_run_spec *spec, const struct herd_profile *prof,
-                      struct herd_report *r, char *err, size_t errlen)
+                      const struct herd_sim_watch *watch, struct herd_report *r, char *err,
+                      size_t errlen)
 {
-    int rc = live ? herd_live_run(spec, r, err, errlen) : herd_sim_run(spec, prof, r, err, errlen);
+    int rc = live ? herd_live_run(spec, r, err, errlen)
+                  : herd_sim_run_watched(spec, prof, watch, r, err, errlen);
     if (rc < 0)
         herd_report_fini(r);
     return rc;

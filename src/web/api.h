@@ -1,9 +1,9 @@
 /* api.h — what the web API means, without the HTTP: a request becomes validated run specs,
  * runs become the report JSON, the catalogue becomes the page's menu.
  *
- * The validation is the CLI's own (herd_spec_init, herd_spec_set, herd_parse_int, the
- * scenario's backends, herd_live_check), so the page can send nothing `herd run` would
- * refuse, and the messages are the CLI's one-liners. Every function here is reentrant:
+ * The validation is the CLI's own (herd_request_resolve, then herd_live_check or
+ * herd_sim_supports), so the page can send nothing `herd run` would refuse, and the
+ * messages are the CLI's one-liners with the API's field names. Every function here is reentrant:
  * state lives in the caller's structs (the catalogue and the specs are plain values).
  */
 #ifndef HERD_WEB_API_H
@@ -34,14 +34,19 @@ struct herd_api_run {
  */
 int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, size_t errlen);
 
+struct herd_sim_watch;
+
 /**
  * Run @p spec on the backend @p live names (the simulator with the costs of @p prof) into
- * @p r, which the caller finalises on success. A live run must be the only one in the
- * process (the caller serializes). @return 0, or a negative HERD_E* code (the report
- * finalised already) with one line in @p err.
+ * @p r, which the caller finalises on success. A simulation reports its progress to
+ * @p watch (borrowed, may be NULL; sim/engine.h), whose poll may stop it; a live run
+ * stops on herd_live_interrupt() instead, and must be the only one in the process (the
+ * caller serializes). @return 0, -HERD_EINTR when stopped, or another negative HERD_E*
+ * code, each with one line in @p err (the report finalised already).
  */
 int herd__api_run_one(bool live, const struct herd_run_spec *spec, const struct herd_profile *prof,
-                      struct herd_report *r, char *err, size_t errlen);
+                      const struct herd_sim_watch *watch, struct herd_report *r, char *err,
+                      size_t errlen);
 
 /** HTTP status for a failed run's code: 400 the user's to change, 503 interrupted, 500. */
 unsigned herd__api_run_status(int rc);

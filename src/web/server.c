@@ -10,8 +10,14 @@
  * at a time, live.h), hence the process-wide live_lock below rather than per-server state;
  * simulations share nothing and run side by side, at most HERD_SERVER_SIMS_MAX at once.
  * The SSE stream validates and takes the live lock before answering, so a refusal is a
- * real 409/400 status, then sends "started", runs in MHD's content-reader callback (on the
- * connection's own thread) and sends the report.
+ * real 409/400 status, then sends "started", runs the specs on a worker thread of its own
+ * while the connection's thread sends progress (at most every 100 ms) and at last the
+ * report; a client who leaves stops the run (see "SSE" below).
+ *
+ * Stopping: every simulation is watched (sim/engine.h), so a stopping server or a client
+ * gone stops it within HERD_SIM_WATCH_EVERY engine events; a live run stops on
+ * herd_live_interrupt(). Either answers 503 (or an "error" event) within a fraction of a
+ * second, whatever its N.
  */
 #include "server.h"
 
@@ -36,6 +42,7 @@
 #include <unistd.h>
 
 #include "../live/live.h"
+#include "../sim/engine.h"
 
 #define CONNECTIONS_MAX 64
 #define IDLE_TIMEOUT_S 60
@@ -255,22 +262,64 @@ static void release(struct herd_server *s, struct slot *slot)
     }
 }
 
+/* ---- watching a run ------------------------------------------------------------------ */
+
+/* Progress goes out at most this often, however often the simulator reports it... */
+#define PROGRESS_EVERY_NS (100 * HERD_NS_PER_MS)
+/* ...and a stream with nothing new sends an SSE comment this often, so that a client who
+ * left is noticed during a long live run too: only a write tells (a client may half-close
+ * after its request and still read), and the second write after the close is the one
+ * that fails, so this is about half the delay before a live run is stopped. 15 bytes 4
+ * times a second is nothing next to the run. */
+#define KEEPALIVE_NS (250 * HERD_NS_PER_MS)
+
+struct stream;
+
+/* Who may stop a run and who hears of its progress: the server (stopping), and for the
+ * SSE stream the stream (progress, the client leaving). Lives on the running thread. */
+struct watcher {
+    struct herd_server *s;
+    struct stream *st; /* NULL: POST /api/run, which shows no progress */
+};
+
+static bool server_stopping(struct herd_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    return stopping;
+}
+
+static bool watch_stop(struct watcher *w, char *why, size_t len);
+static void watch_begin(struct watcher *w, size_t i);
+static void watch_end(struct watcher *w, size_t i);
+static bool watch_poll(void *ctx, int64_t sim_ns, uint64_t events);
+
 /*
- * Run every spec of @p run (its slot held) and count each finished run in the metrics.
- * @return 200 with {"runs":[...]} in *out, or an error status with one line in @p err.
+ * Run every spec of @p run (its slot held) and count each finished run in the metrics;
+ * @p w hears of each run and may stop them (a simulation within HERD_SIM_WATCH_EVERY
+ * engine events; a live run through herd_live_interrupt, which the watcher's owner
+ * calls). @return 200 with {"runs":[...]} in *out, or an error status with one line in
+ * @p err (503 when stopped).
  */
-static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, char **out,
-                        char *err, size_t errlen)
+static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, struct watcher *w,
+                        char **out, char *err, size_t errlen)
 {
     struct herd_report reports[HERD_API_MAX_RUNS];
     struct herd_report *ptrs[HERD_API_MAX_RUNS] = {NULL};
+    struct herd_sim_watch sw = {.poll = watch_poll, .ctx = w};
     size_t done = 0;
     unsigned code = 200;
     *out = NULL;
     for (size_t i = 0; i < run->nspecs; i++) {
         const struct herd_run_spec *spec = &run->specs[i];
         char why[512];
-        int rc = herd__api_run_one(run->live, spec, &s->prof, &reports[i], why, sizeof why);
+        int rc = -HERD_EINTR;
+        /* A stop between two runs must not start the next one. */
+        if (!watch_stop(w, why, sizeof why)) {
+            watch_begin(w, i);
+            rc = herd__api_run_one(run->live, spec, &s->prof, &sw, &reports[i], why, sizeof why);
+        }
         if (rc < 0) {
             snprintf(err, errlen, "%s %s: %s", spec->sc->name, herd_spec_strategy(spec), why);
             code = herd__api_run_status(rc);
@@ -278,6 +327,7 @@ static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, c
         }
         herd__metrics_run(&s->metrics, &reports[i]);
         ptrs[done++] = &reports[i];
+        watch_end(w, i);
     }
     if (code == 200) {
         *out = herd__api_reports_json(ptrs, done);
@@ -293,16 +343,131 @@ static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, c
 
 /* ---- SSE: GET /api/run/stream ------------------------------------------------------- */
 
+/*
+ * The run goes on a worker thread of its own (stream_work) while the connection's thread
+ * waits in stream_read for something to send: the worker and the simulator's poll
+ * publish under mu and signal cv; stream_read sends the latest state at most every
+ * PROGRESS_EVERY_NS (states in between are coalesced, never queued) and the end at once.
+ * stream_free (MHD's, when the response is done with, also when the client left early)
+ * sets gone, which stops the run, and joins the worker: nothing outlives the response.
+ * Lock order: st->mu before live_lock.mu and s->mu (release() runs under st->mu); no
+ * path takes st->mu while holding either.
+ */
 enum stream_phase { PH_START, PH_RUN, PH_END };
 
 struct stream {
     struct herd_server *s;
-    struct herd_api_run run;
-    struct slot slot;
+    struct herd_api_run run; /* read-only once the worker starts */
+    struct slot slot;        /* given back by the worker when it ends, else by stream_free */
+    pthread_t worker;
+    bool worker_started; /* the connection thread's; stream_free joins when set */
+
+    pthread_mutex_t mu; /* guards everything down to `gone` */
+    pthread_cond_t cv;  /* broadcast at each change below; CLOCK_MONOTONIC timeouts */
+    uint64_t seq;       /* bumped at each change worth sending */
+    size_t run_no;      /* the run going, 1-based (0: none began yet) */
+    size_t runs_done;   /* runs finished */
+    uint64_t events;    /* the simulator's events so far in run run_no (0 on live) */
+    int64_t sim_ns;     /* and its simulated time */
+    bool finished;      /* the worker ended and gave its turn back: code, json, err final */
+    unsigned code;
+    char *json;    /* code 200: {"runs":[...]}; owned */
+    char err[600]; /* else the one-line reason */
+    bool gone;     /* stream_free began: stop the run, nobody will read it */
+
+    /* The connection thread's own. */
     enum stream_phase phase;
-    char *buf; /* the event being sent */
+    uint64_t sent_seq; /* the state last sent */
+    int64_t sent_ns;   /* when an event or a comment was last sent */
+    char *buf;         /* the text being sent */
     size_t len, off;
 };
+
+static bool watch_stop(struct watcher *w, char *why, size_t len)
+{
+    if (server_stopping(w->s)) {
+        snprintf(why, len, "interrupted: the server is stopping");
+        return true;
+    }
+    if (w->st) {
+        pthread_mutex_lock(&w->st->mu);
+        bool gone = w->st->gone;
+        pthread_mutex_unlock(&w->st->mu);
+        if (gone) {
+            snprintf(why, len, "interrupted: the client went away");
+            return true;
+        }
+    }
+    return false;
+}
+
+/* st->mu held. */
+static void publish(struct stream *st)
+{
+    st->seq++;
+    pthread_cond_broadcast(&st->cv);
+}
+
+static void watch_begin(struct watcher *w, size_t i)
+{
+    struct stream *st = w->st;
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->mu);
+    st->run_no = i + 1;
+    st->events = 0;
+    st->sim_ns = 0;
+    publish(st);
+    pthread_mutex_unlock(&st->mu);
+}
+
+static void watch_end(struct watcher *w, size_t i)
+{
+    struct stream *st = w->st;
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->mu);
+    st->runs_done = i + 1;
+    publish(st);
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* The simulator's poll (sim/engine.h), every HERD_SIM_WATCH_EVERY events (some ms): two
+ * uncontended locks and no allocation, nothing next to the events in between. */
+static bool watch_poll(void *ctx, int64_t sim_ns, uint64_t events)
+{
+    struct watcher *w = ctx;
+    bool stop = server_stopping(w->s);
+    struct stream *st = w->st;
+    if (st) {
+        pthread_mutex_lock(&st->mu);
+        st->events = events;
+        st->sim_ns = sim_ns;
+        publish(st);
+        stop = stop || st->gone;
+        pthread_mutex_unlock(&st->mu);
+    }
+    return stop;
+}
+
+static void *stream_work(void *arg)
+{
+    struct stream *st = arg;
+    struct watcher w = {.s = st->s, .st = st};
+    char err[sizeof st->err], *json = NULL;
+    unsigned code = run_all(st->s, &st->run, &w, &json, err, sizeof err);
+    pthread_mutex_lock(&st->mu);
+    /* The turn goes back in the same step as `finished` is set, so stream_free, which
+     * interrupts the live backend only while !finished, never stops another's run. */
+    release(st->s, &st->slot);
+    st->finished = true;
+    st->code = code;
+    st->json = json;
+    snprintf(st->err, sizeof st->err, "%s", code == 200 ? "" : err);
+    publish(st);
+    pthread_mutex_unlock(&st->mu);
+    return NULL;
+}
 
 static char *event(const char *name, const char *data)
 {
@@ -313,6 +478,84 @@ static char *event(const char *name, const char *data)
     return e;
 }
 
+/* "event: progress" of the done phase, then "event: report", in one buffer. */
+static char *final_events(const char *progress, const char *json)
+{
+    char *p = event("progress", progress), *r = event("report", json), *both = NULL;
+    if (p && r) {
+        size_t lp = strlen(p), lr = strlen(r);
+        both = malloc(lp + lr + 1);
+        if (both) {
+            memcpy(both, p, lp);
+            memcpy(both + lp, r, lr + 1);
+        }
+    }
+    free(p);
+    free(r);
+    return both;
+}
+
+/* "done" and "of" count the runs' events, as the page's progress bar shows them. */
+static long long events_of(const struct stream *st)
+{
+    return (long long)(st->run.specs[0].events * (int64_t)st->run.nspecs);
+}
+
+/*
+ * Wait for what to send next and return it as malloc'd text (NULL: out of memory),
+ * setting st->phase to PH_END with the last of it. Blocks the connection's thread only.
+ */
+static char *stream_next(struct stream *st)
+{
+    char data[512], *text = NULL;
+    long long of = events_of(st);
+    pthread_mutex_lock(&st->mu);
+    for (;;) {
+        int64_t now = herd_clock_monotonic_ns();
+        if (st->finished)
+            break;
+        bool news = st->seq != st->sent_seq;
+        if (news && now - st->sent_ns >= PROGRESS_EVERY_NS)
+            break;
+        if (!news && now - st->sent_ns >= KEEPALIVE_NS) {
+            st->sent_ns = now;
+            pthread_mutex_unlock(&st->mu);
+            return strdup(": keep-alive\n\n");
+        }
+        struct timespec due =
+            herd_clock_timespec(st->sent_ns + (news ? PROGRESS_EVERY_NS : KEEPALIVE_NS));
+        pthread_cond_timedwait(&st->cv, &st->mu, &due);
+    }
+    st->sent_ns = herd_clock_monotonic_ns();
+    st->sent_seq = st->seq;
+    if (st->finished) {
+        st->phase = PH_END;
+        if (st->code == 200) {
+            snprintf(data, sizeof data,
+                     "{\"phase\":\"done\",\"done\":%lld,\"of\":%lld,\"runs\":%zu}", of, of,
+                     st->run.nspecs);
+            text = final_events(data, st->json);
+        } else {
+            char *e = herd__api_error_json(st->err);
+            text = e ? event("error", e) : NULL;
+            free(e);
+        }
+    } else {
+        const struct herd_run_spec *spec = &st->run.specs[st->run_no - 1];
+        snprintf(data, sizeof data,
+                 "{\"phase\":\"running\",\"done\":%lld,\"of\":%lld,\"run\":%zu,\"runs\":%zu,"
+                 "\"backend\":\"%s\",\"mode\":\"%s\",\"strategy\":\"%s\",\"events\":%" PRIu64
+                 ",\"sim_ns\":%" PRId64 "}",
+                 (long long)(spec->events * (int64_t)st->runs_done), of, st->run_no, st->run.nspecs,
+                 st->run.live ? "live" : "sim",
+                 spec->mode == HERD_MODE_NAIVE ? "naive" : "mitigated", herd_spec_strategy(spec),
+                 st->events, st->sim_ns);
+        text = event("progress", data);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return text;
+}
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct stream *st = cls;
@@ -321,42 +564,31 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         free(st->buf);
         st->buf = NULL;
         st->len = st->off = 0;
-        long long of = (long long)(st->run.specs[0].events * (int64_t)st->run.nspecs);
-        char data[128];
         switch (st->phase) {
-        case PH_START:
-            snprintf(data, sizeof data, "{\"phase\":\"started\",\"done\":0,\"of\":%lld}", of);
+        case PH_START: {
+            char data[128];
+            int e = pthread_create(&st->worker, NULL, stream_work, st);
+            if (e != 0) {
+                char msg[128], *j;
+                snprintf(msg, sizeof msg, "cannot start the run: %s", strerror(e));
+                j = herd__api_error_json(msg);
+                st->buf = j ? event("error", j) : NULL;
+                free(j);
+                st->phase = PH_END;
+                break;
+            }
+            st->worker_started = true;
+            snprintf(data, sizeof data,
+                     "{\"phase\":\"started\",\"done\":0,\"of\":%lld,\"runs\":%zu}", events_of(st),
+                     st->run.nspecs);
             st->buf = event("progress", data);
+            st->sent_ns = herd_clock_monotonic_ns();
             st->phase = PH_RUN;
             break;
-        case PH_RUN: {
-            /* The run blocks this connection's thread only (thread per connection). */
-            char err[600], *json = NULL;
-            unsigned code = run_all(st->s, &st->run, &json, err, sizeof err);
-            release(st->s, &st->slot);
-            st->phase = PH_END;
-            if (code == 200) {
-                snprintf(data, sizeof data, "{\"phase\":\"done\",\"done\":%lld,\"of\":%lld}", of,
-                         of);
-                char *p = event("progress", data), *r = event("report", json);
-                if (p && r) {
-                    size_t lp = strlen(p), lr = strlen(r);
-                    st->buf = malloc(lp + lr + 1);
-                    if (st->buf) {
-                        memcpy(st->buf, p, lp);
-                        memcpy(st->buf + lp, r, lr + 1);
-                    }
-                }
-                free(p);
-                free(r);
-                free(json);
-            } else {
-                char *e = herd__api_error_json(err);
-                st->buf = e ? event("error", e) : NULL;
-                free(e);
-            }
-            break;
         }
+        case PH_RUN:
+            st->buf = stream_next(st);
+            break;
         case PH_END:
             return MHD_CONTENT_READER_END_OF_STREAM;
         }
@@ -373,9 +605,37 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void stream_free(void *cls)
 {
     struct stream *st = cls;
-    release(st->s, &st->slot); /* the client left before the run: nothing ran */
+    pthread_mutex_lock(&st->mu);
+    st->gone = true; /* the simulator's next poll stops the run */
+    /* A live run has no poll: stop it as Ctrl-C would. Until `finished` the live turn is
+     * still this stream's (stream_work), so the interrupt cannot reach another's run. */
+    if (st->worker_started && st->run.live && !st->finished)
+        herd_live_interrupt();
+    pthread_mutex_unlock(&st->mu);
+    if (st->worker_started)
+        pthread_join(st->worker, NULL);
+    release(st->s, &st->slot); /* the worker never ran: the turn serve_stream took */
+    free(st->json);
     free(st->buf);
+    pthread_cond_destroy(&st->cv);
+    pthread_mutex_destroy(&st->mu);
     free(st);
+}
+
+/* The lock and condition variable of @p st. @return 0 or a negated errno. */
+static int stream_init_sync(struct stream *st)
+{
+    pthread_condattr_t ca;
+    int e = pthread_condattr_init(&ca);
+    if (e)
+        return -e;
+    /* Timeouts on CLOCK_MONOTONIC, the clock of herd_clock_monotonic_ns: a step of the
+     * wall clock can neither stall nor flood the stream. */
+    if ((e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) == 0 &&
+        (e = pthread_cond_init(&st->cv, &ca)) == 0 && (e = pthread_mutex_init(&st->mu, NULL)) != 0)
+        pthread_cond_destroy(&st->cv);
+    pthread_condattr_destroy(&ca);
+    return -e;
 }
 
 struct query {
@@ -436,6 +696,12 @@ static enum MHD_Result serve_stream(struct herd_server *s, struct MHD_Connection
         ok = send_retry(s, c, req, code, retry_s, why);
         goto out;
     }
+    if (stream_init_sync(st) < 0) {
+        release(s, &st->slot);
+        free(st);
+        ok = MHD_NO;
+        goto out;
+    }
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
     if (!r) {
@@ -480,7 +746,9 @@ static enum MHD_Result serve_run(struct herd_server *s, struct MHD_Connection *c
     unsigned code = acquire(s, &run, &slot, &retry_s, &why);
     if (code)
         return send_retry(s, c, req, code, retry_s, why);
-    code = run_all(s, &run, &out, err, sizeof err);
+    /* The run blocks this connection's thread only; a stopping server stops it (503). */
+    struct watcher w = {.s = s, .st = NULL};
+    code = run_all(s, &run, &w, &out, err, sizeof err);
     release(s, &slot);
     if (code != 200)
         return send_error(s, c, req, code, "%s", err);
@@ -774,9 +1042,9 @@ void herd_server_stop(struct herd_server *s)
     if (live_lock.owner == s)
         herd_live_interrupt();
     pthread_mutex_unlock(&live_lock.mu);
-    /* Stop accepting, let the requests in flight answer (the interrupted run's 503
-     * included), then close every connection and join every thread; a request still
-     * simulating past the drain finishes first (the simulator has no stop flag). */
+    /* Stop accepting, let the requests in flight answer (the interrupted runs' 503s and
+     * error events included: each simulation's poll sees `stopping` within some ms), then
+     * close every connection and join every thread. */
     MHD_socket lfd = MHD_quiesce_daemon(s->d);
     for (int waited = 0; waited < DRAIN_MAX_MS; waited += 10) {
         pthread_mutex_lock(&s->mu);

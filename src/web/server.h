@@ -6,11 +6,24 @@
  * Retry-After). Endpoints (the contract in notes/web.md):
  *   GET  /api/scenarios    the catalogue of `herd list --format json` + live_max_n, sim_model
  *   POST /api/run          {"scenario":..,"backend":..,...} → {"runs":[REPORT]}
- *   GET  /api/run/stream   the same as query parameters → text/event-stream
+ *   GET  /api/run/stream   the same as query parameters (params as p.KEY) →
+ *                          text/event-stream, the run going on a thread of its own:
+ *     event: progress  {"phase":"started","done":0,"of":E,"runs":R}
+ *     event: progress  {"phase":"running","done":D,"of":E,"run":I,"runs":R,
+ *                       "backend":"sim"|"live","mode":"naive"|"mitigated","strategy":S,
+ *                       "events":K,"sim_ns":T}   at most every 100 ms while run I (1-based)
+ *                       of R goes: D the events of the runs finished, E of all of them;
+ *                       K and T the simulator's engine events and simulated ns so far in
+ *                       run I (0 on live, which reports when a run begins and ends)
+ *     event: progress  {"phase":"done","done":E,"of":E,"runs":R}
+ *     event: report    {"runs":[REPORT...]}, as POST /api/run answers
+ *     or, instead of done and report, event: error {"error":"<one line>"}; comments
+ *     (": keep-alive") when there is nothing new. A client who leaves stops the run.
  *   GET  /metrics          Prometheus text
  *   GET  /, /app.js ...    the page, embedded in the binary (assets.h)
  * Thread safety: start and stop from one thread; requests are served on the daemon's
- * threads. Stopping interrupts a live run in progress and waits for every request to end.
+ * threads. Stopping interrupts the runs in progress (live and simulated) and waits for
+ * every request to end.
  */
 #ifndef HERD_WEB_SERVER_H
 #define HERD_WEB_SERVER_H
@@ -47,8 +60,9 @@ int herd_server_start(const struct herd_server_config *cfg, struct herd_server *
 unsigned herd_server_port(const struct herd_server *s);
 
 /**
- * Stop accepting, interrupt a live run in progress (it cleans up and its request gets 503),
- * wait for every request to finish, close every socket and thread, free @p s.
+ * Stop accepting, interrupt the runs in progress (a live run cleans up; each such request
+ * gets 503, each stream an error event), wait for every request to finish, close every
+ * socket and thread, free @p s.
  */
 void herd_server_stop(struct herd_server *s);
 

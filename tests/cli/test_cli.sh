@@ -56,6 +56,10 @@ expect_usage "unknown option" "--frobnicate" run condvar --frobnicate
 expect_usage "unknown command" "frobnicate" frobnicate
 expect_usage "list unknown scenario" "nope" list nope
 expect_usage "a sim-only preset on live" "only on the simulator" run queue --backend live
+expect_usage "no scenario" "run: which scenario? allowed: accept" run
+expect_usage "the naive strategy as a mitigation" "use --mode naive" run accept --mitigation epoll
+expect_usage "a wrong mitigation on a naive run" "--mitigation: 'nope'" run accept --mode naive --mitigation nope
+expect_usage "--seed with a sign" "--seed" run condvar --seed +1
 # Beyond this machine: refused before any thread starts (fast, one line).
 expect_usage "-n beyond the machine (accept)" "-n 900000" run accept -n 900000
 expect_usage "-n beyond the machine (condvar)" "-n 900000" run condvar -n 900000
@@ -152,6 +156,13 @@ else
 fi
 expect_usage "sweep without a range" "--n" sweep condvar
 expect_usage "sweep with a bad range" "--n" sweep condvar --n 10:5:1
+# sweep validates as herd run does (herd_request_resolve), in the same words.
+expect_usage "sweep unknown scenario" "sweep: unknown scenario 'nope'; allowed: accept" sweep nope --n 1:2:1
+expect_usage "sweep --backend both" "--backend: 'both' is not allowed; allowed: live, sim" sweep condvar --n 1:2:1 --backend both
+expect_usage "sweep a sim-only preset on live" "only on the simulator" sweep queue --n 1:2:1 --backend live
+expect_usage "sweep --seed bad" "--seed: expected a whole number" sweep condvar --n 1:2:1 --seed x
+expect_usage "sweep --events 0" "--events" sweep condvar --n 1:2:1 --events 0
+expect_usage "sweep unknown mitigation" "--mitigation: 'nope' is not a mitigation of condvar" sweep condvar --n 1:2:1 --mitigation nope
 
 # -- calibrate -----------------------------------------------------------------------
 if out=$("$herd" calibrate -q --out "$tmp/profile.json") &&

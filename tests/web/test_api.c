@@ -366,6 +366,13 @@ static const struct {
     {"{\"scenario\":\"accept\",\"mode\":\"sideways\"}", "unknown mode"},
     {"{\"scenario\":\"accept\",\"mode\":\"mitigated\",\"mitigation\":\"nope\"}",
      "unknown mitigation"},
+    {"{\"scenario\":\"accept\",\"mode\":\"naive\",\"mitigation\":\"nope\"}",
+     "unknown mitigation on a naive run"},
+    {"{\"scenario\":\"accept\",\"mode\":\"mitigated\",\"mitigation\":\"none\"}",
+     "the naive strategy as the mitigation"},
+    {"{\"scenario\":\"accept\",\"mode\":\"both\",\"mitigation\":\"all\"}",
+     "all mitigations (the CLI's)"},
+    {"{\"scenario\":\"accept\",\"backend\":\"both\"}", "both backends (the CLI's)"},
     {"{\"scenario\":\"accept\",\"backend\":\"gpu\"}", "unknown backend"},
     {"{\"scenario\":\"queue\",\"backend\":\"live\"}", "a sim-only scenario on live"},
     {"{\"scenario\":\"accept\",\"backend\":\"live\",\"n\":1000000}", "live N over the machine"},
@@ -502,6 +509,37 @@ Test(web, malformed_requests_get_a_reason_and_the_server_survives)
         resp_free(&r);
     }
     alive();
+}
+
+/* The reasons are herd run's (herd_request_resolve), with the API's field names. */
+Test(web, refusals_name_the_field_as_the_api_spells_it)
+{
+    static const struct {
+        const char *body, *error;
+    } cases[] = {
+        {"{\"scenario\":\"nope\"}",
+         "scenario: unknown scenario 'nope'; allowed: accept, condvar, cache, cron, queue, "
+         "backoff-occ"},
+        {"{\"scenario\":\"accept\",\"mode\":\"sideways\"}",
+         "mode: 'sideways' is not allowed; allowed: naive, mitigated, both"},
+        {"{\"scenario\":\"accept\",\"backend\":\"both\"}",
+         "backend: 'both' is not allowed; allowed: live, sim"},
+        {"{\"scenario\":\"accept\",\"n\":0}", "n: 0 is out of range; allowed: 1 to 1000000"},
+        {"{\"scenario\":\"accept\",\"seed\":-1}",
+         "seed: expected a whole number from 0 to 18446744073709551615, got '-1'"},
+        {"{\"scenario\":\"accept\",\"mode\":\"mitigated\",\"mitigation\":\"nope\"}",
+         "mitigation: 'nope' is not a mitigation of accept; allowed: epoll-exclusive, reuseport, "
+         "blocking-accept"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct resp r;
+        request(port, "POST", "/api/run", cases[i].body, &r);
+        assert_refused(&r, 400, cases[i].body);
+        json_t *j = json_loads(r.body, 0, NULL);
+        cr_assert_str_eq(json_string_value(json_object_get(j, "error")), cases[i].error);
+        json_decref(j);
+        resp_free(&r);
+    }
 }
 
 /* ---- live runs take turns ----------------------------------------------------------- */
@@ -664,7 +702,141 @@ Test(web, stream_sends_progress_then_the_report)
     resp_free(&r);
 }
 
-/* ---- stopping ----------------------------------------------------------------------- */
+/* ---- the stream as a browser reads it: event by event -------------------------------- */
+
+/* An open GET /api/run/stream, read incrementally: the HTTP/1.1 chunks are undone into
+ * body, whose events are taken one at a time from bpos. */
+struct sse {
+    int fd;
+    int status;
+    char *raw; /* bytes received, not yet dechunked */
+    size_t rlen, rcap;
+    bool in_body; /* headers parsed */
+    char *body;   /* dechunked text, NUL-terminated */
+    size_t blen, bcap, bpos;
+    bool ended; /* the terminating chunk or EOF */
+};
+
+static void grow(char **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    while (*cap < need)
+        *cap = *cap ? *cap * 2 : 8192;
+    *p = realloc(*p, *cap);
+    cr_assert_not_null(*p);
+}
+
+static void sse_open(struct sse *st, unsigned p, const char *query)
+{
+    char head[1024];
+    memset(st, 0, sizeof *st);
+    st->fd = dial(p);
+    cr_assert_geq(st->fd, 0, "connect: %s", strerror(errno));
+    int n = snprintf(head, sizeof head,
+                     "GET /api/run/stream?%s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                     "Accept: text/event-stream\r\n\r\n",
+                     query, p);
+    send_all(st->fd, head, (size_t)n);
+    grow(&st->body, &st->bcap, 1);
+    st->body[0] = '\0';
+}
+
+static void sse_close(struct sse *st)
+{
+    if (st->fd >= 0)
+        close(st->fd);
+    free(st->raw);
+    free(st->body);
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+}
+
+/* memmem without _GNU_SOURCE. */
+static char *find(char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return hay + i;
+    return NULL;
+}
+
+/* Move what raw holds of the headers and whole chunks into body. */
+static void sse_dechunk(struct sse *st)
+{
+    size_t pos = 0;
+    if (!st->in_body) {
+        char *sep = find(st->raw, st->rlen, "\r\n\r\n");
+        if (!sep)
+            return;
+        sscanf(st->raw, "HTTP/1.%*d %d", &st->status);
+        st->in_body = true;
+        pos = (size_t)(sep + 4 - st->raw);
+    }
+    while (!st->ended) {
+        char *crlf = find(st->raw + pos, st->rlen - pos, "\r\n");
+        if (!crlf)
+            break;
+        unsigned long size = strtoul(st->raw + pos, NULL, 16);
+        size_t data = (size_t)(crlf + 2 - st->raw);
+        if (size == 0) {
+            st->ended = true;
+            pos = st->rlen;
+            break;
+        }
+        if (data + size + 2 > st->rlen)
+            break;
+        grow(&st->body, &st->bcap, st->blen + size + 1);
+        memcpy(st->body + st->blen, st->raw + data, size);
+        st->blen += size;
+        st->body[st->blen] = '\0';
+        pos = data + size + 2;
+    }
+    memmove(st->raw, st->raw + pos, st->rlen - pos);
+    st->rlen -= pos;
+}
+
+/*
+ * The next event (comments skipped): its name into @p name and its data, malloc'd, into
+ * *data. @return false at the end of the stream (or after the 25 s receive timeout).
+ */
+static bool sse_next(struct sse *st, char *name, size_t namelen, char **data)
+{
+    for (;;) {
+        char *end = strstr(st->body + st->bpos, "\n\n");
+        while (end) {
+            char *ev = st->body + st->bpos;
+            size_t evlen = (size_t)(end - ev);
+            st->bpos += evlen + 2;
+            if (ev[0] == ':') { /* a comment (keep-alive) */
+                end = strstr(st->body + st->bpos, "\n\n");
+                continue;
+            }
+            char *nl = memchr(ev, '\n', evlen);
+            cr_assert(nl && strncmp(ev, "event: ", 7) == 0 && strncmp(nl + 1, "data: ", 6) == 0,
+                      "not an event: %.*s", (int)evlen, ev);
+            snprintf(name, namelen, "%.*s", (int)(nl - ev - 7), ev + 7);
+            *data = strndup(nl + 7, (size_t)(end - nl - 7));
+            return true;
+        }
+        if (st->ended)
+            return false;
+        grow(&st->raw, &st->rcap, st->rlen + 65536);
+        ssize_t r = recv(st->fd, st->raw + st->rlen, st->rcap - st->rlen, 0);
+        if (r <= 0)
+            return false;
+        st->rlen += (size_t)r;
+        sse_dechunk(st);
+    }
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int count_dir(const char *path)
 {
@@ -678,12 +850,151 @@ static int count_dir(const char *path)
     return n;
 }
 
-static int64_t now_ms(void)
+/* How long until this process has @p tasks threads again (-1: not within @p max_ms). */
+static int64_t wait_tasks(int tasks, int64_t max_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t t0 = now_ms();
+    while (count_dir("/proc/self/task") != tasks) {
+        if (now_ms() - t0 > max_ms)
+            return -1;
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return now_ms() - t0;
 }
+
+static json_t *integer_field_of(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    cr_assert(json_is_integer(v), "no integer %s", key);
+    return v;
+}
+
+/* Read @p st until a "running" progress event with simulated events in it. */
+static void until_simulating(struct sse *st)
+{
+    char name[32], *data;
+    for (;;) {
+        cr_assert(sse_next(st, name, sizeof name, &data), "the stream ended before progress");
+        cr_assert_str_neq(name, "error", "%s", data);
+        json_t *j = json_loads(data, 0, NULL);
+        cr_assert_not_null(j, "%s", data);
+        bool going = strcmp(json_string_value(json_object_get(j, "phase")), "running") == 0 &&
+                     json_integer_value(json_object_get(j, "events")) > 0;
+        json_decref(j);
+        free(data);
+        if (going)
+            return;
+    }
+}
+
+/* A million requesters at one expiring key: some seconds of simulation (about 1 s per
+ * 300000 here, more in a sanitizer build), so progress has time to show. */
+#define LONG_SIM "scenario=cache&backend=sim&mode=naive&n=1000000&events=20"
+
+Test(web, stream_shows_progress_while_a_simulation_runs)
+{
+    struct sse st;
+    char name[32], *data;
+    int running = 0, simulating = 0;
+    int64_t prev_events = -1, prev_sim = -1, t0 = now_ms();
+    bool done = false, report = false;
+    /* Long enough for a few progress events (the first at about 100 ms), short enough to
+     * read to its end. */
+    sse_open(&st, port, "scenario=cache&backend=sim&mode=naive&n=300000&events=5&seed=2");
+    while (sse_next(&st, name, sizeof name, &data)) {
+        if (strcmp(name, "report") == 0) {
+            cr_assert(done, "the report before the done event");
+            json_t *j = json_loads(data, 0, NULL);
+            cr_assert_not_null(j, "report data is not JSON");
+            json_t *run = json_array_get(json_object_get(j, "runs"), 0);
+            cr_assert_eq(json_integer_value(json_object_get(run, "n")), 300000);
+            json_decref(j);
+            report = true;
+            free(data);
+            continue;
+        }
+        cr_assert_str_eq(name, "progress", "%s: %s", name, data);
+        json_t *j = json_loads(data, 0, NULL);
+        cr_assert_not_null(j, "%s", data);
+        const char *phase = json_string_value(json_object_get(j, "phase"));
+        cr_assert_not_null(phase, "%s", data);
+        /* What the page reads: done of "of" (5 events, one run). */
+        cr_assert_eq(json_integer_value(integer_field_of(j, "of")), 5, "%s", data);
+        cr_assert_eq(json_integer_value(integer_field_of(j, "runs")), 1, "%s", data);
+        if (strcmp(phase, "started") == 0) {
+            cr_assert_eq(running + done, 0, "started after other progress");
+            cr_assert_eq(json_integer_value(integer_field_of(j, "done")), 0);
+        } else if (strcmp(phase, "running") == 0) {
+            cr_assert(!done, "running after done");
+            cr_assert_eq(json_integer_value(integer_field_of(j, "run")), 1, "%s", data);
+            cr_assert_eq(json_integer_value(integer_field_of(j, "done")), 0, "%s", data);
+            cr_assert_str_eq(json_string_value(json_object_get(j, "backend")), "sim");
+            cr_assert_str_eq(json_string_value(json_object_get(j, "mode")), "naive");
+            cr_assert_str_eq(json_string_value(json_object_get(j, "strategy")), "every-miss");
+            int64_t ev = json_integer_value(integer_field_of(j, "events"));
+            int64_t ns = json_integer_value(integer_field_of(j, "sim_ns"));
+            cr_assert(ev >= prev_events && ns >= prev_sim, "progress went back: %s", data);
+            prev_events = ev;
+            prev_sim = ns;
+            simulating += ev > 0;
+            running++;
+        } else {
+            cr_assert_str_eq(phase, "done", "%s", data);
+            cr_assert_eq(json_integer_value(integer_field_of(j, "done")), 5);
+            done = true;
+        }
+        json_decref(j);
+        free(data);
+    }
+    int64_t took = now_ms() - t0;
+    cr_assert(st.ended, "the stream did not end with its last chunk");
+    cr_assert(report, "no report");
+    cr_assert_geq(simulating, 1, "no progress from inside the simulation in %lld ms",
+                  (long long)took);
+    /* At most one every 100 ms (plus the run's start). */
+    cr_assert_leq(running, 2 + took / 100, "%d progress events in %lld ms", running,
+                  (long long)took);
+    sse_close(&st);
+    alive();
+}
+
+Test(web, a_client_that_leaves_stops_its_simulation)
+{
+    int tasks0 = count_dir("/proc/self/task");
+    struct sse st;
+    sse_open(&st, port, LONG_SIM);
+    until_simulating(&st);
+    cr_assert_gt(count_dir("/proc/self/task"), tasks0, "no thread runs the stream");
+    sse_close(&st); /* mid-run: the simulation has seconds to go */
+    /* The connection's thread and the worker end once the next write fails and the
+     * simulator's next poll sees it: a fraction of a second, not the run's seconds. */
+    int64_t took = wait_tasks(tasks0, 3000);
+    cr_assert(took >= 0 && took < 1500, "the run went on after the client left (%lld ms)",
+              (long long)took);
+    /* Its simulation slot came back: as many simulations as the server allows start at
+     * once (each holds its slot for a second or so), and leaving stops them all. */
+    struct sse more[HERD_SERVER_SIMS_MAX];
+    for (int i = 0; i < HERD_SERVER_SIMS_MAX; i++) {
+        char name[32], *data = NULL;
+        sse_open(&more[i], port, "scenario=cache&mode=naive&n=100000&events=20");
+        bool got = sse_next(&more[i], name, sizeof name, &data);
+        cr_assert_eq(more[i].status, 200, "stream %d of %d refused", i + 1, HERD_SERVER_SIMS_MAX);
+        cr_assert(got && strcmp(name, "progress") == 0, "stream %d: %s", i, data);
+        free(data);
+    }
+    for (int i = 0; i < HERD_SERVER_SIMS_MAX; i++)
+        sse_close(&more[i]);
+    took = wait_tasks(tasks0, 5000);
+    cr_assert(took >= 0, "streams whose clients left still run");
+    alive();
+    struct resp r;
+    request(port, "POST", "/api/run", "{\"scenario\":\"accept\",\"n\":100,\"events\":2}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    resp_free(&r);
+}
+
+/* ---- stopping ----------------------------------------------------------------------- */
 
 Test(web_stop, stop_interrupts_a_live_run_and_leaves_nothing_behind, .timeout = 30)
 {
@@ -730,6 +1041,55 @@ Test(web_stop, stop_interrupts_a_live_run_and_leaves_nothing_behind, .timeout = 
     /* The port is closed. */
     int fd = dial(port);
     cr_assert_lt(fd, 0, "still listening after stop");
+}
+
+/* A POST waiting for its long simulation; the answer in r. */
+static void *post_sim(void *arg)
+{
+    struct long_run *lr = arg;
+    request(lr->port, "POST", "/api/run", lr->body, &lr->r);
+    return NULL;
+}
+
+Test(web_stop, stop_stops_long_simulations_promptly, .timeout = 30)
+{
+    int fds0 = count_dir("/proc/self/fd"), tasks0 = count_dir("/proc/self/task");
+    start();
+    /* Two simulations of seconds each: one posted, one streamed. */
+    struct long_run lr = {
+        .port = port,
+        .body = "{\"scenario\":\"cache\",\"mode\":\"naive\",\"n\":1000000,\"events\":20}"};
+    pthread_t t;
+    pthread_create(&t, NULL, post_sim, &lr);
+    struct sse st;
+    sse_open(&st, port, LONG_SIM);
+    until_simulating(&st); /* the POST began first: both are simulating now */
+
+    int64_t t0 = now_ms();
+    stop();
+    int64_t took = now_ms() - t0;
+    /* The simulator's poll sees the stop within HERD_SIM_WATCH_EVERY events. */
+    cr_assert_lt(took, 1500, "stopping took %lld ms", (long long)took);
+    pthread_join(t, NULL);
+    assert_refused(&lr.r, 503, "the interrupted POST");
+    cr_assert(strstr(lr.r.body, "interrupted"), "%s", lr.r.body);
+    resp_free(&lr.r);
+    /* The stream ends with an error event that says so. */
+    char name[32], *data = NULL;
+    bool got = false;
+    while (sse_next(&st, name, sizeof name, &data)) {
+        got = strcmp(name, "error") == 0;
+        if (got)
+            break;
+        free(data);
+        data = NULL;
+    }
+    cr_assert(got, "the stream did not end with an error event");
+    cr_assert(strstr(data, "interrupted"), "%s", data);
+    free(data);
+    sse_close(&st);
+    cr_assert_eq(count_dir("/proc/self/fd"), fds0, "descriptors left open");
+    cr_assert_geq(wait_tasks(tasks0, 1000), 0, "threads left running");
 }
 
 Test(web_stop, a_busy_port_is_one_clear_line, .timeout = 10)

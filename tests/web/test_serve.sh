@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_serve.sh — `herd serve` as a user runs it: --help, bad --listen (exit 2, one line),
-# a busy port (exit 1), serving on 127.0.0.1:0 with the URL printed, and SIGINT / SIGTERM
-# stopping it with exit 0. Prints TAP. Usage: test_serve.sh PATH/TO/herd
+# a busy port (exit 1), serving on 127.0.0.1:0 with the URL printed, SIGINT / SIGTERM
+# stopping it with exit 0, also in the middle of a long simulation. Prints TAP. Usage: test_serve.sh PATH/TO/herd
 set -uo pipefail
 herd=$1
 n=0
@@ -78,6 +78,32 @@ for sig in INT TERM; do
     stopped "$pid" "$sig"
     [[ $rc == 0 ]] && ok "SIG$sig: stops, exit 0" || nok "SIG$sig: $rc"
 done
+
+# Ctrl-C during a long simulation (a million requesters: seconds of work) stops it within a
+# fraction of a second, and the request in flight is answered 503 before the server exits.
+start "$tmp/serve"
+port=$(sed -n 's|^herd: serving http://127.0.0.1:\([0-9]*\)/$|\1|p' "$tmp/serve")
+if [[ -n "$port" ]]; then
+    body='{"scenario":"cache","mode":"naive","n":1000000,"events":20}'
+    exec 4<>"/dev/tcp/127.0.0.1/$port"
+    printf 'POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
+        "$port" "${#body}" "$body" >&4
+    timeout 20 cat <&4 >"$tmp/post" &
+    reader=$!
+    exec 4<&-
+    sleep 1 # simulating by now
+    t0=$(date +%s%N)
+    stopped "$pid" INT
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    wait "$reader"
+    if [[ $rc == 0 && $ms -lt 2000 ]] && head -1 "$tmp/post" | grep -q ' 503 ' && grep -q interrupted "$tmp/post"; then
+        ok "SIGINT during a long simulation: exit 0 in $ms ms, the request answered 503"
+    else
+        nok "SIGINT during a long simulation: rc=$rc after $ms ms, answer: $(head -c 300 "$tmp/post")"
+    fi
+else
+    nok "no URL for the long simulation: $(cat "$tmp/serve" "$tmp/serve.err")"
+fi
 
 echo "1..$n"
 exit $fail
