@@ -16,10 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int herd_request_refuse(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -49,15 +46,16 @@ static int resolve_backend(const struct herd_request *req, const struct herd_req
     } else if (sp->both_backends && eq(req->backend, "both")) {
         mask = HERD_BACKEND_LIVE | HERD_BACKEND_SIM;
     } else {
-        return fail(err, errlen, "%s: '%s' is not allowed; allowed: live, sim%s", sp->backend,
-                    req->backend, sp->both_backends ? ", both" : "");
+        return herd_request_refuse(err, errlen, "%s: '%s' is not allowed; allowed: live, sim%s",
+                                   sp->backend, req->backend, sp->both_backends ? ", both" : "");
     }
     if ((mask & HERD_BACKEND_LIVE) && !(sc->backends & HERD_BACKEND_LIVE))
-        return fail(err, errlen, "%s: scenario %s runs only on the simulator; allowed: sim",
-                    sp->backend, sc->name);
+        return herd_request_refuse(err, errlen,
+                                   "%s: scenario %s runs only on the simulator; allowed: sim",
+                                   sp->backend, sc->name);
     if ((mask & HERD_BACKEND_SIM) && !(sc->backends & HERD_BACKEND_SIM))
-        return fail(err, errlen, "%s: scenario %s runs only live; allowed: live", sp->backend,
-                    sc->name);
+        return herd_request_refuse(err, errlen, "%s: scenario %s runs only live; allowed: live",
+                                   sp->backend, sc->name);
     *out = mask;
     return 0;
 }
@@ -70,10 +68,10 @@ static int parse_seed(const char *flag, const char *text, uint64_t *out, char *e
     errno = 0;
     unsigned long long v = (text[0] >= '0' && text[0] <= '9') ? strtoull(text, &end, 10) : 0;
     if (!(text[0] >= '0' && text[0] <= '9') || errno || *end)
-        return fail(err, errlen,
-                    "%s: expected a whole number from 0 to 18446744073709551615, "
-                    "got '%s'",
-                    flag, text);
+        return herd_request_refuse(err, errlen,
+                                   "%s: expected a whole number from 0 to 18446744073709551615, "
+                                   "got '%s'",
+                                   flag, text);
     *out = v;
     return 0;
 }
@@ -100,16 +98,16 @@ static int resolve_mitigations(const struct herd_request *req,
     }
     if (eq(m, "none") || eq(m, sc->naive)) {
         if (!naive_only)
-            return fail(err, errlen,
-                        "%s: '%s' is the naive strategy; use %s naive, or one of: "
-                        "%s%s",
-                        sp->mitigation, m, sp->mode, names, all);
+            return herd_request_refuse(err, errlen,
+                                       "%s: '%s' is the naive strategy; use %s naive, or one of: "
+                                       "%s%s",
+                                       sp->mitigation, m, sp->mode, names, all);
         return 0;
     }
     int i = herd_scenario_mitigation_index(sc, m);
     if (i < 0)
-        return fail(err, errlen, "%s: '%s' is not a mitigation of %s; allowed: %s%s",
-                    sp->mitigation, m, sc->name, names, all);
+        return herd_request_refuse(err, errlen, "%s: '%s' is not a mitigation of %s; allowed: %s%s",
+                                   sp->mitigation, m, sc->name, names, all);
     mits[(*nmits)++] = i;
     return 0;
 }
@@ -125,13 +123,14 @@ int herd_request_resolve(const struct herd_request *req, const struct herd_reque
 
     if (!req->scenario) {
         herd_scenario_names(names, sizeof names);
-        return fail(err, errlen, "%s: which scenario? allowed: %s", sp->scenario, names);
+        return herd_request_refuse(err, errlen, "%s: which scenario? allowed: %s", sp->scenario,
+                                   names);
     }
     const struct herd_scenario *sc = herd_scenario_find(req->scenario);
     if (!sc) {
         herd_scenario_names(names, sizeof names);
-        return fail(err, errlen, "%s: unknown scenario '%s'; allowed: %s", sp->scenario,
-                    req->scenario, names);
+        return herd_request_refuse(err, errlen, "%s: unknown scenario '%s'; allowed: %s",
+                                   sp->scenario, req->scenario, names);
     }
     if (resolve_backend(req, sp, sc, &backends, err, errlen) < 0)
         return -HERD_EINVAL;
@@ -139,8 +138,9 @@ int herd_request_resolve(const struct herd_request *req, const struct herd_reque
     const char *mode = req->mode ? req->mode : "both";
     bool naive = eq(mode, "naive"), mitigated = eq(mode, "mitigated"), both = eq(mode, "both");
     if (!naive && !mitigated && !both)
-        return fail(err, errlen, "%s: '%s' is not allowed; allowed: naive, mitigated, both",
-                    sp->mode, mode);
+        return herd_request_refuse(err, errlen,
+                                   "%s: '%s' is not allowed; allowed: naive, mitigated, both",
+                                   sp->mode, mode);
 
     herd_spec_init(&base, sc);
     if (req->n && herd_parse_int(sp->n, req->n, 1, HERD_N_MAX, &base.n, err, errlen) < 0)

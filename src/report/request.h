@@ -74,4 +74,9 @@ struct herd_request_plan {
 int herd_request_resolve(const struct herd_request *req, const struct herd_request_spelling *sp,
                          struct herd_request_plan *out, char *err, size_t errlen);
 
+/** Write one line (printf @p fmt) into @p err and return -HERD_EINVAL: how every check
+ *  of a request refuses, here and in a front end's own checks (JSON types, fields). */
+int herd_request_refuse(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -15,7 +15,6 @@
 #include <assert.h>
 #include <herd/error.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +25,6 @@
 
 static const char *const fields[] = {"scenario", "backend", "mode",   "mitigation", "n",
                                      "events",   "seed",    "params", NULL};
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -HERD_EINVAL;
-}
 
 static const char *type_name(const json_t *v)
 {
@@ -67,7 +54,7 @@ static int scalar_text(const json_t *v, const char *name, char *buf, size_t len,
 {
     if (json_is_string(v)) {
         if (json_string_length(v) >= len || json_string_length(v) != strlen(json_string_value(v)))
-            return fail(err, errlen, "%s: value too long or not text", name);
+            return herd_request_refuse(err, errlen, "%s: value too long or not text", name);
         memcpy(buf, json_string_value(v), json_string_length(v) + 1);
         return 0;
     }
@@ -79,7 +66,8 @@ static int scalar_text(const json_t *v, const char *name, char *buf, size_t len,
         snprintf(buf, len, "%.17g", json_real_value(v));
         return 0;
     }
-    return fail(err, errlen, "%s: expected a number or a string, got %s", name, type_name(v));
+    return herd_request_refuse(err, errlen, "%s: expected a number or a string, got %s", name,
+                               type_name(v));
 }
 
 static int string_field(const json_t *req, const char *name, const char **out, char *err,
@@ -89,9 +77,10 @@ static int string_field(const json_t *req, const char *name, const char **out, c
     if (!v)
         return 0;
     if (!json_is_string(v))
-        return fail(err, errlen, "%s: expected a string, got %s", name, type_name(v));
+        return herd_request_refuse(err, errlen, "%s: expected a string, got %s", name,
+                                   type_name(v));
     if (json_string_length(v) > VALUE_MAX)
-        return fail(err, errlen, "%s: value too long", name);
+        return herd_request_refuse(err, errlen, "%s: value too long", name);
     *out = json_string_value(v);
     return 0;
 }
@@ -121,14 +110,17 @@ static int params_field(const json_t *req, char (*kv)[2 * VALUE_MAX + 2], const 
     if (!ps || json_is_null(ps))
         return 0;
     if (!json_is_object(ps))
-        return fail(err, errlen, "params: expected an object of KEY: value, got %s", type_name(ps));
+        return herd_request_refuse(err, errlen, "params: expected an object of KEY: value, got %s",
+                                   type_name(ps));
     json_object_foreach((json_t *)ps, key, v)
     {
         char text[VALUE_MAX + 1];
         if (strlen(key) > VALUE_MAX || strchr(key, '=') || !key[0])
-            return fail(err, errlen, "params: '%.*s' is not a parameter name", VALUE_MAX, key);
+            return herd_request_refuse(err, errlen, "params: '%.*s' is not a parameter name",
+                                       VALUE_MAX, key);
         if (*nsets == HERD_MAX_PARAMS)
-            return fail(err, errlen, "params: at most %d parameters", HERD_MAX_PARAMS);
+            return herd_request_refuse(err, errlen, "params: at most %d parameters",
+                                       HERD_MAX_PARAMS);
         if (scalar_text(v, key, text, sizeof text, err, errlen) < 0)
             return -HERD_EINVAL;
         snprintf(kv[*nsets], sizeof kv[*nsets], "%s=%s", key, text);
@@ -164,17 +156,19 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
 
     /* JSON's own checks first: an object of known fields, each of the right type. */
     if (!json_is_object(req))
-        return fail(err, errlen, "expected a JSON object such as {\"scenario\":\"accept\"}");
+        return herd_request_refuse(err, errlen,
+                                   "expected a JSON object such as {\"scenario\":\"accept\"}");
     json_object_foreach((json_t *)req, key, v)
     {
         int i = 0;
         while (fields[i] && strcmp(fields[i], key) != 0)
             i++;
         if (!fields[i])
-            return fail(err, errlen,
-                        "unknown field '%.*s'; allowed: scenario, backend, mode, mitigation, n, "
-                        "events, seed, params",
-                        VALUE_MAX, key);
+            return herd_request_refuse(
+                err, errlen,
+                "unknown field '%.*s'; allowed: scenario, backend, mode, mitigation, n, "
+                "events, seed, params",
+                VALUE_MAX, key);
     }
     if (string_field(req, "scenario", &r.scenario, err, errlen) < 0 ||
         string_field(req, "backend", &r.backend, err, errlen) < 0 ||
@@ -196,8 +190,9 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
      * limits before anything starts (as herd run), or a simulation model. */
     struct herd_api_run run = {.live = plan.backends == HERD_BACKEND_LIVE};
     if (!run.live && !herd_sim_supports(plan.sc->name))
-        return fail(err, errlen, "backend: scenario %s has no simulation model; allowed: live",
-                    plan.sc->name);
+        return herd_request_refuse(err, errlen,
+                                   "backend: scenario %s has no simulation model; allowed: live",
+                                   plan.sc->name);
     for (size_t i = 0; i < plan.nspecs; i++) {
         if (run.live && herd_live_check(&plan.specs[i], err, errlen) < 0)
             return -HERD_EINVAL;
