@@ -21,3 +21,8 @@ if [[ -x $here/bench_sim_peer.sh ]]; then
     echo "== simulator: herd vs SimPy 3 on the same models"
     bash "$here/bench_sim_peer.sh" "$build"
 fi
+if [[ -x $here/bench_sweep_mpi.sh ]]; then
+    echo
+    echo "== herd sweep: serial vs --mpi under mpirun -np 2"
+    bash "$here/bench_sweep_mpi.sh" "$build"
+fi

@@ -8,6 +8,9 @@ packages=(
     gcc make pkg-config meson ninja-build python3
     libjansson-dev libsqlite3-dev libcriterion-dev libmicrohttpd-dev chromium
 )
+# OpenMPI for `herd sweep --mpi` (DESIGN §5: sweeps spread over MPI ranks) and its test
+# under mpirun; herd still builds without it (--mpi then says so).
+packages+=(libopenmpi-dev openmpi-bin)
 # Node and npm for the page's build (uPlot) and its end-to-end test (playwright-core
 # driving Debian's chromium; nothing downloads a browser). Test for the commands, not the
 # packages: a NodeSource nodejs brings its own npm, which Debian's npm would conflict with.

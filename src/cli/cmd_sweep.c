@@ -1,8 +1,11 @@
 /* cmd_sweep.c — `herd sweep SCENARIO --n FROM:TO:STEP`: one table of a scenario's
  * figures across N, naive and every chosen mitigation, each point the mean over --runs
  * derived seeds. It is how the AWS backoff study's table is printed
- * (herd sweep backoff-occ --n 10:190:20 --mitigation all --runs 20). */
+ * (herd sweep backoff-occ --n 10:190:20 --mitigation all --runs 20). With --mpi, under
+ * mpirun, the runs are spread over the MPI ranks (sweep_mpi.c) and rank 0 prints the
+ * same table, byte for byte. */
 #include "cli.h"
+#include "sweep_mpi.h"
 
 #include "../report/request.h"
 
@@ -29,6 +32,9 @@ static const char sweep_usage[] =
     "                          (default: origin_load,sim_time on sim; wakes,p99 on live)\n"
     "  -f, --format FMT        text (default) or csv\n"
     "  -q, --quiet             no progress lines on stderr\n"
+    "      --mpi               spread the runs over MPI ranks (sim only): run as\n"
+    "                          mpirun -np K herd sweep SCENARIO ... --mpi; each (N, strategy,\n"
+    "                          run) is one work item, rank 0 prints the same table\n"
     "  -h, --help              this help\n";
 
 struct metric {
@@ -45,23 +51,27 @@ static const struct metric metrics[] = {
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
-static double metric_value(const struct herd_report *r, size_t m)
+/* What a point prints: one run's figures, or the means over --runs. */
+static void point_figures(const struct herd_report *r, struct herd_figures *f)
 {
-    struct herd_figures f;
     if (r->runs > 1)
-        f = r->mean;
+        *f = r->mean;
     else
-        herd_report_figures(r, &f);
+        herd_report_figures(r, f);
+}
+
+static double metric_value(const struct herd_figures *f, size_t m)
+{
     switch (m) {
-    case 0: return f.wakes;
-    case 1: return f.useful;
-    case 2: return f.wasted;
-    case 3: return f.origin_load;
-    case 4: return f.peak;
-    case 5: return f.lat_p50;
-    case 6: return f.lat_p99;
-    case 7: return f.lat_max;
-    default: return f.sim_time_ns;
+    case 0: return f->wakes;
+    case 1: return f->useful;
+    case 2: return f->wasted;
+    case 3: return f->origin_load;
+    case 4: return f->peak;
+    case 5: return f->lat_p50;
+    case 6: return f->lat_p99;
+    case 7: return f->lat_max;
+    default: return f->sim_time_ns;
     }
 }
 
@@ -122,13 +132,14 @@ int herd_cmd_sweep(int argc, char **argv)
         {"runs", required_argument, NULL, 'r'},     {"seed", required_argument, NULL, 's'},
         {"set", required_argument, NULL, 'S'},      {"metrics", required_argument, NULL, 'm'},
         {"format", required_argument, NULL, 'f'},   {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"mpi", no_argument, NULL, 'P'},            {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *range = NULL, *backend = NULL, *mname = "all", *mlist = NULL, *format = "text";
     const char *events = NULL, *seed = NULL, *sets[64];
     int nsets = 0, c, rc;
     int64_t runs = 1, from = 0, to = 0, step = 1;
-    bool quiet = false;
+    bool quiet = false, mpi = false;
     char err[512];
     optind = 1;
     opterr = 0;
@@ -140,6 +151,7 @@ int herd_cmd_sweep(int argc, char **argv)
         case 'm': mlist = optarg; break;
         case 'f': format = optarg; break;
         case 'q': quiet = true; break;
+        case 'P': mpi = true; break;
         case 'e': events = optarg; break;
         case 's': seed = optarg; break;
         case 'r':
@@ -162,6 +174,11 @@ int herd_cmd_sweep(int argc, char **argv)
     if (optind + 1 < argc)
         return herd__usage_error("sweep: unexpected argument '%s' (one scenario per sweep)",
                                  argv[optind + 1]);
+    if (mpi)
+        herd__sweep_mpi_quiet_ranks(); /* every rank finds the same errors: say them once */
+    if (mpi && !herd__sweep_mpi_available())
+        return herd__usage_error("--mpi: this herd was built without MPI; install "
+                                 "libopenmpi-dev (scripts/install-deps.sh) and rebuild");
     /* Naive and the chosen mitigations at every point: herd run's validation with
      * --mode both and N left to --n. */
     struct herd_request req = {.scenario = optind < argc ? argv[optind] : NULL,
@@ -177,6 +194,9 @@ int herd_cmd_sweep(int argc, char **argv)
         return herd__usage_error("%s", err);
     const struct herd_scenario *sc = plan.sc;
     bool sim = plan.backends == HERD_BACKEND_SIM;
+    if (mpi && !sim)
+        return herd__usage_error("--mpi: only --backend sim runs over MPI; live runs stay on "
+                                 "this machine, one at a time");
     if (!range)
         return herd__usage_error("sweep: --n FROM:TO:STEP is required");
     if ((rc = parse_range(range, &from, &to, &step)) != 0)
@@ -193,11 +213,13 @@ int herd_cmd_sweep(int argc, char **argv)
 
     size_t npoints = (size_t)((to - from) / step + 1), njobs = npoints * (size_t)nstrat;
     struct herd_cli_job *jobs = calloc(njobs, sizeof *jobs);
-    struct herd_report *reports = calloc(njobs, sizeof *reports);
+    struct herd_report *reports = mpi ? NULL : calloc(njobs, sizeof *reports);
+    struct herd_figures *figs = calloc(njobs, sizeof *figs);
     size_t done = 0;
-    if (!jobs || !reports) {
+    if (!jobs || (!mpi && !reports) || !figs) {
         free(jobs);
         free(reports);
+        free(figs);
         return herd__fail("out of memory");
     }
     for (size_t p = 0; p < npoints; p++) {
@@ -208,9 +230,16 @@ int herd_cmd_sweep(int argc, char **argv)
             j->sim = sim;
         }
     }
-    herd__cli_signals();
-    rc = herd__cli_run_all(jobs, njobs, (int)runs, reports, &done, quiet);
-    if (rc == HERD_EXIT_OK) {
+    bool root = true; /* this process prints the table: always, but on MPI rank 0 only */
+    if (mpi) {
+        rc = herd__sweep_mpi_run(jobs, njobs, (int)runs, quiet, figs, &root);
+    } else {
+        herd__cli_signals();
+        rc = herd__cli_run_all(jobs, njobs, (int)runs, reports, &done, quiet);
+        for (size_t i = 0; rc == HERD_EXIT_OK && i < njobs; i++)
+            point_figures(&reports[i], &figs[i]);
+    }
+    if (rc == HERD_EXIT_OK && root) {
         /* Header: N, then one column per strategy and metric. */
         if (!csv)
             printf("%s on %s, means over %lld run%s per point\n", sc->name, sim ? "sim" : "live",
@@ -231,7 +260,7 @@ int herd_cmd_sweep(int argc, char **argv)
             printf(csv ? "%lld" : "%8lld", (long long)(from + (int64_t)p * step));
             for (int k = 0; k < nstrat; k++)
                 for (size_t m = 0; m < nmets; m++) {
-                    double v = metric_value(&reports[p * (size_t)nstrat + (size_t)k], mets[m]);
+                    double v = metric_value(&figs[p * (size_t)nstrat + (size_t)k], mets[m]);
                     if (metrics[mets[m]].time)
                         v /= 1e6; /* ms */
                     printf(csv ? ",%.6g" : metrics[mets[m]].time ? " %24.3f" : " %24.1f", v);
@@ -244,6 +273,7 @@ int herd_cmd_sweep(int argc, char **argv)
     for (size_t i = 0; i < done; i++)
         herd_report_fini(&reports[i]);
     free(reports);
+    free(figs);
     free(jobs);
     return rc;
 }
