@@ -374,15 +374,10 @@ static void worker_loop(struct sweep *sw)
  * in the same (run) order, so the printed digits are the serial sweep's. */
 static void figures_mean(const struct herd_figures *f, int n, struct herd_figures *out)
 {
-    struct herd_figures sum = {0};
-    for (int i = 0; i < n; i++) {
-#define HERD__SUM(name) sum.name += f[i].name;
-        HERD_FIGURES(HERD__SUM)
-#undef HERD__SUM
-    }
-#define HERD__MEAN(name) out->name = sum.name / (double)n;
-    HERD_FIGURES(HERD__MEAN)
-#undef HERD__MEAN
+    struct herd_figures_acc acc = {0};
+    for (int i = 0; i < n; i++)
+        herd_figures_add(&acc, &f[i]);
+    herd_figures_result(&acc, out, NULL);
 }
 
 /* Rank 0: the profile, the per-item figures and the per-rank tables; rc in @p su. */

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int herd_report_init(struct herd_report *r, const struct herd_run_spec *spec,
-                     const char *backend)
+int herd_report_init(struct herd_report *r, const struct herd_run_spec *spec, const char *backend)
 {
     memset(r, 0, sizeof *r);
     r->spec = *spec;
@@ -211,27 +210,42 @@ void herd_report_figures(const struct herd_report *r, struct herd_figures *f)
     f->sim_time_ns = (double)r->sim_time_ns;
 }
 
+void herd_figures_add(struct herd_figures_acc *acc, const struct herd_figures *f)
+{
+#define HERD__ACC(name)                                                                            \
+    acc->sum.name += f->name;                                                                      \
+    acc->sq.name += f->name * f->name;
+    HERD_FIGURES(HERD__ACC)
+#undef HERD__ACC
+    acc->n++;
+}
+
+void herd_figures_result(const struct herd_figures_acc *acc, struct herd_figures *mean,
+                         struct herd_figures *stddev)
+{
+    double n = (double)acc->n;
+#define HERD__MEAN(name)                                                                           \
+    mean->name = acc->n ? acc->sum.name / n : 0.0;                                                 \
+    if (stddev)                                                                                    \
+        stddev->name =                                                                             \
+            acc->n > 1                                                                             \
+                ? sqrt(fmax(0.0, (acc->sq.name - acc->sum.name * acc->sum.name / n) / (n - 1)))    \
+                : 0.0;
+    HERD_FIGURES(HERD__MEAN)
+#undef HERD__MEAN
+}
+
 void herd_report_aggregate(struct herd_report *r, const struct herd_report *const *others,
                            size_t nothers)
 {
-    size_t n = nothers + 1;
-    struct herd_figures sum = {0}, sq = {0}, f;
-    for (size_t i = 0; i < n; i++) {
+    struct herd_figures_acc acc = {0};
+    struct herd_figures f;
+    for (size_t i = 0; i < nothers + 1; i++) {
         herd_report_figures(i == 0 ? r : others[i - 1], &f);
-#define HERD__ACC(name)                                                                     \
-    sum.name += f.name;                                                                     \
-    sq.name += f.name * f.name;
-        HERD_FIGURES(HERD__ACC)
-#undef HERD__ACC
+        herd_figures_add(&acc, &f);
     }
-    r->runs = (int)n;
-#define HERD__MEAN(name)                                                                    \
-    r->mean.name = sum.name / (double)n;                                                    \
-    r->stddev.name = n > 1 ? sqrt(fmax(0.0, (sq.name - sum.name * sum.name / (double)n) /  \
-                                                (double)(n - 1)))                           \
-                           : 0.0;
-    HERD_FIGURES(HERD__MEAN)
-#undef HERD__MEAN
+    r->runs = (int)acc.n;
+    herd_figures_result(&acc, &r->mean, &r->stddev);
 }
 
 uint64_t herd_run_seed(uint64_t seed, int i)

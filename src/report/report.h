@@ -130,6 +130,21 @@ void herd_report_figures(const struct herd_report *r, struct herd_figures *out);
 void herd_report_aggregate(struct herd_report *r, const struct herd_report *const *others,
                            size_t nothers);
 
+/* Sums of runs' figures, for means and standard deviations (zero-initialise it). Adding
+ * the same figures in the same order gives the same digits, however they were gathered:
+ * herd_report_aggregate and herd sweep --mpi both take their means through it. */
+struct herd_figures_acc {
+    struct herd_figures sum, sq;
+    size_t n;
+};
+
+/** Add one run's figures @p f to @p acc. */
+void herd_figures_add(struct herd_figures_acc *acc, const struct herd_figures *f);
+
+/** The mean (and, if @p stddev is not NULL, the sample standard deviation) of @p acc. */
+void herd_figures_result(const struct herd_figures_acc *acc, struct herd_figures *mean,
+                         struct herd_figures *stddev);
+
 /** Seed of run @p i (0-based) of a --runs sequence starting at @p seed: run 0 keeps it. */
 uint64_t herd_run_seed(uint64_t seed, int i);
 
