@@ -176,6 +176,9 @@ int herd_cmd_sweep(int argc, char **argv)
                                  argv[optind + 1]);
     if (mpi)
         herd__sweep_mpi_quiet_ranks(); /* every rank finds the same errors: say them once */
+    else if (getenv("OMPI_COMM_WORLD_SIZE") && !quiet)
+        fprintf(stderr, "herd: sweep: started by mpirun without --mpi: every rank runs the "
+                        "whole sweep (add --mpi to spread the runs)\n");
     if (mpi && !herd__sweep_mpi_available())
         return herd__usage_error("--mpi: this herd was built without MPI; install "
                                  "libopenmpi-dev (scripts/install-deps.sh) and rebuild");
