@@ -246,7 +246,7 @@ static inline void check_live_point(const char *model, const char *what, int64_t
         struct cpu_sample c0 = cpu_sample();
         if (attempt > 0) {
             fprintf(stderr,
-                    "%s N=%ld: %s off by more than 2x (%s); recalibrating and measuring again\n",
+                    "%s N=%ld: %s out of bounds (%s); recalibrating and measuring again\n",
                     model, (long)n, what, miss);
             calibrate(prof);
         }
@@ -256,14 +256,14 @@ static inline void check_live_point(const char *model, const char *what, int64_t
                 100 * busy);
     }
     if (!ok && !asserted)
-        cr_log_info("%s N=%ld: %s %s: outside 2x, reported (see above)", model, (long)n, what,
+        cr_log_info("%s N=%ld: %s %s: out of bounds, reported (see above)", model, (long)n, what,
                     miss);
     else if (!ok && busy > 0.2)
         cr_log_info("%s N=%ld: %s %s not checked: other processes used %.0f%% of the CPUs", model,
                     (long)n, what, miss, 100 * busy);
     else
         cr_assert(ok,
-                  "%s N=%ld: %s not within 2x after 3 attempts: %s (others used %.0f%% of "
+                  "%s N=%ld: %s out of bounds after 3 attempts: %s (others used %.0f%% of "
                   "the CPUs)",
                   model, (long)n, what, miss, 100 * busy);
 }
