@@ -29,6 +29,15 @@
 #include "../../src/sim/sim.h"
 #include "../machine_load.h"
 
+/* Sanitizer builds instrument every live thread (ASan: 2-5x slower, and unevenly: the
+ * herd's wake paths more than the kernel's), which distorts live latency and not the
+ * sim's: there a live-vs-sim latency miss is logged, not asserted (counts still are). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TIMING_DISTORTED true
+#else
+#define TIMING_DISTORTED false
+#endif
+
 /* ---- specs -------------------------------------------------------------------------- */
 
 static inline void set(struct herd_run_spec *spec, const char *kv)
@@ -231,8 +240,8 @@ typedef bool (*live_point_fn)(const struct herd_profile *prof, int64_t n, char *
 /* Check @p point at @p n: after a miss, recalibrate @p prof with @p calibrate and
  * measure again, three attempts at most (load from others only slows the live side and
  * moves the calibration too). A last miss fails the test unless other processes used
- * more than a fifth of the CPUs during it (tests/machine_load.h) or @p asserted is
- * false; then it is logged. Every attempt is logged on stderr, and every line reads
+ * more than a fifth of the CPUs during it (tests/machine_load.h), @p asserted is false,
+ * or this is a sanitizer build (TIMING_DISTORTED); then it is logged. Every attempt is logged on stderr, and every line reads
  * "@p model N=n: @p what ...". */
 static inline void check_live_point(const char *model, const char *what, int64_t n,
                                     struct herd_profile *prof,
@@ -255,9 +264,9 @@ static inline void check_live_point(const char *model, const char *what, int64_t
         fprintf(stderr, "%s N=%ld: other processes used %.0f%% of the CPUs\n", model, (long)n,
                 100 * busy);
     }
-    if (!ok && !asserted)
-        cr_log_info("%s N=%ld: %s %s: out of bounds, reported (see above)", model, (long)n, what,
-                    miss);
+    if (!ok && (!asserted || TIMING_DISTORTED))
+        cr_log_info("%s N=%ld: %s %s: out of bounds, reported (see above)%s", model, (long)n,
+                    what, miss, TIMING_DISTORTED ? " (sanitizer build)" : "");
     else if (!ok && busy > 0.2)
         cr_log_info("%s N=%ld: %s %s not checked: other processes used %.0f%% of the CPUs", model,
                     (long)n, what, miss, 100 * busy);

@@ -394,6 +394,8 @@ Test(model_cache, live_vs_sim_100, .timeout = 300)
         }
         if (!ok && load >= 4.0)
             cr_log_info("machine loaded (load average %.1f): %s logged, not asserted", load, miss);
+        else if (!ok && m == 0 && TIMING_DISTORTED)
+            cr_log_info("sanitizer build: %s logged, not asserted", miss);
         else
             cr_assert(ok, "%s: %s after 3 attempts", label(mit), miss);
     }
