@@ -4,10 +4,7 @@
 # Prints TAP.
 set -u
 herd=$1
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # Runs get a private TMPDIR (the cache origin makes its database there), so other
 # processes on a shared machine cannot change the count.
@@ -42,7 +39,7 @@ interrupt() {
 }
 
 BATS_TMP=$(mktemp -d -p /tmp)
-trap 'rm -rf "$BATS_TMP" "$HERD_TMP"' EXIT
+trap 'rm -rf "$tmp" "$BATS_TMP" "$HERD_TMP"' EXIT
 
 interrupt "accept threads" 1.5 run accept -n 300 --events 100000
 interrupt "accept processes" 1.5 run accept -n 100 --events 100000 --set workers=process

@@ -3,13 +3,7 @@
 # one-line usage errors that name the flag, formats and --out. Prints TAP.
 set -u
 herd=$1
-n=0
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # expect_usage "description" "needle in the message" args...
 expect_usage() {

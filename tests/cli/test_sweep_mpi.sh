@@ -6,13 +6,7 @@
 # with a reason when this herd was built without MPI or mpirun is missing.
 set -u
 herd=$1
-n=0
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # A build without MPI refuses --mpi before looking at anything else; one with MPI gets as
 # far as refusing live (neither starts MPI).

@@ -38,6 +38,13 @@
 #define TIMING_DISTORTED false
 #endif
 
+/* Are two positive figures (a live and a simulated p99) within a factor @p bound of each
+ * other, whichever is larger? */
+static inline bool within_factor(double a, double b, double bound)
+{
+    return a <= bound * b && b <= bound * a;
+}
+
 /* ---- specs -------------------------------------------------------------------------- */
 
 static inline void set(struct herd_run_spec *spec, const char *kv)

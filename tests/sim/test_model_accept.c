@@ -332,7 +332,7 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
         cr_log_info("%s", line);
         fprintf(stderr, "%s\n", line);
         cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe, "%s", line);
-        if (m == 0 && (sp > NAIVE_P99_BOUND * live.p99 || live.p99 > NAIVE_P99_BOUND * sp)) {
+        if (m == 0 && !within_factor(sp, live.p99, NAIVE_P99_BOUND)) {
             ok = false;
             snprintf(miss, misslen, "live %.0f us, sim %.0f us", live.p99 / 1e3, sp / 1e3);
         }
@@ -369,5 +369,6 @@ Test(model_accept, live_vs_sim_after_calibration, .timeout = 300)
     calibrate(&prof);
     int64_t ns[] = {100, 1000};
     for (int k = 0; k < 2; k++)
-        check_live_point("accept", "naive p99 (within 3x)", ns[k], &prof, calibrate, live_point, true);
+        check_live_point("accept", "naive p99 (within 3x)", ns[k], &prof, calibrate, live_point,
+                         true);
 }

@@ -203,7 +203,7 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
         cr_log_info("%s", line);
         fprintf(stderr, "%s\n", line);
         cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe, "%s", line);
-        if (!m && (sp > 2 * live.p99 || live.p99 > 2 * sp)) {
+        if (!m && !within_factor(sp, live.p99, 2.0)) {
             ok = false;
             snprintf(miss, misslen, "live %.2f ms, sim %.2f ms", live.p99 / 1e6, sp / 1e6);
         }
