@@ -130,8 +130,6 @@ int herd_client_init(struct herd_client_fleet *fl, struct herd_sim *sim,
     while (stride < off && stride < 64)
         stride *= 2;
     fl->stride = stride >= off ? stride : (off + 63) & ~(size_t)63;
-    fl->has_rng = need_rng;
-    fl->has_fails = retries;
     fl->block = column(n, fl->stride, true, &rc);
     fl->prev_wait =
         column(n, sizeof *fl->prev_wait, retries && bp->kind == HERD_BACKOFF_DECORRELATED, &rc);
@@ -144,7 +142,7 @@ int herd_client_init(struct herd_client_fleet *fl, struct herd_sim *sim,
         herd_client_fini(fl);
         return rc;
     }
-    if (fl->has_rng)
+    if (fl->off_rng)
         for (size_t i = 0; i < n; i++)
             herd_sim_rng(sim, (uint64_t)cfg->component << 32 | i, crng_at(fl, i));
     if (fl->idle) {
@@ -203,7 +201,7 @@ uint32_t herd_client_attempt(const struct herd_client_fleet *fl, uint32_t i)
 {
     if (rec_at(fl, i)->state == IDLE)
         return 0;
-    return (fl->has_fails ? *fails_at(fl, i) : 0) + 1u;
+    return (fl->off_fails ? *fails_at(fl, i) : 0) + 1u;
 }
 
 /* Client i's offset at this firing. The splay name is built by hand: snprintf would be
@@ -237,7 +235,7 @@ static int64_t offset(struct herd_client_fleet *fl, uint32_t i)
 
 static struct herd_rng *rng_of(struct herd_client_fleet *fl, uint32_t i)
 {
-    return fl->has_rng ? crng_at(fl, i) : &fl->rng;
+    return fl->off_rng ? crng_at(fl, i) : &fl->rng;
 }
 
 /* ---- a request's life ------------------------------------------------------------- */
@@ -271,7 +269,7 @@ static void failed(struct herd_client_fleet *fl, uint32_t i, enum herd_client_ou
 {
     const struct herd_client_config *c = &fl->cfg;
     int64_t now = herd_sim_now(fl->sim);
-    bool first = !fl->has_fails || *fails_at(fl, i) == 0;
+    bool first = !fl->off_fails || *fails_at(fl, i) == 0;
     enum herd_budget_outcome bo = out == HERD_CLIENT_TIMEDOUT   ? HERD_BUDGET_TIMEOUT
                                   : out == HERD_CLIENT_REJECTED ? HERD_BUDGET_CANCELED
                                                                 : HERD_BUDGET_FAILURE;
@@ -413,7 +411,7 @@ static void attempt(struct herd_client_fleet *fl, uint32_t i)
     uint64_t tag = TAG(seq, i);
     rec_at(fl, i)->state = WAIT;
     fl->st.attempts++;
-    if (fl->has_fails && *fails_at(fl, i))
+    if (fl->off_fails && *fails_at(fl, i))
         fl->st.retries++;
     /* Queued before the send, so a reply delivered inside send() finds it. */
     if (c->timeout_ns > 0)
@@ -430,7 +428,7 @@ static void begin(struct herd_client_fleet *fl, uint32_t i)
     }
     int64_t now = herd_sim_now(fl->sim);
     rec_at(fl, i)->start = now;
-    if (fl->has_fails)
+    if (fl->off_fails)
         *fails_at(fl, i) = 0;
     fl->st.fired++;
     fl->st.in_flight++;
@@ -456,7 +454,7 @@ bool herd_client_reply(struct herd_client_fleet *fl, uint64_t tag, int status)
                             now - rec_at(fl, i)->start, now);
     if (status == 0) {
         if (c->budget) {
-            if (fl->has_fails && *fails_at(fl, i))
+            if (fl->off_fails && *fails_at(fl, i))
                 herd_budget_release(c->budget, &fl->ticket[i], HERD_BUDGET_SUCCESS, now);
             else
                 herd_budget_record(c->budget, HERD_BUDGET_SUCCESS, now);

@@ -188,14 +188,14 @@ struct herd_client_fleet {
      * they come in random order). The other columns are NULL unless needed. */
     unsigned char *block;
     size_t stride;
-    uint16_t off_rng, off_fails, off_user; /* offsets in a record; 0: absent */
-    bool has_rng, has_fails;
-    int64_t *prev_wait;                 /* decorrelated backoff's memory */
-    int64_t *first_fail;                /* failure_deadline_ns's origin */
-    int64_t *next_b;                    /* PERIODIC: the own-clock boundary of this cycle */
-    struct herd_budget_ticket *ticket;  /* the retry's budget ticket */
-    struct herd_breaker_permit *permit; /* the attempt's breaker permit */
-    uint32_t *idle;                     /* POISSON: stack of idle clients */
+    uint16_t off_rng, off_fails, off_user; /* offsets in a record; 0: absent (the core
+                                              fields come first, so none is at 0) */
+    int64_t *prev_wait;                    /* decorrelated backoff's memory */
+    int64_t *first_fail;                   /* failure_deadline_ns's origin */
+    int64_t *next_b;                       /* PERIODIC: the own-clock boundary of this cycle */
+    struct herd_budget_ticket *ticket;     /* the retry's budget ticket */
+    struct herd_breaker_permit *permit;    /* the attempt's breaker permit */
+    uint32_t *idle;                        /* POISSON: stack of idle clients */
     uint32_t nidle;
     /* Timeouts: every attempt's (deadline, tag) in send order, which is deadline order
      * (one timeout_ns for all); one engine timer for the earliest live one. */
