@@ -193,7 +193,7 @@ int64_t herd_client_skew(const struct herd_client_fleet *fl, uint32_t i)
     struct herd_rng r;
     herd_sim_rng(fl->sim, (uint64_t)(fl->cfg.component + 1) << 32 | i, &r);
     double s = herd_rng_normal_fast(&r, 0, fl->cfg.skew_sd_ns);
-    int64_t k = llround(s);
+    int64_t k = herd_sim_round_ns(s);
     return k > fl->skew_clamp ? fl->skew_clamp : k < -fl->skew_clamp ? -fl->skew_clamp : k;
 }
 
@@ -254,7 +254,7 @@ static void finish(struct herd_client_fleet *fl, uint32_t i, enum herd_client_ou
     if (fl->cfg.done)
         fl->cfg.done(sim, fl->cfg.ctx, i, out, now - rec_at(fl, i)->start);
     if (fl->cfg.arrival == HERD_CLIENT_CLOSED) {
-        int64_t think = llround(herd_rng_exp_fast(rng_of(fl, i), (double)fl->cfg.think_ns));
+        int64_t think = herd_sim_round_ns(herd_rng_exp_fast(rng_of(fl, i), (double)fl->cfg.think_ns));
         if (now + think <= fl->until_ns)
             herd_sim_after(sim, think, on_think, fl, i, NULL);
     } else if (fl->cfg.arrival == HERD_CLIENT_POISSON) {
@@ -622,7 +622,7 @@ static void on_periodic(struct herd_sim *sim, void *ctx, uint64_t arg)
 static void poisson_next(struct herd_client_fleet *fl, int64_t from_ns)
 {
     double gap = herd_rng_exp_fast(&fl->rng, 1e9 / fl->cfg.rate_per_s);
-    int64_t t = gap < (double)(fl->until_ns - from_ns) ? from_ns + llround(gap) : INT64_MAX;
+    int64_t t = gap < (double)(fl->until_ns - from_ns) ? from_ns + herd_sim_round_ns(gap) : INT64_MAX;
     if (t <= fl->until_ns)
         herd_sim_at(fl->sim, t, on_poisson, fl, 0, NULL);
 }
@@ -670,7 +670,7 @@ int herd_client_start(struct herd_client_fleet *fl, int64_t from_ns, int64_t unt
     case HERD_CLIENT_CLOSED:
         for (uint32_t i = 0; i < c->n; i++) {
             /* Each starts with a think, so the fleet does not begin in lock step. */
-            int64_t t = from_ns + llround(herd_rng_exp_fast(crng_at(fl, i), (double)c->think_ns));
+            int64_t t = from_ns + herd_sim_round_ns(herd_rng_exp_fast(crng_at(fl, i), (double)c->think_ns));
             if (t <= until_ns)
                 herd_sim_at(sim, t, on_think, fl, i, NULL);
         }

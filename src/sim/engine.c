@@ -81,15 +81,14 @@ int herd_sim_at(struct herd_sim *sim, int64_t t_ns, herd_sim_event_fn fn, void *
     assert(t_ns >= sim->now_ns && "an event must not be scheduled in the past");
     if (sim->err)
         return sim->err;
-    uint16_t kind;
-    if (fn == sim->last_fn) {
-        kind = sim->last_kind;
-    } else {
+    size_t c = fn_slot(fn) & (HERD_SIM_KCACHE - 1);
+    uint16_t kind = sim->kcache_kind[c];
+    if (sim->kcache_fn[c] != fn) {
         kind = kind_of(sim, fn);
         if (!kind)
             return sim->err = -HERD_ELIMIT;
-        sim->last_fn = fn;
-        sim->last_kind = kind;
+        sim->kcache_fn[c] = fn;
+        sim->kcache_kind[c] = kind;
     }
     int rc = herd_queue_push(&sim->queue, t_ns, kind, ctx, arg, timer ? &timer->h : NULL);
     if (rc < 0)

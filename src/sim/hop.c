@@ -22,7 +22,7 @@ static int64_t to_ns(double d)
 {
     if (!(d > 0))
         return 0;
-    return d < (double)(INT64_MAX / 4) ? llround(d) : INT64_MAX / 4;
+    return d < (double)(INT64_MAX / 4) ? herd_sim_round_ns(d) : INT64_MAX / 4;
 }
 
 int64_t herd_hop_draw(const struct herd_hop *h, struct herd_rng *rng)

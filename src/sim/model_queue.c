@@ -171,7 +171,7 @@ static void on_arrive(struct herd_sim *sim, void *ctx, uint64_t arg)
     }
     double gap = herd_rng_exp_fast(&q->rng, q->gap_ns);
     if ((double)now + gap < (double)q->end_ns)
-        herd_sim_at(sim, now + llround(gap), on_arrive, q, q->arrivals, NULL);
+        herd_sim_at(sim, now + herd_sim_round_ns(gap), on_arrive, q, q->arrivals, NULL);
 }
 
 static int config(const struct herd_run_spec *spec, struct herd_service_config *cfg,

@@ -159,9 +159,10 @@ static inline void herd_tl_level(struct herd_tl *t, int i, int64_t t_ns, int64_t
     if (idx == SIZE_MAX)
         return;
     struct herd_tl_series *s = &t->s[i];
-    int64_t *v = s->v;
-    for (size_t k = s->level_idx; k <= idx; k++) /* the old level held until now */
-        v[k] = v[k] > s->level ? v[k] : s->level;
+    int64_t *v = s->v, level = s->level;
+    /* The old level held until now; v[level_idx] already has it. */
+    for (size_t k = s->level_idx + 1; k <= idx; k++)
+        v[k] = v[k] > level ? v[k] : level;
     v[idx] = v[idx] > value ? v[idx] : value;
     s->level = value;
     s->level_idx = idx;

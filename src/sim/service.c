@@ -134,7 +134,7 @@ static void start(struct herd_service *svc, uint32_t idx)
     double slow =
         (1 + c->linear * (h - 1)) * (1 + c->usl_sigma * (n - 1) + c->usl_kappa * n * (n - 1));
     double d = draw_service(svc) * slow;
-    int64_t dur = d < (double)(INT64_MAX / 4) ? llround(d) : INT64_MAX / 4;
+    int64_t dur = d < (double)(INT64_MAX / 4) ? herd_sim_round_ns(d) : INT64_MAX / 4;
     r->state = BUSY;
     r->work_ns = dur;
     svc->st.busy_ns += dur;

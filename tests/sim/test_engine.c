@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <herd/error.h>
 #include <herd/rng.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -265,4 +266,26 @@ Test(engine, watch_sees_progress_and_can_stop_the_run)
     struct digest plain = run_model(7, 64);
     cr_assert_eq(plain.h, d1.h, "watching and prefetching change nothing");
     cr_assert_eq(plain.n, d1.n);
+}
+
+/* herd_sim_round_ns is llround without the call: the same integer for halves, both
+ * signs, values near 2^52 and 2^53 where the fraction vanishes, and random draws. */
+Test(engine, round_ns_matches_llround)
+{
+    const double fixed[] = {0.0,  0.5,   1.5,   2.5,       -0.5,     -1.5, 0.49999999999999994,
+                            -0.49999999999999994, 4503599627370495.5, 4503599627370497.0,
+                            9007199254740993.0, 1e18, -1e18, 123456.4999, 123456.5001};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        cr_expect_eq(herd_sim_round_ns(fixed[i]), llround(fixed[i]), "x = %.17g", fixed[i]);
+    struct herd_rng r;
+    herd_rng_stream(&r, 7, 1);
+    for (int i = 0; i < 1000000; i++) {
+        double x = herd_rng_exp_fast(&r, 1e6) - 2e5;
+        if (herd_sim_round_ns(x) != llround(x)) {
+            cr_assert_fail("x = %.17g: %lld vs %lld", x, (long long)herd_sim_round_ns(x),
+                           (long long)llround(x));
+        }
+        double h = (double)(int64_t)x + 0.5; /* exact halves */
+        cr_expect_eq(herd_sim_round_ns(h), llround(h), "x = %.17g", h);
+    }
 }
