@@ -45,8 +45,8 @@ static inline void unmark(struct herd_queue *q, unsigned idx)
     unsigned lv = idx / HERD_QUEUE_SLOTS, s = idx & SLOT_MASK;
     uint64_t *w = q->bits[lv];
     w[s / 64] &= ~(UINT64_C(1) << (s % 64));
-    if (!(w[0] | w[1] | w[2] | w[3]))
-        q->level_mask &= ~(1u << lv);
+    /* Branch-free: whether the level just emptied is data, and mispredicts cost. */
+    q->level_mask &= ~((uint32_t)!(w[0] | w[1] | w[2] | w[3]) << lv);
 }
 
 /* First non-empty slot of level @p lv (which must have one). */
