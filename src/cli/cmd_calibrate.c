@@ -43,6 +43,16 @@ static int make_parent(const char *path)
     return mkdir(dir, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
+/* One profile figure: nanoseconds for *_ns, a plain number (a log-sd) otherwise. */
+static void print_figure(const char *name, double v, const char *doc)
+{
+    size_t len = strlen(name);
+    if (len > 3 && strcmp(name + len - 3, "_ns") == 0)
+        printf("  %-32s %12.0f ns  %s\n", name, v, doc);
+    else
+        printf("  %-32s %12.3f     %s\n", name, v, doc);
+}
+
 int herd_cmd_calibrate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -105,7 +115,7 @@ int herd_cmd_calibrate(int argc, char **argv)
     if (herd_profile_write(f, &p) < 0 || herd__cli_commit_out(f, path, tmp) < 0)
         return herd__fail("calibrate: cannot write '%s'", path);
     printf("profile of this machine (%d cores, %s), written to %s\n", p.cores, p.kernel, path);
-#define HERD__PROF_PRINT(name, dflt, doc) printf("  %-26s %12.0f ns  %s\n", #name, p.name, doc);
+#define HERD__PROF_PRINT(name, dflt, doc) print_figure(#name, p.name, doc);
     HERD_PROFILE_FIGURES(HERD__PROF_PRINT)
 #undef HERD__PROF_PRINT
     return HERD_EXIT_OK;

@@ -21,11 +21,22 @@
  *    N = 2,000, minus the figure at N = 200: what ten times the idle threads add to a
  *    one-wake latency, which grows with log N here (herd_profile_one_wake). 0 when the
  *    machine cannot run 2,000 threads or the difference is not positive.
+ *  - accept_herd_per_waiter_high_ns, condvar_herd_per_waiter_high_ns: the same two
+ *    per-waiter figures from the naive and mitigated herds at N = 2,000; the models take
+ *    the per-waiter cost at N in log N between the two (herd_profile_per_waiter).
+ *  - accept_spread, condvar_spread: how much a one-wake latency (epoll-exclusive's,
+ *    signal's, at N = 200) varies from one event to the next on this machine, as a
+ *    log-sd from its p90 / p50 (spread_of()): the sim scales each event's one-wake costs
+ *    by a log-normal factor of that spread (herd_sim_speed), so its p99 carries the
+ *    machine's variation too.
+ *  - accept_loop_spread, condvar_loop_spread: the same for the naive herds at N = 2,000,
+ *    whose latency is nearly all wake loop: the sim's factor on the per-waiter cost.
  * Cost: about 5-10 s of wall time. Thread safety: one calibration at a time.
  */
 #include "live_int.h"
 
 #include <errno.h>
+#include <math.h>
 #include <herd/error.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -51,7 +62,7 @@ static int64_t cpu_ns(void)
 struct measured {
     int64_t cpu_ns;
     uint64_t wasted;
-    int64_t p50_ns;
+    int64_t p50_ns, p90_ns;
     double query_ms_alone;
 };
 
@@ -79,6 +90,7 @@ static int measure(const char *scenario, int mitigation, int64_t n, int64_t even
     m->cpu_ns = cpu_ns() - c0;
     m->wasted = r.wasted;
     m->p50_ns = herd_hist_quantile(&r.latency, 0.5);
+    m->p90_ns = herd_hist_quantile(&r.latency, 0.9);
     m->query_ms_alone = 0;
     herd_report_get_extra(&r, "query_ms_alone", &m->query_ms_alone);
     herd_report_fini(&r);
@@ -194,6 +206,17 @@ static bool fits(const char *scenario, int64_t n)
     return herd_live_check(&spec, why, sizeof why) == 0;
 }
 
+/* The log-sd of a herd's latency from one event to the next, from its p90 / p50 (a
+ * log-normal's p90 is exp(1.2816 sigma) times its median): the p90 of 60-80 events is
+ * steadier than their p99, which is nearly their maximum. Capped at 1.5 (p90 = 6.8 x p50). */
+static double spread_of(const struct measured *m)
+{
+    if (m->p50_ns <= 0 || m->p90_ns <= m->p50_ns)
+        return 0;
+    double s = log((double)m->p90_ns / (double)m->p50_ns) / 1.2816;
+    return s < 1.5 ? s : 1.5;
+}
+
 static double per_wasted(const struct measured *naive, const struct measured *mit)
 {
     double extra = (double)naive->wasted - (double)mit->wasted;
@@ -203,23 +226,25 @@ static double per_wasted(const struct measured *naive, const struct measured *mi
 
 int herd_live_calibrate(struct herd_profile *p, bool quiet, char *err, size_t errlen)
 {
-    struct measured an, ax, cn, cs, q, ax2 = {0}, cs2 = {0};
+    struct measured an, ax, cn, cs, q, ax2 = {0}, cs2 = {0}, an2 = {0}, cn2 = {0};
     const int64_t n = HERD_PROFILE_N, n2 = HERD_PROFILE_N_HIGH;
     int rc;
 
     herd_profile_defaults(p);
     herd_live_clear_interrupt();
-    if ((rc = measure("accept", -1, n, 30, NULL, &an, quiet, err, errlen)) < 0 ||
-        (rc = measure("accept", 0, n, 30, NULL, &ax, quiet, err, errlen)) < 0 ||
-        (rc = measure("condvar", -1, n, 50, NULL, &cn, quiet, err, errlen)) < 0 ||
-        (rc = measure("condvar", 0, n, 50, NULL, &cs, quiet, err, errlen)) < 0 ||
+    if ((rc = measure("accept", -1, n, 60, NULL, &an, quiet, err, errlen)) < 0 ||
+        (rc = measure("accept", 0, n, 60, NULL, &ax, quiet, err, errlen)) < 0 ||
+        (rc = measure("condvar", -1, n, 80, NULL, &cn, quiet, err, errlen)) < 0 ||
+        (rc = measure("condvar", 0, n, 80, NULL, &cs, quiet, err, errlen)) < 0 ||
         (rc = measure("cache", 0, 4, 1, NULL, &q, quiet, err, errlen)) < 0)
         return rc;
     if (fits("accept", n2) &&
-        (rc = measure("accept", 0, n2, 30, NULL, &ax2, quiet, err, errlen)) < 0)
+        ((rc = measure("accept", 0, n2, 60, NULL, &ax2, quiet, err, errlen)) < 0 ||
+         (rc = measure("accept", -1, n2, 40, NULL, &an2, quiet, err, errlen)) < 0))
         return rc;
     if (fits("condvar", n2) &&
-        (rc = measure("condvar", 0, n2, 50, NULL, &cs2, quiet, err, errlen)) < 0)
+        ((rc = measure("condvar", 0, n2, 60, NULL, &cs2, quiet, err, errlen)) < 0 ||
+         (rc = measure("condvar", -1, n2, 40, NULL, &cn2, quiet, err, errlen)) < 0))
         return rc;
 
     double v;
@@ -246,6 +271,14 @@ int herd_live_calibrate(struct herd_profile *p, bool quiet, char *err, size_t er
         p->accept_idle_ns = (double)(ax2.p50_ns - ax.p50_ns);
     if (cs2.p50_ns > cs.p50_ns && cs.p50_ns > 0)
         p->condvar_idle_ns = (double)(cs2.p50_ns - cs.p50_ns);
+    if (an2.p50_ns > ax2.p50_ns && ax2.p50_ns > 0)
+        p->accept_herd_per_waiter_high_ns = (double)(an2.p50_ns - ax2.p50_ns) / (double)n2;
+    if (cn2.p50_ns > cs2.p50_ns && cs2.p50_ns > 0)
+        p->condvar_herd_per_waiter_high_ns = (double)(cn2.p50_ns - cs2.p50_ns) / (double)n2;
+    p->accept_spread = spread_of(&ax);
+    p->condvar_spread = spread_of(&cs);
+    p->accept_loop_spread = spread_of(&an2);
+    p->condvar_loop_spread = spread_of(&cn2);
 
     struct utsname u;
     p->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);

@@ -98,3 +98,17 @@ double herd_profile_one_wake(double at_n, double per_decade, int64_t n)
         n = HERD_PROFILE_N_HIGH;
     return at_n + (per_decade > 0 ? per_decade : 0) * log10((double)n / HERD_PROFILE_N);
 }
+
+double herd_profile_per_waiter(double at_n, double at_high, int64_t n)
+{
+    if (at_n < 0)
+        at_n = 0;
+    if (!(at_high > 0))
+        return at_n;
+    if (n < HERD_PROFILE_N)
+        n = HERD_PROFILE_N;
+    if (n > HERD_PROFILE_N_HIGH)
+        n = HERD_PROFILE_N_HIGH;
+    double f = log10((double)n / HERD_PROFILE_N) / log10((double)HERD_PROFILE_N_HIGH / HERD_PROFILE_N);
+    return at_n + (at_high - at_n) * f;
+}

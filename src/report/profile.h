@@ -27,7 +27,13 @@
     X(condvar_herd_per_waiter_ns, 1000.0, "extra dequeue latency per waiter a broadcast wakes") \
     X(origin_query_ns, 6000000.0, "one SQLite origin query alone (cache herd default rows)") \
     X(accept_idle_ns, 0.0, "one-wake accept latency added by 10x the idle workers (200->2000)") \
-    X(condvar_idle_ns, 0.0, "one-wake dequeue latency added by 10x the idle threads (200->2000)")
+    X(condvar_idle_ns, 0.0, "one-wake dequeue latency added by 10x the idle threads (200->2000)") \
+    X(accept_herd_per_waiter_high_ns, 0.0, "the same per woken epoll waiter, at N = 2000 (0: unmeasured)") \
+    X(condvar_herd_per_waiter_high_ns, 0.0, "the same per waiter a broadcast wakes, at N = 2000")   \
+    X(accept_spread, 0.25, "log-sd of a one-wake accept latency from one event to the next")  \
+    X(condvar_spread, 0.35, "log-sd of a one-wake dequeue latency from one item to the next") \
+    X(accept_loop_spread, 0.20, "log-sd of the naive accept herd's wake loop, at N = 2000")    \
+    X(condvar_loop_spread, 0.10, "log-sd of the broadcast's wake call, at N = 2000")
 
 /* The N at which calibrate measures the one-wake latencies (accept_ns, condvar_ns), and
  * ten times it, where it measures them again (*_idle_ns): herd_profile_one_wake(). */
@@ -56,6 +62,16 @@ void herd_profile_defaults(struct herd_profile *p);
  * profile figure carries.
  */
 double herd_profile_one_wake(double at_n, double per_decade, int64_t n);
+
+/**
+ * A herd's cost per woken waiter at N = @p n, from the figures measured at HERD_PROFILE_N
+ * (@p at_n) and HERD_PROFILE_N_HIGH (@p at_high; <= 0: not measured, @p at_n is used),
+ * in log N between them and clamped outside. Live here the per-waiter figure measured
+ * at N = 200 ranged 140-450 ns for condvar across calibrations: a herd of 200 is small
+ * beside the one-wake latency it is told apart from, so at N = 1,000 the sim's p50 was
+ * up to 2x off; the figure at N = 2,000 is measured on a herd ten times as large.
+ */
+double herd_profile_per_waiter(double at_n, double at_high, int64_t n);
 
 /** Write @p p as JSON to @p f. @return 0 or a negated errno. */
 int herd_profile_write(FILE *f, const struct herd_profile *p);

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 
 #include <herd/rng.h>
 
@@ -190,6 +191,19 @@ static inline int64_t herd_sim_round_ns(double x)
     int64_t i = (int64_t)x;
     double f = x - (double)i;
     return i + (f >= 0.5) - (f <= -0.5);
+}
+
+/**
+ * A machine's speed for one event, as a factor on its costs: exp(Normal(0, @p sigma)),
+ * median 1, drawn from @p rng; exactly 1 (and no draw) when @p sigma <= 0. The live
+ * herds' latencies vary from one event to the next on the same machine (a wake loop
+ * that meets a timer tick, an idle CPU slow to wake); `herd calibrate` measures that
+ * spread as a log-sd (profile.h: accept_spread, condvar_spread) and a model scales the
+ * costs of each event's latency path by this factor, so its p99 is not its p50.
+ */
+static inline double herd_sim_speed(struct herd_rng *rng, double sigma)
+{
+    return sigma > 0 ? exp(herd_rng_normal_fast(rng, 0, sigma)) : 1.0;
 }
 
 /** Events dispatched so far. */

@@ -87,6 +87,7 @@ enum wstate { W_ASLEEP, W_RUNNABLE, W_RUNNING };
 #define NONE (-1)
 #define STREAM_SCHED ((uint64_t)1 << 32)
 #define STREAM_HASH ((uint64_t)2 << 32)
+#define STREAM_SPEED ((uint64_t)3 << 32) /* herd_sim_speed per event */
 #define SETTLE_GAP_NS 1000000 /* live: quiescence is two /proc reads 1 ms apart */
 
 /* The model's costs in ns, all derived from the profile. */
@@ -105,7 +106,11 @@ struct acc {
     int32_t n;
     int64_t events; /* connections */
     int cores;
-    struct costs c;
+    struct costs c;      /* this event's: base scaled by herd_sim_speed() */
+    struct costs base;   /* from the profile */
+    double spread;       /* the profile's log-sd of a one-wake latency per event */
+    double loop_spread;  /* and of the wake loop's work per waiter */
+    struct herd_rng speed;
     struct herd_rng sched, hash;
 
     /* per waiter */
@@ -161,7 +166,10 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
 
 /* Costs from the profile.
  *   per_waiter = accept_herd_per_waiter_ns: measured live as (naive p50 - exclusive
- *                p50) / N, i.e. what each woken waiter adds to the accept.
+ *                p50) / N, i.e. what each woken waiter adds to the accept; at N = 200
+ *                and 2,000 (_high_ns), taken at N in log N (herd_profile_per_waiter).
+ * Each connection then scales them (scaled()): the one-wake path by a log-normal
+ * factor of log-sd accept_spread, per_waiter by one of accept_loop_spread.
  *   burst      = wasted_wake_ns - 2 x per_waiter: wasted_wake_ns is the CPU per wasted
  *                wake (naive - exclusive process CPU / extra wakes). On the 2 cores it
  *                was measured on, that includes the loop (per_waiter per waiter, in the
@@ -179,7 +187,8 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
 static struct costs costs_of(const struct herd_profile *p, int64_t n)
 {
     struct costs c;
-    double pw = p->accept_herd_per_waiter_ns > 0 ? p->accept_herd_per_waiter_ns : 0;
+    double pw = herd_profile_per_waiter(p->accept_herd_per_waiter_ns,
+                                        p->accept_herd_per_waiter_high_ns, n);
     double ww = p->wasted_wake_ns > 0 ? p->wasted_wake_ns : 0;
     double burst = ww - 2 * pw;
     if (burst < ww / 5)
@@ -279,12 +288,29 @@ static void maybe_settled(struct acc *a)
     close_event(a);
 }
 
+/* The costs of one event on this machine: its one-wake path (the handshake, dispatch and
+ * the waiters' bursts) @p x times its median, its wake loop's work per waiter @p y
+ * times. The two vary apart live: the one-wake latency by its own spread (the profile's
+ * accept_spread), the loop, a CPU-bound pass over N waiters, by what calibration measured
+ * for the naive herd at N = 2,000 (accept_loop_spread). */
+static struct costs scaled(const struct costs *b, double x, double y)
+{
+    struct costs c = *b;
+    c.half = herd_sim_round_ns((double)b->half * x);
+    c.dispatch = herd_sim_round_ns((double)b->dispatch * x);
+    c.handshake = herd_sim_round_ns((double)b->handshake * x);
+    c.per_waiter = herd_sim_round_ns((double)b->per_waiter * y);
+    return c;
+}
+
 /* ---- the driver and the kernel's wake loop -------------------------------------- */
 
 static void ev_connect(struct herd_sim *sim, void *ctx, uint64_t arg)
 {
     struct acc *a = ctx;
     int64_t c = (int64_t)arg;
+    double x = herd_sim_speed(&a->speed, a->spread);
+    a->c = scaled(&a->base, x, herd_sim_speed(&a->speed, a->loop_spread));
     a->conn_start[c] = sim->now_ns;
     herd_tl_add(&a->tl, 0, sim->now_ns, 1);
     a->next_conn = c + 1;
@@ -625,7 +651,10 @@ int herd__sim_accept_run_hooked(const struct herd_run_spec *spec, const struct h
     a->events = spec->events;
     int cores = (int)herd_spec_param(spec, "cores");
     a->cores = cores > 0 ? cores : prof->cores > 0 ? prof->cores : 1;
-    a->c = costs_of(prof, spec->n);
+    a->base = costs_of(prof, spec->n);
+    a->c = a->base;
+    a->spread = prof->accept_spread;
+    a->loop_spread = prof->accept_loop_spread;
     a->spinner = NONE;
     a->epoch_now = 1;
 
@@ -640,6 +669,7 @@ int herd__sim_accept_run_hooked(const struct herd_run_spec *spec, const struct h
         goto out;
     }
     herd_sim_rng(&a->sim, STREAM_SCHED, &a->sched);
+    herd_sim_rng(&a->sim, STREAM_SPEED, &a->speed);
     herd_sim_rng(&a->sim, STREAM_HASH, &a->hash);
     name_kinds(&a->sim);
     herd_sim_set_hooks(&a->sim, hooks);

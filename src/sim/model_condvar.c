@@ -62,6 +62,7 @@
 #include "sim_int.h"
 
 #define STREAM_SCHED ((uint64_t)1 << 32)
+#define STREAM_SPEED ((uint64_t)2 << 32) /* herd_sim_speed per event */
 #define SETTLE_GAP_NS 1000000 /* live: quiescence is two /proc reads 1 ms apart */
 
 struct costs {
@@ -78,7 +79,11 @@ struct cv {
     int32_t n;
     int64_t events;
     int cores;
-    struct costs c;
+    struct costs c;      /* this event's: base scaled by herd_sim_speed() */
+    struct costs base;   /* from the profile */
+    double spread;       /* the profile's log-sd of a one-wake latency per event */
+    double loop_spread;  /* and of the wake loop's work per waiter */
+    struct herd_rng speed;
     struct herd_rng sched;
 
     /* per waiter (touched in wake order where possible: the run queue's random pick
@@ -113,7 +118,10 @@ static void ev_acquire(struct herd_sim *sim, void *ctx, uint64_t arg);
 static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
 
 /* Costs from the profile.
- *   per_waiter = condvar_herd_per_waiter_ns: (broadcast p50 - signal p50) / N, live.
+ *   per_waiter = condvar_herd_per_waiter_ns: (broadcast p50 - signal p50) / N, live,
+ *                at N = 200 and 2,000 (_high_ns), taken at N in log N.
+ * Each item then scales them (scaled()): the one-wake path by a log-normal factor of
+ * log-sd condvar_spread, per_waiter by one of condvar_loop_spread.
  *   burst      = condvar_wake_ns - per_waiter: condvar_wake_ns is the process CPU per
  *                wasted wake (broadcast - signal), the wake call's share included; the
  *                rest is the waiter's own. Floored at a fifth of condvar_wake_ns.
@@ -124,7 +132,8 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
 static struct costs costs_of(const struct herd_profile *p, int64_t n)
 {
     struct costs c;
-    double pw = p->condvar_herd_per_waiter_ns > 0 ? p->condvar_herd_per_waiter_ns : 0;
+    double pw = herd_profile_per_waiter(p->condvar_herd_per_waiter_ns,
+                                        p->condvar_herd_per_waiter_high_ns, n);
     double ww = p->condvar_wake_ns > 0 ? p->condvar_wake_ns : 0;
     double burst = ww - pw;
     if (burst < ww / 5)
@@ -136,6 +145,21 @@ static struct costs costs_of(const struct herd_profile *p, int64_t n)
     c.post = llround(one) - c.per_waiter - c.dispatch - c.half;
     if (c.post < 0)
         c.post = 0;
+    return c;
+}
+
+/* The costs of one event on this machine: its one-wake path (the post, dispatch and
+ * the waiters' bursts) @p x times its median, its wake loop's work per waiter @p y
+ * times. The two vary apart live: the one-wake latency by its own spread (the profile's
+ * condvar_spread), the loop, a CPU-bound pass over N waiters, by what calibration measured
+ * for the naive herd at N = 2,000 (condvar_loop_spread). */
+static struct costs scaled(const struct costs *b, double x, double y)
+{
+    struct costs c = *b;
+    c.half = herd_sim_round_ns((double)b->half * x);
+    c.dispatch = herd_sim_round_ns((double)b->dispatch * x);
+    c.post = herd_sim_round_ns((double)b->post * x);
+    c.per_waiter = herd_sim_round_ns((double)b->per_waiter * y);
     return c;
 }
 
@@ -190,6 +214,8 @@ static void ev_enqueue(struct herd_sim *sim, void *ctx, uint64_t arg)
 {
     struct cv *v = ctx;
     int64_t now = sim->now_ns;
+    double x = herd_sim_speed(&v->speed, v->spread);
+    v->c = scaled(&v->base, x, herd_sim_speed(&v->speed, v->loop_spread));
     v->item = true;
     v->item_ts = now;
     v->next_item = (int64_t)arg + 1;
@@ -373,7 +399,10 @@ int herd__sim_condvar_run_hooked(const struct herd_run_spec *spec, const struct 
     v->events = spec->events;
     int cores = (int)herd_spec_param(spec, "cores");
     v->cores = cores > 0 ? cores : prof->cores > 0 ? prof->cores : 1;
-    v->c = costs_of(prof, spec->n);
+    v->base = costs_of(prof, spec->n);
+    v->c = v->base;
+    v->spread = prof->condvar_spread;
+    v->loop_spread = prof->condvar_loop_spread;
     v->epoch_now = 1;
 
     rc = herd_sim_init(&v->sim, spec->seed);
@@ -387,6 +416,7 @@ int herd__sim_condvar_run_hooked(const struct herd_run_spec *spec, const struct 
         goto out;
     }
     herd_sim_rng(&v->sim, STREAM_SCHED, &v->sched);
+    herd_sim_rng(&v->sim, STREAM_SPEED, &v->speed);
     name_kinds(&v->sim);
     herd_sim_set_hooks(&v->sim, hooks);
 

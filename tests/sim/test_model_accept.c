@@ -41,6 +41,8 @@ static void fixed_profile(struct herd_profile *p)
     p->ctx_switch_ns = 5000;
     p->accept_ns = 80000;
     p->accept_herd_per_waiter_ns = 4000;
+    p->accept_spread = 0; /* every connection alike: the figures below are exact */
+    p->accept_loop_spread = 0;
 }
 
 static void make_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n, int64_t events)
@@ -301,13 +303,12 @@ static void calibrate(struct herd_profile *prof)
             prof->accept_herd_per_waiter_ns, prof->cores);
 }
 
-/* How far apart the naive p99s may be. Issue 4 asks 2x; quiet runs here give live/sim
- * 0.77-1.34 at N = 100 and 1,000, but the naive p99 at N = 1,000 is the wake loop (1,000 x
- * accept_herd_per_waiter_ns, which calibration measures at N = 200 to ±40 %) and a live
- * p99 of 20 connections is their largest (2.3-4.5 ms run to run): a fresh-clone CI run
- * missed 2x on all three attempts (live 3,990 µs against sim 1,598 µs, 2.5x) with the CPUs
- * otherwise idle. 3x is asserted; every ratio is logged. */
-#define NAIVE_P99_BOUND 3.0
+/* How far apart the naive p99s may be: issue 4's 2x. Before the models varied their
+ * costs from one event to the next (accept_spread, accept_loop_spread) and took the
+ * per-waiter cost from a herd of 2,000, a fresh-clone CI run missed 2x on all three
+ * attempts (live 3,990 us against sim 1,598 us) and 3x was asserted; since, 8 quiet
+ * runs here gave live/sim 0.53-1.40 (N = 100 and 1,000, first attempts). */
+#define NAIVE_P99_BOUND 2.0
 
 /* Every strategy at N = @p n, live (medians of 3 runs of 20 serial connections) and on
  * the sim: wakes per event asserted within 10 %; false when the naive p99s are more than
@@ -344,9 +345,9 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
 /*
  * Issue 4's acceptance, after calibration: at N = 100 and 1,000, wakes per event within
  * 10 % for every strategy, and the naive p99 within 2x (medians of 3 live runs of 20
- * serial connections). The naive p99 is the wake loop (N x accept_herd_per_waiter_ns on
- * top of accept_ns), which the profile carries; measured on a quiet box the sim's naive
- * p50 is within 1-5 % of the live one and the p99 ratio live/sim 1.4-1.6.
+ * serial connections). The naive p99 is the wake loop (N x the per-waiter cost, taken at
+ * N from the figures at 200 and 2,000, on top of accept_ns), varied per connection as
+ * calibration measured (accept_spread, accept_loop_spread).
  * Noise: this 2-core VM is shared (parallel builds, other live tests). Load from others
  * only ever slows the live side down, and it moves the calibration too, so a point whose
  * naive p99 misses is measured again after a fresh calibration (at most twice, logged);
@@ -369,6 +370,6 @@ Test(model_accept, live_vs_sim_after_calibration, .timeout = 300)
     calibrate(&prof);
     int64_t ns[] = {100, 1000};
     for (int k = 0; k < 2; k++)
-        check_live_point("accept", "naive p99 (within 3x)", ns[k], &prof, calibrate, live_point,
+        check_live_point("accept", "naive p99 (within 2x)", ns[k], &prof, calibrate, live_point,
                          true);
 }

@@ -33,6 +33,8 @@ static void fixed_profile(struct herd_profile *p)
     p->condvar_herd_per_waiter_ns = 500;
     p->condvar_ns = 20000;
     p->ctx_switch_ns = 5000;
+    p->condvar_spread = 0; /* every item alike: the figures below are exact */
+    p->condvar_loop_spread = 0;
 }
 
 static void make_spec(struct herd_run_spec *spec, bool signal, const char *primitive, int64_t n,
@@ -220,6 +222,32 @@ Test(model_condvar, golden_trace)
     golden_check(&g, "condvar.trace");
 }
 
+/* The machine's speed per item (condvar_spread): each item's costs are scaled by a
+ * log-normal factor of median 1, so over many items the signal latency (which is
+ * nothing but those costs) has the log-normal's quantiles: p50 = condvar_ns and
+ * p90 / p50 = exp(1.2816 sigma). 2,000 items: the sample quantiles' spread is ~3 %
+ * (p50) and ~5 % (p90), so 10 % holds. Spread 0 gives every item the same latency. */
+Test(model_condvar, speed_spread_is_lognormal)
+{
+    struct herd_profile prof;
+    fixed_profile(&prof);
+    prof.condvar_spread = 0.3;
+    struct herd_run_spec spec;
+    make_spec(&spec, true, "pthread", 50, 2000);
+    struct herd_report r;
+    run_sim(&spec, &prof, &r);
+    double p50 = (double)herd_hist_quantile(&r.latency, 0.5);
+    double p90 = (double)herd_hist_quantile(&r.latency, 0.9);
+    cr_expect_float_eq(p50, prof.condvar_ns, 0.10 * prof.condvar_ns, "p50 %.0f", p50);
+    cr_expect_float_eq(p90 / p50, exp(1.2816 * 0.3), 0.10 * exp(1.2816 * 0.3), "p90/p50 %.3f",
+                       p90 / p50);
+    herd_report_fini(&r);
+    prof.condvar_spread = 0;
+    run_sim(&spec, &prof, &r);
+    cr_expect_eq(herd_hist_quantile(&r.latency, 0.99), herd_hist_quantile(&r.latency, 0.01));
+    herd_report_fini(&r);
+}
+
 /* ---- live vs sim ---------------------------------------------------------------------- */
 
 static void calibrate(struct herd_profile *prof)
@@ -232,13 +260,13 @@ static void calibrate(struct herd_profile *prof)
             prof->condvar_herd_per_waiter_ns, prof->cores);
 }
 
-/* How far apart the broadcast p99s may be. Issue 4 asks 2x; on this 2-core VM the live
- * broadcast p99 at N = 1,000 (the largest of 20 items, median of 3 runs) ranges 306-504 µs
- * against a sim of 182-253 µs, and a fresh-clone CI run missed 2x on all three attempts
- * (504 against 182 µs, 2.8x, with the CPUs otherwise idle): the sim's p99 is its p50 plus
- * nothing, while live one item in twenty meets a busy moment. 3x is asserted; every
- * ratio is logged. */
-#define BROADCAST_P99_BOUND 3.0
+/* How far apart the broadcast p99s may be: issue 4's 2x. Before the model varied its
+ * costs from one item to the next (condvar_spread, condvar_loop_spread) its p99 was its
+ * p50, while live the slowest of 20 items takes 1.2-2.2x their median: a fresh-clone CI
+ * run missed 2x on all three attempts (504 against 182 us) and 3x was asserted, N = 100
+ * only reported. Since, with the per-waiter cost from a herd of 2,000 too, 16 quiet runs
+ * here gave live/sim 0.62-1.88 at N = 100 and 1,000, both primitives, first attempts. */
+#define BROADCAST_P99_BOUND 2.0
 
 /* Both primitives, broadcast and signal, at N = @p n, live (medians of 3 runs of 20
  * items) and on the sim: wakes per event asserted within 10 %; false when a broadcast's
@@ -279,21 +307,18 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
 
 /*
  * Issue 4's acceptance, after calibration: at N = 100 and 1,000, wakes per event within
- * 10 % and the broadcast p99 within 2x — asserted within 3x, every ratio logged (see
- * BROADCAST_P99_BOUND) — for both primitives (medians of 3 live runs of
- * 20 items). The broadcast p99 is the wake call over N waiters on top of a signal's
- * latency, which the profile carries (condvar_ns, condvar_herd_per_waiter_ns).
+ * 10 % and the broadcast p99 within 2x (BROADCAST_P99_BOUND), every ratio logged, for
+ * both primitives (medians of 3 live runs of 20 items). The broadcast p99 is the wake
+ * call over N waiters on top of a signal's latency, which the profile carries
+ * (condvar_ns, the per-waiter cost at N = 200 and 2,000, and how much each varies).
  * Noise: this 2-core VM is shared. Load from others only slows the live side and moves
  * the calibration too, so a point whose broadcast p99 misses is measured again after a
  * fresh calibration (at most twice, logged); if it still misses while other processes
  * used more than 20 % of the CPUs, the miss is reported, not failed. On a quiet machine
  * it fails.
- * The signal p99 is logged, not asserted: the sim's is condvar_ns taken at N (the signal
- * p50 calibration measured at N = 200 and 2,000, interpolated in log N: at N = 1,000 the
- * live p50 is ~2x what it is at 100), while a live p99 of 20 items is their maximum —
- * 0.1-3.5 ms on this VM whenever one wake-up meets a busy CPU. Measured on a quiet
- * machine with the log-N term: live/sim 0.99-1.65 (2.4-3.0 at N = 1,000 before). The
- * drain (drain_us_median) is logged beside them.
+ * The signal p99 is logged, not asserted: a live p99 of 20 items is their maximum —
+ * 0.1-3.5 ms on this VM whenever one wake-up meets a busy CPU. The drain
+ * (drain_us_median) is logged beside them.
  */
 Test(model_condvar, live_vs_sim_after_calibration, .timeout = 300)
 {
@@ -305,11 +330,7 @@ Test(model_condvar, live_vs_sim_after_calibration, .timeout = 300)
     struct herd_profile prof;
     calibrate(&prof);
     int64_t ns[] = {100, 1000};
-    /* At N = 100 the broadcast's whole herd is ~100-600 us of a machine's scheduling:
-     * a fresh-clone CI run once measured live 594 us against sim 153 us (3.9x) with the
-     * CPUs otherwise idle, while quiet runs here give live/sim 1.2-1.3. Until that is
-     * understood N = 100 is reported, N = 1,000 asserted. */
     for (int k = 0; k < 2; k++)
-        check_live_point("condvar", "broadcast p99 (within 3x)", ns[k], &prof, calibrate,
-                         live_point, ns[k] != 100);
+        check_live_point("condvar", "broadcast p99 (within 2x)", ns[k], &prof, calibrate,
+                         live_point, true);
 }
