@@ -266,6 +266,7 @@ static inline void check_live_point(const char *model, const char *what, int64_t
                     model, (long)n, what, miss);
             calibrate(prof);
         }
+        miss[0] = '\0';
         ok = point(prof, n, miss, sizeof miss);
         busy = others_busy(c0, cpu_sample());
         fprintf(stderr, "%s N=%ld: other processes used %.0f%% of the CPUs\n", model, (long)n,

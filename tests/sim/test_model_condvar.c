@@ -296,8 +296,9 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
             cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe, "%s", line);
             if (!sig && !within_factor(sp, live.p99, BROADCAST_P99_BOUND)) {
                 ok = false;
-                snprintf(miss, misslen, "%s: live %.0f us, sim %.0f us", primitives[p],
-                         live.p99 / 1e3, sp / 1e3);
+                size_t used = strlen(miss);
+                snprintf(miss + used, misslen - used, "%s%s: live %.0f us, sim %.0f us",
+                         used ? "; " : "", primitives[p], live.p99 / 1e3, sp / 1e3);
             }
             herd_report_fini(&s);
         }
