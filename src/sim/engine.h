@@ -29,10 +29,10 @@
 #ifndef HERD_SIM_ENGINE_H
 #define HERD_SIM_ENGINE_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <math.h>
 
 #include <herd/rng.h>
 

@@ -168,8 +168,6 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
  *   per_waiter = accept_herd_per_waiter_ns: measured live as (naive p50 - exclusive
  *                p50) / N, i.e. what each woken waiter adds to the accept; at N = 200
  *                and 2,000 (_high_ns), taken at N in log N (herd_profile_per_waiter).
- * Each connection then scales them (scaled()): the one-wake path by a log-normal
- * factor of log-sd accept_spread, per_waiter by one of accept_loop_spread.
  *   burst      = wasted_wake_ns - 2 x per_waiter: wasted_wake_ns is the CPU per wasted
  *                wake (naive - exclusive process CPU / extra wakes). On the 2 cores it
  *                was measured on, that includes the loop (per_waiter per waiter, in the
@@ -183,7 +181,10 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
  *                one burst; so a one-wake accept reproduces the calibrated figure. It is
  *                taken at this N with the profile's accept_idle_ns (a one-wake accept
  *                among 1,000 idle workers costs ~2x one among 100 here: see
- *                herd_profile_one_wake). */
+ *                herd_profile_one_wake).
+ * Each connection scales them (scaled()): the one-wake path by a log-normal
+ * factor of log-sd accept_spread, per_waiter by one of accept_loop_spread.
+ */
 static struct costs costs_of(const struct herd_profile *p, int64_t n)
 {
     struct costs c;

@@ -120,15 +120,16 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
 /* Costs from the profile.
  *   per_waiter = condvar_herd_per_waiter_ns: (broadcast p50 - signal p50) / N, live,
  *                at N = 200 and 2,000 (_high_ns), taken at N in log N.
- * Each item then scales them (scaled()): the one-wake path by a log-normal factor of
- * log-sd condvar_spread, per_waiter by one of condvar_loop_spread.
  *   burst      = condvar_wake_ns - per_waiter: condvar_wake_ns is the process CPU per
  *                wasted wake (broadcast - signal), the wake call's share included; the
  *                rest is the waiter's own. Floored at a fifth of condvar_wake_ns.
  *   dispatch   = ctx_switch_ns: a thread woken on an idle CPU.
  *   post       = condvar_ns - (per_waiter + dispatch + burst / 2): condvar_ns is
  *                signal's p50, which here is post + one wake + dispatch + half a burst;
- *                taken at this N with condvar_idle_ns (herd_profile_one_wake). */
+ *                taken at this N with condvar_idle_ns (herd_profile_one_wake).
+ * Each item scales them (scaled()): the one-wake path by a log-normal factor of
+ * log-sd condvar_spread, per_waiter by one of condvar_loop_spread.
+ */
 static struct costs costs_of(const struct herd_profile *p, int64_t n)
 {
     struct costs c;
