@@ -79,6 +79,7 @@
 #include <string.h>
 
 #include "model_timeline.h"
+#include "wake_costs.h"
 #include "sim_int.h"
 
 enum strat { S_EPOLL, S_EXCL, S_REUSE, S_BLOCK };
@@ -87,16 +88,8 @@ enum wstate { W_ASLEEP, W_RUNNABLE, W_RUNNING };
 #define NONE (-1)
 #define STREAM_SCHED ((uint64_t)1 << 32)
 #define STREAM_HASH ((uint64_t)2 << 32)
-#define STREAM_SPEED ((uint64_t)3 << 32) /* herd_sim_speed per event */
+#define STREAM_SPEED ((uint64_t)3 << 32) /* herd_wake_costs_draw per event */
 #define SETTLE_GAP_NS 1000000 /* live: quiescence is two /proc reads 1 ms apart */
-
-/* The model's costs in ns, all derived from the profile. */
-struct costs {
-    int64_t per_waiter; /* one wake in the loop (connecting context) */
-    int64_t half;       /* half of a woken waiter's own CPU burst */
-    int64_t dispatch;   /* an idle core starts running a woken waiter */
-    int64_t handshake;  /* connect start to the connection queued, no herd */
-};
 
 struct acc {
     struct herd_sim sim;
@@ -106,11 +99,9 @@ struct acc {
     int32_t n;
     int64_t events; /* connections */
     int cores;
-    struct costs c;      /* this event's: base scaled by herd_sim_speed() */
-    struct costs base;   /* from the profile */
-    double spread;       /* the profile's log-sd of a one-wake latency per event */
-    double loop_spread;  /* and of the wake loop's work per waiter */
-    struct herd_rng speed;
+    struct herd_wake_costs c;    /* this event's: base as herd_wake_costs_draw() varies it */
+    struct herd_wake_costs base; /* from the profile (costs_of) */
+    struct herd_wake_var var;
     struct herd_rng sched, hash;
 
     /* per waiter */
@@ -176,18 +167,18 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
  *                waiter's own switch in, re-check and sleep. Floored at a fifth of
  *                wasted_wake_ns so an odd profile cannot make a herd free.
  *   dispatch   = ctx_switch_ns: a thread woken on an idle CPU (pipe ping-pong / 2).
- *   handshake  = accept_ns - (per_waiter + dispatch + burst): accept_ns is exclusive's
- *                p50, which in this model is exactly handshake + one wake + dispatch +
+ *   lead       = the handshake, accept_ns - (per_waiter + dispatch + burst): accept_ns
+ *                is exclusive's p50, which here is exactly handshake + one wake + dispatch +
  *                one burst; so a one-wake accept reproduces the calibrated figure. It is
  *                taken at this N with the profile's accept_idle_ns (a one-wake accept
  *                among 1,000 idle workers costs ~2x one among 100 here: see
  *                herd_profile_one_wake).
- * Each connection scales them (scaled()): the one-wake path by a log-normal
- * factor of log-sd accept_spread, per_waiter by one of accept_loop_spread.
+ * Each connection varies them (herd_wake_costs_draw, wake_costs.h) by accept_spread
+ * and accept_loop_spread.
  */
-static struct costs costs_of(const struct herd_profile *p, int64_t n)
+static struct herd_wake_costs costs_of(const struct herd_profile *p, int64_t n)
 {
-    struct costs c;
+    struct herd_wake_costs c;
     double pw = herd_profile_per_waiter(p->accept_herd_per_waiter_ns,
                                         p->accept_herd_per_waiter_high_ns, n);
     double ww = p->wasted_wake_ns > 0 ? p->wasted_wake_ns : 0;
@@ -198,9 +189,9 @@ static struct costs costs_of(const struct herd_profile *p, int64_t n)
     c.half = llround(burst / 2);
     c.dispatch = p->ctx_switch_ns > 0 ? llround(p->ctx_switch_ns) : 0;
     double one = herd_profile_one_wake(p->accept_ns, p->accept_idle_ns, n);
-    c.handshake = llround(one) - c.per_waiter - c.dispatch - 2 * c.half;
-    if (c.handshake < 0)
-        c.handshake = 0;
+    c.lead = llround(one) - c.per_waiter - c.dispatch - 2 * c.half;
+    if (c.lead < 0)
+        c.lead = 0;
     return c;
 }
 
@@ -289,29 +280,13 @@ static void maybe_settled(struct acc *a)
     close_event(a);
 }
 
-/* The costs of one event on this machine: its one-wake path (the handshake, dispatch and
- * the waiters' bursts) @p x times its median, its wake loop's work per waiter @p y
- * times. The two vary apart live: the one-wake latency by its own spread (the profile's
- * accept_spread), the loop, a CPU-bound pass over N waiters, by what calibration measured
- * for the naive herd at N = 2,000 (accept_loop_spread). */
-static struct costs scaled(const struct costs *b, double x, double y)
-{
-    struct costs c = *b;
-    c.half = herd_sim_round_ns((double)b->half * x);
-    c.dispatch = herd_sim_round_ns((double)b->dispatch * x);
-    c.handshake = herd_sim_round_ns((double)b->handshake * x);
-    c.per_waiter = herd_sim_round_ns((double)b->per_waiter * y);
-    return c;
-}
-
 /* ---- the driver and the kernel's wake loop -------------------------------------- */
 
 static void ev_connect(struct herd_sim *sim, void *ctx, uint64_t arg)
 {
     struct acc *a = ctx;
     int64_t c = (int64_t)arg;
-    double x = herd_sim_speed(&a->speed, a->spread);
-    a->c = scaled(&a->base, x, herd_sim_speed(&a->speed, a->loop_spread));
+    a->c = herd_wake_costs_draw(&a->base, &a->var);
     a->conn_start[c] = sim->now_ns;
     herd_tl_add(&a->tl, 0, sim->now_ns, 1);
     a->next_conn = c + 1;
@@ -320,7 +295,7 @@ static void ev_connect(struct herd_sim *sim, void *ctx, uint64_t arg)
         a->driver_core = true;
         a->busy++;
     }
-    herd_sim_after(sim, a->c.handshake, ev_enqueue, a, arg, NULL);
+    herd_sim_after(sim, a->c.lead, ev_enqueue, a, arg, NULL);
 }
 
 /* Epoll: the next waiter asleep in wait-queue order (descending index), or NONE. */
@@ -654,8 +629,6 @@ int herd__sim_accept_run_hooked(const struct herd_run_spec *spec, const struct h
     a->cores = cores > 0 ? cores : prof->cores > 0 ? prof->cores : 1;
     a->base = costs_of(prof, spec->n);
     a->c = a->base;
-    a->spread = prof->accept_spread;
-    a->loop_spread = prof->accept_loop_spread;
     a->spinner = NONE;
     a->epoch_now = 1;
 
@@ -670,7 +643,8 @@ int herd__sim_accept_run_hooked(const struct herd_run_spec *spec, const struct h
         goto out;
     }
     herd_sim_rng(&a->sim, STREAM_SCHED, &a->sched);
-    herd_sim_rng(&a->sim, STREAM_SPEED, &a->speed);
+    herd_wake_var_init(&a->var, &a->sim, STREAM_SPEED, prof->accept_spread,
+                       prof->accept_loop_spread);
     herd_sim_rng(&a->sim, STREAM_HASH, &a->hash);
     name_kinds(&a->sim);
     herd_sim_set_hooks(&a->sim, hooks);

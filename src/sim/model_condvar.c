@@ -59,18 +59,12 @@
 #include <string.h>
 
 #include "model_timeline.h"
+#include "wake_costs.h"
 #include "sim_int.h"
 
 #define STREAM_SCHED ((uint64_t)1 << 32)
-#define STREAM_SPEED ((uint64_t)2 << 32) /* herd_sim_speed per event */
+#define STREAM_SPEED ((uint64_t)2 << 32) /* herd_wake_costs_draw per event */
 #define SETTLE_GAP_NS 1000000 /* live: quiescence is two /proc reads 1 ms apart */
-
-struct costs {
-    int64_t per_waiter; /* the wake call, per waiter it takes */
-    int64_t half;       /* half of a woken waiter's CPU burst */
-    int64_t dispatch;   /* an idle core starts running a woken waiter */
-    int64_t post;       /* enqueue to the wake call */
-};
 
 struct cv {
     struct herd_sim sim;
@@ -79,11 +73,9 @@ struct cv {
     int32_t n;
     int64_t events;
     int cores;
-    struct costs c;      /* this event's: base scaled by herd_sim_speed() */
-    struct costs base;   /* from the profile */
-    double spread;       /* the profile's log-sd of a one-wake latency per event */
-    double loop_spread;  /* and of the wake loop's work per waiter */
-    struct herd_rng speed;
+    struct herd_wake_costs c;    /* this event's: base as herd_wake_costs_draw() varies it */
+    struct herd_wake_costs base; /* from the profile (costs_of) */
+    struct herd_wake_var var;
     struct herd_rng sched;
 
     /* per waiter (touched in wake order where possible: the run queue's random pick
@@ -124,15 +116,15 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg);
  *                wasted wake (broadcast - signal), the wake call's share included; the
  *                rest is the waiter's own. Floored at a fifth of condvar_wake_ns.
  *   dispatch   = ctx_switch_ns: a thread woken on an idle CPU.
- *   post       = condvar_ns - (per_waiter + dispatch + burst / 2): condvar_ns is
- *                signal's p50, which here is post + one wake + dispatch + half a burst;
+ *   lead       = the post, condvar_ns - (per_waiter + dispatch + burst / 2): condvar_ns
+ *                is signal's p50, which here is post + one wake + dispatch + half a burst;
  *                taken at this N with condvar_idle_ns (herd_profile_one_wake).
- * Each item scales them (scaled()): the one-wake path by a log-normal factor of
- * log-sd condvar_spread, per_waiter by one of condvar_loop_spread.
+ * Each item varies them (herd_wake_costs_draw, wake_costs.h) by condvar_spread and
+ * condvar_loop_spread.
  */
-static struct costs costs_of(const struct herd_profile *p, int64_t n)
+static struct herd_wake_costs costs_of(const struct herd_profile *p, int64_t n)
 {
-    struct costs c;
+    struct herd_wake_costs c;
     double pw = herd_profile_per_waiter(p->condvar_herd_per_waiter_ns,
                                         p->condvar_herd_per_waiter_high_ns, n);
     double ww = p->condvar_wake_ns > 0 ? p->condvar_wake_ns : 0;
@@ -143,24 +135,9 @@ static struct costs costs_of(const struct herd_profile *p, int64_t n)
     c.half = llround(burst / 2);
     c.dispatch = p->ctx_switch_ns > 0 ? llround(p->ctx_switch_ns) : 0;
     double one = herd_profile_one_wake(p->condvar_ns, p->condvar_idle_ns, n);
-    c.post = llround(one) - c.per_waiter - c.dispatch - c.half;
-    if (c.post < 0)
-        c.post = 0;
-    return c;
-}
-
-/* The costs of one event on this machine: its one-wake path (the post, dispatch and
- * the waiters' bursts) @p x times its median, its wake loop's work per waiter @p y
- * times. The two vary apart live: the one-wake latency by its own spread (the profile's
- * condvar_spread), the loop, a CPU-bound pass over N waiters, by what calibration measured
- * for the naive herd at N = 2,000 (condvar_loop_spread). */
-static struct costs scaled(const struct costs *b, double x, double y)
-{
-    struct costs c = *b;
-    c.half = herd_sim_round_ns((double)b->half * x);
-    c.dispatch = herd_sim_round_ns((double)b->dispatch * x);
-    c.post = herd_sim_round_ns((double)b->post * x);
-    c.per_waiter = herd_sim_round_ns((double)b->per_waiter * y);
+    c.lead = llround(one) - c.per_waiter - c.dispatch - c.half;
+    if (c.lead < 0)
+        c.lead = 0;
     return c;
 }
 
@@ -215,8 +192,7 @@ static void ev_enqueue(struct herd_sim *sim, void *ctx, uint64_t arg)
 {
     struct cv *v = ctx;
     int64_t now = sim->now_ns;
-    double x = herd_sim_speed(&v->speed, v->spread);
-    v->c = scaled(&v->base, x, herd_sim_speed(&v->speed, v->loop_spread));
+    v->c = herd_wake_costs_draw(&v->base, &v->var);
     v->item = true;
     v->item_ts = now;
     v->next_item = (int64_t)arg + 1;
@@ -227,7 +203,7 @@ static void ev_enqueue(struct herd_sim *sim, void *ctx, uint64_t arg)
     int64_t k = v->wake_all ? v->wq_len : v->wq_len > 0 ? 1 : 0;
     v->busy++;
     v->cpu_ns += (double)(k * v->c.per_waiter);
-    herd_sim_after(sim, v->c.post + k * v->c.per_waiter, ev_wake, v, (uint64_t)k, NULL);
+    herd_sim_after(sim, v->c.lead + k * v->c.per_waiter, ev_wake, v, (uint64_t)k, NULL);
 }
 
 static void ev_wake(struct herd_sim *sim, void *ctx, uint64_t arg)
@@ -402,8 +378,6 @@ int herd__sim_condvar_run_hooked(const struct herd_run_spec *spec, const struct 
     v->cores = cores > 0 ? cores : prof->cores > 0 ? prof->cores : 1;
     v->base = costs_of(prof, spec->n);
     v->c = v->base;
-    v->spread = prof->condvar_spread;
-    v->loop_spread = prof->condvar_loop_spread;
     v->epoch_now = 1;
 
     rc = herd_sim_init(&v->sim, spec->seed);
@@ -417,7 +391,8 @@ int herd__sim_condvar_run_hooked(const struct herd_run_spec *spec, const struct 
         goto out;
     }
     herd_sim_rng(&v->sim, STREAM_SCHED, &v->sched);
-    herd_sim_rng(&v->sim, STREAM_SPEED, &v->speed);
+    herd_wake_var_init(&v->var, &v->sim, STREAM_SPEED, prof->condvar_spread,
+                       prof->condvar_loop_spread);
     name_kinds(&v->sim);
     herd_sim_set_hooks(&v->sim, hooks);
 
