@@ -239,6 +239,20 @@ static inline struct live_medians live_medians(const struct herd_run_spec *spec,
                                  herd_median(x, n)};
 }
 
+/* The same figures of one sim run of @p spec with @p prof, to set beside live_medians(). */
+static inline struct live_medians sim_figures(const struct herd_run_spec *spec,
+                                              const struct herd_profile *prof,
+                                              const char *extra_name)
+{
+    struct herd_report r;
+    run_sim(spec, prof, &r);
+    struct live_medians f = {r.nevents ? (double)r.wakes / (double)r.nevents : 0,
+                             (double)herd_hist_quantile(&r.latency, 0.5), p99(&r),
+                             extra_name ? extra(&r, extra_name) : 0};
+    herd_report_fini(&r);
+    return f;
+}
+
 /* One live-vs-sim point at @p n with the calibrated @p prof: asserts what always holds
  * and returns false, with the figures in @p miss, when what noise may spoil missed. */
 typedef bool (*live_point_fn)(const struct herd_profile *prof, int64_t n, char *miss,

@@ -320,10 +320,8 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
         struct herd_run_spec spec;
         make_spec(&spec, strategies[m], n, 20);
         struct live_medians live = live_medians(&spec, 3, NULL);
-        struct herd_report s;
-        run_sim(&spec, prof, &s);
-        double sw = (double)s.wakes / (double)s.nevents;
-        double sp50 = (double)herd_hist_quantile(&s.latency, 0.5), sp = p99(&s);
+        struct live_medians sim = sim_figures(&spec, prof, NULL);
+        double sw = sim.wakes_pe, sp50 = sim.p50, sp = sim.p99;
         char line[320];
         snprintf(line, sizeof line,
                  "accept N=%ld %-15s wakes/event live %7.1f sim %7.1f | p50 live %7.0f "
@@ -337,7 +335,6 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
             ok = false;
             snprintf(miss, misslen, "live %.0f us, sim %.0f us", live.p99 / 1e3, sp / 1e3);
         }
-        herd_report_fini(&s);
     }
     return ok;
 }

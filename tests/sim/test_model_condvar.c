@@ -279,10 +279,8 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
             struct herd_run_spec spec;
             make_spec(&spec, sig, primitives[p], n, 20);
             struct live_medians live = live_medians(&spec, 3, "drain_us_median");
-            struct herd_report s;
-            run_sim(&spec, prof, &s);
-            double sw = (double)s.wakes / (double)s.nevents;
-            double sp50 = (double)herd_hist_quantile(&s.latency, 0.5), sp = p99(&s);
+            struct live_medians sim = sim_figures(&spec, prof, "drain_us_median");
+            double sw = sim.wakes_pe, sp50 = sim.p50, sp = sim.p99;
             char line[320];
             snprintf(line, sizeof line,
                      "condvar N=%ld %-7s %-9s wakes/event live %6.1f sim %6.1f | p50 live %6.0f "
@@ -290,7 +288,7 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
                      "live %6.0f us sim %6.0f us",
                      (long)n, primitives[p], sig ? "signal" : "broadcast", live.wakes_pe, sw,
                      live.p50 / 1e3, sp50 / 1e3, live.p99 / 1e3, sp / 1e3, live.p99 / sp,
-                     live.extra, extra(&s, "drain_us_median"));
+                     live.extra, sim.extra);
             cr_log_info("%s", line);
             fprintf(stderr, "%s\n", line);
             cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe, "%s", line);
@@ -300,7 +298,6 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
                 snprintf(miss + used, misslen - used, "%s%s: live %.0f us, sim %.0f us",
                          used ? "; " : "", primitives[p], live.p99 / 1e3, sp / 1e3);
             }
-            herd_report_fini(&s);
         }
     }
     return ok;

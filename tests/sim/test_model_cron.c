@@ -190,10 +190,8 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
         struct herd_run_spec spec;
         make_spec(&spec, m ? "jitter" : NULL, n);
         struct live_medians live = live_medians(&spec, 5, NULL);
-        struct herd_report s;
-        run_sim(&spec, prof, &s);
-        double sw = (double)s.wakes / (double)s.nevents;
-        double sp = (double)herd_hist_quantile(&s.latency, 0.99);
+        struct live_medians sim = sim_figures(&spec, prof, NULL);
+        double sw = sim.wakes_pe, sp = sim.p99;
         char line[256];
         snprintf(line, sizeof line,
                  "cron N=%ld %s: wakes/event live %.1f sim %.1f | p99 live %.2f ms sim %.2f ms "
@@ -207,7 +205,6 @@ static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, s
             ok = false;
             snprintf(miss, misslen, "live %.2f ms, sim %.2f ms", live.p99 / 1e6, sp / 1e6);
         }
-        herd_report_fini(&s);
     }
     return ok;
 }
