@@ -55,20 +55,6 @@ struct run_opts {
     int nsets;
 };
 
-/* How herd run names its flags in messages; "both" and "all" are the CLI's own. */
-static const struct herd_request_spelling run_spelling = {
-    .scenario = "run",
-    .backend = "--backend",
-    .mode = "--mode",
-    .mitigation = "--mitigation",
-    .n = "-n",
-    .events = "--events",
-    .seed = "--seed",
-    .both_backends = true,
-    .all_mitigations = true,
-    .prefer = HERD_BACKEND_LIVE, /* live where the scenario can run for real */
-};
-
 static int parse(int argc, char **argv, struct run_opts *o, const char **scenario)
 {
     static const struct option opts[] = {
@@ -165,7 +151,7 @@ int herd_cmd_run(int argc, char **argv)
                                .sets = o.sets,
                                .nsets = (size_t)o.nsets};
     struct herd_request_plan plan;
-    if (herd_request_resolve(&req, &run_spelling, &plan, err, sizeof err) < 0)
+    if (herd_request_resolve(&req, &herd_request_spelling_run, &plan, err, sizeof err) < 0)
         return herd__usage_error("%s", err);
     enum herd_format fmt;
     if (strcmp(o.format, "text") == 0)

@@ -109,21 +109,6 @@ static int parse_range(const char *text, int64_t *from, int64_t *to, int64_t *st
     return 0;
 }
 
-/* How herd sweep names its flags in messages: herd run's, without --backend both (one
- * table is one backend) and with the simulator first (a sweep is many runs). */
-static const struct herd_request_spelling sweep_spelling = {
-    .scenario = "sweep",
-    .backend = "--backend",
-    .mode = "--mode",
-    .mitigation = "--mitigation",
-    .n = "--n",
-    .events = "--events",
-    .seed = "--seed",
-    .both_backends = false,
-    .all_mitigations = true,
-    .prefer = HERD_BACKEND_SIM,
-};
-
 int herd_cmd_sweep(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -193,7 +178,7 @@ int herd_cmd_sweep(int argc, char **argv)
                                .sets = sets,
                                .nsets = (size_t)nsets};
     struct herd_request_plan plan;
-    if (herd_request_resolve(&req, &sweep_spelling, &plan, err, sizeof err) < 0)
+    if (herd_request_resolve(&req, &herd_request_spelling_sweep, &plan, err, sizeof err) < 0)
         return herd__usage_error("%s", err);
     const struct herd_scenario *sc = plan.sc;
     bool sim = plan.backends == HERD_BACKEND_SIM;

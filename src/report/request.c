@@ -16,6 +16,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct herd_request_spelling herd_request_spelling_run = {
+    .scenario = "run",
+    .backend = "--backend",
+    .mode = "--mode",
+    .mitigation = "--mitigation",
+    .n = "-n",
+    .events = "--events",
+    .seed = "--seed",
+    .both_backends = true,
+    .all_mitigations = true,
+    .prefer = HERD_BACKEND_LIVE, /* live where the scenario can run for real */
+};
+
+const struct herd_request_spelling herd_request_spelling_sweep = {
+    .scenario = "sweep",
+    .backend = "--backend",
+    .mode = "--mode",
+    .mitigation = "--mitigation",
+    .n = "--n",
+    .events = "--events",
+    .seed = "--seed",
+    .both_backends = false,
+    .all_mitigations = true,
+    .prefer = HERD_BACKEND_SIM,
+};
+
+const struct herd_request_spelling herd_request_spelling_api = {
+    .scenario = "scenario",
+    .backend = "backend",
+    .mode = "mode",
+    .mitigation = "mitigation",
+    .n = "n",
+    .events = "events",
+    .seed = "seed",
+    .both_backends = false,
+    .all_mitigations = false,
+    .prefer = HERD_BACKEND_SIM,
+};
+
 int herd_request_refuse(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;

@@ -55,6 +55,14 @@ struct herd_request_spelling {
                                       has it (else its other one) */
 };
 
+/* The three front ends' spellings (request.c): herd run's flags ("--mode", "both" and
+ * "all" offered, live first), herd sweep's (herd run's without --backend both, the
+ * simulator first: a sweep is many runs) and the web API's field names (one backend and
+ * one mitigation per request, the simulator first). */
+extern const struct herd_request_spelling herd_request_spelling_run;
+extern const struct herd_request_spelling herd_request_spelling_sweep;
+extern const struct herd_request_spelling herd_request_spelling_api;
+
 /** A resolved request: the specs to run, in order, on the backends named. */
 struct herd_request_plan {
     const struct herd_scenario *sc;

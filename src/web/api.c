@@ -130,20 +130,6 @@ static int params_field(const json_t *req, char (*kv)[2 * VALUE_MAX + 2], const 
     return 0;
 }
 
-/* The API's field names in messages; one backend and one mitigation per request. */
-static const struct herd_request_spelling api_spelling = {
-    .scenario = "scenario",
-    .backend = "backend",
-    .mode = "mode",
-    .mitigation = "mitigation",
-    .n = "n",
-    .events = "events",
-    .seed = "seed",
-    .both_backends = false,
-    .all_mitigations = false,
-    .prefer = HERD_BACKEND_SIM,
-};
-
 int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, size_t errlen)
 {
     /* The page's defaults: one naive simulation. */
@@ -182,7 +168,7 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
     r.sets = sets;
 
     /* Then herd run's validation, in the API's words. */
-    if (herd_request_resolve(&r, &api_spelling, &plan, err, errlen) < 0)
+    if (herd_request_resolve(&r, &herd_request_spelling_api, &plan, err, errlen) < 0)
         return -HERD_EINVAL;
     assert(plan.nspecs <= HERD_API_MAX_RUNS); /* no "all" here */
 

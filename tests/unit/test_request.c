@@ -8,30 +8,9 @@
 
 #include "../../src/report/request.h"
 
-/* The spellings of herd run (src/cli/cmd_run.c) and of the API (src/web/api.c). */
-static const struct herd_request_spelling cli = {
-    .scenario = "run",
-    .backend = "--backend",
-    .mode = "--mode",
-    .mitigation = "--mitigation",
-    .n = "-n",
-    .events = "--events",
-    .seed = "--seed",
-    .both_backends = true,
-    .all_mitigations = true,
-    .prefer = HERD_BACKEND_LIVE,
-};
-
-static const struct herd_request_spelling api = {
-    .scenario = "scenario",
-    .backend = "backend",
-    .mode = "mode",
-    .mitigation = "mitigation",
-    .n = "n",
-    .events = "events",
-    .seed = "seed",
-    .prefer = HERD_BACKEND_SIM,
-};
+/* The spellings herd run and the web API use (request.c). */
+static const struct herd_request_spelling *const cli = &herd_request_spelling_run;
+static const struct herd_request_spelling *const api = &herd_request_spelling_api;
 
 static const char scenarios[] = "accept, condvar, cache, cron, queue, backoff-occ";
 static const char accept_mits[] = "epoll-exclusive, reuseport, blocking-accept";
@@ -59,55 +38,55 @@ static void resolved(const struct herd_request *req, const struct herd_request_s
 Test(request, scenario_refusals_name_the_field)
 {
     char want[256];
-    refused(&(struct herd_request){0}, &cli,
+    refused(&(struct herd_request){0}, cli,
             "run: which scenario? allowed: accept, condvar, "
             "cache, cron, queue, backoff-occ");
     snprintf(want, sizeof want, "scenario: which scenario? allowed: %s", scenarios);
-    refused(&(struct herd_request){0}, &api, want);
+    refused(&(struct herd_request){0}, api, want);
     snprintf(want, sizeof want, "run: unknown scenario 'stampede'; allowed: %s", scenarios);
-    refused(&(struct herd_request){.scenario = "stampede"}, &cli, want);
+    refused(&(struct herd_request){.scenario = "stampede"}, cli, want);
     snprintf(want, sizeof want, "scenario: unknown scenario 'stampede'; allowed: %s", scenarios);
-    refused(&(struct herd_request){.scenario = "stampede"}, &api, want);
+    refused(&(struct herd_request){.scenario = "stampede"}, api, want);
 }
 
 Test(request, backend_refusals)
 {
-    refused(&(struct herd_request){.scenario = "accept", .backend = "quantum"}, &cli,
+    refused(&(struct herd_request){.scenario = "accept", .backend = "quantum"}, cli,
             "--backend: 'quantum' is not allowed; allowed: live, sim, both");
-    refused(&(struct herd_request){.scenario = "accept", .backend = "quantum"}, &api,
+    refused(&(struct herd_request){.scenario = "accept", .backend = "quantum"}, api,
             "backend: 'quantum' is not allowed; allowed: live, sim");
     /* "both" is the CLI's: the API does not offer it. */
-    refused(&(struct herd_request){.scenario = "accept", .backend = "both"}, &api,
+    refused(&(struct herd_request){.scenario = "accept", .backend = "both"}, api,
             "backend: 'both' is not allowed; allowed: live, sim");
-    refused(&(struct herd_request){.scenario = "queue", .backend = "live"}, &cli,
+    refused(&(struct herd_request){.scenario = "queue", .backend = "live"}, cli,
             "--backend: scenario queue runs only on the simulator; allowed: sim");
-    refused(&(struct herd_request){.scenario = "queue", .backend = "both"}, &cli,
+    refused(&(struct herd_request){.scenario = "queue", .backend = "both"}, cli,
             "--backend: scenario queue runs only on the simulator; allowed: sim");
-    refused(&(struct herd_request){.scenario = "backoff-occ", .backend = "live"}, &api,
+    refused(&(struct herd_request){.scenario = "backoff-occ", .backend = "live"}, api,
             "backend: scenario backoff-occ runs only on the simulator; allowed: sim");
 }
 
 Test(request, mode_refusals)
 {
-    refused(&(struct herd_request){.scenario = "condvar", .mode = "sideways"}, &cli,
+    refused(&(struct herd_request){.scenario = "condvar", .mode = "sideways"}, cli,
             "--mode: 'sideways' is not allowed; allowed: naive, mitigated, both");
-    refused(&(struct herd_request){.scenario = "condvar", .mode = "sideways"}, &api,
+    refused(&(struct herd_request){.scenario = "condvar", .mode = "sideways"}, api,
             "mode: 'sideways' is not allowed; allowed: naive, mitigated, both");
 }
 
 Test(request, number_refusals)
 {
-    refused(&(struct herd_request){.scenario = "accept", .n = "0"}, &cli,
+    refused(&(struct herd_request){.scenario = "accept", .n = "0"}, cli,
             "-n: 0 is out of range; allowed: 1 to 1000000");
-    refused(&(struct herd_request){.scenario = "accept", .n = "1000001"}, &api,
+    refused(&(struct herd_request){.scenario = "accept", .n = "1000001"}, api,
             "n: 1000001 is out of range; allowed: 1 to 1000000");
-    refused(&(struct herd_request){.scenario = "accept", .n = "lots"}, &cli,
+    refused(&(struct herd_request){.scenario = "accept", .n = "lots"}, cli,
             "-n: expected a whole number from 1 to 1000000, got 'lots'");
-    refused(&(struct herd_request){.scenario = "accept", .n = "1.5"}, &api,
+    refused(&(struct herd_request){.scenario = "accept", .n = "1.5"}, api,
             "n: expected a whole number from 1 to 1000000, got '1.5'");
-    refused(&(struct herd_request){.scenario = "condvar", .events = "0"}, &cli,
+    refused(&(struct herd_request){.scenario = "condvar", .events = "0"}, cli,
             "--events: 0 is out of range; allowed: 1 to 100000");
-    refused(&(struct herd_request){.scenario = "condvar", .events = "x"}, &api,
+    refused(&(struct herd_request){.scenario = "condvar", .events = "x"}, api,
             "events: expected a whole number from 1 to 100000, got 'x'");
     const char *bad_seeds[] = {"-1", "+1", " 1", "", "1x", "18446744073709551616", NULL};
     for (int i = 0; bad_seeds[i]; i++) {
@@ -115,11 +94,11 @@ Test(request, number_refusals)
         snprintf(want, sizeof want,
                  "--seed: expected a whole number from 0 to 18446744073709551615, got '%s'",
                  bad_seeds[i]);
-        refused(&(struct herd_request){.scenario = "condvar", .seed = bad_seeds[i]}, &cli, want);
+        refused(&(struct herd_request){.scenario = "condvar", .seed = bad_seeds[i]}, cli, want);
         snprintf(want, sizeof want,
                  "seed: expected a whole number from 0 to 18446744073709551615, got '%s'",
                  bad_seeds[i]);
-        refused(&(struct herd_request){.scenario = "condvar", .seed = bad_seeds[i]}, &api, want);
+        refused(&(struct herd_request){.scenario = "condvar", .seed = bad_seeds[i]}, api, want);
     }
 }
 
@@ -127,17 +106,17 @@ Test(request, setting_refusals_are_the_catalogue_s)
 {
     const char *bogus[] = {"bogus=1"}, *beta[] = {"beta=fast"}, *ttl[] = {"ttl_ms=0"},
                *workers[] = {"workers=fibers"}, *bare[] = {"rows"};
-    refused(&(struct herd_request){.scenario = "cache", .sets = bogus, .nsets = 1}, &cli,
+    refused(&(struct herd_request){.scenario = "cache", .sets = bogus, .nsets = 1}, cli,
             "--set bogus: unknown key for scenario cache; allowed: origin, rows, ttl_ms, "
             "period_us, lead_ms, keys, beta, jitter_pct, stale_ms, origin_workers, usl_sigma, "
             "usl_kappa");
-    refused(&(struct herd_request){.scenario = "cache", .sets = beta, .nsets = 1}, &api,
+    refused(&(struct herd_request){.scenario = "cache", .sets = beta, .nsets = 1}, api,
             "--set beta: expected a number from 0 to 100, got 'fast'");
-    refused(&(struct herd_request){.scenario = "cache", .sets = ttl, .nsets = 1}, &cli,
+    refused(&(struct herd_request){.scenario = "cache", .sets = ttl, .nsets = 1}, cli,
             "--set ttl_ms: 0 is out of range; allowed: 10 to 60000");
-    refused(&(struct herd_request){.scenario = "accept", .sets = workers, .nsets = 1}, &cli,
+    refused(&(struct herd_request){.scenario = "accept", .sets = workers, .nsets = 1}, cli,
             "--set workers: 'fibers' is not allowed; allowed: thread, process");
-    refused(&(struct herd_request){.scenario = "cache", .sets = bare, .nsets = 1}, &cli,
+    refused(&(struct herd_request){.scenario = "cache", .sets = bare, .nsets = 1}, cli,
             "--set rows: expected KEY=VALUE");
 }
 
@@ -146,29 +125,29 @@ Test(request, mitigation_refusals)
     char want[256];
     snprintf(want, sizeof want,
              "--mitigation: 'nope' is not a mitigation of accept; allowed: %s, all", accept_mits);
-    refused(&(struct herd_request){.scenario = "accept", .mitigation = "nope"}, &cli, want);
+    refused(&(struct herd_request){.scenario = "accept", .mitigation = "nope"}, cli, want);
     /* A named mitigation is checked even for a naive run: a typo is not silently dropped. */
     refused(&(struct herd_request){.scenario = "accept", .mode = "naive", .mitigation = "nope"},
-            &cli, want);
+            cli, want);
     snprintf(want, sizeof want, "mitigation: 'nope' is not a mitigation of accept; allowed: %s",
              accept_mits);
     refused(&(struct herd_request){.scenario = "accept", .mode = "mitigated", .mitigation = "nope"},
-            &api, want);
+            api, want);
     /* "all" is the CLI's. */
     snprintf(want, sizeof want, "mitigation: 'all' is not a mitigation of accept; allowed: %s",
              accept_mits);
     refused(&(struct herd_request){.scenario = "accept", .mode = "mitigated", .mitigation = "all"},
-            &api, want);
+            api, want);
     /* The naive strategy, by name or as "none", is not a mitigation to run. */
     snprintf(want, sizeof want,
              "--mitigation: 'epoll' is the naive strategy; use --mode naive, or one of: %s, all",
              accept_mits);
-    refused(&(struct herd_request){.scenario = "accept", .mitigation = "epoll"}, &cli, want);
+    refused(&(struct herd_request){.scenario = "accept", .mitigation = "epoll"}, cli, want);
     snprintf(want, sizeof want,
              "mitigation: 'none' is the naive strategy; use mode naive, or one of: %s",
              accept_mits);
     refused(&(struct herd_request){.scenario = "accept", .mode = "mitigated", .mitigation = "none"},
-            &api, want);
+            api, want);
 }
 
 Test(request, the_first_wrong_field_is_the_one_named)
@@ -189,7 +168,7 @@ Test(request, the_first_wrong_field_is_the_one_named)
     const char *order[] = {
         "backend:", "mode:", "n:", "events:", "seed:", "--set bogus:", "mitigation:"};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        cr_assert_eq(herd_request_resolve(&r, &api, &plan, err, sizeof err), -HERD_EINVAL);
+        cr_assert_eq(herd_request_resolve(&r, api, &plan, err, sizeof err), -HERD_EINVAL);
         cr_assert_eq(strncmp(err, order[i], strlen(order[i])), 0, "step %zu: %s", i, err);
         switch (i) { /* fix that field, see the next one named */
         case 0:
@@ -215,14 +194,14 @@ Test(request, the_first_wrong_field_is_the_one_named)
         }
     }
     r.mitigation = "reuseport";
-    resolved(&r, &api, &plan);
+    resolved(&r, api, &plan);
 }
 
 Test(request, defaults)
 {
     struct herd_request_plan p;
     const struct herd_scenario *sc = herd_scenario_find("condvar");
-    resolved(&(struct herd_request){.scenario = "condvar"}, &cli, &p);
+    resolved(&(struct herd_request){.scenario = "condvar"}, cli, &p);
     cr_assert_eq(p.sc, sc);
     cr_assert_eq(p.backends, HERD_BACKEND_LIVE, "the CLI prefers live where there is one");
     cr_assert_eq(p.nspecs, 2, "mode both by default: naive and the default mitigation");
@@ -238,10 +217,10 @@ Test(request, defaults)
         for (int k = 0; sc->params[k].key; k++)
             cr_assert_eq(p.specs[i].params[k], sc->params[k].def, "%s", sc->params[k].key);
     }
-    resolved(&(struct herd_request){.scenario = "condvar"}, &api, &p);
+    resolved(&(struct herd_request){.scenario = "condvar"}, api, &p);
     cr_assert_eq(p.backends, HERD_BACKEND_SIM, "the API prefers the simulator");
     /* Where the preferred backend is missing, the scenario's own. */
-    resolved(&(struct herd_request){.scenario = "queue"}, &cli, &p);
+    resolved(&(struct herd_request){.scenario = "queue"}, cli, &p);
     cr_assert_eq(p.backends, HERD_BACKEND_SIM);
 }
 
@@ -251,32 +230,32 @@ Test(request, modes_and_the_cli_extras)
     const struct herd_scenario *sc = herd_scenario_find("accept");
     int reuse = herd_scenario_mitigation_index(sc, "reuseport");
 
-    resolved(&(struct herd_request){.scenario = "accept", .mode = "naive"}, &api, &p);
+    resolved(&(struct herd_request){.scenario = "accept", .mode = "naive"}, api, &p);
     cr_assert_eq(p.nspecs, 1);
     cr_assert_eq(p.specs[0].mode, HERD_MODE_NAIVE);
     resolved(&(struct herd_request){.scenario = "accept", .mode = "naive", .mitigation = "none"},
-             &cli, &p);
+             cli, &p);
     cr_assert_eq(p.nspecs, 1);
     resolved(&(struct herd_request){.scenario = "accept", .mode = "naive", .mitigation = "epoll"},
-             &cli, &p);
+             cli, &p);
     cr_assert_eq(p.nspecs, 1);
 
     resolved(&(struct herd_request){.scenario = "accept",
                                     .mode = "mitigated",
                                     .mitigation = "reuseport"},
-             &api, &p);
+             api, &p);
     cr_assert_eq(p.nspecs, 1);
     cr_assert_eq(p.specs[0].mode, HERD_MODE_MITIGATED);
     cr_assert_eq(p.specs[0].mitigation, reuse);
 
     resolved(
         &(struct herd_request){.scenario = "accept", .mode = "both", .mitigation = "reuseport"},
-        &api, &p);
+        api, &p);
     cr_assert_eq(p.nspecs, 2);
     cr_assert_eq(p.specs[0].mode, HERD_MODE_NAIVE);
     cr_assert_eq(p.specs[1].mitigation, reuse);
 
-    resolved(&(struct herd_request){.scenario = "accept", .mitigation = "all"}, &cli, &p);
+    resolved(&(struct herd_request){.scenario = "accept", .mitigation = "all"}, cli, &p);
     cr_assert_eq(p.nspecs, (size_t)(1 + herd_scenario_nmitigations(sc)));
     cr_assert_eq(p.specs[0].mode, HERD_MODE_NAIVE);
     for (size_t i = 1; i < p.nspecs; i++) {
@@ -284,10 +263,10 @@ Test(request, modes_and_the_cli_extras)
         cr_assert_eq(p.specs[i].mitigation, (int)i - 1);
     }
     resolved(&(struct herd_request){.scenario = "accept", .mode = "naive", .mitigation = "all"},
-             &cli, &p);
+             cli, &p);
     cr_assert_eq(p.nspecs, 1, "all with naive: the naive run only");
 
-    resolved(&(struct herd_request){.scenario = "cron", .backend = "both"}, &cli, &p);
+    resolved(&(struct herd_request){.scenario = "cron", .backend = "both"}, cli, &p);
     cr_assert_eq(p.backends, HERD_BACKEND_LIVE | HERD_BACKEND_SIM);
 }
 
@@ -301,7 +280,7 @@ Test(request, numbers_and_settings_apply_to_every_spec)
                                     .seed = "18446744073709551615",
                                     .sets = sets,
                                     .nsets = 4},
-             &api, &p);
+             api, &p);
     cr_assert_eq(p.nspecs, 2);
     for (size_t i = 0; i < p.nspecs; i++) {
         cr_assert_eq(p.specs[i].n, 1000);
@@ -314,7 +293,7 @@ Test(request, numbers_and_settings_apply_to_every_spec)
     const char *enum_set[] = {"workers=process"};
     resolved(
         &(struct herd_request){.scenario = "accept", .seed = "0", .sets = enum_set, .nsets = 1},
-        &cli, &p);
+        cli, &p);
     cr_assert_eq(p.specs[0].seed, 0);
     cr_assert_str_eq(herd_spec_choice(&p.specs[0], "workers"), "process");
     cr_assert_str_eq(herd_spec_choice(&p.specs[1], "workers"), "process");
