@@ -96,10 +96,17 @@ if [[ -n "$port" ]]; then
     stopped "$pid" INT
     ms=$((($(date +%s%N) - t0) / 1000000))
     wait "$reader"
-    if [[ $rc == 0 && $ms -lt 2000 ]] && head -1 "$tmp/post" | grep -q ' 503 ' && grep -q interrupted "$tmp/post"; then
+    # The stop lands at the simulation's next poll (every 2^18 events): ~40 ms in the
+    # normal build. A model's setup before its event loop is not polled, and under ASan
+    # the cache model's setup of a million requesters takes ~2.5-3.5 s (stopped 1.5-2.4 s
+    # after the signal, 3.3 s once while the machine was busy), so sanitized builds get
+    # a wider bound (5 s: as long as stopped() waits).
+    limit=2000
+    ldd "$herd" 2>/dev/null | grep -q 'libasan' && limit=5000
+    if [[ $rc == 0 && $ms -lt $limit ]] && head -1 "$tmp/post" | grep -q ' 503 ' && grep -q interrupted "$tmp/post"; then
         ok "SIGINT during a long simulation: exit 0 in $ms ms, the request answered 503"
     else
-        nok "SIGINT during a long simulation: rc=$rc after $ms ms, answer: $(head -c 300 "$tmp/post")"
+        nok "SIGINT during a long simulation: rc=$rc after $ms ms (limit $limit), answer: $(head -c 300 "$tmp/post" | tr '\r\n' '  ')"
     fi
 else
     nok "no URL for the long simulation: $(cat "$tmp/serve" "$tmp/serve.err")"
