@@ -11,10 +11,12 @@
  *     hundred (p99(800)/p99(400) > 2.8);
  *   - a golden trace (tests/sim/golden/cache.trace; HERD_UPDATE_GOLDEN=1 rewrites it);
  *   - scale: N = 100,000 runs every strategy (N = 1,000,000 is timed by hand: see the note);
- *   - live vs sim at N = 100 after calibration (the live runs' own uncontended query
- *     time, herd_live_calibrate's origin_query_ns): singleflight wakes/event within 10 %,
- *     naive p99 within 2x; the naive herd's size is logged (this box's scheduler shrinks
- *     it, see that test). N = 1,000 is measured and logged, not asserted.
+ *   - live vs sim after calibration (the live runs' own uncontended query time,
+ *     herd_live_calibrate's origin_query_ns), at N = 100 and 1,000: in a fleet's herd
+ *     (a query long enough that every requester reaches the expired key first) the naive
+ *     p99 within 2x and, at N = 100, wakes/event within 10 %; singleflight's wakes/event
+ *     within 10 %. The box's own herd (default rows: its scheduler sizes the herd) is
+ *     logged; see "live vs sim" below.
  */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
@@ -286,23 +288,47 @@ Test(model_cache, scale, .timeout = 120)
 
 /* ---- live vs sim ---------------------------------------------------------------------- */
 
-static double loadavg(void)
-{
-    double l = 0;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &l) != 1)
-            l = 0;
-        fclose(f);
-    }
-    return l;
-}
+/*
+ * Two regimes of the live herd on this 2-core box, compared apart.
+ *
+ * A fleet's herd (FLEET: a ~20 ms query, ten request periods long). Every requester's
+ * timer fires and reaches the expired key before the first refill can return, on both
+ * backends, so the herd is all N and the p99 is the origin draining N queries: what
+ * the model is about. Here the live and sim figures are asserted. Calibrated for this
+ * box's origin: the query alone (each live run's own figure) and usl_kappa = 0, since
+ * SQLite in-process on 2 cores drains 1,000 queries in linear time (measured: live
+ * p99 8.5-8.7 s; the sim, same 17.2 ms query, 7.7 s with kappa 0 and 21.3 s with the
+ * default 5e-6, which stands for a networked database's coherency cost, seed 004). At N = 1,000 the TTL outlives the
+ * ~9 s herd: with the default 200 ms, values set early in the herd expire again during
+ * it and the live origin takes 2-4 waves (2,300-3,800 queries per expiry; the sim's
+ * FIFO origin returns its first queries early and keeps the key fresh: 1,000).
+ *
+ * The box's own herd (the default 50,000 rows: a ~5 ms query, 2-3 periods). The
+ * requester threads run on the same 2 cores as the CPU-bound queries, so the herd is
+ * the requesters the scheduler lets run before the first query returns: 90-96 of 100
+ * in a run's first expiry, 15-60 in later ones (measured here under load 0.4-13), and
+ * at N = 1,000 the requester threads alone ask for more CPU than the box has (1,000
+ * timers every 2 ms at ~10 us a wake: ~5 cores), so the herd is 13-1,000 per expiry.
+ * The sim's requesters are a fleet on their own CPUs (all N miss): these figures are
+ * logged, not asserted.
+ */
+static const char *const FLEET_100[] = {"rows=200000", "usl_kappa=0", NULL};
+static const char *const FLEET_1000[] = {"rows=200000", "usl_kappa=0", "ttl_ms=20000", NULL};
 
 struct live_fig {
     double wakes, first, p99, alone; /* medians: wakes/event, event 0's wakes, p99, query alone */
 };
 
-static void live_median(const char *mitigation, int64_t n, int64_t events, int reps,
+/* make_spec and then @p sets (NULL: the defaults, the box's own herd). */
+static void live_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n,
+                      int64_t events, const char *const *sets)
+{
+    make_spec(spec, mitigation, n, events);
+    for (; sets && *sets; sets++)
+        set(spec, *sets);
+}
+
+static void live_median(const char *mitigation, int64_t n, int64_t events, int reps, const char *const *fleet,
                         struct live_fig *out)
 {
     double w[3], f[3], p[3], a[3];
@@ -310,13 +336,14 @@ static void live_median(const char *mitigation, int64_t n, int64_t events, int r
     for (int i = 0; i < reps; i++) {
         struct herd_run_spec spec;
         struct herd_report r;
-        make_spec(&spec, mitigation, n, events);
+        live_spec(&spec, mitigation, n, events, fleet);
         spec.seed = 7 + (uint64_t)i;
         run_live(&spec, &r);
         w[i] = herd_median(r.ev_wakes, r.nevents);
         f[i] = r.ev_wakes[0];
         p[i] = p99(&r);
-        a[i] = extra(&r, "query_ms_alone") * 1e6;
+        /* the default table's query alone: what herd_live_calibrate stores */
+        a[i] = extra(&r, "query_ms_alone") * 1e6 * 50000 / extra(&r, "rows");
         herd_report_fini(&r);
     }
     out->wakes = herd_median(w, (size_t)reps);
@@ -325,95 +352,101 @@ static void live_median(const char *mitigation, int64_t n, int64_t events, int r
     out->alone = herd_median(a, (size_t)reps);
 }
 
-static void sim_fig(const char *mitigation, int64_t n, double alone_ns, struct live_fig *out)
+/* The sim with the live runs' calibration: origin_query_ns = their query alone. */
+static void sim_fig(const char *mitigation, int64_t n, int64_t events, const char *const *fleet,
+                    double alone_ns, struct live_fig *out)
 {
     struct herd_profile prof;
     herd_profile_defaults(&prof); /* 2 cores, like this box */
     prof.origin_query_ns = alone_ns;
     struct herd_run_spec spec;
     struct herd_report r;
-    make_spec(&spec, mitigation, n, 5);
+    live_spec(&spec, mitigation, n, events, fleet);
     run(&spec, &prof, &r);
     out->wakes = herd_median(r.ev_wakes, r.nevents);
     out->first = r.ev_wakes[0];
     out->p99 = p99(&r);
+    out->alone = alone_ns;
     herd_report_fini(&r);
 }
 
-/* How far apart the naive p99s may be: issue 4 asks 2x; a fresh-clone CI run measured
- * sim/live 2.25 (live 88.9 ms, sim 199.8 ms) on an otherwise idle machine, so 3x is
- * asserted, after up to three attempts, and every ratio is logged. */
-#define NAIVE_P99_BOUND 3.0
-
-/*
- * N = 100, naive and singleflight, medians of 3 live runs of 3 events. Calibration: the
- * live runs measure their origin's uncontended query (query_ms_alone: what
- * herd_live_calibrate stores as origin_query_ns); the sim runs with their median.
- * Asserted: singleflight wakes/event within 10 % (100 = 100: every requester waits on
- * the leader) and the naive p99 within NAIVE_P99_BOUND (the origin's queue: ~N x query /
- * 2), each after up to three attempts.
- * Logged, not asserted: the naive herd's size. The sim's requesters run on their own
- * CPUs (a fleet), so all N miss before the first query returns. On this 2-core box the
- * requester threads compete with the CPU-bound queries for the 2 cores: in the first
- * event 90-96 of 100 miss (within 10 %), in later events the scheduler lets only
- * 15-50 run before the first query returns (median over events 17-47, measured under
- * load 2-8). That is this box's scheduler, which the model does not contain.
- * Under heavy load (1-minute load average >= 2 x cores) a last miss is logged, not
- * asserted.
- */
-Test(model_cache, live_vs_sim_100, .timeout = 300)
+/* One live-vs-sim pair, logged on stderr and in Criterion's log; true when the p99s are
+ * within @p bound of each other (bound 0: nothing asked) and, if @p wakes_tol > 0, the
+ * wakes per event within that share. */
+static bool pair(const char *what, const char *mitigation, int64_t n, int64_t events, int reps,
+                 const char *const *fleet, double bound, double wakes_tol, char *miss, size_t misslen)
 {
-    for (int m = 0; m < 2; m++) {
-        const char *mit = strategies[m];
-        bool ok = false;
-        double load = 0;
-        char miss[160] = "";
-        /* The naive p99 is queueing behind a query whose live time varies run to run: a
-         * miss is measured again (fresh live runs and their query-alone figure), at most
-         * three times in all. */
-        for (int attempt = 0; attempt < 3 && !ok; attempt++) {
-            struct live_fig L, S;
-            load = loadavg();
-            live_median(mit, 100, 3, 3, &L);
-            sim_fig(mit, 100, L.alone, &S);
-            double dw = fabs(S.wakes - L.wakes) / L.wakes, rp = S.p99 / L.p99;
-            cr_log_info("N=100 %-12s live wakes/ev %.1f (event 0: %.0f) p99 %.1f ms (query "
-                        "alone %.2f ms) | sim wakes/ev %.1f p99 %.1f ms | wakes off %.0f %%, p99 "
-                        "sim/live %.2f (load %.1f)",
-                        label(mit), L.wakes, L.first, L.p99 / 1e6, L.alone / 1e6, S.wakes,
-                        S.p99 / 1e6, dw * 100, rp, load);
-            load = fmax(load, loadavg());
-            if (m == 1) {
-                ok = dw <= 0.10;
-                snprintf(miss, sizeof miss, "wakes/event live %.1f sim %.1f", L.wakes, S.wakes);
-            } else {
-                ok = within_factor(S.p99, L.p99, NAIVE_P99_BOUND);
-                snprintf(miss, sizeof miss, "p99 live %.1f ms sim %.1f ms", L.p99 / 1e6,
-                         S.p99 / 1e6);
-            }
-        }
-        if (!ok && load >= 4.0)
-            cr_log_info("machine loaded (load average %.1f): %s logged, not asserted", load, miss);
-        else if (!ok && m == 0 && TIMING_DISTORTED)
-            cr_log_info("sanitizer build: %s logged, not asserted", miss);
-        else
-            cr_assert(ok, "%s: %s after 3 attempts", label(mit), miss);
-    }
+    struct live_fig L, S;
+    live_median(mitigation, n, events, reps, fleet, &L);
+    sim_fig(mitigation, n, events, fleet, L.alone, &S);
+    double dw = fabs(S.wakes - L.wakes) / L.wakes, rp = S.p99 / L.p99;
+    char line[320];
+    snprintf(line, sizeof line,
+             "cache N=%ld %s %s: live wakes/ev %.1f (event 0: %.0f) p99 %.1f ms | sim wakes/ev "
+             "%.1f p99 %.1f ms | %s, query alone %.2f ms at 50,000 rows | wakes off %.0f %%, "
+             "p99 sim/live %.2f",
+             (long)n, label(mitigation), what, L.wakes, L.first, L.p99 / 1e6, S.wakes,
+             S.p99 / 1e6, fleet ? "fleet settings" : "defaults", L.alone / 1e6, dw * 100, rp);
+    cr_log_info("%s", line);
+    fprintf(stderr, "%s\n", line);
+    bool ok = (bound <= 0 || within_factor(S.p99, L.p99, bound)) &&
+              (wakes_tol <= 0 || dw <= wakes_tol);
+    if (!ok)
+        snprintf(miss + strlen(miss), misslen - strlen(miss), "%s%s %s: %s", miss[0] ? "; " : "",
+                 label(mitigation), what, line);
+    return ok;
+}
+
+/* The cache's calibration is the live runs' own (their query alone): nothing to redo. */
+static void measured_by_the_runs(struct herd_profile *prof)
+{
+    (void)prof;
 }
 
 /*
- * N = 1,000, naive, one live run of 2 events (about 10 s): logged. At this N the live
- * herd on a 2-core box is bounded by the requester threads themselves (1,000 threads
- * waking every 2 ms need more CPU than the box has, so few reach the expired key before
- * the first query returns: 59 wakes/event measured here), which the sim, modelling the
- * origin a fleet shares and not the requesters' own CPUs, does not reproduce.
+ * N = 100, medians of 3 live runs of 3 events each. Asserted (check_live_point: up to
+ * three attempts; a last miss is reported when others used a fifth of the CPUs):
+ *   - the fleet's naive herd: wakes/event within 10 % (N on both) and p99 within 2x
+ *     (measured here: live 908-1,128 ms, sim 803-1,103 ms: sim/live 0.88-1.05);
+ *   - singleflight (default rows): wakes/event within 10 % (every requester waits on
+ *     the leader: N on both).
+ * Logged: the box's own naive herd (default rows).
  */
-Test(model_cache, live_vs_sim_1000, .timeout = 300)
+static bool point_100(const struct herd_profile *prof, int64_t n, char *miss, size_t misslen)
 {
-    struct live_fig L, S;
-    live_median(NULL, 1000, 2, 1, &L);
-    sim_fig(NULL, 1000, L.alone, &S);
-    cr_log_info("N=1000 every-miss live wakes/ev %.1f (event 0: %.0f) p99 %.1f ms (query alone "
-                "%.2f ms) | sim wakes/ev %.1f p99 %.1f ms (load %.1f)",
-                L.wakes, L.first, L.p99 / 1e6, L.alone / 1e6, S.wakes, S.p99 / 1e6, loadavg());
+    (void)prof;
+    bool ok = pair("fleet herd", NULL, n, 3, 3, FLEET_100, 2.0, 0.10, miss, misslen);
+    ok = pair("defaults", "singleflight", n, 3, 3, NULL, 0, 0.10, miss, misslen) && ok;
+    return ok;
+}
+
+Test(model_cache, live_vs_sim_100, .timeout = 600)
+{
+    struct herd_profile prof;
+    herd_profile_defaults(&prof);
+    check_live_point("cache", "fleet herd p99 / wakes", 100, &prof, measured_by_the_runs,
+                     point_100, true);
+    char miss[320] = "";
+    pair("box's own herd (logged)", NULL, 100, 3, 3, NULL, 0, 0, miss, sizeof miss);
+}
+
+/*
+ * N = 1,000, one live run of one expiry for the fleet's herd (~25 s: the 20 s TTL, then
+ * the ~9 s herd). Asserted: its wakes/event within 10 % and p99 within 2x (measured
+ * here: live 8.7 s, sim 7.7 s). Logged: the box's own herd (one run of 2 events).
+ */
+static bool point_1000(const struct herd_profile *prof, int64_t n, char *miss, size_t misslen)
+{
+    (void)prof;
+    return pair("fleet herd", NULL, n, 1, 1, FLEET_1000, 2.0, 0.10, miss, misslen);
+}
+
+Test(model_cache, live_vs_sim_1000, .timeout = 600)
+{
+    struct herd_profile prof;
+    herd_profile_defaults(&prof);
+    check_live_point("cache", "fleet herd p99 / wakes", 1000, &prof, measured_by_the_runs, point_1000,
+                     true);
+    char miss[320] = "";
+    pair("box's own herd (logged)", NULL, 1000, 2, 1, NULL, 0, 0, miss, sizeof miss);
 }
