@@ -142,8 +142,8 @@ int herd_client_init(struct herd_client_fleet *fl, struct herd_sim *sim,
         herd_client_fini(fl);
         return rc;
     }
-    if (fl->off_rng)
-        for (size_t i = 0; i < n; i++)
+    if (fl->off_rng) /* a watch's stop ends the loop; the run then ends at once */
+        for (size_t i = 0; i < n && !herd_sim_work(sim, 1); i++)
             herd_sim_rng(sim, (uint64_t)cfg->component << 32 | i, crng_at(fl, i));
     if (fl->idle) {
         for (size_t i = 0; i < n; i++) /* popped from the end: client 0 first */
@@ -161,7 +161,11 @@ int herd_client_init(struct herd_client_fleet *fl, struct herd_sim *sim,
     herd_sim_prefetch(sim, on_retry, prefetch_client);
     herd_sim_prefetch(sim, on_think, prefetch_client);
     herd_sim_prefetch(sim, on_timeout, prefetch_client);
-    return sim->err;
+    if (sim->err) { /* a watch stopped the run during the set-up */
+        herd_client_fini(fl);
+        return sim->err;
+    }
+    return 0;
 }
 
 void herd_client_fini(struct herd_client_fleet *fl)
@@ -576,7 +580,7 @@ int herd_client_trigger(struct herd_client_fleet *fl, int64_t t_ns)
     if (!keys || !tmp) { /* no cursor possible (or no memory for one): N events */
         free(keys);
         free(tmp);
-        for (uint32_t i = 0; i < c->n; i++) {
+        for (uint32_t i = 0; i < c->n && !herd_sim_work(sim, 1); i++) {
             int64_t t = t_ns + offset(fl, i) - herd_client_skew(fl, i);
             herd_sim_at(sim, t > now ? t : now, on_fire, fl, i, NULL);
         }
@@ -584,6 +588,11 @@ int herd_client_trigger(struct herd_client_fleet *fl, int64_t t_ns)
     }
     uint64_t max = 0;
     for (uint32_t i = 0; i < c->n; i++) {
+        if (herd_sim_work(sim, 1)) {
+            free(keys);
+            free(tmp);
+            return sim->err;
+        }
         int64_t t = t_ns + offset(fl, i) - herd_client_skew(fl, i);
         if (t < base)
             t = base;
@@ -591,6 +600,11 @@ int herd_client_trigger(struct herd_client_fleet *fl, int64_t t_ns)
         max |= keys[i];
     }
     int bits = 64 - __builtin_clzll(max | 1);
+    if (herd_sim_work(sim, (int64_t)c->n * ((bits + 10) / 11))) { /* the sort's passes */
+        free(keys);
+        free(tmp);
+        return sim->err;
+    }
     uint64_t *sorted = radix_sort(keys, tmp, c->n, bits);
     free(sorted == keys ? tmp : keys);
     tmp = sorted;
@@ -653,7 +667,7 @@ int herd_client_start(struct herd_client_fleet *fl, int64_t from_ns, int64_t unt
     fl->until_ns = until_ns;
     switch (c->arrival) {
     case HERD_CLIENT_PERIODIC:
-        for (uint32_t i = 0; i < c->n; i++) {
+        for (uint32_t i = 0; i < c->n && !herd_sim_work(sim, 1); i++) {
             /* The first own-clock boundary at or after from (a multiple of period). */
             int64_t b = (from_ns + c->period_ns - 1) / c->period_ns * c->period_ns;
             int64_t t = b + offset(fl, i) - herd_client_skew(fl, i);
@@ -668,7 +682,7 @@ int herd_client_start(struct herd_client_fleet *fl, int64_t from_ns, int64_t unt
         poisson_next(fl, from_ns);
         break;
     case HERD_CLIENT_CLOSED:
-        for (uint32_t i = 0; i < c->n; i++) {
+        for (uint32_t i = 0; i < c->n && !herd_sim_work(sim, 1); i++) {
             /* Each starts with a think, so the fleet does not begin in lock step. */
             int64_t t = from_ns + herd_sim_round_ns(herd_rng_exp_fast(crng_at(fl, i), (double)c->think_ns));
             if (t <= until_ns)

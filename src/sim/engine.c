@@ -136,13 +136,9 @@ int herd_sim_run_until(struct herd_sim *sim, int64_t until_ns)
 {
     struct herd_queue_entry e;
     sim->stopped = false;
-    uint64_t next_poll = sim->events + HERD_SIM_WATCH_EVERY;
     while (!sim->err) {
-        if (sim->watch && sim->events >= next_poll) {
-            next_poll = sim->events + HERD_SIM_WATCH_EVERY;
-            if (sim->watch->poll(sim->watch->ctx, sim->now_ns, sim->events))
-                return sim->err = -HERD_EINTR;
-        }
+        if (sim->watch && --sim->poll_in <= 0 && herd__sim_poll(sim))
+            return sim->err;
         int rc = herd_queue_pop(&sim->queue, until_ns, &e);
         if (rc == -HERD_ENOENT) {
             if (until_ns != HERD_SIM_FOREVER && until_ns > sim->now_ns)
@@ -156,6 +152,16 @@ int herd_sim_run_until(struct herd_sim *sim, int64_t until_ns)
             break;
     }
     return sim->err;
+}
+
+bool herd__sim_poll(struct herd_sim *sim)
+{
+    sim->poll_in = HERD_SIM_WATCH_EVERY;
+    if (!sim->err && sim->watch->poll(sim->watch->ctx, sim->now_ns, sim->events)) {
+        sim->err = -HERD_EINTR;
+        sim->stopped = true;
+    }
+    return sim->err != 0;
 }
 
 int herd_sim_step(struct herd_sim *sim)
@@ -210,6 +216,7 @@ void herd_sim_set_hooks(struct herd_sim *sim, const struct herd_sim_hooks *hooks
     sim->trace = hooks ? hooks->trace : NULL;
     sim->trace_ctx = hooks ? hooks->trace_ctx : NULL;
     sim->watch = hooks ? hooks->watch : NULL;
+    sim->poll_in = HERD_SIM_WATCH_EVERY;
 }
 
 void herd_sim_rng(const struct herd_sim *sim, uint64_t stream, struct herd_rng *rng)

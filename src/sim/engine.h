@@ -57,9 +57,10 @@ typedef void (*herd_sim_prefetch_fn)(void *ctx, uint64_t arg);
 /* A watcher of this thread's runs: progress for a front end (herd serve's event stream)
  * and a way to interrupt a long run (Ctrl-C, a server stopping). */
 struct herd_sim_watch {
-    /** Called about every HERD_SIM_WATCH_EVERY events with the run's simulated time and
-     *  events so far. Return true to stop the run: herd_sim_run_until() then returns
-     *  -HERD_EINTR (sticky). Must not touch the simulation. */
+    /** Called about every HERD_SIM_WATCH_EVERY units of work (an event dispatched is one;
+     *  herd_sim_work() adds a model's work inside one event) with the run's simulated
+     *  time and events so far. Return true to stop the run: herd_sim_run_until() then
+     *  returns -HERD_EINTR (sticky). Must not touch the simulation. */
     bool (*poll)(void *ctx, int64_t sim_ns, uint64_t events);
     void *ctx; /* borrowed */
 };
@@ -88,6 +89,7 @@ struct herd_sim {
     bool stopped;    /* herd_sim_stop() was called during this run */
     bool prefetching; /* some kind has a prefetch fn */
     const struct herd_sim_watch *watch; /* borrowed, may be NULL */
+    int64_t poll_in; /* units of work (events, herd_sim_work) until the watch's next poll */
     struct herd_queue queue;
     herd_sim_trace_fn trace;   /* NULL: no tracing */
     void *trace_ctx;           /* borrowed */
@@ -168,6 +170,27 @@ struct herd_sim_hooks {
 
 /** Attach @p hooks (NULL: none) to @p sim. Hooks change no run's output. */
 void herd_sim_set_hooks(struct herd_sim *sim, const struct herd_sim_hooks *hooks);
+
+/* Poll the watch now (herd_sim_work's slow path). @return true when it stopped the run. */
+bool herd__sim_poll(struct herd_sim *sim);
+
+/**
+ * Count @p units of work a model does inside one event or before its event loop (one
+ * per requester of an O(N) sweep or setup loop), so that a watch's stop lands within
+ * about HERD_SIM_WATCH_EVERY units of it even when one event does a million requesters'
+ * work (the cache model's sweeps: a stop used to wait for the event's end, seconds under
+ * AddressSanitizer). Without a watch it only returns the sticky error state.
+ * @return true when the run is stopped (its error is -HERD_EINTR): the caller leaves
+ * its loop and its event at once. Changes nothing in any run's output.
+ */
+static inline bool herd_sim_work(struct herd_sim *sim, int64_t units)
+{
+    if (!sim->watch)
+        return false;
+    if ((sim->poll_in -= units) > 0)
+        return sim->err != 0;
+    return herd__sim_poll(sim);
+}
 
 /** Seed @p rng as stream @p stream of the run seed (herd_rng_stream). */
 void herd_sim_rng(const struct herd_sim *sim, uint64_t stream, struct herd_rng *rng);

@@ -643,6 +643,8 @@ static void on_sweep(struct herd_sim *sim, void *ctx, uint64_t arg)
     (void)arg;
 
     while (R->nstream > 0) {
+        if (herd_sim_work(sim, 1)) /* stopped by the watch: the run ends */
+            return;
         if (R->pos == R->olen) { /* a new cycle: drop the requesters that left */
             R->pos = 0;
             if (R->olen - R->nstream > R->olen / 4)
@@ -747,6 +749,8 @@ static void on_fill(struct herd_sim *sim, void *ctx, uint64_t arg)
         R->W = F + NS_PER_MS;
     R->deadline = R->Tmax + EVENT_GRACE_NS;
     for (uint32_t i = 0; i < R->n; i++) {
+        if (herd_sim_work(sim, 1))
+            return;
         uint64_t phase = herd_rng_below(&R->rng[i], (uint64_t)R->period);
         R->st[i] = ST_STREAM;
         R->got[i] = 0;
@@ -754,6 +758,8 @@ static void on_fill(struct herd_sim *sim, void *ctx, uint64_t arg)
         R->role[i] = ROLE_NONE;
         R->sortbuf[i] = phase << 32 | i;
     }
+    if (herd_sim_work(sim, 4 * (int64_t)R->n)) /* the sort's passes */
+        return;
     sort_stream(R);
     for (uint32_t x = 0; x < R->n; x++)
         R->srng[x] = R->rng[R->rid[x]];
@@ -954,7 +960,7 @@ int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct he
     svc_ok = true;
 
     herd_sim_rng(&R->sim, STREAM_FILL, &R->fill_rng);
-    for (uint32_t i = 0; i < R->n; i++)
+    for (uint32_t i = 0; i < R->n && !herd_sim_work(&R->sim, 1); i++)
         herd_sim_rng(&R->sim, STREAM_REQ | i, &R->rng[i]);
     for (int k = 0; k < R->keys; k++) {
         R->k[k].len = (size_t)snprintf(R->k[k].name, sizeof R->k[k].name, "k%d", k);
