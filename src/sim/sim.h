@@ -30,7 +30,7 @@ int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *pr
 
 /**
  * herd_sim_run() watched by @p watch (may be NULL; borrowed; see engine.h): its poll
- * sees the run's progress every HERD_SIM_WATCH_EVERY events and may stop it, which
+ * sees the run's progress every HERD_SIM_WATCH_EVERY units of work and may stop it, which
  * makes this return -HERD_EINTR. Watching changes nothing in the report.
  */
 int herd_sim_run_watched(const struct herd_run_spec *spec, const struct herd_profile *prof,

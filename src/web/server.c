@@ -15,7 +15,7 @@
  * report; a client who leaves stops the run (see "SSE" below).
  *
  * Stopping: every simulation is watched (sim/engine.h), so a stopping server or a client
- * gone stops it within HERD_SIM_WATCH_EVERY engine events; a live run stops on
+ * gone stops it within HERD_SIM_WATCH_EVERY units of work; a live run stops on
  * herd_live_interrupt(). Either answers 503 (or an "error" event) within a fraction of a
  * second, whatever its N.
  */
@@ -435,7 +435,7 @@ static void watch_end(struct watcher *w, size_t i)
     pthread_mutex_unlock(&st->mu);
 }
 
-/* The simulator's poll (sim/engine.h), every HERD_SIM_WATCH_EVERY events (some ms): two
+/* The simulator's poll (sim/engine.h), every HERD_SIM_WATCH_EVERY units of work (some ms): two
  * uncontended locks and no allocation, nothing next to the events in between. */
 static bool watch_poll(void *ctx, int64_t sim_ns, uint64_t events)
 {
