@@ -179,9 +179,9 @@ bool herd__sim_poll(struct herd_sim *sim);
  * per requester of an O(N) sweep or setup loop), so that a watch's stop lands within
  * about HERD_SIM_WATCH_EVERY units of it even when one event does a million requesters'
  * work (the cache model's sweeps: a stop used to wait for the event's end, seconds under
- * AddressSanitizer). Without a watch it only returns the sticky error state.
- * @return true when the run is stopped (its error is -HERD_EINTR): the caller leaves
- * its loop and its event at once. Changes nothing in any run's output.
+ * AddressSanitizer). Without a watch it does nothing and returns false.
+ * @return true when the run is stopped (its error is set: -HERD_EINTR from the watch):
+ * the caller leaves its loop and its event at once. Changes nothing in any run's output.
  */
 static inline bool herd_sim_work(struct herd_sim *sim, int64_t units)
 {
