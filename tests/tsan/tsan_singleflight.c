@@ -11,7 +11,8 @@
  *   4. the counters add up with what the threads saw.
  * Phase 2: a leader that "crashes" (holds its ticket without completing) while three
  * threads join without any deadline: they must come back through the stall takeover:
- *   5. each of them got the value of the leader that took over; nobody hung.
+ *   5. each of them got the value of the leader that took over; nobody hung; every
+ *      leader taken over (the zombie, and a taker stalled in its turn) completed late.
  * Phase 3: three threads block in wait(); the main thread cancels two of their tickets:
  *   6. those two return -HERD_ECANCELED, the third gets the value, and the flight's work
  *      was not cancelled (one caller still wanted it).
@@ -236,8 +237,11 @@ int main(void)
     printf("# phase 2: takeovers %llu, stalls %llu, late %llu\n",
            (unsigned long long)st.takeovers, (unsigned long long)st.stalls,
            (unsigned long long)st.late);
+    /* Each takeover makes the leader it replaced late: the zombie, and, when the taker
+     * itself was descheduled past stall_ns before completing (once in a CI run under
+     * TSan: takeovers 2, late 2), that taker too. */
     check(atomic_load(&p.got_new) == 3 && atomic_load(&p.other) == 0 &&
-              atomic_load(&p.leaders) >= 1 && st.late == 1,
+              atomic_load(&p.leaders) >= 1 && st.takeovers >= 1 && st.late == st.takeovers,
           "a crashed leader is taken over; every waiter gets the new value");
     herd_singleflight_free(p.sf);
 
