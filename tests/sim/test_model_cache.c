@@ -298,10 +298,11 @@ Test(model_cache, scale, .timeout = 120)
  * box's origin: the query alone (each live run's own figure) and usl_kappa = 0, since
  * SQLite in-process on 2 cores drains 1,000 queries in linear time (measured: live
  * p99 8.5-8.7 s; the sim, same 17.2 ms query, 7.7 s with kappa 0 and 21.3 s with the
- * default 5e-6, which stands for a networked database's coherency cost, seed 004). At N = 1,000 the TTL outlives the
- * ~9 s herd: with the default 200 ms, values set early in the herd expire again during
- * it and the live origin takes 2-4 waves (2,300-3,800 queries per expiry; the sim's
- * FIFO origin returns its first queries early and keeps the key fresh: 1,000).
+ * default 5e-6, which stands for a networked database's coherency cost, seed 004).
+ * At N = 1,000 the TTL outlives the ~9 s herd: with the default 200 ms, values set
+ * early in the herd expire again during it and the live origin takes 2-4 waves
+ * (2,300-3,800 queries per expiry; the sim's FIFO origin returns its first queries
+ * early and keeps the key fresh: 1,000).
  *
  * The box's own herd (the default 50,000 rows: a ~5 ms query, 2-3 periods). The
  * requester threads run on the same 2 cores as the CPU-bound queries, so the herd is
@@ -324,16 +325,16 @@ struct live_fig {
 };
 
 /* make_spec and then @p sets (NULL: the defaults, the box's own herd). */
-static void live_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n,
-                      int64_t events, const char *const *sets)
+static void live_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n, int64_t events,
+                      const char *const *sets)
 {
     make_spec(spec, mitigation, n, events);
     for (; sets && *sets; sets++)
         set(spec, *sets);
 }
 
-static void live_median(const char *mitigation, int64_t n, int64_t events, int reps, const char *const *fleet,
-                        struct live_fig *out)
+static void live_median(const char *mitigation, int64_t n, int64_t events, int reps,
+                        const char *const *fleet, struct live_fig *out)
 {
     double w[3], f[3], p[3], a[3], l[3];
     cr_assert(reps >= 1 && reps <= 3 && reps % 2 == 1);
@@ -381,7 +382,8 @@ static void sim_fig(const char *mitigation, int64_t n, int64_t events, const cha
  * within @p bound of each other (bound 0: nothing asked) and, if @p wakes_tol > 0, the
  * wakes per event within that share. */
 static bool pair(const char *what, const char *mitigation, int64_t n, int64_t events, int reps,
-                 const char *const *fleet, double bound, double wakes_tol, char *miss, size_t misslen)
+                 const char *const *fleet, double bound, double wakes_tol, char *miss,
+                 size_t misslen)
 {
     struct live_fig L, S;
     live_median(mitigation, n, events, reps, fleet, &L);
@@ -392,13 +394,12 @@ static bool pair(const char *what, const char *mitigation, int64_t n, int64_t ev
              "cache N=%ld %s %s: live wakes/ev %.1f (event 0: %.0f) p99 %.1f ms | sim wakes/ev "
              "%.1f p99 %.1f ms | %s, query alone %.2f ms at 50,000 rows, live requesters %.2f ms "
              "late at the expiry | wakes off %.0f %%, p99 sim/live %.2f",
-             (long)n, label(mitigation), what, L.wakes, L.first, L.p99 / 1e6, S.wakes,
-             S.p99 / 1e6, fleet ? "fleet settings" : "defaults", L.alone / 1e6, L.lag, dw * 100,
-             rp);
+             (long)n, label(mitigation), what, L.wakes, L.first, L.p99 / 1e6, S.wakes, S.p99 / 1e6,
+             fleet ? "fleet settings" : "defaults", L.alone / 1e6, L.lag, dw * 100, rp);
     cr_log_info("%s", line);
     fprintf(stderr, "%s\n", line);
-    bool ok = (bound <= 0 || within_factor(S.p99, L.p99, bound)) &&
-              (wakes_tol <= 0 || dw <= wakes_tol);
+    bool ok =
+        (bound <= 0 || within_factor(S.p99, L.p99, bound)) && (wakes_tol <= 0 || dw <= wakes_tol);
     if (!ok)
         snprintf(miss + strlen(miss), misslen - strlen(miss), "%s%s %s: %s", miss[0] ? "; " : "",
                  label(mitigation), what, line);
@@ -432,8 +433,8 @@ Test(model_cache, live_vs_sim_100, .timeout = 600)
 {
     struct herd_profile prof;
     herd_profile_defaults(&prof);
-    check_live_point("cache", "fleet herd p99 / wakes", 100, &prof, measured_by_the_runs,
-                     point_100, true);
+    check_live_point("cache", "fleet herd p99 / wakes", 100, &prof, measured_by_the_runs, point_100,
+                     true);
     char miss[320] = "";
     pair("box's own herd (logged)", NULL, 100, 3, 3, NULL, 0, 0, miss, sizeof miss);
 }
@@ -453,8 +454,8 @@ Test(model_cache, live_vs_sim_1000, .timeout = 600)
 {
     struct herd_profile prof;
     herd_profile_defaults(&prof);
-    check_live_point("cache", "fleet herd p99 / wakes", 1000, &prof, measured_by_the_runs, point_1000,
-                     true);
+    check_live_point("cache", "fleet herd p99 / wakes", 1000, &prof, measured_by_the_runs,
+                     point_1000, true);
     char miss[320] = "";
     pair("box's own herd (logged)", NULL, 1000, 2, 1, NULL, 0, 0, miss, sizeof miss);
 }
