@@ -1,5 +1,6 @@
-/* cli.h — what the herd subcommands share: exit codes, error printing, running a
- * list of specs on a backend with interruption handled. */
+/* cli.h — what the herd subcommands share: exit codes, error printing, signals, output
+ * files, and running jobs through the front ends' runner (src/front/runner.h) with the
+ * command line's progress lines and exit codes. */
 #ifndef HERD_CLI_H
 #define HERD_CLI_H
 
@@ -7,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../front/runner.h"
 #include "../report/report.h"
 
 #define HERD_EXIT_OK 0
@@ -20,37 +22,32 @@ int herd__usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 /** Print "herd: <message>" on stderr; returns HERD_EXIT_FAIL. */
 int herd__fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/** Install SIGINT/SIGTERM/SIGHUP handlers that ask a live run to stop. */
+/** Install SIGINT/SIGTERM/SIGHUP handlers that make herd__cli_watch() say stop. */
 void herd__cli_signals(void);
+
+/** The watch of every run this command starts: stop once a signal arrived. */
+const struct herd_watch *herd__cli_watch(void);
 
 /** True when text output may use UTF-8 (the locale's codeset is UTF-8). */
 bool herd__cli_utf8(void);
 
 /**
- * Check every spec against the machine before anything starts, then run them in
- * order, filling reports[i] (each initialised by the backend). With @p runs > 1 each
- * spec runs that many times with derived seeds and reports[i] is the aggregate. On failure prints
- * one line and returns an exit code; reports already filled stay valid and
- * *done says how many.
+ * Options for the runner as every subcommand starts them: herd's version, this command
+ * line (shell-quoted, for provenance), the signal watch, the calibrated profile (read
+ * into @p prof when the jobs need the simulator; @p path holds its path). Prints one
+ * line and returns HERD_EXIT_FAIL for a profile that exists but is broken.
  */
-/** One run to make: a spec on the live or the simulated backend. */
-struct herd_cli_job {
-    struct herd_run_spec spec;
-    bool sim;
-};
-
-int herd__cli_run_all(const struct herd_cli_job *jobs, size_t n, int runs,
-                      struct herd_report *reports, size_t *done, bool quiet);
-
-#define HERD_RUNS_MAX 1000
+int herd__cli_front_opts(struct herd_front_opts *o, struct herd_profile *prof, char *path,
+                         size_t pathlen);
 
 /**
- * The simulator's machine costs as herd run uses them: herd calibrate's profile when
- * there is one, else the defaults. On a broken profile prints one line and returns
- * HERD_EXIT_FAIL.
+ * Check every job before anything starts (herd_front_check), then run them in order
+ * with @p o, filling reports[i]. Progress lines go to stderr unless @p quiet. On failure
+ * prints one line and returns an exit code; reports already filled stay valid and *done
+ * says how many.
  */
-struct herd_profile;
-int herd__cli_load_profile(struct herd_profile *p);
+int herd__cli_run_jobs(const struct herd_job *jobs, size_t n, struct herd_front_opts *o,
+                       struct herd_report *reports, size_t *done, bool quiet);
 
 /**
  * Open @p path for writing through a temporary file beside it (renamed into place by
@@ -60,11 +57,15 @@ FILE *herd__cli_open_out(const char *path, char *tmp, size_t tmplen);
 int herd__cli_commit_out(FILE *f, const char *path, const char *tmp);
 void herd__cli_abort_out(FILE *f, const char *path, const char *tmp);
 
+/** Record argv for provenance (main does it once). */
+void herd__cli_set_command(int argc, char **argv);
+
 int herd_cmd_list(int argc, char **argv);
 int herd_cmd_run(int argc, char **argv);
 int herd_cmd_demo(int argc, char **argv);
 int herd_cmd_calibrate(int argc, char **argv);
 int herd_cmd_sweep(int argc, char **argv);
 int herd_cmd_serve(int argc, char **argv);
+int herd_cmd_fidelity(int argc, char **argv);
 
 #endif

@@ -103,7 +103,7 @@ int herd_cmd_calibrate(int argc, char **argv)
 
     struct herd_profile p;
     herd__cli_signals();
-    rc = herd_live_calibrate(&p, quiet, err, sizeof err);
+    rc = herd_live_calibrate(&p, quiet, herd__cli_watch(), err, sizeof err);
     if (rc < 0) {
         herd__cli_abort_out(f, path, tmp);
         if (rc == -HERD_EINTR) {

@@ -1,4 +1,4 @@
-/* cmd_list.c — `herd list`: the catalogue, straight from src/report/scenario.c. */
+/* cmd_list.c — `herd list`: the catalogue, straight from src/scenario/ (list.h). */
 #include "cli.h"
 
 #include <getopt.h>
@@ -47,11 +47,12 @@ static void print_scenario(const struct herd_scenario *sc)
     printf("    backends:  %s%s%s\n", (sc->backends & HERD_BACKEND_LIVE) ? "live" : "",
            sc->backends == (HERD_BACKEND_LIVE | HERD_BACKEND_SIM) ? ", " : "",
            (sc->backends & HERD_BACKEND_SIM) ? "sim" : "");
-    printf("  naive:\n    %-16s %s\n", sc->naive, sc->naive_help);
-    printf("  mitigations (--mitigation NAME; default %s):\n", sc->default_mitigation);
-    for (int m = 0; sc->mitigations[m].name; m++)
-        printf("    %-16s [%s] %s\n", sc->mitigations[m].name, sc->mitigations[m].family,
-               sc->mitigations[m].help);
+    printf("  naive:\n    %-16s %s\n", herd_scenario_naive(sc), sc->strategies[0].help);
+    printf("  mitigations (--mitigation NAME; default %s):\n",
+           sc->strategies[sc->default_mitigation].name);
+    for (int m = 1; sc->strategies[m].name; m++)
+        printf("    %-16s [%s] %s\n", sc->strategies[m].name,
+               herd_family_name(sc->strategies[m].family), sc->strategies[m].help);
     printf("  parameters (--set KEY=VALUE):\n");
     for (int p = 0; sc->params[p].key; p++)
         print_param(&sc->params[p]);
@@ -103,5 +104,14 @@ int herd_cmd_list(int argc, char **argv)
             putchar('\n');
         print_scenario(herd_scenarios[i]);
     }
+    /* The vocabulary every figure above is counted in. */
+    printf("\noutcomes (every reaction of every waiter is one; docs/glossary.md defines them "
+           "per scenario):\n");
+    for (int o = 1; o < HERD_OUT_COUNT; o++)
+        printf("    %-8s %s\n", herd_outcome_name((enum herd_outcome)o),
+               herd_outcome_doc((enum herd_outcome)o));
+    printf("    %-8s %s\n", herd_outcome_name(HERD_OUT_IDLE), herd_outcome_doc(HERD_OUT_IDLE));
+    printf("    wakes = useful + served + wasted + failed; origin load: operations that reached "
+           "the resource\n");
     return HERD_EXIT_OK;
 }

@@ -4,7 +4,7 @@
  * settings and seed, write the report. */
 #include "cli.h"
 
-#include "../report/request.h"
+#include "../scenario/request.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -32,10 +32,12 @@ static const char run_usage[] =
     "  -e, --events E          events (connections, items, expiries, boundaries),\n"
     "                          1 to 100000\n"
     "  -s, --seed S            seed of every random choice (default 1)\n"
-    "  -r, --runs R            repeat with R derived seeds, 1 to 1000: every figure\n"
-    "                          becomes the mean, with its standard deviation\n"
+    "  -r, --runs R            runs with derived seeds, pooled into one report with\n"
+    "                          intervals, 1 to 1000 (default: 3 live, 1 sim)\n"
     "  -S, --set KEY=VALUE     set a scenario parameter (repeatable)\n"
     "  -f, --format FMT        text (default), json or csv\n"
+    "  -w, --wide              text: every run side by side, however wide (default:\n"
+    "                          fit 100 columns, in blocks of runs)\n"
     "  -o, --out FILE          write the report to FILE instead of stdout\n"
     "  -q, --quiet             no progress lines on stderr\n"
     "  -h, --help              this help\n"
@@ -50,7 +52,7 @@ struct run_opts {
     const char *backend, *mode, *mitigation, *format, *out;
     const char *n, *events, *seed; /* as typed: herd_request_resolve checks them */
     int64_t runs;
-    bool quiet;
+    bool quiet, wide;
     const char *sets[64];
     int nsets;
 };
@@ -68,6 +70,7 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
         {"format", required_argument, NULL, 'f'},
         {"out", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
+        {"wide", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -75,7 +78,7 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":b:m:M:n:e:s:r:S:f:o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":b:m:M:n:e:s:r:S:f:o:qwh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             o->backend = optarg;
@@ -114,6 +117,9 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
         case 'q':
             o->quiet = true;
             break;
+        case 'w':
+            o->wide = true;
+            break;
         case 'h':
             fputs(run_usage, stdout);
             return -1;
@@ -134,7 +140,7 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
 
 int herd_cmd_run(int argc, char **argv)
 {
-    struct run_opts o = {.format = "text", .runs = 1};
+    struct run_opts o = {.format = "text", .runs = 0};
     const char *name = NULL;
     char err[512];
     int rc = parse(argc, argv, &o, &name);
@@ -171,30 +177,35 @@ int herd_cmd_run(int argc, char **argv)
         return herd__usage_error("--out: cannot write '%s': %s", o.out, strerror(errno));
 
     /* Each spec on the chosen backend(s): with both, live then sim for each mode. */
-    struct herd_cli_job jobs[2 * HERD_REQUEST_MAX_SPECS];
-    size_t njobs = 0;
-    for (size_t i = 0; i < plan.nspecs; i++) {
-        if (plan.backends & HERD_BACKEND_LIVE)
-            jobs[njobs++] = (struct herd_cli_job){.spec = plan.specs[i], .sim = false};
-        if (plan.backends & HERD_BACKEND_SIM)
-            jobs[njobs++] = (struct herd_cli_job){.spec = plan.specs[i], .sim = true};
-    }
+    struct herd_job jobs[HERD_JOBS_MAX];
+    size_t njobs = herd_front_jobs(&plan, jobs);
     struct herd_report *reports = calloc(njobs, sizeof *reports);
-    struct herd_report *ptrs[2 * HERD_REQUEST_MAX_SPECS];
+    struct herd_report *ptrs[HERD_JOBS_MAX];
+    struct herd_front_opts fo;
+    struct herd_profile prof;
+    char prof_path[4096];
     if (!reports) {
         herd__cli_abort_out(out, o.out, tmp);
         return herd__fail("out of memory");
     }
+    if ((rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path)) != HERD_EXIT_OK) {
+        herd__cli_abort_out(out, o.out, tmp);
+        free(reports);
+        return rc;
+    }
+    fo.runs = (int)o.runs;
     size_t done = 0;
     herd__cli_signals();
-    rc = herd__cli_run_all(jobs, njobs, (int)o.runs, reports, &done, o.quiet);
+    rc = herd__cli_run_jobs(jobs, njobs, &fo, reports, &done, o.quiet);
     if (rc == HERD_EXIT_OK) {
         for (size_t i = 0; i < done; i++)
             ptrs[i] = &reports[i];
         int w = fmt == HERD_FORMAT_JSON  ? herd_write_json(out, ptrs, done)
                 : fmt == HERD_FORMAT_CSV ? herd_write_csv(out, ptrs, done)
                                          : herd_write_text(out, ptrs, done,
-                                                           herd__cli_utf8());
+                                                           &(struct herd_text_opts){
+                                                               .utf8 = herd__cli_utf8(),
+                                                               .wide = o.wide});
         if (w == 0)
             w = herd__cli_commit_out(out, o.out, tmp);
         else

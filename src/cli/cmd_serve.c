@@ -98,7 +98,9 @@ int herd_cmd_serve(int argc, char **argv)
 
     /* The simulator's costs as herd run loads them (herd calibrate's profile). */
     struct herd_profile prof;
-    int rc = herd__cli_load_profile(&prof);
+    struct herd_front_opts fo;
+    char prof_path[4096];
+    int rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path);
     if (rc != HERD_EXIT_OK)
         return rc;
 
@@ -111,7 +113,11 @@ int herd_cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct herd_server *srv;
-    struct herd_server_config cfg = {.host = host, .port = port, .profile = &prof, .log = log};
+    struct herd_server_config cfg = {.host = host,
+                                     .port = port,
+                                     .profile = &prof,
+                                     .profile_path = fo.profile_path,
+                                     .log = log};
     rc = herd_server_start(&cfg, &srv, err, sizeof err);
     if (rc < 0) {
         pthread_sigmask(SIG_UNBLOCK, &stop, NULL);

@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "sweep_mpi.h"
 
-#include "../report/request.h"
+#include "../scenario/request.h"
 
 #include <getopt.h>
 #include <herd/error.h>
@@ -51,7 +51,8 @@ static const struct metric metrics[] = {
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
-/* What a point prints: one run's figures, or the means over --runs. */
+/* What a point prints: one run's figures, or the means over --runs (the same sums, in the
+ * same order, as sweep_mpi.c's: the tables agree to the digit). */
 static void point_figures(const struct herd_report *r, struct herd_figures *f)
 {
     if (r->runs > 1)
@@ -200,10 +201,13 @@ int herd_cmd_sweep(int argc, char **argv)
     int nstrat = (int)plan.nspecs;
 
     size_t npoints = (size_t)((to - from) / step + 1), njobs = npoints * (size_t)nstrat;
-    struct herd_cli_job *jobs = calloc(njobs, sizeof *jobs);
+    struct herd_job *jobs = calloc(njobs, sizeof *jobs);
     struct herd_report *reports = mpi ? NULL : calloc(njobs, sizeof *reports);
     struct herd_figures *figs = calloc(njobs, sizeof *figs);
     size_t done = 0;
+    struct herd_front_opts fo;
+    struct herd_profile prof;
+    char prof_path[4096];
     if (!jobs || (!mpi && !reports) || !figs) {
         free(jobs);
         free(reports);
@@ -212,10 +216,10 @@ int herd_cmd_sweep(int argc, char **argv)
     }
     for (size_t p = 0; p < npoints; p++) {
         for (int k = 0; k < nstrat; k++) {
-            struct herd_cli_job *j = &jobs[p * (size_t)nstrat + (size_t)k];
+            struct herd_job *j = &jobs[p * (size_t)nstrat + (size_t)k];
             j->spec = plan.specs[k];
             j->spec.n = from + (int64_t)p * step;
-            j->sim = sim;
+            j->backend = herd_front_backend(sim ? HERD_BACKEND_SIM : HERD_BACKEND_LIVE);
         }
     }
     bool root = true; /* this process prints the table: always, but on MPI rank 0 only */
@@ -223,7 +227,11 @@ int herd_cmd_sweep(int argc, char **argv)
         rc = herd__sweep_mpi_run(jobs, njobs, (int)runs, quiet, figs, &root);
     } else {
         herd__cli_signals();
-        rc = herd__cli_run_all(jobs, njobs, (int)runs, reports, &done, quiet);
+        rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path);
+        fo.runs = (int)runs;
+        fo.no_intervals = true; /* a sweep prints means; intervals are herd run's */
+        if (rc == HERD_EXIT_OK)
+            rc = herd__cli_run_jobs(jobs, njobs, &fo, reports, &done, quiet);
         for (size_t i = 0; rc == HERD_EXIT_OK && i < njobs; i++)
             point_figures(&reports[i], &figs[i]);
     }

@@ -2,10 +2,6 @@
  * subcommand shares (errors, signals, output files, running specs). */
 #include "cli.h"
 
-#include "../live/live.h"
-#include "../sim/sim.h"
-
-#include <herd/clock.h>
 
 #include <errno.h>
 #include <herd/error.h>
@@ -35,6 +31,7 @@ static const char usage[] =
     "  demo       the four herds, naive vs mitigated, as one side-by-side table\n"
     "  sweep      one table of a scenario's figures across N, naive and mitigated\n"
     "  calibrate  measure this machine's herd costs for the simulator\n"
+    "  fidelity   live vs simulated, side by side with intervals and a verdict per row\n"
     "  serve      the interactive page and its API on http://127.0.0.1:8080/\n"
     "  help       show help for a command (herd help run)\n"
     "\n"
@@ -67,24 +64,28 @@ int herd__fail(const char *fmt, ...)
     return rc;
 }
 
-/* Set by the signal handler for a simulation in progress to see (a live run has its
- * own flag in src/live): a lock-free C11 atomic is async-signal-safe and race-free. */
-static atomic_int sim_interrupted;
+/* Set by the signal handler, read by every run's watch (a lock-free C11 atomic is
+ * async-signal-safe and race-free). */
+static atomic_int interrupted;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    atomic_store(&sim_interrupted, 1);
-    herd_live_interrupt();
+    atomic_store(&interrupted, 1);
 }
 
-/* The simulator's watch poll (engine.h): stop at the next poll after a signal. */
-static bool sim_poll(void *ctx, int64_t sim_ns, uint64_t events)
+static bool watch_poll(void *ctx, int64_t progress_ns, uint64_t events)
 {
     (void)ctx;
-    (void)sim_ns;
+    (void)progress_ns;
     (void)events;
-    return atomic_load_explicit(&sim_interrupted, memory_order_relaxed) != 0;
+    return atomic_load_explicit(&interrupted, memory_order_relaxed) != 0;
+}
+
+const struct herd_watch *herd__cli_watch(void)
+{
+    static const struct herd_watch watch = {watch_poll, NULL};
+    return &watch;
 }
 
 void herd__cli_signals(void)
@@ -106,119 +107,77 @@ bool herd__cli_utf8(void)
     return cs && strcmp(cs, "UTF-8") == 0;
 }
 
-/* The machine costs the simulator uses: herd calibrate's profile when there is one. */
-static int load_profile(struct herd_profile *p)
+/* This command line, shell-quoted, for every report's provenance. */
+static struct herd_provenance command_line;
+
+void herd__cli_set_command(int argc, char **argv)
 {
-    char path[4096], err[512];
-    herd_profile_default_path(path, sizeof path);
-    int rc = herd_profile_read(path, p, err, sizeof err);
-    if (rc == -ENOENT || rc == 0)
-        return HERD_EXIT_OK;
-    return herd__fail("profile: %s (run herd calibrate to write a new one)", err);
+    herd_provenance_set_argv(&command_line, argc, argv);
 }
 
-int herd__cli_load_profile(struct herd_profile *p)
-{
-    herd_profile_defaults(p);
-    return load_profile(p);
-}
-
-static int run_one(const struct herd_cli_job *job, const struct herd_run_spec *s,
-                   const struct herd_profile *prof, struct herd_report *r, bool quiet)
+int herd__cli_front_opts(struct herd_front_opts *o, struct herd_profile *prof, char *path,
+                         size_t pathlen)
 {
     char err[512];
-    int rc;
-    if (!quiet)
-        fprintf(stderr, "herd: running %s %s (%s) on %s, n=%lld, %lld event%s, seed %llu ...\n",
-                s->sc->name, s->mode == HERD_MODE_NAIVE ? "naive" : "mitigated",
-                herd_spec_strategy(s), job->sim ? "sim" : "live", (long long)s->n,
-                (long long)s->events, s->events == 1 ? "" : "s", (unsigned long long)s->seed);
-    if (job->sim) {
-        /* A sim report is a pure function of spec and seed (byte-identical JSON), so its
-         * elapsed_ns is the simulated span; the wall time goes to stderr only. */
-        int64_t t0 = herd_clock_monotonic_ns();
-        static const struct herd_sim_watch watch = {sim_poll, NULL};
-        rc = herd_sim_run_watched(s, prof, &watch, r, err, sizeof err);
-        if (rc == 0 && !quiet)
-            fprintf(stderr, "herd: simulated %.3f s in %.3f s of wall time\n",
-                    (double)r->sim_time_ns / 1e9,
-                    (double)(herd_clock_monotonic_ns() - t0) / 1e9);
-    } else {
-        rc = herd_live_run(s, r, err, sizeof err);
-    }
-    if (rc == -HERD_EINTR) {
-        herd_report_fini(r);
-        fprintf(stderr, "herd: %s\n", err);
-        return HERD_EXIT_INTERRUPTED;
-    }
-    if (rc < 0) {
-        herd_report_fini(r);
-        /* A combination of settings the backend cannot run (cap below base, a burst
-         * beyond the listen backlog, a simulation too large to finish) is the user's
-         * to change: a usage error, still one line. */
-        if (rc == -HERD_EINVAL || rc == -HERD_ELIMIT)
-            return herd__usage_error("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
-        return herd__fail("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
-    }
+    memset(o, 0, sizeof *o);
+    o->version = HERD_VERSION;
+    o->command = command_line.command;
+    o->watch = herd__cli_watch();
+    if (herd_front_load_profile(prof, path, pathlen, err, sizeof err) < 0)
+        return herd__fail("profile: %s (run herd calibrate to write a new one)", err);
+    o->profile = prof;
+    o->profile_path = path[0] ? path : NULL;
     return HERD_EXIT_OK;
 }
 
-/* Runs 2..R of @p job, aggregated into @p first. */
-static int run_more(const struct herd_cli_job *job, int runs, const struct herd_profile *prof,
-                    struct herd_report *first, bool quiet)
+struct progress {
+    bool quiet;
+};
+
+static void progress(void *ctx, const struct herd_job *job, int run, int runs)
 {
-    struct herd_report *more = calloc((size_t)runs - 1, sizeof *more);
-    const struct herd_report **ptrs = calloc((size_t)runs - 1, sizeof *ptrs);
-    int rc = HERD_EXIT_OK, done = 0;
-    if (!more || !ptrs) {
-        rc = herd__fail("out of memory for %d runs", runs);
-        goto out;
-    }
-    for (int k = 1; k < runs && rc == HERD_EXIT_OK; k++) {
-        struct herd_run_spec s = job->spec;
-        s.seed = herd_run_seed(job->spec.seed, k);
-        rc = run_one(job, &s, prof, &more[k - 1], quiet);
-        if (rc == HERD_EXIT_OK)
-            ptrs[done++] = &more[k - 1];
-    }
-    if (rc == HERD_EXIT_OK)
-        herd_report_aggregate(first, ptrs, (size_t)done);
-out:
-    for (int k = 0; k < done; k++)
-        herd_report_fini(&more[k]);
-    free(more);
-    free(ptrs);
-    return rc;
+    const struct progress *p = ctx;
+    const struct herd_run_spec *s = &job->spec;
+    if (p->quiet)
+        return;
+    char of[32] = "";
+    if (runs > 1)
+        snprintf(of, sizeof of, " (run %d of %d)", run, runs);
+    fprintf(stderr, "herd: running %s %s (%s) on %s, n=%lld, %lld event%s, seed %llu%s ...\n",
+            s->sc->name, herd_spec_mode_name(s), herd_spec_strategy(s), job->backend->name,
+            (long long)s->n, (long long)s->events, s->events == 1 ? "" : "s",
+            (unsigned long long)s->seed, of);
 }
 
-int herd__cli_run_all(const struct herd_cli_job *jobs, size_t n, int runs,
-                      struct herd_report *reports, size_t *done, bool quiet)
+int herd__cli_run_jobs(const struct herd_job *jobs, size_t n, struct herd_front_opts *o,
+                       struct herd_report *reports, size_t *done, bool quiet)
 {
-    struct herd_profile prof;
+    static const struct progress loud = {false}, silent = {true};
     char err[512];
-    int rc;
     *done = 0;
-    herd_profile_defaults(&prof);
+    if (herd_front_check(jobs, n, err, sizeof err) < 0)
+        return herd__usage_error("%s", err);
+    o->progress = progress;
+    o->progress_ctx = (void *)(quiet ? &silent : &loud);
     for (size_t i = 0; i < n; i++) {
         const struct herd_run_spec *s = &jobs[i].spec;
-        if (jobs[i].sim && !herd_sim_supports(s->sc->name))
-            return herd__usage_error("--backend sim: scenario '%s' has no simulation model yet; "
-                                     "allowed: live",
-                                     s->sc->name);
-        if (!jobs[i].sim && herd_live_check(s, err, sizeof err) < 0)
-            return herd__usage_error("%s", err);
-        if (jobs[i].sim && i == 0 && (rc = load_profile(&prof)) != HERD_EXIT_OK)
-            return rc;
-    }
-    herd_live_clear_interrupt();
-    for (size_t i = 0; i < n; i++) {
-        rc = run_one(&jobs[i], &jobs[i].spec, &prof, &reports[i], quiet);
-        if (rc != HERD_EXIT_OK)
-            return rc;
-        if (runs > 1 && (rc = run_more(&jobs[i], runs, &prof, &reports[i], quiet)) != 0) {
-            herd_report_fini(&reports[i]);
-            return rc;
+        int rc = herd_front_run(&jobs[i], o, &reports[i], err, sizeof err);
+        if (rc == -HERD_EINTR) {
+            fprintf(stderr, "herd: %s\n", err);
+            return HERD_EXIT_INTERRUPTED;
         }
+        if (rc < 0) {
+            /* A combination of settings the backend cannot run (a burst beyond the listen
+             * backlog, a simulation too large to finish) is the user's to change: a usage
+             * error, still one line. */
+            if (rc == -HERD_EINVAL || rc == -HERD_ELIMIT)
+                return herd__usage_error("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
+            return herd__fail("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
+        }
+        if (!quiet && jobs[i].backend->bit == HERD_BACKEND_SIM)
+            fprintf(stderr, "herd: simulated %.3f s in %.3f s of wall time\n",
+                    (double)reports[i].sim_time_ns / 1e9,
+                    (double)reports[i].provenance.wall_ns / 1e9);
         *done = i + 1;
     }
     return HERD_EXIT_OK;
@@ -263,6 +222,7 @@ void herd__cli_abort_out(FILE *f, const char *path, const char *tmp)
 int main(int argc, char **argv)
 {
     setlocale(LC_CTYPE, "");
+    herd__cli_set_command(argc, argv);
     if (argc < 2) {
         fputs(usage, stderr);
         return HERD_EXIT_USAGE;
@@ -294,7 +254,9 @@ int main(int argc, char **argv)
             return herd_cmd_sweep(2, hargv);
         if (strcmp(argv[2], "serve") == 0)
             return herd_cmd_serve(2, hargv);
-        return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, calibrate, serve",
+        if (strcmp(argv[2], "fidelity") == 0)
+            return herd_cmd_fidelity(2, hargv);
+        return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, calibrate, serve, fidelity",
                                  argv[2]);
     }
     if (strcmp(cmd, "list") == 0)
@@ -309,7 +271,9 @@ int main(int argc, char **argv)
         return herd_cmd_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return herd_cmd_serve(argc - 1, argv + 1);
-    return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, calibrate, serve (see "
+    if (strcmp(cmd, "fidelity") == 0)
+        return herd_cmd_fidelity(argc - 1, argv + 1);
+    return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, calibrate, serve, fidelity (see "
                              "herd --help)",
                              cmd);
 }

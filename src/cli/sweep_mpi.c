@@ -93,7 +93,7 @@ struct setup {
 
 /* One rank's state. The fields under "rank 0" are used there only. */
 struct sweep {
-    const struct herd_cli_job *jobs; /* borrowed */
+    const struct herd_job *jobs; /* borrowed */
     size_t nitems;
     int runs, rank, size;
     bool quiet;
@@ -113,7 +113,7 @@ struct sweep {
 };
 
 /* FNV-1a over what makes each job: ranks that parsed different command lines differ. */
-static uint64_t jobs_checksum(const struct herd_cli_job *jobs, size_t njobs, int runs)
+static uint64_t jobs_checksum(const struct herd_job *jobs, size_t njobs, int runs)
 {
     uint64_t h = UINT64_C(1469598103934665603);
 #define MIX(p, len)                                                                         \
@@ -123,8 +123,7 @@ static uint64_t jobs_checksum(const struct herd_cli_job *jobs, size_t njobs, int
     for (size_t i = 0; i < njobs; i++) {
         const struct herd_run_spec *s = &jobs[i].spec;
         MIX(s->sc->name, strlen(s->sc->name));
-        MIX(&s->mode, sizeof s->mode);
-        MIX(&s->mitigation, sizeof s->mitigation);
+        MIX(&s->strategy, sizeof s->strategy);
         MIX(&s->n, sizeof s->n);
         MIX(&s->events, sizeof s->events);
         MIX(&s->seed, sizeof s->seed);
@@ -135,10 +134,10 @@ static uint64_t jobs_checksum(const struct herd_cli_job *jobs, size_t njobs, int
 }
 
 /* Run item @p item (job item / runs, run item % runs) and describe it in @p res. */
-static void run_item(const struct sweep *sw, int64_t item, const struct herd_sim_watch *watch,
+static void run_item(const struct sweep *sw, int64_t item, const struct herd_watch *watch,
                      struct result *res)
 {
-    const struct herd_cli_job *job = &sw->jobs[item / sw->runs];
+    const struct herd_job *job = &sw->jobs[item / sw->runs];
     struct herd_run_spec s = job->spec;
     s.seed = herd_run_seed(job->spec.seed, (int)(item % sw->runs));
     struct herd_report r;
@@ -147,7 +146,7 @@ static void run_item(const struct sweep *sw, int64_t item, const struct herd_sim
     memset(res, 0, sizeof *res);
     res->item = item;
     int64_t t0 = herd_clock_monotonic_ns();
-    int rc = herd_sim_run_watched(&s, &sw->prof, watch, &r, err, sizeof err);
+    int rc = herd_sim_run(&s, &sw->prof, watch, &r, err, sizeof err);
     res->wall_ns = herd_clock_monotonic_ns() - t0;
     if (rc == 0) {
         herd_report_figures(&r, &res->fig);
@@ -156,7 +155,7 @@ static void run_item(const struct sweep *sw, int64_t item, const struct herd_sim
     } else if (rc == -HERD_EINTR) {
         res->status = ST_CANCELLED; /* only our watch stops a run: a failure elsewhere */
     } else {
-        /* As the serial sweep (herd__cli_run_all) words and grades it. */
+        /* As the serial sweep (herd__cli_run_jobs) words and grades it. */
         res->status = rc == -HERD_EINVAL || rc == -HERD_ELIMIT ? HERD_EXIT_USAGE : HERD_EXIT_FAIL;
         snprintf(res->err, sizeof res->err, "%s %s: %s", s.sc->name, herd_spec_strategy(&s),
                  err);
@@ -273,7 +272,7 @@ static bool master_poll(void *ctx, int64_t sim_ns, uint64_t events)
 
 static void master_loop(struct sweep *sw)
 {
-    const struct herd_sim_watch watch = {master_poll, sw};
+    const struct herd_watch watch = {master_poll, sw};
     while (sw->active > 0 || (!sw->stopping && sw->next < sw->nitems)) {
         master_serve(sw);
         if (!sw->stopping && sw->next < sw->nitems) {
@@ -326,7 +325,7 @@ static void worker_push(struct sweep *sw, int64_t *queue, int head, int *len, in
 
 static void worker_loop(struct sweep *sw)
 {
-    const struct herd_sim_watch watch = {worker_poll, sw};
+    const struct herd_watch watch = {worker_poll, sw};
     int64_t queue[DEPTH], v;
     int head = 0, len = 0, flag;
     struct result res;
@@ -383,7 +382,9 @@ static void figures_mean(const struct herd_figures *f, int n, struct herd_figure
 /* Rank 0: the profile, the per-item figures and the per-rank tables; rc in @p su. */
 static void master_setup(struct sweep *sw, struct setup *su)
 {
-    su->rc = herd__cli_load_profile(&su->prof); /* prints its own line */
+    struct herd_front_opts fo;
+    char path[4096];
+    su->rc = herd__cli_front_opts(&fo, &su->prof, path, sizeof path); /* prints its own line */
     if (su->rc != HERD_EXIT_OK)
         return;
     sw->figs = calloc(sw->nitems, sizeof *sw->figs);
@@ -398,7 +399,7 @@ bool herd__sweep_mpi_available(void)
     return true;
 }
 
-int herd__sweep_mpi_run(const struct herd_cli_job *jobs, size_t njobs, int runs, bool quiet,
+int herd__sweep_mpi_run(const struct herd_job *jobs, size_t njobs, int runs, bool quiet,
                         struct herd_figures *figs, bool *root)
 {
     struct sweep sw;
@@ -410,11 +411,9 @@ int herd__sweep_mpi_run(const struct herd_cli_job *jobs, size_t njobs, int runs,
     sw.runs = runs;
     sw.quiet = quiet;
     *root = false;
-    for (size_t i = 0; i < njobs; i++)
-        if (!herd_sim_supports(jobs[i].spec.sc->name)) /* as herd__cli_run_all refuses it */
-            return herd__usage_error("--backend sim: scenario '%s' has no simulation model "
-                                     "yet; allowed: live",
-                                     jobs[i].spec.sc->name);
+    char err[512];
+    if (herd_front_check(jobs, njobs, err, sizeof err) < 0) /* as herd__cli_run_jobs */
+        return herd__usage_error("%s", err);
 
     MPI_Init(NULL, NULL);
 #ifdef M_TRIM_THRESHOLD
@@ -487,7 +486,7 @@ bool herd__sweep_mpi_available(void)
     return false;
 }
 
-int herd__sweep_mpi_run(const struct herd_cli_job *jobs, size_t njobs, int runs, bool quiet,
+int herd__sweep_mpi_run(const struct herd_job *jobs, size_t njobs, int runs, bool quiet,
                         struct herd_figures *figs, bool *root)
 {
     (void)jobs;

@@ -40,7 +40,7 @@ void herd__sweep_mpi_quiet_ranks(void);
  * @return an exit code (HERD_EXIT_*), the same on every rank; on failure @p figs is not
  *         complete and must not be printed.
  */
-int herd__sweep_mpi_run(const struct herd_cli_job *jobs, size_t njobs, int runs, bool quiet,
+int herd__sweep_mpi_run(const struct herd_job *jobs, size_t njobs, int runs, bool quiet,
                         struct herd_figures *figs, bool *root);
 
 #endif

@@ -1,7 +1,7 @@
 /* accept.c — the accept herd, live: N workers wait for connections on one listening
  * socket on 127.0.0.1 and the driver (the calling thread) connects.
  *
- * Strategies (spec->mode / mitigation):
+ * Strategies (enum herd_accept_strategy, scenario/accept.h):
  *   epoll            naive: every worker has its own epoll instance watching the shared
  *                    non-blocking listener, level-triggered, without EPOLLEXCLUSIVE, and
  *                    calls accept4() once per readiness (EAGAIN when it lost the race).
@@ -12,12 +12,15 @@
  * Workers are threads (workers=thread) or forked processes (workers=process).
  *
  * What is measured, and how (DESIGN §4):
- *   wakes        the sum of the workers' voluntary context switches during an event,
- *                read from /proc/<pid>/task/<tid>/status before the event and after
- *                the herd went quiet. A woken waiter that finds nothing sleeps again
- *                inside epoll_wait without returning to user space, so this is the
- *                only honest count. The accepting worker also counts one: it wakes,
- *                accepts, closes and sleeps again. The driver is not in the task set.
+ *   outcomes     per worker per event, from the kernel's count: its voluntary context
+ *                switches, read from /proc/<pid>/task/<tid>/status before the event and
+ *                after the herd went quiet. A woken waiter that finds nothing sleeps
+ *                again inside epoll_wait without returning to user space, so this is
+ *                the only honest count. A worker that accepted is useful (one per
+ *                connection); one whose switches moved without an accept is wasted;
+ *                the rest idle. wakes = useful + wasted. The raw switch sum (the
+ *                accepting worker's own sleeps on the socket lock included) is the
+ *                extra kernel_switches. The driver is not in the task set.
  *   useful       connections accepted.
  *   origin_load  accept() calls, successful and EAGAIN alike.
  *   peak         workers whose voluntary switch count moved during the event, i.e.
@@ -74,8 +77,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum strategy { STRAT_EPOLL, STRAT_EXCLUSIVE, STRAT_REUSEPORT, STRAT_BLOCKING };
-
 #define POLL_NS (1000 * 1000)      /* quiescence poll, as the brief asks: ~1 ms */
 #define ACCEPT_POLL_NS (20 * 1000) /* driver's wait for the accept to be logged */
 #define STARTUP_MAX_NS (INT64_C(20) * 1000 * 1000 * 1000)
@@ -113,12 +114,19 @@ struct shared {
     uint64_t log_cap;
 };
 
+/* How workers wait under a strategy: decided by the one switch in wait_mode_of(). */
+struct wait_mode {
+    bool blocking;        /* sleep in accept() on the shared blocking listener */
+    bool own_listener;    /* a SO_REUSEPORT listener per worker */
+    uint32_t epoll_flags; /* added to EPOLLIN on the listener (EPOLLEXCLUSIVE) */
+};
+
 struct worker_arg {
     struct shared *sh;
     struct wslot *slot;
     struct acc_log *log;
     int idx;
-    enum strategy strat;
+    struct wait_mode mode;
     int lfd;  /* shared listener (-1 for reuseport) */
     int efd;  /* teardown eventfd */
     int port; /* reuseport: the port to bind (host order) */
@@ -128,7 +136,7 @@ struct worker_arg {
 /* Everything a run owns, so one cleanup path releases it. */
 struct run {
     const struct herd_run_spec *spec;
-    enum strategy strat;
+    struct wait_mode mode;
     bool procs, burst;
     int n;
     int64_t events; /* connections the driver makes */
@@ -150,18 +158,20 @@ struct run {
     int started; /* threads/processes started, for teardown */
 
     struct herd_tasks tasks;
-    struct herd_task_sample *s_run0, *s_prev, *s_cur;
+    struct herd_task_sample *s_prev, *s_cur;
 
     int64_t *conn_start; /* connect() start of every connection, ns */
     int *conn_fd;        /* burst: the open client sockets */
     int32_t *port_conn;  /* client port -> connection index, -1 when none */
     int64_t *ev_first;   /* first connection of each event, for the timeline */
-    uint64_t *ev_wakes;
+    uint64_t *ev_wakes; /* reactions (useful + wasted) of each event, for the timeline */
+    uint64_t *acc_prev; /* each worker's accepted count after the previous event */
     int64_t nev;
     struct herd_hist *connect_hist; /* how long connect() itself took */
 
     /* run-wide figures for extras */
     uint64_t invol, settle_timeouts, connect_errors, unmatched;
+    uint64_t kernel_switches; /* the workers' voluntary context switches during events */
     uint64_t consumed; /* log entries the driver has matched */
 };
 
@@ -273,20 +283,20 @@ static void worker_main(struct worker_arg *a)
     int ep = -1, own = -1, rc = 0;
     int lfd = a->lfd;
 
-    if (a->strat == STRAT_BLOCKING) {
+    if (a->mode.blocking) {
         ready(a);
         while (!atomic_load_explicit(&a->sh->stop, memory_order_acquire))
             if (!accept_once(a, lfd, true))
                 break;
         return;
     }
-    if (a->strat == STRAT_REUSEPORT) {
+    if (a->mode.own_listener) {
         rc = reuseport_listener(a, &own);
         if (rc < 0)
             goto fail;
         lfd = own;
     }
-    rc = epoll_setup(a, lfd, a->strat == STRAT_EXCLUSIVE ? EPOLLEXCLUSIVE : 0, &ep);
+    rc = epoll_setup(a, lfd, a->mode.epoll_flags, &ep);
     if (rc < 0)
         goto fail;
     ready(a);
@@ -330,11 +340,27 @@ static void *worker_thread(void *p)
 
 /* ---- setup ------------------------------------------------------------------------ */
 
+static struct wait_mode wait_mode_of(enum herd_accept_strategy s)
+{
+    switch (s) {
+    case HERD_ACCEPT_EPOLL:
+        return (struct wait_mode){.epoll_flags = 0};
+    case HERD_ACCEPT_EPOLL_EXCLUSIVE:
+        return (struct wait_mode){.epoll_flags = EPOLLEXCLUSIVE};
+    case HERD_ACCEPT_REUSEPORT:
+        return (struct wait_mode){.own_listener = true};
+    case HERD_ACCEPT_BLOCKING_ACCEPT:
+        return (struct wait_mode){.blocking = true};
+    }
+    return (struct wait_mode){0};
+}
+
 static void needs(const struct herd_run_spec *spec, struct herd_live_needs *need)
 {
-    bool procs = strcmp(herd_spec_choice(spec, "workers"), "process") == 0;
-    bool burst = strcmp(herd_spec_choice(spec, "pattern"), "burst") == 0;
-    bool reuse = strcmp(herd_spec_strategy(spec), "reuseport") == 0;
+    const struct herd_accept_config *c = &spec->cfg.accept;
+    bool procs = c->workers == HERD_ACCEPT_PROCESSES;
+    bool burst = c->pattern == HERD_ACCEPT_BURST;
+    bool reuse = wait_mode_of(c->strategy).own_listener;
     int64_t n = spec->n;
 
     need->threads = procs ? 0 : n;
@@ -345,17 +371,6 @@ static void needs(const struct herd_run_spec *spec, struct herd_live_needs *need
     need->fds = n + (procs ? 0 : n + (reuse ? n : 0)) + (burst ? spec->events : 1) + 32;
 }
 
-static enum strategy strategy_of(const char *s)
-{
-    if (strcmp(s, "epoll-exclusive") == 0)
-        return STRAT_EXCLUSIVE;
-    if (strcmp(s, "reuseport") == 0)
-        return STRAT_REUSEPORT;
-    if (strcmp(s, "blocking-accept") == 0)
-        return STRAT_BLOCKING;
-    return STRAT_EPOLL;
-}
-
 static int make_listeners(struct run *ru, char *err, size_t errlen)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -363,7 +378,7 @@ static int make_listeners(struct run *ru, char *err, size_t errlen)
     int one = 1;
     int fd;
 
-    if (ru->strat == STRAT_REUSEPORT) {
+    if (ru->mode.own_listener) {
         /* Bound, never listening: it reserves the port for the group and takes no
          * connections (only listening sockets join the reuseport group). */
         fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -373,7 +388,7 @@ static int make_listeners(struct run *ru, char *err, size_t errlen)
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
             goto fail;
     } else {
-        int fl = ru->strat == STRAT_BLOCKING ? 0 : SOCK_NONBLOCK;
+        int fl = ru->mode.blocking ? 0 : SOCK_NONBLOCK;
         fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | fl, 0);
         if (fd < 0)
             goto fail;
@@ -402,7 +417,7 @@ static int start_workers(struct run *ru, char *err, size_t errlen)
                                  .slot = &ru->slots[i],
                                  .log = ru->log,
                                  .idx = i,
-                                 .strat = ru->strat,
+                                 .mode = ru->mode,
                                  .lfd = ru->lfd,
                                  .efd = ru->efd,
                                  .port = ru->port,
@@ -566,7 +581,6 @@ static void teardown(struct run *ru)
     free(ru->args);
     free(ru->threads);
     free(ru->pids);
-    free(ru->s_run0);
     free(ru->s_prev);
     free(ru->s_cur);
     free(ru->conn_start);
@@ -574,6 +588,7 @@ static void teardown(struct run *ru)
     free(ru->port_conn);
     free(ru->ev_first);
     free(ru->ev_wakes);
+    free(ru->acc_prev);
     free(ru->connect_hist);
 }
 
@@ -711,15 +726,29 @@ static int one_event(struct run *ru, struct herd_report *r, int64_t first, int64
             close(ru->conn_fd[i]);
         ru->conn_fd[i] = -1;
     }
-    uint64_t woke = 0;
-    for (int i = 0; i < ru->n; i++)
-        woke += ru->s_cur[i].vol != ru->s_prev[i].vol;
+    /* Each worker's reaction, from the kernel's count (DESIGN §4): it accepted (useful,
+     * one per connection), or its voluntary switches moved without an accept (wasted:
+     * woken, lost the race, slept again, mostly inside epoll_wait), or neither (idle). */
+    struct herd_event ev = {.origin_load = c1.calls - c0.calls};
+    for (int i = 0; i < ru->n; i++) {
+        uint64_t acc = atomic_load_explicit(&ru->slots[i].accepted, memory_order_relaxed);
+        uint64_t got = acc - ru->acc_prev[i];
+        ru->acc_prev[i] = acc;
+        bool moved = ru->s_cur[i].vol != ru->s_prev[i].vol;
+        enum herd_outcome o = got ? HERD_OUT_USEFUL : moved ? HERD_OUT_WASTED : HERD_OUT_IDLE;
+        for (uint64_t k = 0; k < (got ? got : 1); k++)
+            herd_report_waiter(r, (size_t)i, o);
+        ev.useful += got;
+        ev.wasted += !got && moved;
+        ev.idle += !got && !moved;
+        ev.peak += got || moved; /* distinct workers the event woke */
+    }
     ru->invol += inv1 - inv0;
-    uint64_t wakes = vol1 - vol0;
+    ru->kernel_switches += vol1 - vol0;
     ru->ev_first[ru->nev] = first;
-    ru->ev_wakes[ru->nev] = wakes;
+    ru->ev_wakes[ru->nev] = ev.useful + ev.wasted;
     ru->nev++;
-    return herd_report_add_event(r, wakes, c1.accepted - c0.accepted, c1.calls - c0.calls, woke);
+    return herd_report_add_event(r, &ev);
 }
 
 static void fill_timeline(struct run *ru, struct herd_report *r)
@@ -784,7 +813,6 @@ static int alloc_all(struct run *ru)
     ru->args = calloc(n, sizeof *ru->args);
     ru->threads = ru->procs ? NULL : calloc(n, sizeof *ru->threads);
     ru->pids = ru->procs ? calloc(n, sizeof *ru->pids) : NULL;
-    ru->s_run0 = calloc(n, sizeof *ru->s_run0);
     ru->s_prev = calloc(n, sizeof *ru->s_prev);
     ru->s_cur = calloc(n, sizeof *ru->s_cur);
     ru->conn_start = calloc(e, sizeof *ru->conn_start);
@@ -792,10 +820,11 @@ static int alloc_all(struct run *ru)
     ru->port_conn = malloc(65536 * sizeof *ru->port_conn);
     ru->ev_first = calloc(nev, sizeof *ru->ev_first);
     ru->ev_wakes = calloc(nev, sizeof *ru->ev_wakes);
+    ru->acc_prev = calloc(n, sizeof *ru->acc_prev);
     ru->connect_hist = malloc(sizeof *ru->connect_hist);
-    if (!ru->args || (!ru->procs && !ru->threads) || (ru->procs && !ru->pids) || !ru->s_run0 ||
+    if (!ru->args || (!ru->procs && !ru->threads) || (ru->procs && !ru->pids) ||
         !ru->s_prev || !ru->s_cur || !ru->conn_start || !ru->conn_fd || !ru->port_conn ||
-        !ru->ev_first || !ru->ev_wakes || !ru->connect_hist)
+        !ru->ev_first || !ru->ev_wakes || !ru->acc_prev || !ru->connect_hist)
         return -HERD_ENOMEM;
     herd_hist_init(ru->connect_hist);
     for (size_t i = 0; i < e; i++)
@@ -810,13 +839,14 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     struct run ru = {.spec = spec, .lfd = -1, .rfd = -1, .efd = -1};
     int rc;
 
+    const struct herd_accept_config *cfg = &spec->cfg.accept;
     herd__tasks_init(&ru.tasks);
-    ru.strat = strategy_of(herd_spec_strategy(spec));
-    ru.procs = strcmp(herd_spec_choice(spec, "workers"), "process") == 0;
-    ru.burst = strcmp(herd_spec_choice(spec, "pattern"), "burst") == 0;
+    ru.mode = wait_mode_of(cfg->strategy);
+    ru.procs = cfg->workers == HERD_ACCEPT_PROCESSES;
+    ru.burst = cfg->pattern == HERD_ACCEPT_BURST;
     ru.n = (int)spec->n;
     ru.events = spec->events;
-    ru.settle_ns = (int64_t)herd_spec_param(spec, "settle_ms") * 1000000;
+    ru.settle_ns = cfg->settle_ns;
     ru.backlog = herd__somaxconn();
 
     /* Refuse before anything starts: a burst larger than the accept queue would drop
@@ -849,11 +879,6 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     if (rc < 0)
         goto out;
 
-    rc = herd__tasks_read(&ru.tasks, ru.s_run0, NULL, NULL, NULL);
-    if (rc < 0) {
-        snprintf(err, errlen, "accept: reading worker state: %s", herd_strerror(rc));
-        goto out;
-    }
     int64_t per = ru.burst ? ru.events : 1;
     for (int64_t first = 0; first < ru.events; first += per) {
         if (herd__live_stopping()) {
@@ -868,26 +893,14 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         }
     }
 
-    /* Per-waiter outcomes over the whole run, from the kernel's counts. */
-    rc = herd__tasks_read(&ru.tasks, ru.s_cur, NULL, NULL, NULL);
-    if (rc < 0) {
-        snprintf(err, errlen, "accept: reading worker state: %s", herd_strerror(rc));
-        goto out;
-    }
     uint64_t *per_worker = calloc((size_t)ru.n, sizeof *per_worker);
     if (!per_worker) {
         rc = -HERD_ENOMEM;
         snprintf(err, errlen, "accept: %s", herd_strerror(rc));
         goto out;
     }
-    for (int i = 0; i < ru.n; i++) {
+    for (int i = 0; i < ru.n; i++)
         per_worker[i] = atomic_load_explicit(&ru.slots[i].accepted, memory_order_relaxed);
-        bool woke = ru.s_cur[i].vol != ru.s_run0[i].vol;
-        herd_report_waiter(r, (size_t)i,
-                           per_worker[i] ? HERD_OUT_USEFUL
-                           : woke        ? HERD_OUT_WASTED
-                                         : HERD_OUT_IDLE);
-    }
     herd_report_spread(r, per_worker, (size_t)ru.n);
     free(per_worker);
 
@@ -895,6 +908,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     sum_counters(&ru, &c);
     herd_report_extra(r, "user_returns", (double)c.returns);
     herd_report_extra(r, "eagain", (double)c.eagain);
+    herd_report_extra(r, "kernel_switches", (double)ru.kernel_switches);
     herd_report_extra(r, "involuntary_switches", (double)ru.invol);
     herd_report_extra(r, "settle_timeouts", (double)ru.settle_timeouts);
     herd_report_extra(r, "listen_backlog", (double)ru.backlog);
@@ -915,4 +929,4 @@ out:
     return rc;
 }
 
-const struct herd_live_scenario herd__live_accept = {"accept", needs, run};
+const struct herd_live_scenario herd__live_accept = {needs, run};

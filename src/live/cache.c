@@ -35,23 +35,26 @@
  *               still-valid value, then refreshes; everyone else just serves it.
  *               Misses (the refresh came too late) go through singleflight.
  *
- * Figures, per event (measured, never derived from a formula):
- *  wakes        requests knocked off the plain cache read: they queried the origin or
- *               waited for someone's query (singleflight joiners, early refreshers and
- *               swr's refresher included; requests merely served stale are not).
- *  useful       keys whose value was refreshed in the event (one refresh per key per
- *               expiry is what is needed): the first refresh of a key to complete.
+ * Figures, per event (measured, never derived from a formula). A reaction is a request
+ * knocked off the plain cache read, or a refresh a requester ran; hits are not reactions.
+ *  useful       the refresh of a key that got used: the first to complete in the event
+ *               (one per key per expiry is what is needed).
+ *  served       a request that got its value without querying: a singleflight joiner
+ *               (or a leader that found the value already set), a stale serve.
+ *  wasted       a refresh that was not needed: a duplicate query of a key another
+ *               requester had already refreshed in this event.
+ *  failed       an origin error, a joiner whose flight failed, a request past the
+ *               event's deadline.
+ *  idle         a requester with no reaction in the event (only hits).
  *  origin_load  queries that reached SQLite during the event (the origin's own count).
  *  peak         most origin queries in flight at once (an atomic gauge around query).
  *  latency      every request of the event window, scheduled time -> value in hand.
  *  timeline     the FIRST event, from W: "arrivals" (queries started at the origin per
  *               bucket), "inflight" (max concurrent queries), "stale" (stale serves).
- *  waiters      the first event: useful (ran the refresh that was used), wasted (queried
- *               redundantly), woken (waited or re-read and got another's result), stale,
- *               idle (only hits), failed, timed-out.
+ *  waiters      every event's reactions of the first 240 requesters.
  *  extras       requests, hits, stale_serves, shared_results, early_refreshes,
  *               query_ms_median (wall time of the event's queries, contention included),
- *               query_ms_alone (median of the uncontended start-up queries), rows, failed,
+ *               query_ms_alone (median of the uncontended start-up queries), rows, errors,
  *               timed_out, expiry_spread_ms (first event), lag_ms_at_expiry (median over
  *               requesters and events of how late the requester issued its last request
  *               scheduled before its key's expiry: ~0.1 ms when this box drives N
@@ -94,7 +97,13 @@
 #include <string.h>
 #include <time.h>
 
-enum strat { S_NAIVE, S_SINGLEFLIGHT, S_SWR, S_XFETCH, S_JITTER };
+/* What a strategy makes a requester do: decided by the one switch in mode_of(). */
+struct mode {
+    bool coalesce;   /* a miss goes through singleflight (else it queries itself) */
+    bool xfetch;     /* a hit draws XFetch's early refresh */
+    bool stale;      /* entries stay servable stale_ms past the TTL (stale-while-revalidate) */
+    bool jitter_ttl; /* every set draws its TTL in ttl * (1 +- jitter_pct) */
+};
 
 #define QLOG_CAP 16 /* origin queries logged per requester per event */
 #define SLOG_CAP 32 /* stale serves logged per requester (first event, timeline) */
@@ -107,9 +116,11 @@ struct qlog {
     int64_t start, end;
 };
 
-/* One requester's figures for the current event. */
+/* One requester's figures for the current event: its reactions by outcome class (a
+ * request knocked off the plain cache read, or a refresh it ran) and the details. */
 struct evstat {
-    uint64_t requests, hits, wakes, stale, shared, early, failed, timedout;
+    uint64_t useful, served, wasted, failed;
+    uint64_t requests, hits, stale, shared, early, errors, timedout;
 };
 
 struct run;
@@ -124,7 +135,6 @@ struct req {
     struct herd_rng rng;
     struct evstat ev;
     int64_t lag; /* the current event's lag_ms_at_expiry sample (ns); -1: none */
-    int outcome; /* enum herd_outcome, worst-first ranked, for the current event */
     struct qlog q[QLOG_CAP];
     int nq;
     int64_t slog[SLOG_CAP];
@@ -135,7 +145,7 @@ struct req {
 
 struct run {
     const struct herd_run_spec *spec;
-    enum strat strat;
+    struct mode mode;
     const struct herd_origin_ops *ops;
     struct herd_origin *origin;
     struct herd_swr *cache;
@@ -193,37 +203,10 @@ static void served(struct req *q, int64_t sched)
         flush_lat(q);
 }
 
-/* Outcomes ranked so that one event's worst/most telling result wins. */
-static int rank(int o)
-{
-    switch (o) {
-    case HERD_OUT_IDLE:
-        return 0;
-    case HERD_OUT_STALE:
-        return 1;
-    case HERD_OUT_WOKEN:
-        return 2;
-    case HERD_OUT_WASTED:
-        return 3;
-    case HERD_OUT_USEFUL:
-        return 4;
-    case HERD_OUT_TIMEDOUT:
-        return 5;
-    default:
-        return 6; /* failed */
-    }
-}
-
-static void outcome(struct req *q, int o)
-{
-    if (rank(o) > rank(q->outcome))
-        q->outcome = o;
-}
-
 static void stale_served(struct req *q)
 {
     q->ev.stale++;
-    outcome(q, HERD_OUT_STALE);
+    q->ev.served++;
     if (q->R->ev == 0 && q->ns < SLOG_CAP)
         q->slog[q->ns++] = herd__now_ns();
 }
@@ -246,22 +229,26 @@ static int refresh(struct req *q, struct herd_origin_value *v)
     atomic_fetch_sub(&R->inflight, 1);
     if (q->nq < QLOG_CAP)
         q->q[q->nq++] = (struct qlog){t0, t1};
-    q->ev.wakes++;
     if (rc < 0) {
+        q->ev.errors++;
         q->ev.failed++;
-        outcome(q, HERD_OUT_FAILED);
         return rc;
     }
     /* ttl-jitter draws a new TTL for every set, the fill's included. */
     herd_swr_set(R->cache, q->keyb, q->klen, v, sizeof *v, t1, NULL, t1 - t0,
-                 R->strat == S_JITTER ? &q->rng : NULL);
+                 R->mode.jitter_ttl ? &q->rng : NULL);
     atomic_store(&R->delta[q->key], t1 - t0);
     int old = atomic_load(&R->refreshed_ev[q->key]);
     bool first = false;
     while (old < R->ev &&
            !(first = atomic_compare_exchange_weak(&R->refreshed_ev[q->key], &old, R->ev)))
         ;
-    outcome(q, first ? HERD_OUT_USEFUL : HERD_OUT_WASTED);
+    /* The key needed one refresh: the first to complete is useful, any other is a
+     * duplicate query (wasted). */
+    if (first)
+        q->ev.useful++;
+    else
+        q->ev.wasted++;
     return 0;
 }
 
@@ -281,9 +268,8 @@ static bool miss_coalesced(struct req *q, int64_t sched)
         if (herd_swr_get(R->cache, q->keyb, q->klen, now, &v, sizeof v, NULL) == HERD_SWR_HIT) {
             herd_singleflight_complete(R->sf, &t, &v, sizeof v, 0);
             served(q, sched);
-            q->ev.wakes++;
             q->ev.shared++;
-            outcome(q, HERD_OUT_WOKEN);
+            q->ev.served++;
             return true;
         }
         int rc = refresh(q, &v);
@@ -300,7 +286,6 @@ static bool miss_coalesced(struct req *q, int64_t sched)
         served(q, sched);
         return true;
     }
-    q->ev.wakes++;
     for (;;) {
         int64_t slice = herd__now_ns() + SLICE_NS;
         int rc = herd_singleflight_wait(R->sf, &t, slice < R->deadline ? slice : R->deadline, &res);
@@ -309,7 +294,7 @@ static bool miss_coalesced(struct req *q, int64_t sched)
         if (herd__live_stopping() || herd__now_ns() >= R->deadline) {
             herd_singleflight_release(R->sf, &t);
             q->ev.timedout++;
-            outcome(q, HERD_OUT_TIMEDOUT);
+            q->ev.failed++;
             return false;
         }
     }
@@ -318,13 +303,13 @@ static bool miss_coalesced(struct req *q, int64_t sched)
         memcpy(&v, res.val, sizeof v);
     herd_singleflight_release(R->sf, &t);
     if (!ok) {
+        q->ev.errors++;
         q->ev.failed++;
-        outcome(q, HERD_OUT_FAILED);
         return false;
     }
     served(q, sched);
     q->ev.shared++;
-    outcome(q, HERD_OUT_WOKEN);
+    q->ev.served++; /* a coalesced joiner: served, never wasted */
     return true;
 }
 
@@ -343,7 +328,7 @@ static bool request(struct req *q, int64_t sched)
         struct herd_singleflight_ticket t;
         /* XFetch's draw, then a non-blocking singleflight begin: only the one reader
          * that draws "refresh" and leads the key's flight refreshes. */
-        if (R->strat == S_XFETCH &&
+        if (R->mode.xfetch &&
             herd_xfetch_begin(R->sf, q->keyb, q->klen, now, info.fresh_until_ns, info.delta_ns,
                               R->beta, &q->rng, &t) == HERD_XFETCH_LEAD) {
             /* Serve the still-valid value first; the refresh is this thread's
@@ -382,7 +367,7 @@ static bool request(struct req *q, int64_t sched)
     default:
         break;
     }
-    if (R->strat == S_NAIVE || R->strat == S_JITTER) {
+    if (!R->mode.coalesce) {
         if (refresh(q, &v) < 0)
             return false;
         served(q, sched);
@@ -399,7 +384,6 @@ static void run_event(struct req *q, int64_t W, int64_t T)
 
     memset(&q->ev, 0, sizeof q->ev);
     q->lag = -1;
-    q->outcome = HERD_OUT_IDLE;
     q->nq = 0;
     q->ns = 0;
     for (;;) {
@@ -410,7 +394,7 @@ static void run_event(struct req *q, int64_t W, int64_t T)
             break;
         if (now >= R->deadline) {
             q->ev.timedout++;
-            outcome(q, HERD_OUT_TIMEDOUT);
+            q->ev.failed++;
             break;
         }
         if (sched > now) {
@@ -567,31 +551,62 @@ static void fill_timeline(struct herd_report *r, struct run *R, int64_t W, int64
 
 /* ---- the run ----------------------------------------------------------------------- */
 
-static enum strat pick_strat(const struct herd_run_spec *spec)
+static struct mode mode_of(enum herd_cache_strategy s)
 {
-    if (spec->mode == HERD_MODE_NAIVE)
-        return S_NAIVE;
-    const char *s = herd_spec_strategy(spec);
-    if (strcmp(s, "singleflight") == 0)
-        return S_SINGLEFLIGHT;
-    if (strcmp(s, "swr") == 0)
-        return S_SWR;
-    if (strcmp(s, "xfetch") == 0)
-        return S_XFETCH;
-    if (strcmp(s, "ttl-jitter") == 0)
-        return S_JITTER;
-    return S_NAIVE;
+    switch (s) {
+    case HERD_CACHE_EVERY_MISS:
+        return (struct mode){0};
+    case HERD_CACHE_SINGLEFLIGHT:
+        return (struct mode){.coalesce = true};
+    case HERD_CACHE_SWR:
+        return (struct mode){.coalesce = true, .stale = true};
+    case HERD_CACHE_XFETCH:
+        return (struct mode){.coalesce = true, .xfetch = true};
+    case HERD_CACHE_TTL_JITTER:
+        return (struct mode){.jitter_ttl = true};
+    }
+    return (struct mode){0};
+}
+
+static const struct herd_origin_ops *origin_of(enum herd_cache_origin o)
+{
+    switch (o) {
+    case HERD_CACHE_SQLITE:
+        return &herd__origin_sqlite;
+    }
+    return NULL;
 }
 
 static void needs(const struct herd_run_spec *spec, struct herd_live_needs *need)
 {
-    const struct herd_origin_ops *ops = herd__origin_find(herd_spec_choice(spec, "origin"));
-    int per = ops ? ops->fds_per_conn : 3, fixed = ops ? ops->fds_fixed : 2;
+    const struct herd_origin_ops *ops = origin_of(spec->cfg.cache.origin);
+    int per = ops->fds_per_conn, fixed = ops->fds_fixed;
     need->threads = spec->n;
     need->processes = 0;
     /* One connection per requester plus the filler's, and a margin for SQLite's
      * transient opens (journal probes) and the front end. */
     need->fds = (spec->n + 1) * per + fixed + 16;
+}
+
+/* One requester's reactions in the event into @p ev and its tile (idle: none). */
+static void add_reactions(struct herd_report *r, struct herd_event *ev, size_t i,
+                          const struct evstat *s)
+{
+    static const enum herd_outcome cls[] = {HERD_OUT_USEFUL, HERD_OUT_SERVED, HERD_OUT_WASTED,
+                                            HERD_OUT_FAILED};
+    const uint64_t n[] = {s->useful, s->served, s->wasted, s->failed};
+    ev->useful += s->useful;
+    ev->served += s->served;
+    ev->wasted += s->wasted;
+    ev->failed += s->failed;
+    if (!(s->useful | s->served | s->wasted | s->failed)) {
+        ev->idle++;
+        herd_report_waiter(r, i, HERD_OUT_IDLE);
+        return;
+    }
+    for (size_t c = 0; c < sizeof cls / sizeof cls[0]; c++)
+        for (uint64_t k = 0; k < n[c] && i < HERD_REPORT_WAITERS; k++)
+            herd_report_waiter(r, i, cls[c]);
 }
 
 /* Push a new event to the requesters and wait for all of them to finish it.
@@ -630,29 +645,25 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     struct evstat tot = {0};
     double spread_ms = 0;
 
+    const struct herd_cache_config *cfg = &spec->cfg.cache;
     R.spec = spec;
-    R.strat = pick_strat(spec);
+    R.mode = mode_of(cfg->strategy);
     R.n = (int)spec->n;
-    R.keys = (int)herd_spec_param(spec, "keys");
-    R.ttl = (int64_t)herd_spec_param(spec, "ttl_ms") * HERD_NS_PER_MS;
-    R.period = (int64_t)herd_spec_param(spec, "period_us") * 1000;
-    R.lead = (int64_t)herd_spec_param(spec, "lead_ms") * HERD_NS_PER_MS;
-    R.beta = herd_spec_param(spec, "beta");
+    R.keys = cfg->keys;
+    R.ttl = cfg->ttl_ns;
+    R.period = cfg->period_ns;
+    R.lead = cfg->lead_ns;
+    R.beta = cfg->beta;
     R.lat = &r->latency;
     herd_rng_stream(&rng, spec->seed, 0);
-    R.ops = herd__origin_find(herd_spec_choice(spec, "origin"));
-    if (!R.ops) {
-        snprintf(err, errlen, "origin '%s' is not built in", herd_spec_choice(spec, "origin"));
-        return -HERD_EINVAL;
-    }
+    R.ops = origin_of(cfg->origin);
 
     struct herd_swr_config cc = {
         .max_entries = (size_t)R.keys + 8,
         .max_key_len = 16,
         .ttl_ns = R.ttl,
-        .stale_ns =
-            R.strat == S_SWR ? (int64_t)herd_spec_param(spec, "stale_ms") * HERD_NS_PER_MS : 0,
-        .jitter_pct = R.strat == S_JITTER ? (int)herd_spec_param(spec, "jitter_pct") : 0,
+        .stale_ns = R.mode.stale ? cfg->stale_ns : 0,
+        .jitter_pct = R.mode.jitter_ttl ? cfg->jitter_pct : 0,
         /* Fixed value buffers: no allocation on the request path. */
         .max_value_len = sizeof(struct herd_origin_value),
     };
@@ -698,7 +709,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
             goto out_sys;
     }
 
-    struct herd_origin_config oc = {.rows = (int64_t)herd_spec_param(spec, "rows")};
+    struct herd_origin_config oc = {.rows = cfg->rows};
     if ((rc = R.ops->open(&oc, &R.origin, err, errlen)) < 0)
         goto out;
     if ((rc = R.ops->connect(R.origin, &filler, err, errlen)) < 0)
@@ -752,7 +763,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
             size_t kl = (size_t)snprintf(kb, sizeof kb, "k%d", k);
             struct herd_swr_info info;
             herd_swr_set(R.cache, kb, kl, &fillv[k], sizeof fillv[k], F, NULL,
-                         atomic_load(&R.delta[k]), R.strat == S_JITTER ? &rng : NULL);
+                         atomic_load(&R.delta[k]), R.mode.jitter_ttl ? &rng : NULL);
             herd_swr_get(R.cache, kb, kl, F, NULL, 0, &info);
             R.expiry[k] = info.fresh_until_ns;
             if (R.expiry[k] < Tmin)
@@ -774,28 +785,23 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         uint64_t load = R.ops->queries(R.origin) - q0;
 
         struct evstat s = {0};
+        struct herd_event ev = {.origin_load = load, .peak = (uint64_t)atomic_load(&R.peak)};
         for (int i = 0; i < R.n; i++) {
             struct req *q = &R.req[i];
             s.requests += q->ev.requests;
             s.hits += q->ev.hits;
-            s.wakes += q->ev.wakes;
             s.stale += q->ev.stale;
             s.shared += q->ev.shared;
             s.early += q->ev.early;
-            s.failed += q->ev.failed;
+            s.errors += q->ev.errors;
             s.timedout += q->ev.timedout;
             for (int j = 0; j < q->nq; j++)
                 sample(&qdur, q->q[j].end - q->q[j].start);
             if (q->lag >= 0)
                 sample(&lag, q->lag);
-            if (e == 0)
-                herd_report_waiter(r, (size_t)i, (enum herd_outcome)q->outcome);
+            add_reactions(r, &ev, (size_t)i, &q->ev);
         }
-        uint64_t useful = 0;
-        for (int k = 0; k < R.keys; k++)
-            useful += atomic_load(&R.refreshed_ev[k]) == e;
-        if ((rc = herd_report_add_event(r, s.wakes, useful, load, (uint64_t)atomic_load(&R.peak))) <
-            0) {
+        if ((rc = herd_report_add_event(r, &ev)) < 0) {
             snprintf(err, errlen, "cache: %s", herd_strerror(rc));
             goto out;
         }
@@ -806,7 +812,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         tot.stale += s.stale;
         tot.shared += s.shared;
         tot.early += s.early;
-        tot.failed += s.failed;
+        tot.errors += s.errors;
         tot.timedout += s.timedout;
     }
     rc = 0;
@@ -819,8 +825,8 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     median_ms_extra(r, "query_ms_median", &qdur);
     qsort(fill_ns, (size_t)R.keys, sizeof *fill_ns, i64_cmp);
     herd_report_extra(r, "query_ms_alone", (double)fill_ns[R.keys / 2] / 1e6);
-    herd_report_extra(r, "rows", herd_spec_param(spec, "rows"));
-    herd_report_extra(r, "failed", (double)tot.failed);
+    herd_report_extra(r, "rows", (double)cfg->rows);
+    herd_report_extra(r, "errors", (double)tot.errors);
     herd_report_extra(r, "timed_out", (double)tot.timedout);
     herd_report_extra(r, "expiry_spread_ms", spread_ms);
     median_ms_extra(r, "lag_ms_at_expiry", &lag);
@@ -866,4 +872,4 @@ out:
     return rc;
 }
 
-const struct herd_live_scenario herd__live_cache = {"cache", needs, run};
+const struct herd_live_scenario herd__live_cache = {needs, run};

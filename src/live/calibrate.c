@@ -66,25 +66,25 @@ struct measured {
     double query_ms_alone;
 };
 
-static int measure(const char *scenario, int mitigation, int64_t n, int64_t events, const char *set,
-                   struct measured *m, bool quiet, char *err, size_t errlen)
+/* One live run of @p scenario with strategy @p strategy (0: naive; 1: its first
+ * mitigation) at N = @p n, watched by @p watch. */
+static int measure(const char *scenario, int strategy, int64_t n, int64_t events, const char *set,
+                   struct measured *m, bool quiet, const struct herd_watch *watch, char *err,
+                   size_t errlen)
 {
     struct herd_run_spec spec;
     struct herd_report r;
     herd_spec_init(&spec, herd_scenario_find(scenario));
     spec.n = n;
     spec.events = events;
-    if (mitigation >= 0) {
-        spec.mode = HERD_MODE_MITIGATED;
-        spec.mitigation = mitigation;
-    }
+    herd_spec_use_index(&spec, strategy);
     if (set && herd_spec_set(&spec, set, err, errlen) < 0)
         return -HERD_EINVAL;
     if (!quiet)
         fprintf(stderr, "herd: calibrate: %s %s, n=%lld ...\n", scenario, herd_spec_strategy(&spec),
                 (long long)n);
     int64_t c0 = cpu_ns();
-    int rc = herd_live_run(&spec, &r, err, errlen);
+    int rc = herd__live_run_watched(&spec, watch, &r, err, errlen);
     if (rc < 0)
         return rc;
     m->cpu_ns = cpu_ns() - c0;
@@ -201,9 +201,8 @@ static bool fits(const char *scenario, int64_t n)
     char why[256];
     herd_spec_init(&spec, herd_scenario_find(scenario));
     spec.n = n;
-    spec.mode = HERD_MODE_MITIGATED;
-    spec.mitigation = 0;
-    return herd_live_check(&spec, why, sizeof why) == 0;
+    herd_spec_use_index(&spec, 1);
+    return herd_live_backend.check(&spec, why, sizeof why) == 0;
 }
 
 /* The log-sd of a herd's latency from one event to the next, from its p90 / p50 (a
@@ -224,27 +223,27 @@ static double per_wasted(const struct measured *naive, const struct measured *mi
     return extra > 0 && cpu > 0 ? cpu / extra : 0.0;
 }
 
-int herd_live_calibrate(struct herd_profile *p, bool quiet, char *err, size_t errlen)
+int herd_live_calibrate(struct herd_profile *p, bool quiet, const struct herd_watch *watch,
+                        char *err, size_t errlen)
 {
     struct measured an, ax, cn, cs, q, ax2 = {0}, cs2 = {0}, an2 = {0}, cn2 = {0};
     const int64_t n = HERD_PROFILE_N, n2 = HERD_PROFILE_N_HIGH;
     int rc;
 
     herd_profile_defaults(p);
-    herd_live_clear_interrupt();
-    if ((rc = measure("accept", -1, n, 60, NULL, &an, quiet, err, errlen)) < 0 ||
-        (rc = measure("accept", 0, n, 60, NULL, &ax, quiet, err, errlen)) < 0 ||
-        (rc = measure("condvar", -1, n, 80, NULL, &cn, quiet, err, errlen)) < 0 ||
-        (rc = measure("condvar", 0, n, 80, NULL, &cs, quiet, err, errlen)) < 0 ||
-        (rc = measure("cache", 0, 4, 1, NULL, &q, quiet, err, errlen)) < 0)
+    if ((rc = measure("accept", 0, n, 60, NULL, &an, quiet, watch, err, errlen)) < 0 ||
+        (rc = measure("accept", 1, n, 60, NULL, &ax, quiet, watch, err, errlen)) < 0 ||
+        (rc = measure("condvar", 0, n, 80, NULL, &cn, quiet, watch, err, errlen)) < 0 ||
+        (rc = measure("condvar", 1, n, 80, NULL, &cs, quiet, watch, err, errlen)) < 0 ||
+        (rc = measure("cache", 1, 4, 1, NULL, &q, quiet, watch, err, errlen)) < 0)
         return rc;
     if (fits("accept", n2) &&
-        ((rc = measure("accept", 0, n2, 60, NULL, &ax2, quiet, err, errlen)) < 0 ||
-         (rc = measure("accept", -1, n2, 40, NULL, &an2, quiet, err, errlen)) < 0))
+        ((rc = measure("accept", 1, n2, 60, NULL, &ax2, quiet, watch, err, errlen)) < 0 ||
+         (rc = measure("accept", 0, n2, 40, NULL, &an2, quiet, watch, err, errlen)) < 0))
         return rc;
     if (fits("condvar", n2) &&
-        ((rc = measure("condvar", 0, n2, 60, NULL, &cs2, quiet, err, errlen)) < 0 ||
-         (rc = measure("condvar", -1, n2, 40, NULL, &cn2, quiet, err, errlen)) < 0))
+        ((rc = measure("condvar", 1, n2, 60, NULL, &cs2, quiet, watch, err, errlen)) < 0 ||
+         (rc = measure("condvar", 0, n2, 40, NULL, &cn2, quiet, watch, err, errlen)) < 0))
         return rc;
 
     double v;
@@ -285,5 +284,5 @@ int herd_live_calibrate(struct herd_profile *p, bool quiet, char *err, size_t er
     if (uname(&u) == 0)
         snprintf(p->kernel, sizeof p->kernel, "%.20s %.40s", u.sysname, u.release);
     p->measured_at = (int64_t)time(NULL);
-    return herd__live_stopping() ? -HERD_EINTR : 0;
+    return herd_watch_stop(watch, 0, 0) ? -HERD_EINTR : 0;
 }

@@ -415,7 +415,7 @@ struct run {
     size_t spawned;       /* waiters started (and to be joined) */
     size_t events;
     int64_t settle_ns;
-    uint64_t *seen_wakes, *seen_useful;      /* per waiter, at the start of the event */
+    uint64_t *seen_wakes, *seen_useful;      /* per waiter, after the previous event */
     double *ev_switch, *ev_drain, *ev_woken; /* per event */
     size_t ndrain;
     struct vec arrivals, wake_log;
@@ -503,21 +503,43 @@ static int start(struct run *ru, char *err, size_t errlen)
     if (rc < 0 && rc != -HERD_EINTR)
         snprintf(err, errlen, "condvar: reading /proc task status: %s", herd_strerror(rc));
     sum_totals(cv, &ru->before);
+    for (size_t i = 0; i < cv->n; i++) {
+        ru->seen_wakes[i] = atomic_load_explicit(&cv->w[i].wakes, memory_order_relaxed);
+        ru->seen_useful[i] = atomic_load_explicit(&cv->w[i].useful, memory_order_relaxed);
+    }
     return rc;
 }
 
-/* Per waiter after event @p e settled: who got the item (latency), who woke
- * (timeline), how long the herd took to drain (last woken waiter back in the wait). */
-static int collect(struct run *ru, struct herd_report *r, int64_t t0)
+/* Per waiter after an event settled: its reactions (useful: took the item; wasted: a
+ * return from the wait that found nothing; idle: did not return) into @p ev and its
+ * tile, who got the item (latency), who woke (timeline), how long the herd took to drain
+ * (last woken waiter back in the wait). The counters are read here, after the settle,
+ * and kept for the next event: nothing is read between the trigger and the winner. */
+static int collect(struct run *ru, struct herd_report *r, int64_t t0, struct herd_event *ev)
 {
     struct herd_condvar *cv = &ru->cv;
     int64_t last_rewait = 0;
     for (size_t i = 0; i < cv->n; i++) {
         struct waiter *w = &cv->w[i];
-        if (atomic_load_explicit(&w->useful, memory_order_relaxed) != ru->seen_useful[i])
+        uint64_t useful = atomic_load_explicit(&w->useful, memory_order_relaxed);
+        uint64_t wakes = atomic_load_explicit(&w->wakes, memory_order_relaxed);
+        uint64_t got = useful - ru->seen_useful[i], k = wakes - ru->seen_wakes[i];
+        ru->seen_useful[i] = useful;
+        ru->seen_wakes[i] = wakes;
+        if (got)
             herd_hist_record(&r->latency,
                              atomic_load_explicit(&w->latency_ns, memory_order_relaxed));
-        uint64_t k = atomic_load_explicit(&w->wakes, memory_order_relaxed) - ru->seen_wakes[i];
+        uint64_t lost = k > got ? k - got : 0;
+        ev->useful += got;
+        ev->wasted += lost;
+        ev->idle += !got && !lost;
+        ev->peak += k > 0;
+        for (uint64_t j = 0; j < got; j++)
+            herd_report_waiter(r, i, HERD_OUT_USEFUL);
+        for (uint64_t j = 0; j < lost; j++)
+            herd_report_waiter(r, i, HERD_OUT_WASTED);
+        if (!got && !lost)
+            herd_report_waiter(r, i, HERD_OUT_IDLE);
         if (k == 0)
             continue;
         /* A waiter keeps only its last wake time: a second wake in one event (spurious)
@@ -543,10 +565,6 @@ static int one_event(struct run *ru, size_t e, struct herd_report *r, char *err,
     uint64_t vol_after = 0;
     int rc;
 
-    for (size_t i = 0; i < cv->n; i++) {
-        ru->seen_wakes[i] = atomic_load_explicit(&cv->w[i].wakes, memory_order_relaxed);
-        ru->seen_useful[i] = atomic_load_explicit(&cv->w[i].useful, memory_order_relaxed);
-    }
     atomic_store(&cv->event_open, 1);
     int64_t t0 = herd__now_ns();
     long woken = post(cv, t0);
@@ -585,18 +603,15 @@ static int one_event(struct run *ru, size_t e, struct herd_report *r, char *err,
     ru->t_end = herd__now_ns();
 
     sum_totals(cv, &after);
-    uint64_t wakes = after.wakes - ru->before.wakes;
     /* peak: every waiter woken by the one wake call is runnable at once. */
-    if (herd_report_add_event(r, wakes, after.useful - ru->before.useful,
-                              after.origin - ru->before.origin, wakes) < 0)
+    struct herd_event ev = {.origin_load = after.origin - ru->before.origin};
+    if (collect(ru, r, t0, &ev) < 0 || herd_report_add_event(r, &ev) < 0)
         goto nomem;
     ru->ev_switch[e] = (double)(vol_after - ru->vol_before);
     ru->ev_woken[e] = (double)woken;
     ru->futex_woken += (uint64_t)woken;
     ru->vol_before = vol_after;
     ru->before = after;
-    if (collect(ru, r, t0) < 0)
-        goto nomem;
     return 0;
 nomem:
     snprintf(err, errlen, "condvar: out of memory");
@@ -621,16 +636,8 @@ static int fill_report(struct run *ru, struct herd_report *r)
     uint64_t *per_useful = calloc(cv->n, sizeof *per_useful);
     if (!per_useful)
         return -HERD_ENOMEM;
-    for (size_t i = 0; i < cv->n; i++) {
-        struct waiter *w = &cv->w[i];
-        per_useful[i] = atomic_load(&w->useful);
-        if (per_useful[i] > 0)
-            herd_report_waiter(r, i, HERD_OUT_USEFUL);
-        else if (atomic_load(&w->wakes) > 0)
-            herd_report_waiter(r, i, HERD_OUT_WASTED);
-        else
-            herd_report_waiter(r, i, HERD_OUT_IDLE);
-    }
+    for (size_t i = 0; i < cv->n; i++)
+        per_useful[i] = atomic_load(&cv->w[i].useful);
     herd_report_spread(r, per_useful, cv->n);
     free(per_useful);
     fill_timeline(r, &ru->arrivals, &ru->wake_log, ru->t_start, ru->t_end);
@@ -659,12 +666,26 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     struct run ru = {0};
     int rc;
 
-    ru.cv.prim =
-        strcmp(herd_spec_choice(spec, "primitive"), "futex") == 0 ? PRIM_FUTEX : PRIM_PTHREAD;
-    ru.cv.wake_all = spec->mode == HERD_MODE_NAIVE;
+    const struct herd_condvar_config *cfg = &spec->cfg.condvar;
+    switch (cfg->primitive) {
+    case HERD_CONDVAR_PTHREAD:
+        ru.cv.prim = PRIM_PTHREAD;
+        break;
+    case HERD_CONDVAR_FUTEX:
+        ru.cv.prim = PRIM_FUTEX;
+        break;
+    }
+    switch (cfg->strategy) {
+    case HERD_CONDVAR_BROADCAST:
+        ru.cv.wake_all = true;
+        break;
+    case HERD_CONDVAR_SIGNAL:
+        ru.cv.wake_all = false;
+        break;
+    }
     ru.cv.n = (size_t)spec->n;
     ru.events = (size_t)spec->events;
-    ru.settle_ns = (int64_t)herd_spec_param(spec, "settle_ms") * 1000000;
+    ru.settle_ns = cfg->settle_ns;
     herd__tasks_init(&ru.ts);
 
     if ((rc = setup(&ru, err, errlen)) < 0)
@@ -707,4 +728,4 @@ out:
     return rc;
 }
 
-const struct herd_live_scenario herd__live_condvar = {"condvar", needs, run};
+const struct herd_live_scenario herd__live_condvar = {needs, run};

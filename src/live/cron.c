@@ -10,11 +10,13 @@
  * same offset at every boundary (systemd's FixedRandomDelay=yes).
  *
  * What the report means here (one event = one boundary):
- *   wakes       clients that fired (N unless interrupted);
- *   useful      requests served that found a free backend worker on arrival (no
- *               waiting in the backend's queue);
- *   wasted      wakes − useful: requests that had to queue behind others (plus any
- *               that failed or timed out) — the herd's cost, paid in queueing delay;
+ *   outcomes    per client per boundary: useful (its request was answered before its
+ *               timeout: the job got done, queued behind others or not — a queue is the
+ *               herd's cost in latency, not waste), wasted (it gave up, and the backend
+ *               still did the work: thrown away), failed (it gave up on a request the
+ *               backend never worked on, or it got an error), idle (did not fire).
+ *               wakes = clients that fired. Requests answered after queueing are the
+ *               extra served_after_queueing;
  *   origin_load connections the backend accepted;
  *   peak        most requests in flight at the backend at once, queued ones included
  *               (measured live under the backend's lock, not reconstructed);
@@ -33,9 +35,9 @@
  * chosen only after every client thread is up and parked, at least 30 ms + 20 µs·n
  * ahead, so a run takes up to one period plus the window plus the drain per event.
  * Interrupts: every wait is sliced (≤ 100 ms) or woken by a broadcast, and the
- * backend's stop wakes its threads, so teardown after herd_live_interrupt() is prompt.
+ * backend's stop wakes its threads, so teardown after a stop is prompt.
  */
-#include "backend.h"
+#include "tcpsrv.h"
 #include "live_int.h"
 
 #include <arpa/inet.h>
@@ -55,7 +57,6 @@
 
 #define SLICE_NS (100 * HERD_NS_PER_MS)
 
-enum cron_mode { CRON_NAIVE, CRON_JITTER, CRON_SPLAY };
 
 /* A client's result for the current event: written by the client before it counts
  * itself done (under cron.mu), read by the main thread after all are done. */
@@ -68,14 +69,17 @@ struct client {
     int64_t splay_ns;    /* splay: this client's fixed offset */
 
     bool fired;
-    enum herd_outcome out;
+    enum herd_outcome out; /* useful: answered in time; failed; wasted: gave up on work
+                              the backend still did */
+    bool timedout;         /* gave up at its timeout */
+    bool queued;           /* answered after waiting behind others (not waste) */
     int64_t lat_ns;   /* scheduled fire -> reply (or give-up); -1 when not recorded */
     int64_t late_ns;  /* how late the wake-up itself was */
     int64_t sched_ns; /* offset from the boundary */
 };
 
 struct cron {
-    enum cron_mode mode;
+    enum herd_cron_strategy strategy;
     int64_t n, events;
     int64_t window_ns, period_ns, timeout_ns;
     uint16_t port;
@@ -137,13 +141,14 @@ static void request(struct client *k, int64_t sched_rt, int64_t event)
     struct sockaddr_in sa = {.sin_family = AF_INET,
                              .sin_port = htons(c->port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct herd_backend_msg req = {HERD_BACKEND_REQ, k->id, (uint32_t)event,
+    struct herd_tcpsrv_msg req = {HERD_TCPSRV_REQ, k->id, (uint32_t)event,
                                    (uint32_t)herd_hash64(k->id)};
-    struct herd_backend_msg rep;
+    struct herd_tcpsrv_msg rep;
     size_t got = 0;
     bool timedout = false;
 
     k->out = HERD_OUT_FAILED;
+    k->timedout = k->queued = false;
     k->lat_ns = -1;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -169,13 +174,18 @@ static void request(struct client *k, int64_t sched_rt, int64_t event)
         }
         got += (size_t)r;
     }
-    if (rep.magic == HERD_BACKEND_REP) {
-        k->out = rep.b ? HERD_OUT_WASTED : HERD_OUT_USEFUL;
+    if (rep.magic == HERD_TCPSRV_REP) {
+        /* Answered in time, queued behind others or not: the job got done. */
+        k->out = HERD_OUT_USEFUL;
+        k->queued = rep.b != 0;
         k->lat_ns = rt_now() - sched_rt;
     }
 out:
     if (timedout) {
-        k->out = HERD_OUT_TIMEDOUT;
+        /* Failed, or wasted if the backend still did the work: decided after the event
+         * from the backend's records. */
+        k->out = HERD_OUT_FAILED;
+        k->timedout = true;
         k->lat_ns = rt_now() - sched_rt;
     }
     if (k->lat_ns < 0 && k->out != HERD_OUT_FAILED)
@@ -206,10 +216,16 @@ static void *client_main(void *arg)
         pthread_mutex_unlock(&c->mu);
 
         int64_t off = 0;
-        if (c->mode == CRON_JITTER)
+        switch (c->strategy) {
+        case HERD_CRON_AT_BOUNDARY:
+            break;
+        case HERD_CRON_JITTER:
             off = herd_jitter_window(c->window_ns, &k->rng);
-        else if (c->mode == CRON_SPLAY)
+            break;
+        case HERD_CRON_SPLAY:
             off = k->splay_ns;
+            break;
+        }
         int64_t sched = boundary + off;
         bool fired = sleep_until_rt(sched);
         int64_t late = rt_now() - sched;
@@ -245,7 +261,7 @@ static int wait_count(struct cron *c, const int64_t *count, int64_t want, int64_
 
 static void needs(const struct herd_run_spec *spec, struct herd_live_needs *need)
 {
-    int64_t workers = (int64_t)herd_spec_param(spec, "backend_workers");
+    int64_t workers = spec->cfg.cron.backend_workers;
     need->threads = spec->n + workers + 1;
     need->processes = 0;
     /* client and server end of every connection at once, plus listener, eventfd,
@@ -277,7 +293,7 @@ static int64_t rel(int64_t t, int64_t base)
 
 /* Rebuild the per-bucket levels from the backend's records (every thread joined). */
 static int build_timeline(struct herd_report *r, const struct cron *c,
-                          const struct herd_backend_rec *rec, size_t nrec,
+                          const struct herd_tcpsrv_rec *rec, size_t nrec,
                           const int64_t *boundary_mono, int64_t nev)
 {
     int64_t span = c->window_ns;
@@ -309,7 +325,7 @@ static int build_timeline(struct herd_report *r, const struct cron *c,
         size_t m = 0;
         int64_t base = boundary_mono[e];
         for (size_t i = 0; i < nrec; i++) {
-            const struct herd_backend_rec *q = &rec[i];
+            const struct herd_tcpsrv_rec *q = &rec[i];
             if (q->event != e)
                 continue;
             ch[m++] = (struct change){rel(q->t_arrive, base), 1, 1, true};
@@ -350,24 +366,23 @@ static int build_timeline(struct herd_report *r, const struct cron *c,
 static int run(const struct herd_run_spec *spec, struct herd_report *r, char *err, size_t errlen)
 {
     struct cron c = {0};
-    struct herd_backend *be = NULL;
+    struct herd_tcpsrv *be = NULL;
     int64_t *boundary_mono = NULL;
     int64_t spawned = 0, nev = 0;
-    int64_t timeouts = 0, errors = 0, served = 0;
+    int64_t timeouts = 0, errors = 0, served = 0, queued = 0, wasted_work = 0;
+    size_t rec_seen = 0;
     int64_t late_max = 0, span_sum_ns = 0, kq_peak = 0;
     double late_sum = 0;
     int rc = 0;
-    const char *strategy = herd_spec_strategy(spec);
-    int workers = (int)herd_spec_param(spec, "backend_workers");
+    const struct herd_cron_config *cfg = &spec->cfg.cron;
+    int workers = cfg->backend_workers;
 
-    c.mode = spec->mode == HERD_MODE_NAIVE    ? CRON_NAIVE
-             : strcmp(strategy, "splay") == 0 ? CRON_SPLAY
-                                              : CRON_JITTER;
+    c.strategy = cfg->strategy;
     c.n = spec->n;
     c.events = spec->events;
-    c.window_ns = (int64_t)herd_spec_param(spec, "window_ms") * HERD_NS_PER_MS;
-    c.period_ns = (int64_t)herd_spec_param(spec, "period_ms") * HERD_NS_PER_MS;
-    c.timeout_ns = (int64_t)herd_spec_param(spec, "timeout_ms") * HERD_NS_PER_MS;
+    c.window_ns = cfg->window_ns;
+    c.period_ns = cfg->period_ns;
+    c.timeout_ns = cfg->timeout_ns;
     c.gen = -1;
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.go, NULL);
@@ -381,19 +396,19 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         goto out;
     }
 
-    struct herd_backend_cfg bcfg = {
+    struct herd_tcpsrv_cfg bcfg = {
         .workers = workers,
-        .work_ns = (int64_t)herd_spec_param(spec, "work_us") * HERD_NS_PER_US,
+        .work_ns = cfg->work_ns,
         .backlog = (int)(c.n + 64 < 65535 ? c.n + 64 : 65535),
         .queue_cap = (size_t)c.n + 64,
         /* Every request of every event, bounded (~40 MB) for very long runs. */
         .max_records = (size_t)(c.n * c.events < (1 << 20) ? c.n * c.events + 64 : (1 << 20)),
         .io_timeout_ns = c.timeout_ns,
     };
-    rc = herd__backend_start(&be, &bcfg, err, errlen);
+    rc = herd__tcpsrv_start(&be, &bcfg, err, errlen);
     if (rc < 0)
         goto out;
-    c.port = herd__backend_port(be);
+    c.port = herd__tcpsrv_port(be);
 
     for (int64_t i = 0; i < c.n; i++) {
         struct client *k = &c.cl[i];
@@ -429,7 +444,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     }
 
     for (int64_t e = 0; e < c.events; e++) {
-        herd__backend_mark(be, (int32_t)e);
+        herd__tcpsrv_mark(be, (int32_t)e);
         pthread_mutex_lock(&c.mu);
         /* Far enough ahead that every parked client has moved on to its
          * clock_nanosleep (waking n threads from the condvar takes ~10 µs each). */
@@ -451,31 +466,51 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         }
         /* Let the backend drain before the next event so events do not overlap
          * (a client that timed out may have left its request behind). */
-        rc = herd__backend_wait_idle(be, HERD_NS_PER_MS, HERD_NS_PER_S);
+        rc = herd__tcpsrv_wait_idle(be, HERD_NS_PER_MS, HERD_NS_PER_S);
         if (rc == -HERD_EINTR)
             goto out;
         rc = 0;
 
-        struct herd_backend_stats st;
-        herd__backend_stats(be, &st);
-        uint64_t wakes = 0, useful = 0;
+        struct herd_tcpsrv_stats st;
+        herd__tcpsrv_stats(be, &st);
+        /* A client that gave up but whose request the backend still worked on: the work
+         * was thrown away (wasted); one the backend never worked on failed. The backend
+         * is idle, so this event's records are complete. */
+        size_t nrec;
+        uint64_t dropped;
+        const struct herd_tcpsrv_rec *rec = herd__tcpsrv_records(be, &nrec, &dropped);
+        for (; rec_seen < nrec; rec_seen++) {
+            const struct herd_tcpsrv_rec *x = &rec[rec_seen];
+            if (x->event == (int32_t)e && x->worked && x->client < (uint64_t)c.n &&
+                c.cl[x->client].timedout && c.cl[x->client].out == HERD_OUT_FAILED) {
+                c.cl[x->client].out = HERD_OUT_WASTED;
+                wasted_work++;
+            }
+        }
+        struct herd_event ev = {.origin_load = st.arrivals,
+                                .peak = (uint64_t)st.peak_inflight};
         for (int64_t i = 0; i < c.n; i++) {
             struct client *k = &c.cl[i];
-            if (!k->fired)
+            if (!k->fired) {
+                ev.idle++;
+                herd_report_waiter(r, (size_t)i, HERD_OUT_IDLE);
                 continue;
-            wakes++;
-            useful += k->out == HERD_OUT_USEFUL;
-            served += k->out == HERD_OUT_USEFUL || k->out == HERD_OUT_WASTED;
-            timeouts += k->out == HERD_OUT_TIMEDOUT;
-            errors += k->out == HERD_OUT_FAILED;
+            }
+            ev.useful += k->out == HERD_OUT_USEFUL;
+            ev.wasted += k->out == HERD_OUT_WASTED;
+            ev.failed += k->out == HERD_OUT_FAILED;
+            served += k->out == HERD_OUT_USEFUL;
+            queued += k->out == HERD_OUT_USEFUL && k->queued;
+            timeouts += k->timedout;
+            errors += k->out == HERD_OUT_FAILED && !k->timedout;
             if (k->lat_ns >= 0)
                 herd_hist_record(&r->latency, k->lat_ns);
             late_sum += (double)k->late_ns;
             if (k->late_ns > late_max)
                 late_max = k->late_ns;
-            herd_report_waiter(r, (size_t)i, k->out);
+            herd_report_waiter(r, (size_t)i, (enum herd_outcome)k->out);
         }
-        rc = herd_report_add_event(r, wakes, useful, st.arrivals, (uint64_t)st.peak_inflight);
+        rc = herd_report_add_event(r, &ev);
         if (rc < 0) {
             snprintf(err, errlen, "cron: out of memory");
             goto out;
@@ -495,7 +530,7 @@ out:
      * waiting for the queue to drain or for its timeout. Sleeping clients see quit
      * or the stop flag within one slice. */
     if (be)
-        herd__backend_stop(be);
+        herd__tcpsrv_stop(be);
     pthread_mutex_lock(&c.mu);
     c.quit = true;
     pthread_cond_broadcast(&c.go);
@@ -509,34 +544,36 @@ out:
     if (rc == 0 && be) {
         size_t nrec;
         uint64_t dropped;
-        const struct herd_backend_rec *rec = herd__backend_records(be, &nrec, &dropped);
+        const struct herd_tcpsrv_rec *rec = herd__tcpsrv_records(be, &nrec, &dropped);
         rc = build_timeline(r, &c, rec, nrec, boundary_mono, nev);
         if (rc < 0)
             snprintf(err, errlen, "cron: out of memory for the timeline");
         uint64_t *per = calloc((size_t)workers, sizeof *per);
         if (per) {
-            herd__backend_per_worker(be, per);
+            herd__tcpsrv_per_worker(be, per);
             herd_report_spread(r, per, (size_t)workers);
             free(per);
         }
         int64_t fired = (int64_t)r->wakes;
         herd_report_extra(r, "served", (double)served);
+        herd_report_extra(r, "served_after_queueing", (double)queued);
         herd_report_extra(r, "timeouts", (double)timeouts);
+        herd_report_extra(r, "work_for_gone_clients", (double)wasted_work);
         herd_report_extra(r, "errors", (double)errors);
         herd_report_extra(r, "backend_work_us_measured",
-                          herd__backend_work_ns_measured(be) / 1000.0);
+                          herd__tcpsrv_work_ns_measured(be) / 1000.0);
         herd_report_extra(r, "spread_window_ms",
-                          c.mode == CRON_NAIVE ? 0.0 : (double)c.window_ns / 1e6);
+                          c.strategy == HERD_CRON_AT_BOUNDARY ? 0.0 : (double)c.window_ns / 1e6);
         herd_report_extra(r, "arrival_span_ms",
                           nev ? (double)span_sum_ns / (double)nev / 1e6 : 0.0);
         herd_report_extra(r, "fire_late_mean_us", fired ? late_sum / (double)fired / 1e3 : 0);
         herd_report_extra(r, "fire_late_max_us", (double)late_max / 1e3);
         herd_report_extra(r, "accept_backlog_peak", (double)kq_peak);
-        herd_report_extra(r, "acceptor_boost", herd__backend_acceptor_boost(be));
+        herd_report_extra(r, "acceptor_boost", herd__tcpsrv_acceptor_boost(be));
         if (dropped)
             herd_report_extra(r, "untracked_requests", (double)dropped);
     }
-    herd__backend_free(be);
+    herd__tcpsrv_free(be);
     pthread_cond_destroy(&c.done);
     pthread_cond_destroy(&c.go);
     pthread_mutex_destroy(&c.mu);
@@ -545,4 +582,4 @@ out:
     return rc;
 }
 
-const struct herd_live_scenario herd__live_cron = {"cron", needs, run};
+const struct herd_live_scenario herd__live_cron = {needs, run};

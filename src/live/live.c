@@ -1,5 +1,5 @@
-/* live.c — the live backend's front door: dispatch to the four herds, the stop
- * flag, and the up-front check of the machine's limits (DESIGN §4). */
+/* live.c — the live backend's front door: dispatch to the herds, the run's watch, and the
+ * up-front check of the machine's limits (DESIGN §4). */
 #include "live_int.h"
 
 #include <errno.h>
@@ -12,41 +12,64 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
-static const struct herd_live_scenario *const live_table[] = {
-    &herd__live_accept, &herd__live_condvar, &herd__live_cache, &herd__live_cron, NULL,
+/* Each herd, from the list's LIVE column (scenario/list.h). */
+static const struct herd_live_scenario *const live_table[HERD_SCENARIO_COUNT] = {
+#define HERD__LIVE_ENTRY(name, NAME, live, sim)                                              \
+    HERD__IF_##live([HERD_SC_##NAME] = &herd__live_##name, )
+    HERD_SCENARIO_LIST(HERD__LIVE_ENTRY)
+#undef HERD__LIVE_ENTRY
 };
 
-/* Written by a signal handler or by another thread (herd serve stopping), read by every
- * waiting loop of a run: a lock-free C11 atomic is both async-signal-safe and race-free,
- * where a volatile sig_atomic_t is only the former. */
-static atomic_int stop_requested;
+/*
+ * The run in progress: one per process (run() refuses a second). Its watch is polled by
+ * herd__live_stopping() from whichever of the run's threads asks, at most once a
+ * millisecond (a CAS on the time of the last poll elects the poller), and a "stop" is
+ * latched in an atomic every thread reads. Waiting loops ask at least every few ms.
+ */
+static atomic_int busy;
+static atomic_int stop_latched;
+static const struct herd_watch *_Atomic run_watch;
+static _Atomic int64_t run_t0, last_poll;
 
-void herd_live_interrupt(void)
-{
-    atomic_store(&stop_requested, 1);
-}
-
-void herd_live_clear_interrupt(void)
-{
-    atomic_store(&stop_requested, 0);
-}
+#define POLL_EVERY_NS (1000 * 1000)
 
 bool herd__live_stopping(void)
 {
-    return atomic_load_explicit(&stop_requested, memory_order_relaxed) != 0;
+    if (atomic_load_explicit(&stop_latched, memory_order_relaxed))
+        return true;
+    const struct herd_watch *w = atomic_load_explicit(&run_watch, memory_order_acquire);
+    if (!w)
+        return false;
+    int64_t now = herd__now_ns(), last = atomic_load_explicit(&last_poll, memory_order_relaxed);
+    if (now - last < POLL_EVERY_NS ||
+        !atomic_compare_exchange_strong_explicit(&last_poll, &last, now, memory_order_relaxed,
+                                                 memory_order_relaxed))
+        return false;
+    if (herd_watch_stop(w, now - atomic_load_explicit(&run_t0, memory_order_relaxed), 0)) {
+        atomic_store(&stop_latched, 1);
+        return true;
+    }
+    return false;
 }
 
-static const struct herd_live_scenario *find(const char *name)
+/* Take the process's live turn for a run watched by @p w. @return false when another
+ * live run holds it. */
+static bool begin_run(const struct herd_watch *w)
 {
-    for (int i = 0; live_table[i]; i++)
-        if (strcmp(live_table[i]->name, name) == 0)
-            return live_table[i];
-    return NULL;
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&busy, &expect, 1))
+        return false;
+    atomic_store(&stop_latched, 0);
+    atomic_store(&run_t0, herd__now_ns());
+    atomic_store(&last_poll, 0);
+    atomic_store_explicit(&run_watch, w, memory_order_release);
+    return true;
 }
 
-bool herd_live_supports(const char *scenario)
+static void end_run(void)
 {
-    return find(scenario) != NULL;
+    atomic_store_explicit(&run_watch, NULL, memory_order_release);
+    atomic_store(&busy, 0);
 }
 
 long herd__read_long(const char *path, long dflt)
@@ -136,22 +159,18 @@ int herd__live_check_needs(const struct herd_live_needs *need, const char *what,
     return 0;
 }
 
-static void describe(const struct herd_run_spec *spec, char *buf, size_t len)
+static int check(const struct herd_run_spec *spec, char *err, size_t errlen)
 {
-    snprintf(buf, len, "-n %" PRId64 " (%s, live)", spec->n, spec->sc->name);
-}
-
-int herd_live_check(const struct herd_run_spec *spec, char *err, size_t errlen)
-{
-    const struct herd_live_scenario *ls = find(spec->sc->name);
+    const struct herd_live_scenario *ls = live_table[spec->sc->id];
     struct herd_live_needs need = {0};
     char what[96];
-    if (!ls) {
-        snprintf(err, errlen, "scenario '%s' has no live backend", spec->sc->name);
+    if (!ls || !herd_backend_supports(&herd_live_backend, spec->sc)) {
+        snprintf(err, errlen, "scenario %s runs only on the simulator; allowed: sim",
+                 spec->sc->name);
         return -HERD_EINVAL;
     }
     ls->needs(spec, &need);
-    describe(spec, what, sizeof what);
+    snprintf(what, sizeof what, "-n %" PRId64 " (%s, live)", spec->n, spec->sc->name);
     return herd__live_check_needs(&need, what, err, errlen);
 }
 
@@ -164,7 +183,7 @@ long herd_live_max_n(const struct herd_run_spec *spec)
     while (lo < hi) {
         long mid = lo + (hi - lo + 1) / 2;
         s.n = mid;
-        if (herd_live_check(&s, err, sizeof err) == 0)
+        if (check(&s, err, sizeof err) == 0)
             lo = mid;
         else
             hi = mid - 1;
@@ -172,29 +191,42 @@ long herd_live_max_n(const struct herd_run_spec *spec)
     return lo;
 }
 
-int herd_live_run(const struct herd_run_spec *spec, struct herd_report *r, char *err,
-                  size_t errlen)
+int herd__live_run_watched(const struct herd_run_spec *spec, const struct herd_watch *watch,
+                           struct herd_report *r, char *err, size_t errlen)
 {
-    const struct herd_live_scenario *ls = find(spec->sc->name);
-    int rc;
-    if (!ls) {
-        snprintf(err, errlen, "scenario '%s' has no live backend", spec->sc->name);
-        return -HERD_EINVAL;
-    }
-    rc = herd_live_check(spec, err, errlen);
+    int rc = check(spec, err, errlen);
     if (rc < 0)
         return rc;
-    rc = herd_report_init(r, spec, "live");
+    if (!begin_run(watch)) {
+        snprintf(err, errlen, "another live run is in progress in this process");
+        return -HERD_EBUSY;
+    }
+    rc = herd_spec_report_init(r, spec, "live");
     if (rc < 0) {
         snprintf(err, errlen, "%s", herd_strerror(rc));
+        end_run();
         return rc;
     }
-    int64_t t0 = herd__now_ns();
-    rc = ls->run(spec, r, err, errlen);
-    r->elapsed_ns = herd__now_ns() - t0;
+    rc = live_table[spec->sc->id]->run(spec, r, err, errlen);
     if (rc == 0 && herd__live_stopping())
         rc = -HERD_EINTR;
     if (rc == -HERD_EINTR)
         snprintf(err, errlen, "interrupted; everything the run started was cleaned up");
+    if (rc < 0)
+        herd_report_fini(r);
+    end_run();
     return rc;
 }
+
+static int run(const struct herd_run_spec *spec, const struct herd_run_env *env,
+               struct herd_report *r, char *err, size_t errlen)
+{
+    return herd__live_run_watched(spec, env ? env->watch : NULL, r, err, errlen);
+}
+
+const struct herd_backend herd_live_backend = {
+    .name = "live",
+    .bit = HERD_BACKEND_LIVE,
+    .check = check,
+    .run = run,
+};

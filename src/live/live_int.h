@@ -16,8 +16,14 @@
 
 /* ---- stop flag ---------------------------------------------------------------- */
 
-/** True once herd_live_interrupt() was called: tear down and return -HERD_EINTR. */
+/** True once the run's watch said stop (live.c polls it at most once a millisecond, from
+ *  whichever thread asks): tear down and return -HERD_EINTR. Any thread may ask. */
 bool herd__live_stopping(void);
+
+/** Run @p spec watched by @p watch (NULL: never stopped): herd_live_backend.run for
+ *  callers without a run env (calibrate). */
+int herd__live_run_watched(const struct herd_run_spec *spec, const struct herd_watch *watch,
+                           struct herd_report *r, char *err, size_t errlen);
 
 /* ---- what a run needs ----------------------------------------------------------- */
 
@@ -100,7 +106,6 @@ void herd__sleep_ns(int64_t ns);       /* relative, restarts on EINTR unless sto
 /* ---- the herds ------------------------------------------------------------------ */
 
 struct herd_live_scenario {
-    const char *name;
     /** What a run of @p spec needs (for the up-front check). */
     void (*needs)(const struct herd_run_spec *spec, struct herd_live_needs *need);
     /**
@@ -112,9 +117,10 @@ struct herd_live_scenario {
                size_t errlen);
 };
 
-extern const struct herd_live_scenario herd__live_accept;
-extern const struct herd_live_scenario herd__live_condvar;
-extern const struct herd_live_scenario herd__live_cache;
-extern const struct herd_live_scenario herd__live_cron;
+/* The herds: src/live/<name>.c for every scenario with the LIVE column (list.h). */
+#define HERD__LIVE_DECL(name, NAME, live, sim)                                               \
+    HERD__IF_##live(extern const struct herd_live_scenario herd__live_##name;)
+HERD_SCENARIO_LIST(HERD__LIVE_DECL)
+#undef HERD__LIVE_DECL
 
 #endif

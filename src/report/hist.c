@@ -101,6 +101,26 @@ int64_t herd_hist_quantile(const struct herd_hist *h, double q)
     return h->max;
 }
 
+int64_t herd_hist_at_rank(const struct herd_hist *h, uint64_t rank)
+{
+    if (h->count == 0)
+        return 0;
+    if (rank <= 1)
+        return h->min;
+    if (rank >= h->count)
+        return h->max;
+    uint64_t seen = 0;
+    for (int i = 0; i < HERD_HIST_BUCKETS; i++) {
+        seen += h->counts[i];
+        if (seen >= rank) {
+            int64_t lo = herd_hist_bucket_lo(i), hi = herd_hist_bucket_hi(i);
+            int64_t mid = lo + (hi - lo) / 2;
+            return mid < h->min ? h->min : mid > h->max ? h->max : mid;
+        }
+    }
+    return h->max;
+}
+
 double herd_hist_mean(const struct herd_hist *h)
 {
     return h->count ? h->sum / (double)h->count : 0.0;

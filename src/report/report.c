@@ -7,61 +7,94 @@
 #include <stdlib.h>
 #include <string.h>
 
-int herd_report_init(struct herd_report *r, const struct herd_run_spec *spec, const char *backend)
+int herd_report_init(struct herd_report *r, const struct herd_run_info *info, const char *backend)
 {
     memset(r, 0, sizeof *r);
-    r->spec = *spec;
+    r->run = *info;
     r->backend = backend;
     r->sim_time_ns = -1;
     r->runs = 1;
     herd_hist_init(&r->latency);
-    r->nwaiters = spec->n < HERD_REPORT_WAITERS ? (size_t)spec->n : HERD_REPORT_WAITERS;
+    herd_machine_init(&r->machine);
+    r->population = info->n;
+    r->nwaiters = info->n < HERD_REPORT_WAITERS ? (size_t)info->n : HERD_REPORT_WAITERS;
     return 0;
 }
 
 void herd_report_fini(struct herd_report *r)
 {
-    free(r->ev_wakes);
-    free(r->ev_useful);
-    free(r->ev_wasted);
-    free(r->ev_origin);
+#define HERD__EV_FREE(name) free(r->ev.name);
+    HERD_EVENT_SERIES(HERD__EV_FREE)
+#undef HERD__EV_FREE
+    free(r->ev.run);
+    free(r->run_hist);
     for (int i = 0; i < r->timeline.nseries; i++)
         free(r->timeline.series[i].v);
     memset(r, 0, sizeof *r);
 }
 
-static int grow(double **v, size_t cap)
+static int grow(void **v, size_t cap, size_t size)
 {
-    double *p = realloc(*v, cap * sizeof *p);
+    void *p = realloc(*v, cap * size);
     if (!p)
         return -HERD_ENOMEM;
     *v = p;
     return 0;
 }
 
-int herd_report_add_event(struct herd_report *r, uint64_t wakes, uint64_t useful,
-                          uint64_t origin_load, uint64_t peak)
+static int reserve_events(struct herd_report *r, size_t want)
 {
-    if (r->nevents == r->cap_events) {
-        size_t cap = r->cap_events ? r->cap_events * 2 : 64;
-        if (grow(&r->ev_wakes, cap) || grow(&r->ev_useful, cap) || grow(&r->ev_wasted, cap) ||
-            grow(&r->ev_origin, cap))
-            return -HERD_ENOMEM;
-        r->cap_events = cap;
-    }
-    uint64_t wasted = wakes > useful ? wakes - useful : 0;
-    r->ev_wakes[r->nevents] = (double)wakes;
-    r->ev_useful[r->nevents] = (double)useful;
-    r->ev_wasted[r->nevents] = (double)wasted;
-    r->ev_origin[r->nevents] = (double)origin_load;
-    r->nevents++;
-    r->wakes += wakes;
-    r->useful += useful;
-    r->wasted += wasted;
-    r->origin_load += origin_load;
-    if (peak > r->peak)
-        r->peak = peak;
+    if (want <= r->cap_events)
+        return 0;
+    size_t cap = r->cap_events ? r->cap_events : 64;
+    while (cap < want)
+        cap *= 2;
+#define HERD__EV_GROW(name)                                                                 \
+    if (grow((void **)&r->ev.name, cap, sizeof *r->ev.name) < 0)                              \
+        return -HERD_ENOMEM;
+    HERD_EVENT_SERIES(HERD__EV_GROW)
+#undef HERD__EV_GROW
+    if (grow((void **)&r->ev.run, cap, sizeof *r->ev.run) < 0)
+        return -HERD_ENOMEM;
+    r->cap_events = cap;
     return 0;
+}
+
+int herd_report_add_event(struct herd_report *r, const struct herd_event *e)
+{
+    if (reserve_events(r, r->nevents + 1) < 0)
+        return -HERD_ENOMEM;
+    uint64_t wakes = e->useful + e->served + e->wasted + e->failed;
+    size_t i = r->nevents++;
+    r->ev.wakes[i] = (double)wakes;
+    r->ev.useful[i] = (double)e->useful;
+    r->ev.served[i] = (double)e->served;
+    r->ev.wasted[i] = (double)e->wasted;
+    r->ev.failed[i] = (double)e->failed;
+    r->ev.idle[i] = (double)e->idle;
+    r->ev.origin[i] = (double)e->origin_load;
+    r->ev.peak[i] = (double)e->peak;
+    r->ev.run[i] = 0;
+    r->wakes += wakes;
+    r->useful += e->useful;
+    r->served += e->served;
+    r->wasted += e->wasted;
+    r->failed += e->failed;
+    r->idle += e->idle;
+    r->origin_load += e->origin_load;
+    if (e->peak > r->peak)
+        r->peak = e->peak;
+    return 0;
+}
+
+enum herd_outcome herd_waiter_class(const struct herd_waiter *w)
+{
+    static const enum herd_outcome order[] = {HERD_OUT_USEFUL, HERD_OUT_WASTED, HERD_OUT_FAILED,
+                                              HERD_OUT_SERVED};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (w->n[order[i]])
+            return order[i];
+    return HERD_OUT_IDLE;
 }
 
 void herd_report_extra(struct herd_report *r, const char *name, double value)
@@ -162,9 +195,30 @@ void herd_report_spread(struct herd_report *r, const uint64_t *per_worker, size_
 
 const char *herd_outcome_name(enum herd_outcome o)
 {
-    static const char *const names[] = {"idle",  "woken",  "useful",   "wasted",
-                                        "stale", "failed", "timed-out"};
-    return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "idle";
+    switch (o) {
+#define HERD__OUTCOME_NAME(ID, name, doc)                                                   \
+    case HERD_OUT_##ID:                                                                     \
+        return #name;
+        HERD_OUTCOMES(HERD__OUTCOME_NAME)
+#undef HERD__OUTCOME_NAME
+    case HERD_OUT_COUNT:
+        break;
+    }
+    return "idle";
+}
+
+const char *herd_outcome_doc(enum herd_outcome o)
+{
+    switch (o) {
+#define HERD__OUTCOME_DOC(ID, name, doc)                                                    \
+    case HERD_OUT_##ID:                                                                     \
+        return doc;
+        HERD_OUTCOMES(HERD__OUTCOME_DOC)
+#undef HERD__OUTCOME_DOC
+    case HERD_OUT_COUNT:
+        break;
+    }
+    return "";
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -193,12 +247,17 @@ void herd_report_figures(const struct herd_report *r, struct herd_figures *f)
     const struct herd_hist *h = &r->latency;
     f->wakes = (double)r->wakes;
     f->useful = (double)r->useful;
+    f->served = (double)r->served;
     f->wasted = (double)r->wasted;
+    f->failed = (double)r->failed;
+    f->idle = (double)r->idle;
     f->origin_load = (double)r->origin_load;
     f->peak = (double)r->peak;
     f->pe_wakes = f->wakes / ev;
     f->pe_useful = f->useful / ev;
+    f->pe_served = f->served / ev;
     f->pe_wasted = f->wasted / ev;
+    f->pe_failed = f->failed / ev;
     f->pe_origin_load = f->origin_load / ev;
     f->lat_mean = herd_hist_mean(h);
     f->lat_p50 = (double)herd_hist_quantile(h, 0.50);
@@ -206,7 +265,6 @@ void herd_report_figures(const struct herd_report *r, struct herd_figures *f)
     f->lat_p99 = (double)herd_hist_quantile(h, 0.99);
     f->lat_p999 = (double)herd_hist_quantile(h, 0.999);
     f->lat_max = (double)(h->count ? h->max : 0);
-    f->elapsed_ns = (double)r->elapsed_ns;
     f->sim_time_ns = (double)r->sim_time_ns;
 }
 
@@ -235,17 +293,59 @@ void herd_figures_result(const struct herd_figures_acc *acc, struct herd_figures
 #undef HERD__MEAN
 }
 
-void herd_report_aggregate(struct herd_report *r, const struct herd_report *const *others,
-                           size_t nothers)
+/* Keep run @p h's own histogram (the first HERD_REPORT_MAX_RUN_HISTS runs). */
+static int keep_run_hist(struct herd_report *r, const struct herd_hist *h)
 {
-    struct herd_figures_acc acc = {0};
-    struct herd_figures f;
-    for (size_t i = 0; i < nothers + 1; i++) {
-        herd_report_figures(i == 0 ? r : others[i - 1], &f);
-        herd_figures_add(&acc, &f);
+    if (r->nrun_hist == HERD_REPORT_MAX_RUN_HISTS)
+        return 0;
+    if (!r->run_hist) {
+        r->run_hist = malloc(HERD_REPORT_MAX_RUN_HISTS * sizeof *r->run_hist);
+        if (!r->run_hist)
+            return -HERD_ENOMEM;
     }
-    r->runs = (int)acc.n;
-    herd_figures_result(&acc, &r->mean, &r->stddev);
+    r->run_hist[r->nrun_hist++] = *h;
+    return 0;
+}
+
+int herd_report_merge(struct herd_report *r, const struct herd_report *o)
+{
+    struct herd_figures f;
+    if (r->acc.n == 0) { /* r becomes run 0 of the aggregate */
+        herd_report_figures(r, &f);
+        herd_figures_add(&r->acc, &f);
+        if (keep_run_hist(r, &r->latency) < 0)
+            return -HERD_ENOMEM;
+    }
+    if (reserve_events(r, r->nevents + o->nevents) < 0 || keep_run_hist(r, &o->latency) < 0)
+        return -HERD_ENOMEM;
+    herd_report_figures(o, &f);
+    herd_figures_add(&r->acc, &f);
+    int32_t run = (int32_t)r->acc.n - 1;
+    for (size_t i = 0; i < o->nevents; i++) {
+        size_t k = r->nevents++;
+#define HERD__EV_COPY(name) r->ev.name[k] = o->ev.name[i];
+        HERD_EVENT_SERIES(HERD__EV_COPY)
+#undef HERD__EV_COPY
+        r->ev.run[k] = run;
+    }
+    r->wakes += o->wakes;
+    r->useful += o->useful;
+    r->served += o->served;
+    r->wasted += o->wasted;
+    r->failed += o->failed;
+    r->idle += o->idle;
+    r->origin_load += o->origin_load;
+    if (o->peak > r->peak)
+        r->peak = o->peak;
+    herd_hist_merge(&r->latency, &o->latency);
+    herd_machine_merge(&r->machine, &o->machine);
+    r->has_machine |= o->has_machine;
+    for (size_t w = 0; w < r->nwaiters && w < o->nwaiters; w++)
+        for (int c = 0; c < HERD_OUT_COUNT; c++)
+            r->waiters[w].n[c] += o->waiters[w].n[c];
+    r->runs = (int)r->acc.n;
+    herd_figures_result(&r->acc, &r->mean, &r->stddev);
+    return 0;
 }
 
 uint64_t herd_run_seed(uint64_t seed, int i)

@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 
-static json_t *figures(double wakes, double useful, double wasted, double origin)
+/* The per-event figures (means or medians) of the outcome classes and origin load. */
+static json_t *figures(const double *v)
 {
-    return json_pack("{s:f, s:f, s:f, s:f}", "wakes", wakes, "useful", useful, "wasted", wasted,
-                     "origin_load", origin);
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "wakes", v[0], "useful", v[1], "served",
+                     v[2], "wasted", v[3], "failed", v[4], "origin_load", v[5]);
 }
 
 static json_t *number(double v, bool real)
@@ -31,60 +33,94 @@ static json_t *latency_json(const struct herd_figures *f, uint64_t count, bool r
     return o;
 }
 
-static json_t *params_json(const struct herd_run_spec *spec)
+static json_t *params_json(const struct herd_run_info *run)
 {
     json_t *o = json_object();
-    for (int i = 0; spec->sc->params[i].key; i++) {
-        const struct herd_param_def *p = &spec->sc->params[i];
-        json_t *v;
-        if (p->type == HERD_PARAM_ENUM)
-            v = json_string(p->choices[(int)spec->params[i]]);
-        else if (p->type == HERD_PARAM_INT)
-            v = json_integer((json_int_t)spec->params[i]);
-        else
-            v = json_real(spec->params[i]);
+    for (int i = 0; i < run->nparams; i++) {
+        const struct herd_run_param *p = &run->params[i];
+        json_t *v = p->is_text  ? json_string(p->text)
+                    : p->is_int ? json_integer((json_int_t)p->number)
+                                : json_real(p->number);
         json_object_set_new(o, p->key, v);
     }
     return o;
 }
 
+/* A bound as JSON: an open side (infinite) is null. */
+static json_t *bound(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *interval_json(const struct herd_stats_interval *ci)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "point", json_real(ci->point));
+    json_object_set_new(o, "lo", bound(ci->lo));
+    json_object_set_new(o, "hi", bound(ci->hi));
+    json_object_set_new(o, "n", json_integer((json_int_t)ci->n));
+    json_object_set_new(o, "enough_samples", json_boolean(ci->enough_samples));
+    return o;
+}
+
+static json_t *intervals_json(const struct herd_report_ci *ci)
+{
+    static const char *const ev[HERD_EV_CI] = {"wakes",  "useful", "served",
+                                               "wasted", "failed", "origin_load"};
+    static const char *const lat[HERD_LAT_CI] = {"p50", "p90", "p99", "p999"};
+    json_t *o = json_object(), *e = json_object(), *l = json_object();
+    for (int i = 0; i < HERD_EV_CI; i++)
+        json_object_set_new(e, ev[i], interval_json(&ci->ev[i]));
+    for (int i = 0; i < HERD_LAT_CI; i++)
+        json_object_set_new(l, lat[i], interval_json(&ci->lat[i]));
+    json_object_set_new(o, "conf", json_real(HERD_STATS_CONF));
+    json_object_set_new(o, "per_event_median", e);
+    json_object_set_new(o, "latency_ns", l);
+    return o;
+}
+
 void *herd_report_to_json(const struct herd_report *r)
 {
-    const struct herd_run_spec *spec = &r->spec;
+    const struct herd_run_info *run = &r->run;
     json_t *o = json_object();
 
-    json_object_set_new(o, "scenario", json_string(spec->sc->name));
+    json_object_set_new(o, "scenario", json_string(run->scenario));
     json_object_set_new(o, "backend", json_string(r->backend));
-    json_object_set_new(o, "mode", json_string(spec->mode == HERD_MODE_NAIVE ? "naive"
-                                                                             : "mitigated"));
-    json_object_set_new(o, "mitigation", json_string(herd_spec_mitigation(spec)));
-    json_object_set_new(o, "strategy", json_string(herd_spec_strategy(spec)));
-    json_object_set_new(o, "n", json_integer(spec->n));
-    json_object_set_new(o, "events", json_integer(spec->events));
-    json_object_set_new(o, "seed", json_integer((json_int_t)spec->seed));
-    json_object_set_new(o, "params", params_json(spec));
-    /* With --runs R every figure is the mean over the runs (a real); else the run's own
-     * count (an integer). */
+    json_object_set_new(o, "mode", json_string(run->naive ? "naive" : "mitigated"));
+    json_object_set_new(o, "mitigation", json_string(run->mitigation));
+    json_object_set_new(o, "strategy", json_string(run->strategy));
+    json_object_set_new(o, "n", json_integer(run->n));
+    json_object_set_new(o, "population", json_integer(r->population));
+    json_object_set_new(o, "events", json_integer(run->events));
+    json_object_set_new(o, "seed", json_integer((json_int_t)run->seed));
+    json_object_set_new(o, "params", params_json(run));
+    /* Totals are counts (pooled over the runs of an aggregate); per-run means and
+     * deviations are under "over_runs". */
+    json_object_set_new(o, "wakes", json_integer((json_int_t)r->wakes));
+    json_object_set_new(o, "useful", json_integer((json_int_t)r->useful));
+    json_object_set_new(o, "served", json_integer((json_int_t)r->served));
+    json_object_set_new(o, "wasted", json_integer((json_int_t)r->wasted));
+    json_object_set_new(o, "failed", json_integer((json_int_t)r->failed));
+    json_object_set_new(o, "idle", json_integer((json_int_t)r->idle));
+    json_object_set_new(o, "origin_load", json_integer((json_int_t)r->origin_load));
+    json_object_set_new(o, "peak", json_integer((json_int_t)r->peak));
     struct herd_figures f;
-    bool agg = r->runs > 1;
-    if (agg)
-        f = r->mean;
-    else
-        herd_report_figures(r, &f);
-    json_object_set_new(o, "wakes", number(f.wakes, agg));
-    json_object_set_new(o, "useful", number(f.useful, agg));
-    json_object_set_new(o, "wasted", number(f.wasted, agg));
-    json_object_set_new(o, "origin_load", number(f.origin_load, agg));
-    json_object_set_new(o, "peak", number(f.peak, agg));
-    json_object_set_new(o, "latency_ns", latency_json(&f, r->latency.count, agg));
+    herd_report_figures(r, &f);
+    json_object_set_new(o, "latency_ns", latency_json(&f, r->latency.count, false));
+    double ev = r->nevents ? (double)r->nevents : 1.0;
     json_object_set_new(o, "per_event",
-                        figures(f.pe_wakes, f.pe_useful, f.pe_wasted, f.pe_origin_load));
+                        figures((const double[]){f.wakes / ev, f.useful / ev, f.served / ev,
+                                                 f.wasted / ev, f.failed / ev,
+                                                 f.origin_load / ev}));
+    size_t n = r->nevents;
     json_object_set_new(o, "per_event_median",
-                        figures(herd_median(r->ev_wakes, r->nevents),
-                                herd_median(r->ev_useful, r->nevents),
-                                herd_median(r->ev_wasted, r->nevents),
-                                herd_median(r->ev_origin, r->nevents)));
+                        figures((const double[]){
+                            herd_median(r->ev.wakes, n), herd_median(r->ev.useful, n),
+                            herd_median(r->ev.served, n), herd_median(r->ev.wasted, n),
+                            herd_median(r->ev.failed, n), herd_median(r->ev.origin, n)}));
     json_object_set_new(o, "events_measured", json_integer((json_int_t)r->nevents));
+    if (r->ci.present)
+        json_object_set_new(o, "intervals", intervals_json(&r->ci));
     if (r->spread.present)
         json_object_set_new(o, "spread",
                             json_pack("{s:I, s:I, s:f, s:f}", "workers",
@@ -106,32 +142,49 @@ void *herd_report_to_json(const struct herd_report *r)
     }
     json_object_set_new(o, "timeline", tl);
 
-    json_t *w = json_array();
-    for (size_t i = 0; i < r->nwaiters; i++)
-        json_array_append_new(w, json_string(herd_outcome_name(r->waiters[i])));
+    /* Each tile's class, and its counts by class in the order of "outcomes". */
+    json_t *w = json_array(), *wc = json_array(), *names = json_array();
+    for (int c = 0; c < HERD_OUT_COUNT; c++)
+        json_array_append_new(names, json_string(herd_outcome_name((enum herd_outcome)c)));
+    for (size_t i = 0; i < r->nwaiters; i++) {
+        json_array_append_new(w, json_string(herd_outcome_name(herd_waiter_class(&r->waiters[i]))));
+        json_t *cnt = json_array();
+        for (int c = 0; c < HERD_OUT_COUNT; c++)
+            json_array_append_new(cnt, json_integer(r->waiters[i].n[c]));
+        json_array_append_new(wc, cnt);
+    }
+    json_object_set_new(o, "outcomes", names);
     json_object_set_new(o, "waiters", w);
+    json_object_set_new(o, "waiter_counts", wc);
 
     json_t *x = json_object();
     for (int i = 0; i < r->nextras; i++)
         json_object_set_new(x, r->extras[i].name, json_real(r->extras[i].value));
     json_object_set_new(o, "extra", x);
 
-    json_object_set_new(o, "elapsed_ns", number(f.elapsed_ns, agg));
     if (r->sim_time_ns >= 0)
-        json_object_set_new(o, "sim_time_ns", number(f.sim_time_ns, agg));
+        json_object_set_new(o, "sim_time_ns", json_integer(r->sim_time_ns));
     json_object_set_new(o, "runs", json_integer(r->runs));
-    if (agg) {
-        const struct herd_figures *d = &r->stddev;
-        json_t *sd = json_pack("{s:f, s:f, s:f, s:f, s:f}", "wakes", d->wakes, "useful",
-                               d->useful, "wasted", d->wasted, "origin_load", d->origin_load,
-                               "peak", d->peak);
+    if (r->has_machine)
+        json_object_set_new(o, "machine", herd_machine_to_json(&r->machine));
+    if (r->has_provenance)
+        json_object_set_new(o, "provenance", herd_provenance_to_json(&r->provenance));
+    if (r->runs > 1) {
+        json_t *over = json_object();
+        const struct herd_figures *m = &r->mean, *d = &r->stddev;
+        json_t *mean = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "wakes", m->wakes,
+                                 "useful", m->useful, "served", m->served, "wasted", m->wasted,
+                                 "failed", m->failed, "origin_load", m->origin_load, "peak",
+                                 m->peak);
+        json_object_set_new(mean, "latency_ns", latency_json(m, 0, true));
+        json_t *sd = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "wakes", d->wakes,
+                               "useful", d->useful, "served", d->served, "wasted", d->wasted,
+                               "failed", d->failed, "origin_load", d->origin_load, "peak",
+                               d->peak);
         json_object_set_new(sd, "latency_ns", latency_json(d, 0, true));
-        json_object_set_new(sd, "per_event", figures(d->pe_wakes, d->pe_useful, d->pe_wasted,
-                                                     d->pe_origin_load));
-        json_object_set_new(sd, "elapsed_ns", json_real(d->elapsed_ns));
-        if (r->sim_time_ns >= 0)
-            json_object_set_new(sd, "sim_time_ns", json_real(d->sim_time_ns));
-        json_object_set_new(o, "stddev", sd);
+        json_object_set_new(over, "mean", mean);
+        json_object_set_new(over, "stddev", sd);
+        json_object_set_new(o, "over_runs", over);
     }
     return o;
 }
@@ -149,62 +202,3 @@ int herd_write_json(FILE *f, struct herd_report *const *runs, size_t nruns)
     return 0;
 }
 
-void *herd_catalogue_to_json(void)
-{
-    json_t *arr = json_array();
-    for (int i = 0; herd_scenarios[i]; i++) {
-        const struct herd_scenario *sc = herd_scenarios[i];
-        json_t *ps = json_array(), *ms = json_array();
-        for (int p = 0; sc->params[p].key; p++) {
-            const struct herd_param_def *d = &sc->params[p];
-            json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "key", d->key, "type",
-                                  d->type == HERD_PARAM_ENUM  ? "enum"
-                                  : d->type == HERD_PARAM_INT ? "int"
-                                                              : "number",
-                                  "unit", d->unit, "help", d->help);
-            if (d->type == HERD_PARAM_ENUM) {
-                json_t *c = json_array();
-                for (int k = 0; d->choices[k]; k++)
-                    json_array_append_new(c, json_string(d->choices[k]));
-                json_object_set_new(o, "choices", c);
-                json_object_set_new(o, "default", json_string(d->choices[(int)d->def]));
-            } else {
-                json_object_set_new(o, "default", json_real(d->def));
-                json_object_set_new(o, "min", json_real(d->min));
-                json_object_set_new(o, "max", json_real(d->max));
-            }
-            json_array_append_new(ps, o);
-        }
-        for (int m = 0; sc->mitigations[m].name; m++)
-            json_array_append_new(ms, json_pack("{s:s, s:s, s:s}", "name",
-                                                sc->mitigations[m].name, "family",
-                                                sc->mitigations[m].family, "help",
-                                                sc->mitigations[m].help));
-        json_t *bk = json_array();
-        if (sc->backends & HERD_BACKEND_LIVE)
-            json_array_append_new(bk, json_string("live"));
-        if (sc->backends & HERD_BACKEND_SIM)
-            json_array_append_new(bk, json_string("sim"));
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o, s:s, "
-                           "s:o, s:o}",
-                           "name", sc->name, "summary", sc->summary, "trigger", sc->trigger,
-                           "waiters", sc->waiters, "resource", sc->resource, "naive", sc->naive,
-                           "naive_help", sc->naive_help, "n_default", (json_int_t)sc->n_default,
-                           "n_max", (json_int_t)HERD_N_MAX, "events_default",
-                           (json_int_t)sc->events_default, "default_mitigation",
-                           sc->default_mitigation, "mitigations", ms, "waiter_noun",
-                           sc->waiter_noun, "params", ps, "backends", bk));
-    }
-    json_t *root = json_object();
-    json_object_set_new(root, "scenarios", arr);
-    return root;
-}
-
-int herd_write_catalogue_json(FILE *f)
-{
-    json_t *root = herd_catalogue_to_json();
-    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    return rc < 0 || fputc('\n', f) == EOF ? -EIO : 0;
-}

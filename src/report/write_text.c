@@ -2,7 +2,12 @@
  * runs are compared (as hyperfine does), per-event figures beside totals, latency
  * percentiles listed as wrk2 prints them, who got the work, the first waiters and
  * a timeline drawn on one shared scale for every run (a peak of 1,000 and a peak of
- * 1 must not look alike). Plain text, no colour: safe for pipes and NO_COLOR. */
+ * 1 must not look alike). Plain text, no colour: safe for pipes and NO_COLOR.
+ *
+ * Width: the tables fit opts->width columns (100 by default): with more runs than fit,
+ * the runs are printed in blocks of as many columns as fit, one after the other, every
+ * run in one of them; opts->wide puts them all side by side however wide. Nothing is
+ * ever dropped. */
 #include "report.h"
 
 #include <errno.h>
@@ -11,14 +16,16 @@
 #include <string.h>
 
 #define LABEL_W 26
-#define COL_W 20
+#define COL_W 18
+#define RATIO_W 24
+#define WIDTH_DEFAULT 100
 
 struct out {
     FILE *f;
     bool utf8;
-    struct herd_report *const *runs;
+    struct herd_report *const *runs; /* the runs of this block */
     size_t n;
-    struct herd_figures fig[8]; /* each run's figures: its own, or the means of --runs */
+    struct herd_figures *fig; /* each run's figures */
 };
 
 static void fmt_count(double v, char *buf, size_t len)
@@ -86,15 +93,19 @@ static void cell(FILE *f, const char *s, int w, bool left)
             fputc(' ', f);
 }
 
-static void row_cells(const struct out *o, const char *label, char cells[][48], bool ratio,
+static void row_cells(const struct out *o, const char *label, char (*cells)[48], bool ratio,
                       const char *ratio_text)
 {
     fputs("  ", o->f);
     cell(o->f, label, LABEL_W, true);
-    for (size_t i = 0; i < o->n; i++)
-        cell(o->f, cells[i], COL_W, false);
-    if (ratio)
-        cell(o->f, ratio_text, 14, false);
+    for (size_t i = 0; i < o->n; i++) {
+        fputc(' ', o->f); /* a column's cells never touch, however full */
+        cell(o->f, cells[i], COL_W - 1, false);
+    }
+    if (ratio) {
+        fputc(' ', o->f);
+        cell(o->f, ratio_text, RATIO_W - 1, false);
+    }
     fputc('\n', o->f);
 }
 
@@ -103,8 +114,8 @@ typedef double (*fig_fn)(const struct herd_report *r, const struct herd_figures 
 /* One figure: @p get reads it from run i. The ratio is first run / second run. */
 static void row_fig(const struct out *o, const char *label, fig_fn get, bool time)
 {
-    char cells[8][48], ratio[32] = "";
-    for (size_t i = 0; i < o->n && i < 8; i++) {
+    char cells[HERD_TEXT_MAX_RUNS][48], ratio[32] = "";
+    for (size_t i = 0; i < o->n; i++) {
         double v = get(o->runs[i], &o->fig[i]);
         if (time)
             fmt_ns(o, v, cells[i], sizeof cells[i]);
@@ -117,6 +128,77 @@ static void row_fig(const struct out *o, const char *label, fig_fn get, bool tim
     row_cells(o, label, cells, o->n == 2, ratio);
 }
 
+/* A bound of an interval, or "inf" / "∞" for an open side. */
+static void fmt_bound(const struct out *o, double v, bool time, char *buf, size_t len)
+{
+    if (!isfinite(v))
+        snprintf(buf, len, "%s%s", v < 0 ? "-" : "", o->utf8 ? "\xe2\x88\x9e" : "inf");
+    else if (time)
+        fmt_ns(o, v, buf, len);
+    else
+        fmt_count(v, buf, len);
+}
+
+/*
+ * A figure with its 95 % interval: the point in the row (with "*" when there are too
+ * few samples to bound it: the footnote says so), the interval on a line under it, and
+ * for two runs the ratio with its interval, or "no difference measured" when the two
+ * intervals overlap. Without intervals (a report that has none) it is row_fig.
+ */
+static void row_ci(const struct out *o, const char *label, fig_fn get, bool time, int which,
+                   bool latency)
+{
+    bool all = true;
+    for (size_t i = 0; i < o->n; i++)
+        all &= o->runs[i]->ci.present;
+    if (!all) {
+        row_fig(o, label, get, time);
+        return;
+    }
+    char cells[HERD_TEXT_MAX_RUNS][48], under[HERD_TEXT_MAX_RUNS][48], ratio[48] = "";
+    for (size_t i = 0; i < o->n; i++) {
+        const struct herd_stats_interval *ci =
+            latency ? &o->runs[i]->ci.lat[which] : &o->runs[i]->ci.ev[which];
+        char lo[20], hi[20];
+        if (time)
+            fmt_ns(o, ci->point, cells[i], sizeof cells[i]);
+        else
+            fmt_count(ci->point, cells[i], sizeof cells[i]);
+        if (!ci->enough_samples)
+            strcat(cells[i], "*");
+        fmt_bound(o, ci->lo, time, lo, sizeof lo);
+        fmt_bound(o, ci->hi, time, hi, sizeof hi);
+        /* "[25.62, 26.80]ms": one unit after the bracket when both bounds share it */
+        char unit[8] = "";
+        size_t ll = strlen(lo), lh = strlen(hi);
+        if (time && isfinite(ci->lo) && isfinite(ci->hi)) {
+            size_t ul = ll, uh = lh;
+            while (ul && !((lo[ul - 1] >= '0' && lo[ul - 1] <= '9')))
+                ul--;
+            while (uh && !((hi[uh - 1] >= '0' && hi[uh - 1] <= '9')))
+                uh--;
+            if (strcmp(lo + ul, hi + uh) == 0 && strlen(hi + uh) < sizeof unit) {
+                memcpy(unit, hi + uh, strlen(hi + uh) + 1);
+                lo[ul] = '\0';
+                hi[uh] = '\0';
+            }
+        }
+        snprintf(under[i], sizeof under[i], "%s%s, %s%s%s", isfinite(ci->lo) ? "[" : "(", lo,
+                 hi, isfinite(ci->hi) ? "]" : ")", unit);
+    }
+    if (o->n == 2) {
+        const struct herd_report_ci *a = &o->runs[0]->ci, *b = &o->runs[1]->ci;
+        struct herd_stats_comparison c =
+            latency ? herd_stats_compare(&a->lat[which], &b->lat[which])
+                    : herd_stats_compare(&a->ev[which], &b->ev[which]);
+        if (herd_stats_format_comparison(ratio, sizeof ratio, &c,
+                                         o->utf8 ? HERD_STATS_UTF8 : HERD_STATS_ASCII) < 0)
+            snprintf(ratio, sizeof ratio, "?");
+    }
+    row_cells(o, label, cells, o->n == 2, ratio);
+    row_cells(o, "", under, o->n == 2, "");
+}
+
 #define FIG(name, expr)                                                                     \
     static double name(const struct herd_report *r, const struct herd_figures *f)           \
     {                                                                                       \
@@ -126,15 +208,19 @@ static void row_fig(const struct out *o, const char *label, fig_fn get, bool tim
     }
 FIG(g_wakes, f->wakes)
 FIG(g_wakes_ev, f->pe_wakes)
-FIG(g_wakes_med, herd_median(r->ev_wakes, r->nevents))
+FIG(g_wakes_med, herd_median(r->ev.wakes, r->nevents))
 FIG(g_useful, f->useful)
 FIG(g_useful_ev, f->pe_useful)
 FIG(g_wasted, f->wasted)
 FIG(g_wasted_ev, f->pe_wasted)
-FIG(g_wasted_med, herd_median(r->ev_wasted, r->nevents))
+FIG(g_wasted_med, herd_median(r->ev.wasted, r->nevents))
 FIG(g_origin, f->origin_load)
 FIG(g_origin_ev, f->pe_origin_load)
-FIG(g_origin_med, herd_median(r->ev_origin, r->nevents))
+FIG(g_origin_med, herd_median(r->ev.origin, r->nevents))
+FIG(g_served, f->served)
+FIG(g_served_ev, f->pe_served)
+FIG(g_failed, f->failed)
+FIG(g_idle, f->idle)
 FIG(g_peak, f->peak)
 FIG(g_p50, f->lat_p50)
 FIG(g_p75, (double)herd_hist_quantile(&r->latency, 0.75))
@@ -144,7 +230,6 @@ FIG(g_p999, f->lat_p999)
 FIG(g_max, f->lat_max)
 FIG(g_mean, f->lat_mean)
 FIG(g_count, (double)r->latency.count)
-FIG(g_elapsed, f->elapsed_ns)
 FIG(g_simtime, f->sim_time_ns)
 #undef FIG
 
@@ -155,28 +240,27 @@ static void section(const struct out *o, const char *title)
 
 static void header_row(const struct out *o)
 {
-    char cells[8][48];
-    for (size_t i = 0; i < o->n && i < 8; i++) {
+    char cells[HERD_TEXT_MAX_RUNS][48];
+    for (size_t i = 0; i < o->n; i++) {
         const struct herd_report *r = o->runs[i];
-        snprintf(cells[i], sizeof cells[i], "%s", herd_spec_strategy(&r->spec));
+        snprintf(cells[i], sizeof cells[i], "%s", r->run.strategy);
     }
     row_cells(o, "", cells, o->n == 2, o->n == 2 ? "ratio" : "");
     /* Side by side on two backends (herd run --backend both), each column says which. */
     bool mixed = false;
     for (size_t i = 1; i < o->n; i++)
         mixed |= strcmp(o->runs[i]->backend, o->runs[0]->backend) != 0;
-    for (size_t i = 0; i < o->n && i < 8; i++) {
-        const char *mode = o->runs[i]->spec.mode == HERD_MODE_NAIVE ? "naive" : "mitigated";
+    for (size_t i = 0; i < o->n; i++) {
+        const char *mode = o->runs[i]->run.naive ? "naive" : "mitigated";
         if (mixed)
             snprintf(cells[i], sizeof cells[i], "(%s, %s)", o->runs[i]->backend, mode);
         else
             snprintf(cells[i], sizeof cells[i], "(%s)", mode);
     }
     char what[32] = "";
-    if (o->n == 2 && o->runs[0]->spec.mode != o->runs[1]->spec.mode)
-        snprintf(what, sizeof what, "%s/%s",
-                 o->runs[0]->spec.mode == HERD_MODE_NAIVE ? "naive" : "mitig.",
-                 o->runs[1]->spec.mode == HERD_MODE_NAIVE ? "naive" : "mitig.");
+    if (o->n == 2 && o->runs[0]->run.naive != o->runs[1]->run.naive)
+        snprintf(what, sizeof what, "%s/%s", o->runs[0]->run.naive ? "naive" : "mitig.",
+                 o->runs[1]->run.naive ? "naive" : "mitig.");
     else if (o->n == 2 && mixed)
         snprintf(what, sizeof what, "%s/%s", o->runs[0]->backend, o->runs[1]->backend);
     row_cells(o, "", cells, o->n == 2, what);
@@ -189,18 +273,18 @@ static void spread_rows(const struct out *o)
         any |= o->runs[i]->spread.present;
     if (!any)
         return;
-    char cells[8][48];
+    char cells[HERD_TEXT_MAX_RUNS][48];
     section(o, "Spread (who got the work)");
-    for (size_t i = 0; i < o->n && i < 8; i++) {
+    for (size_t i = 0; i < o->n; i++) {
         const struct herd_spread *s = &o->runs[i]->spread;
         snprintf(cells[i], sizeof cells[i], s->present ? "%" PRId64 " of %" PRId64 : "-",
                  s->workers_used, s->workers);
     }
     row_cells(o, "workers used", cells, false, "");
-    for (size_t i = 0; i < o->n && i < 8; i++)
+    for (size_t i = 0; i < o->n; i++)
         snprintf(cells[i], sizeof cells[i], "%.1f%%", 100.0 * o->runs[i]->spread.max_share);
     row_cells(o, "busiest worker's share", cells, false, "");
-    for (size_t i = 0; i < o->n && i < 8; i++)
+    for (size_t i = 0; i < o->n; i++)
         snprintf(cells[i], sizeof cells[i], "%.2f", o->runs[i]->spread.max_min_ratio);
     row_cells(o, "max/min (workers used)", cells, false, "");
 }
@@ -224,8 +308,8 @@ static void extra_rows(const struct out *o)
         return;
     section(o, "Details");
     for (int k = 0; k < nn; k++) {
-        char cells[8][48];
-        for (size_t i = 0; i < o->n && i < 8; i++) {
+        char cells[HERD_TEXT_MAX_RUNS][48];
+        for (size_t i = 0; i < o->n; i++) {
             double v;
             if (herd_report_get_extra(o->runs[i], names[k], &v))
                 fmt_count(v, cells[i], sizeof cells[i]);
@@ -236,32 +320,32 @@ static void extra_rows(const struct out *o)
     }
 }
 
-static char outcome_symbol(unsigned char o)
+static char outcome_symbol(enum herd_outcome o)
 {
-    static const char sym[] = ".o#xs!t"; /* idle woken useful wasted stale failed timed-out */
-    return o < sizeof sym - 1 ? sym[o] : '?';
+    static const char sym[HERD_OUT_COUNT] = {
+        [HERD_OUT_IDLE] = '.', [HERD_OUT_USEFUL] = '#', [HERD_OUT_SERVED] = 'o',
+        [HERD_OUT_WASTED] = 'x', [HERD_OUT_FAILED] = '!'};
+    return sym[o];
 }
 
 static void waiter_rows(const struct out *o)
 {
-    section(o, "Waiters (first 60 drawn; # useful, x wasted, o woken and served, s stale, "
-               "! failed, t timed out, . idle)");
+    section(o, "Waiters (first 60 drawn; # useful, o served, x wasted, ! failed, . idle)");
     for (size_t i = 0; i < o->n; i++) {
         const struct herd_report *r = o->runs[i];
-        size_t counts[8] = {0};
+        size_t counts[HERD_OUT_COUNT] = {0};
         char line[64];
         size_t shown = r->nwaiters < 60 ? r->nwaiters : 60;
         for (size_t w = 0; w < r->nwaiters; w++)
-            counts[r->waiters[w] & 7]++;
+            counts[herd_waiter_class(&r->waiters[w])]++;
         for (size_t w = 0; w < shown; w++)
-            line[w] = outcome_symbol(r->waiters[w]);
+            line[w] = outcome_symbol(herd_waiter_class(&r->waiters[w]));
         line[shown] = '\0';
-        fprintf(o->f, "  %-16.16s %s\n", herd_spec_strategy(&r->spec), line);
-        fprintf(o->f, "  %-16s of the first %zu: %zu useful, %zu wasted, %zu woken, %zu stale, "
-                      "%zu failed, %zu timed out, %zu idle\n",
-                "", r->nwaiters, counts[HERD_OUT_USEFUL], counts[HERD_OUT_WASTED],
-                counts[HERD_OUT_WOKEN], counts[HERD_OUT_STALE], counts[HERD_OUT_FAILED],
-                counts[HERD_OUT_TIMEDOUT], counts[HERD_OUT_IDLE]);
+        fprintf(o->f, "  %-16.16s %s\n", r->run.strategy, line);
+        fprintf(o->f, "  %-16s of the first %zu: %zu useful, %zu served, %zu wasted, %zu failed, "
+                      "%zu idle\n",
+                "", r->nwaiters, counts[HERD_OUT_USEFUL], counts[HERD_OUT_SERVED],
+                counts[HERD_OUT_WASTED], counts[HERD_OUT_FAILED], counts[HERD_OUT_IDLE]);
     }
 }
 
@@ -289,9 +373,9 @@ static void timeline_rows(const struct out *o)
         if (span <= 0)
             continue;
         int64_t col_ns = (span + SPARK_W - 1) / SPARK_W;
-        int64_t cols[8][SPARK_W];
+        static int64_t cols[HERD_TEXT_MAX_RUNS][SPARK_W];
         memset(cols, 0, sizeof cols);
-        for (size_t i = 0; i < o->n && i < 8; i++) {
+        for (size_t i = 0; i < o->n; i++) {
             const struct herd_timeline *tl = &o->runs[i]->timeline;
             const int64_t *v = NULL;
             for (int k = 0; k < tl->nseries; k++)
@@ -321,8 +405,8 @@ static void timeline_rows(const struct out *o)
         fmt_count((double)peak, pk, sizeof pk);
         fprintf(o->f, "\nTimeline: %s per %s column (one scale for all rows, top = %s)\n", name,
                 dur, pk);
-        for (size_t i = 0; i < o->n && i < 8; i++) {
-            fprintf(o->f, "  %-16.16s |", herd_spec_strategy(&o->runs[i]->spec));
+        for (size_t i = 0; i < o->n; i++) {
+            fprintf(o->f, "  %-16.16s |", o->runs[i]->run.strategy);
             for (int c = 0; c < SPARK_W; c++) {
                 int lvl = 0;
                 if (cols[i][c] > 0 && peak > 0) {
@@ -339,75 +423,184 @@ static void timeline_rows(const struct out *o)
     }
 }
 
-int herd_write_text(FILE *f, struct herd_report *const *runs, size_t nruns, bool utf8)
+/* Print @p text after @p first (the line's start), wrapped at word boundaries to @p width
+ * display columns; continuation lines start with @p indent spaces. */
+static void wrap(FILE *f, const char *first, const char *text, int indent, int width)
+{
+    int col = fprintf(f, "%s", first);
+    const char *p = text;
+    while (*p) {
+        const char *e = p;
+        int w = 0;
+        while (*e && *e != ' ') {
+            w += ((unsigned char)*e & 0xc0) != 0x80;
+            e++;
+        }
+        if (col > indent && col + 1 + w > width) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        } else if (p != text) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, (size_t)(e - p), f);
+        col += w;
+        p = *e ? e + 1 : e;
+    }
+    fputc('\n', f);
+}
+
+/* The runs' backends, "live" or "live + sim". */
+static void backends_of(struct herd_report *const *runs, size_t n, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", runs[0]->backend);
+    for (size_t i = 1; i < n; i++)
+        if (!strstr(buf, runs[i]->backend)) /* "live" and "sim": no name holds another */
+            snprintf(buf + strlen(buf), len - strlen(buf), " + %s", runs[i]->backend);
+}
+
+/* The heading: what ran, with which settings, how often, on how noisy a machine. */
+static void heading(FILE *f, struct herd_report *const *runs, size_t n, bool utf8)
+{
+    const struct herd_report *r0 = runs[0];
+    const struct herd_run_info *s = &r0->run;
+    const char *dot = utf8 ? " \xc2\xb7 " : " | ";
+    char backends[32];
+    backends_of(runs, n, backends, sizeof backends);
+    fprintf(f, "%s%s%s%sn=%" PRId64 "%sevents=%" PRId64 "%sseed=%" PRIu64, s->scenario, dot,
+            backends, dot, s->n, dot, s->events, dot, s->seed);
+    if (r0->runs > 1)
+        fprintf(f, "%s%d runs", dot, r0->runs);
+    fputc('\n', f);
+    /* params, wrapped at the width like any other line */
+    int col = fprintf(f, "  params:");
+    for (int i = 0; i < s->nparams; i++) {
+        int w = (int)(strlen(s->params[i].key) + strlen(s->params[i].text)) + 2;
+        if (col + w > WIDTH_DEFAULT) {
+            fputs("\n         ", f);
+            col = 9;
+        }
+        col += fprintf(f, " %s=%s", s->params[i].key, s->params[i].text);
+    }
+    fputc('\n', f);
+    char what[512];
+    snprintf(what, sizeof what, "%s: %s; %s contend for %s", s->trigger, s->naive_name,
+             s->waiters, s->resource);
+    wrap(f, "  ", what, 4, WIDTH_DEFAULT);
+    if (r0->runs > 1)
+        fprintf(f, "  counts are pooled over the %d runs (derived seeds); timeline, spread and "
+                   "details are the first run's\n",
+                r0->runs);
+    for (size_t i = 0; i < n; i++) {
+        const struct herd_report *r = runs[i];
+        if (!r->has_machine || r->machine.trusted)
+            continue;
+        for (int w = 0; w < r->machine.nwarnings; w++) {
+            char head[96];
+            snprintf(head, sizeof head, "  WARNING (%s, %s): ", r->run.strategy, r->backend);
+            wrap(f, head, r->machine.warnings[w], 4, WIDTH_DEFAULT);
+        }
+    }
+}
+
+/* The tables of one block of runs. */
+static void block(const struct out *o)
+{
+    fputc('\n', o->f);
+    header_row(o);
+    row_fig(o, "wakes", g_wakes, false);
+    row_fig(o, "  per event (mean)", g_wakes_ev, false);
+    row_ci(o, "  per event (median)", g_wakes_med, false, HERD_EV_CI_WAKES, false);
+    row_fig(o, "useful", g_useful, false);
+    row_fig(o, "  per event", g_useful_ev, false);
+    row_fig(o, "served", g_served, false);
+    row_fig(o, "  per event (mean)", g_served_ev, false);
+    row_fig(o, "wasted", g_wasted, false);
+    row_fig(o, "  per event (mean)", g_wasted_ev, false);
+    row_ci(o, "  per event (median)", g_wasted_med, false, HERD_EV_CI_WASTED, false);
+    row_fig(o, "failed", g_failed, false);
+    row_fig(o, "idle", g_idle, false);
+    row_fig(o, "origin load", g_origin, false);
+    row_fig(o, "  per event (mean)", g_origin_ev, false);
+    row_ci(o, "  per event (median)", g_origin_med, false, HERD_EV_CI_ORIGIN, false);
+    row_fig(o, "peak", g_peak, false);
+
+    section(o, "Latency distribution (from the trigger; [95 % interval], * too few samples "
+               "to bound it)");
+    row_ci(o, "   50.000%", g_p50, true, HERD_LAT_CI_P50, true);
+    row_fig(o, "   75.000%", g_p75, true);
+    row_ci(o, "   90.000%", g_p90, true, HERD_LAT_CI_P90, true);
+    row_ci(o, "   99.000%", g_p99, true, HERD_LAT_CI_P99, true);
+    row_ci(o, "   99.900%", g_p999, true, HERD_LAT_CI_P999, true);
+    row_fig(o, "  100.000% (max)", g_max, true);
+    row_fig(o, "  mean", g_mean, true);
+    row_fig(o, "  samples", g_count, false);
+
+    spread_rows(o);
+    extra_rows(o);
+    if (o->runs[0]->sim_time_ns >= 0) {
+        fputc('\n', o->f);
+        row_fig(o, "simulated time", g_simtime, true);
+    }
+}
+
+/* Wall times from provenance, one line per run: never in the tables, so that the
+ * simulator's tables stay a pure function of spec and seed. */
+static void wall_lines(const struct out *o)
+{
+    bool any = false;
+    for (size_t i = 0; i < o->n; i++)
+        any |= o->runs[i]->has_provenance;
+    if (!any)
+        return;
+    fputc('\n', o->f);
+    for (size_t i = 0; i < o->n; i++) {
+        const struct herd_report *r = o->runs[i];
+        char w[32];
+        if (!r->has_provenance)
+            continue;
+        fmt_ns(o, (double)r->provenance.wall_ns, w, sizeof w);
+        fprintf(o->f, "  %-16.16s %s: %s of wall time, started %s\n", r->run.strategy, r->backend,
+                w, r->provenance.start);
+    }
+}
+
+int herd_write_text(FILE *f, struct herd_report *const *runs, size_t nruns,
+                    const struct herd_text_opts *opts)
 {
     if (nruns == 0)
         return 0;
-    struct out o = {.f = f, .utf8 = utf8, .runs = runs, .n = nruns > 8 ? 8 : nruns};
-    for (size_t i = 0; i < o.n; i++) {
-        if (runs[i]->runs > 1)
-            o.fig[i] = runs[i]->mean;
-        else
-            herd_report_figures(runs[i], &o.fig[i]);
+    bool utf8 = opts && opts->utf8;
+    int width = opts && opts->width > 0 ? opts->width : WIDTH_DEFAULT;
+    size_t per = nruns;
+    if (!(opts && opts->wide) && nruns > 2) {
+        int room = (width - 2 - LABEL_W) / COL_W;
+        per = room < 1 ? 1 : (size_t)room;
     }
-    const struct herd_report *r0 = runs[0];
-    const struct herd_run_spec *s = &r0->spec;
-    const char *dot = utf8 ? " \xc2\xb7 " : " | ";
-    char buf[64];
+    if (per > HERD_TEXT_MAX_RUNS)
+        per = HERD_TEXT_MAX_RUNS;
+    struct herd_figures *fig = calloc(nruns, sizeof *fig);
+    if (!fig)
+        return -ENOMEM;
+    for (size_t i = 0; i < nruns; i++)
+        herd_report_figures(runs[i], &fig[i]);
 
-    char backends[32];
-    snprintf(backends, sizeof backends, "%s", r0->backend);
-    for (size_t i = 1; i < o.n; i++)
-        if (!strstr(backends, runs[i]->backend)) /* "live" and "sim": no name holds another */
-            snprintf(backends + strlen(backends), sizeof backends - strlen(backends), " + %s",
-                     runs[i]->backend);
-    fprintf(f, "%s%s%s%sn=%" PRId64 "%sevents=%" PRId64 "%sseed=%" PRIu64 "\n", s->sc->name, dot,
-            backends, dot, s->n, dot, s->events, dot, s->seed);
-    fputs("  params:", f);
-    for (int i = 0; s->sc->params[i].key; i++) {
-        herd_spec_format_param(s, i, buf, sizeof buf);
-        fprintf(f, " %s=%s", s->sc->params[i].key, buf);
+    heading(f, runs, nruns, utf8);
+    for (size_t b = 0; b < nruns; b += per) {
+        struct out o = {.f = f,
+                        .utf8 = utf8,
+                        .runs = runs + b,
+                        .n = nruns - b < per ? nruns - b : per,
+                        .fig = fig + b};
+        if (nruns > per)
+            fprintf(f, "\nruns %zu-%zu of %zu\n", b + 1, b + o.n, nruns);
+        block(&o);
     }
-    fputc('\n', f);
-    fprintf(f, "  %s: %s; %s contend for %s\n", s->sc->trigger, s->sc->naive, s->sc->waiters,
-            s->sc->resource);
-    if (r0->runs > 1)
-        fprintf(f, "  figures are means over %d runs with derived seeds (medians and the "
-                   "details are the first run's)\n",
-                r0->runs);
-
-    fputc('\n', f);
-    header_row(&o);
-    row_fig(&o, "wakes", g_wakes, false);
-    row_fig(&o, "  per event (mean)", g_wakes_ev, false);
-    row_fig(&o, "  per event (median)", g_wakes_med, false);
-    row_fig(&o, "useful", g_useful, false);
-    row_fig(&o, "  per event", g_useful_ev, false);
-    row_fig(&o, "wasted", g_wasted, false);
-    row_fig(&o, "  per event (mean)", g_wasted_ev, false);
-    row_fig(&o, "  per event (median)", g_wasted_med, false);
-    row_fig(&o, "origin load", g_origin, false);
-    row_fig(&o, "  per event (mean)", g_origin_ev, false);
-    row_fig(&o, "  per event (median)", g_origin_med, false);
-    row_fig(&o, "peak", g_peak, false);
-
-    section(&o, "Latency distribution (from the trigger)");
-    row_fig(&o, "   50.000%", g_p50, true);
-    row_fig(&o, "   75.000%", g_p75, true);
-    row_fig(&o, "   90.000%", g_p90, true);
-    row_fig(&o, "   99.000%", g_p99, true);
-    row_fig(&o, "   99.900%", g_p999, true);
-    row_fig(&o, "  100.000% (max)", g_max, true);
-    row_fig(&o, "  mean", g_mean, true);
-    row_fig(&o, "  samples", g_count, false);
-
-    spread_rows(&o);
-    extra_rows(&o);
-    waiter_rows(&o);
-    timeline_rows(&o);
-    fputc('\n', f);
-    row_fig(&o, "elapsed (wall)", g_elapsed, true);
-    if (r0->sim_time_ns >= 0)
-        row_fig(&o, "simulated time", g_simtime, true);
+    /* Waiters and timelines are one row per run: every run in one list. */
+    struct out all = {.f = f, .utf8 = utf8, .runs = runs, .n = nruns, .fig = fig};
+    waiter_rows(&all);
+    timeline_rows(&all);
+    wall_lines(&all);
+    free(fig);
     return ferror(f) ? -EIO : 0;
 }

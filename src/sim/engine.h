@@ -36,6 +36,7 @@
 
 #include <herd/rng.h>
 
+#include "../scenario/backend.h" /* struct herd_watch */
 #include "queue.h"
 
 #define HERD_SIM_FOREVER INT64_MAX
@@ -54,16 +55,11 @@ typedef void (*herd_sim_trace_fn)(void *trace_ctx, int64_t t_ns, const char *kin
 /** Touch (prefetch) what an event fn(sim, ctx, arg) will read; see herd_sim_prefetch(). */
 typedef void (*herd_sim_prefetch_fn)(void *ctx, uint64_t arg);
 
-/* A watcher of this thread's runs: progress for a front end (herd serve's event stream)
- * and a way to interrupt a long run (Ctrl-C, a server stopping). */
-struct herd_sim_watch {
-    /** Called about every HERD_SIM_WATCH_EVERY units of work (an event dispatched is one;
-     *  herd_sim_work() adds a model's work inside one event) with the run's simulated
-     *  time and events so far. Return true to stop the run: herd_sim_run_until() then
-     *  returns -HERD_EINTR (sticky). Must not touch the simulation. */
-    bool (*poll)(void *ctx, int64_t sim_ns, uint64_t events);
-    void *ctx; /* borrowed */
-};
+/* A run is watched through struct herd_watch (scenario/backend.h): its poll is called
+ * about every HERD_SIM_WATCH_EVERY units of work (an event dispatched is one;
+ * herd_sim_work() adds a model's work inside one event) with the run's simulated time and
+ * events so far; returning true stops the run: herd_sim_run_until() then returns
+ * -HERD_EINTR (sticky). The poll must not touch the simulation. */
 #define HERD_SIM_WATCH_EVERY (UINT64_C(1) << 18)
 
 /* A cancellable reference to a scheduled event. A zeroed timer refers to nothing. */
@@ -88,7 +84,7 @@ struct herd_sim {
     int err;         /* sticky error, 0 if none */
     bool stopped;    /* herd_sim_stop() was called during this run */
     bool prefetching; /* some kind has a prefetch fn */
-    const struct herd_sim_watch *watch; /* borrowed, may be NULL */
+    const struct herd_watch *watch; /* borrowed, may be NULL */
     int64_t poll_in; /* units of work (events, herd_sim_work) until the watch's next poll */
     struct herd_queue queue;
     herd_sim_trace_fn trace;   /* NULL: no tracing */
@@ -165,7 +161,7 @@ void herd_sim_set_trace(struct herd_sim *sim, herd_sim_trace_fn fn, void *ctx);
 struct herd_sim_hooks {
     herd_sim_trace_fn trace; /* golden traces */
     void *trace_ctx;
-    const struct herd_sim_watch *watch; /* progress and interruption */
+    const struct herd_watch *watch; /* progress and interruption */
 };
 
 /** Attach @p hooks (NULL: none) to @p sim. Hooks change no run's output. */

@@ -55,8 +55,9 @@
  * have). Under load from other processes the live herd drains slower and serves several
  * connections (~35 wakes per connection at N = 100 measured so).
  *
- * Figures (per event, as live): wakes = waiters made runnable (each sleeps again once:
- * the voluntary switch the live counts), useful = accepts, origin_load = accept calls,
+ * Figures (per event, as live): per worker, useful = its accepts, wasted = woken
+ * without accepting, idle = not woken; kernel_switches = waiters made runnable (each
+ * sleeps again once: the voluntary switch the live counts), origin_load = accept calls,
  * peak = distinct waiters the event woke, latency = connect start to accept complete
  * (per connection). extras: user_returns, eagain, cpu_ns (every core-ns the herd burned:
  * the waiters' bursts and spins and the wake loops), connect_p50_ns / connect_max_ns,
@@ -82,7 +83,7 @@
 #include "wake_costs.h"
 #include "sim_int.h"
 
-enum strat { S_EPOLL, S_EXCL, S_REUSE, S_BLOCK };
+
 enum wstate { W_ASLEEP, W_RUNNABLE, W_RUNNING };
 
 #define NONE (-1)
@@ -94,7 +95,7 @@ enum wstate { W_ASLEEP, W_RUNNABLE, W_RUNNING };
 struct acc {
     struct herd_sim sim;
     struct herd_report *r;
-    enum strat strat;
+    enum herd_accept_strategy strat;
     bool burst;
     int32_t n;
     int64_t events; /* connections */
@@ -139,8 +140,12 @@ struct acc {
     bool event_open;
     uint32_t epoch_now;
     uint64_t ev_wakes, ev_useful, ev_calls, ev_peak;
+    uint64_t ev_acc_workers; /* distinct workers that accepted in the event */
+    uint64_t ev_acc_woken;   /* ... of which the event had woken */
+    uint32_t *acc_epoch;     /* per worker: the last event it accepted in */
+    uint32_t tile_acc[HERD_REPORT_WAITERS]; /* the first workers' accepts before the event */
 
-    uint64_t user_returns, eagain;
+    uint64_t user_returns, eagain, kernel_switches;
     double cpu_ns;
     struct herd_hist *connect_hist;
     struct herd_tl tl; /* series: arrivals, wakes */
@@ -258,10 +263,31 @@ static void ev_kick(struct herd_sim *sim, void *ctx, uint64_t arg)
 
 /* ---- the event's bookkeeping ---------------------------------------------------- */
 
+/* Each worker's reaction, as live counts it: accepted (useful, one per connection),
+ * woken without accepting (wasted), neither (idle). */
 static void close_event(struct acc *a)
 {
-    herd_report_add_event(a->r, a->ev_wakes, a->ev_useful, a->ev_calls, a->ev_peak);
+    struct herd_report *r = a->r;
+    struct herd_event ev = {
+        .useful = a->ev_useful,
+        .wasted = a->ev_peak - a->ev_acc_woken,
+        .idle = (uint64_t)a->n - a->ev_peak - (a->ev_acc_workers - a->ev_acc_woken),
+        .origin_load = a->ev_calls,
+        .peak = a->ev_peak,
+    };
+    for (size_t w = 0; w < r->nwaiters; w++) {
+        uint32_t got = a->accepted[w] - a->tile_acc[w];
+        a->tile_acc[w] = a->accepted[w];
+        for (uint32_t k = 0; k < got; k++)
+            herd_report_waiter(r, w, HERD_OUT_USEFUL);
+        if (!got)
+            herd_report_waiter(r, w,
+                               a->epoch[w] == a->epoch_now ? HERD_OUT_WASTED : HERD_OUT_IDLE);
+    }
+    herd_report_add_event(r, &ev);
+    a->kernel_switches += a->ev_wakes;
     a->ev_wakes = a->ev_useful = a->ev_calls = a->ev_peak = 0;
+    a->ev_acc_workers = a->ev_acc_woken = 0;
     a->event_open = false;
     a->epoch_now++;
     if (a->next_conn < a->events)
@@ -347,17 +373,17 @@ static void ev_enqueue(struct herd_sim *sim, void *ctx, uint64_t arg)
     a->loop_conn = c;
     a->spinner = NONE;
     switch (a->strat) {
-    case S_EPOLL:
+    case HERD_ACCEPT_EPOLL:
         a->accq_tail = c + 1;
         a->scan = a->n - 1;
         x = next_asleep(a);
         break;
-    case S_EXCL:
+    case HERD_ACCEPT_EPOLL_EXCLUSIVE:
         a->accq_tail = c + 1;
         if (a->idle_len > 0)
             x = a->idle[--a->idle_len];
         break;
-    case S_BLOCK:
+    case HERD_ACCEPT_BLOCKING_ACCEPT:
         a->accq_tail = c + 1;
         if (a->idle_len > 0) {
             x = a->idle[a->idle_head];
@@ -365,7 +391,7 @@ static void ev_enqueue(struct herd_sim *sim, void *ctx, uint64_t arg)
             a->idle_len--;
         }
         break;
-    case S_REUSE: {
+    case HERD_ACCEPT_REUSEPORT: {
         int32_t k = (int32_t)herd_rng_below(&a->hash, (uint64_t)a->n);
         a->conn_next[c] = NONE;
         if (a->sq_tail[k] == NONE)
@@ -396,7 +422,7 @@ static void ev_wake(struct herd_sim *sim, void *ctx, uint64_t arg)
     }
     herd_tl_add(&a->tl, 1, sim->now_ns, 1);
     make_runnable(a, w);
-    int32_t x = a->strat == S_EPOLL ? next_asleep(a) : NONE;
+    int32_t x = a->strat == HERD_ACCEPT_EPOLL ? next_asleep(a) : NONE;
     if (x != NONE)
         step(a, a->c.per_waiter, ev_wake, (uint64_t)x);
     else
@@ -407,7 +433,7 @@ static void ev_wake(struct herd_sim *sim, void *ctx, uint64_t arg)
 
 static bool ready(const struct acc *a, int32_t w)
 {
-    if (a->strat == S_REUSE)
+    if (a->strat == HERD_ACCEPT_REUSEPORT)
         return a->sq_head[w] != NONE;
     return a->accq_head < a->accq_tail;
 }
@@ -418,7 +444,7 @@ static void ev_check(struct herd_sim *sim, void *ctx, uint64_t arg)
     int32_t w = (int32_t)arg;
     (void)sim;
     if (ready(a, w)) {
-        if (a->strat != S_BLOCK)
+        if (a->strat != HERD_ACCEPT_BLOCKING_ACCEPT)
             a->user_returns++; /* epoll_wait returns; accept4 next */
         step(a, a->c.half, ev_accept, arg);
     } else {
@@ -432,7 +458,7 @@ static void ev_accept(struct herd_sim *sim, void *ctx, uint64_t arg)
     int32_t w = (int32_t)arg;
     int64_t c = NONE;
 
-    if (a->strat == S_REUSE) {
+    if (a->strat == HERD_ACCEPT_REUSEPORT) {
         if (a->sq_head[w] != NONE) {
             c = a->sq_head[w];
             a->sq_head[w] = a->conn_next[c];
@@ -443,7 +469,7 @@ static void ev_accept(struct herd_sim *sim, void *ctx, uint64_t arg)
         c = a->accq_head++;
     }
     if (c == NONE) {
-        if (a->strat == S_BLOCK) {
+        if (a->strat == HERD_ACCEPT_BLOCKING_ACCEPT) {
             /* inside accept(): the queue emptied under it; it sleeps again */
             ev_sleep(sim, ctx, arg);
             return;
@@ -470,9 +496,14 @@ static void ev_done(struct herd_sim *sim, void *ctx, uint64_t arg)
     int64_t c = (int64_t)(arg >> 32);
     a->accepted[w]++;
     a->ev_useful++;
+    if (a->acc_epoch[w] != a->epoch_now) {
+        a->acc_epoch[w] = a->epoch_now;
+        a->ev_acc_workers++;
+        a->ev_acc_woken += a->epoch[w] == a->epoch_now;
+    }
     a->done_conns++;
     herd_hist_record(&a->r->latency, sim->now_ns - a->conn_start[c]);
-    if (a->strat == S_BLOCK)
+    if (a->strat == HERD_ACCEPT_BLOCKING_ACCEPT)
         a->user_returns++;                     /* accept() returned */
     step(a, a->c.half, ev_check, (uint64_t)w); /* close, back to the wait */
 }
@@ -483,16 +514,16 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg)
     int32_t w = (int32_t)arg;
     (void)sim;
     if (ready(a, w)) { /* it is on the wait queue now: a last look, no lost wake-up */
-        if (a->strat != S_BLOCK)
+        if (a->strat != HERD_ACCEPT_BLOCKING_ACCEPT)
             a->user_returns++;
         step(a, a->c.half, ev_accept, arg);
         return;
     }
     a->state[w] = W_ASLEEP;
     a->awake--;
-    if (a->strat == S_EXCL) {
+    if (a->strat == HERD_ACCEPT_EPOLL_EXCLUSIVE) {
         a->idle[a->idle_len++] = w;
-    } else if (a->strat == S_BLOCK) {
+    } else if (a->strat == HERD_ACCEPT_BLOCKING_ACCEPT) {
         int64_t tail = (int64_t)a->idle_head + a->idle_len;
         a->idle[tail >= a->n ? tail - a->n : tail] = w;
         a->idle_len++;
@@ -503,22 +534,12 @@ static void ev_sleep(struct herd_sim *sim, void *ctx, uint64_t arg)
 
 /* ---- setup and report ----------------------------------------------------------- */
 
-static enum strat strat_of(const char *s)
-{
-    if (strcmp(s, "epoll-exclusive") == 0)
-        return S_EXCL;
-    if (strcmp(s, "reuseport") == 0)
-        return S_REUSE;
-    if (strcmp(s, "blocking-accept") == 0)
-        return S_BLOCK;
-    return S_EPOLL;
-}
-
 static void release(struct acc *a)
 {
     free(a->state);
     free(a->epoch);
     free(a->accepted);
+    free(a->acc_epoch);
     free(a->rq);
     free(a->idle);
     free(a->sq_head);
@@ -536,24 +557,25 @@ static int alloc_all(struct acc *a)
     a->state = calloc(n, 1);
     a->epoch = calloc(n, sizeof *a->epoch);
     a->accepted = calloc(n, sizeof *a->accepted);
+    a->acc_epoch = calloc(n, sizeof *a->acc_epoch);
     a->rq = malloc(n * sizeof *a->rq);
     a->conn_start = malloc(e * sizeof *a->conn_start);
     a->connect_hist = malloc(sizeof *a->connect_hist);
-    if (!a->state || !a->epoch || !a->accepted || !a->rq || !a->conn_start || !a->connect_hist)
+    if (!a->state || !a->epoch || !a->accepted || !a->acc_epoch || !a->rq || !a->conn_start || !a->connect_hist)
         return -HERD_ENOMEM;
     herd_hist_init(a->connect_hist);
-    if (a->strat == S_EXCL || a->strat == S_BLOCK) {
+    if (a->strat == HERD_ACCEPT_EPOLL_EXCLUSIVE || a->strat == HERD_ACCEPT_BLOCKING_ACCEPT) {
         a->idle = malloc(n * sizeof *a->idle);
         if (!a->idle)
             return -HERD_ENOMEM;
         /* Workers start asleep. Exclusive: worker 0 on top of the stack (the last to
          * enter epoll_wait); blocking: worker 0 at the head of the FIFO. */
         for (size_t i = 0; i < n; i++)
-            a->idle[i] = a->strat == S_EXCL ? (int32_t)(n - 1 - i) : (int32_t)i;
+            a->idle[i] = a->strat == HERD_ACCEPT_EPOLL_EXCLUSIVE ? (int32_t)(n - 1 - i) : (int32_t)i;
         a->idle_head = 0;
         a->idle_len = a->n;
     }
-    if (a->strat == S_REUSE) {
+    if (a->strat == HERD_ACCEPT_REUSEPORT) {
         a->sq_head = malloc(n * sizeof *a->sq_head);
         a->sq_tail = malloc(n * sizeof *a->sq_tail);
         a->conn_next = malloc(e * sizeof *a->conn_next);
@@ -574,16 +596,12 @@ static int fill_report(struct acc *a)
     uint64_t *per = malloc((size_t)a->n * sizeof *per);
     if (!per)
         return -HERD_ENOMEM;
-    for (int32_t i = 0; i < a->n; i++) {
+    for (int32_t i = 0; i < a->n; i++)
         per[i] = a->accepted[i];
-        herd_report_waiter(r, (size_t)i,
-                           a->accepted[i] ? HERD_OUT_USEFUL
-                           : a->epoch[i]  ? HERD_OUT_WASTED
-                                          : HERD_OUT_IDLE);
-    }
     herd_report_spread(r, per, (size_t)a->n);
     free(per);
 
+    herd_report_extra(r, "kernel_switches", (double)a->kernel_switches);
     herd_report_extra(r, "user_returns", (double)a->user_returns);
     herd_report_extra(r, "eagain", (double)a->eagain);
     herd_report_extra(r, "cpu_ns", a->cpu_ns);
@@ -621,11 +639,12 @@ int herd__sim_accept_run_hooked(const struct herd_run_spec *spec, const struct h
         return -HERD_ENOMEM;
     }
     a->r = r;
-    a->strat = strat_of(herd_spec_strategy(spec));
-    a->burst = strcmp(herd_spec_choice(spec, "pattern"), "burst") == 0;
+    const struct herd_accept_config *cfg = &spec->cfg.accept;
+    a->strat = cfg->strategy;
+    a->burst = cfg->pattern == HERD_ACCEPT_BURST;
     a->n = (int32_t)spec->n;
     a->events = spec->events;
-    int cores = (int)herd_spec_param(spec, "cores");
+    int cores = cfg->cores;
     a->cores = cores > 0 ? cores : prof->cores > 0 ? prof->cores : 1;
     a->base = costs_of(prof, spec->n);
     a->c = a->base;
@@ -670,4 +689,4 @@ static int run(const struct herd_run_spec *spec, const struct herd_profile *prof
     return herd__sim_accept_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
-const struct herd_sim_model herd__sim_accept = {"accept", run};
+const struct herd_sim_model herd__sim_accept = {run};

@@ -39,8 +39,8 @@
  *   timeline     "arrivals" writes received per bucket, "inflight" open transactions
  *                (most within the bucket), "retries" failed writes (each one is
  *                followed by a retry);
- *   waiters      first 240 clients: useful (won its first write) or wasted (lost at
- *                least one race before winning; every client wins in the end);
+ *   waiters      first 240 clients, each write counted in its tile: one useful (every
+ *                client wins in the end) and a wasted one per race it lost;
  *   extras       clients, failed_writes, reads, mean_attempts (writes per client),
  *                completion_ns (mean over rounds), events_dispatched.
  *
@@ -153,13 +153,17 @@ static void on_write(struct herd_sim *sim, void *ctx, uint64_t i)
     o->open--;
     herd_tl_add(&o->tl, o->s_arr, now, 1);
     herd_tl_level(&o->tl, o->s_open, now, o->open);
+    /* Each conditional write is a reaction: the one that lands is useful, one that
+     * loses to a newer version is wasted (the client reads and tries again). */
     if (c->read_version == o->version) {
         o->version++;
         c->won = 1;
+        herd_report_waiter(o->r, (size_t)i, HERD_OUT_USEFUL);
     } else {
         c->won = 0;
         o->failed++;
         herd_tl_add(&o->tl, o->s_retry, now, 1);
+        herd_report_waiter(o->r, (size_t)i, HERD_OUT_WASTED);
     }
     herd_sim_after(sim, hop(o, c), on_write_reply, o, i, NULL);
 }
@@ -167,8 +171,11 @@ static void on_write(struct herd_sim *sim, void *ctx, uint64_t i)
 static void end_round(struct herd_sim *sim, struct occ *o)
 {
     int64_t now = herd_sim_now(sim);
-    int rc = herd_report_add_event(o->r, (uint64_t)o->writes, (uint64_t)o->n, (uint64_t)o->writes,
-                                   (uint64_t)o->peak);
+    struct herd_event ev = {.useful = (uint64_t)o->n,
+                            .wasted = (uint64_t)o->failed,
+                            .origin_load = (uint64_t)o->writes,
+                            .peak = (uint64_t)o->peak};
+    int rc = herd_report_add_event(o->r, &ev);
     if (rc < 0) {
         o->err = rc;
         herd_sim_stop(sim);
@@ -188,8 +195,6 @@ static void on_write_reply(struct herd_sim *sim, void *ctx, uint64_t i)
     int64_t now = herd_sim_now(sim);
     if (c->won) {
         herd_hist_record(&o->r->latency, now - o->round_start);
-        if (o->round == 0)
-            herd_report_waiter(o->r, i, c->lost ? HERD_OUT_WASTED : HERD_OUT_USEFUL);
         if (++o->done == o->n)
             end_round(sim, o);
         return;
@@ -210,30 +215,41 @@ static void on_write_reply(struct herd_sim *sim, void *ctx, uint64_t i)
 
 static int config(const struct herd_run_spec *spec, struct occ *o, char *err, size_t errlen)
 {
-    double base_ms = herd_spec_param(spec, "base_ms"), cap_ms = herd_spec_param(spec, "cap_ms");
-    if (cap_ms < base_ms) {
-        snprintf(err, errlen, "cap_ms (%g) must be at least base_ms (%g)", cap_ms, base_ms);
+    const struct herd_backoff_occ_config *cfg = &spec->cfg.backoff_occ;
+    if (cfg->cap_ns < cfg->base_ns) { /* the catalogue's validate refuses it first */
+        snprintf(err, errlen, "cap_ms (%g) must be at least base_ms (%g)",
+                 (double)cfg->cap_ns / 1e6, (double)cfg->base_ns / 1e6);
         return -HERD_EINVAL;
     }
     o->n = spec->n;
     o->rounds = spec->events > 0 ? spec->events : 1;
-    o->hop_ns = herd_spec_param(spec, "hop_ms") * 1e6;
-    int rc = herd_hop_init(&o->net, HERD_HOP_NORMAL, llround(o->hop_ns),
-                           herd_spec_param(spec, "hop_sd_ms") * 1e6);
+    o->hop_ns = cfg->hop_ns;
+    int rc = herd_hop_init(&o->net, HERD_HOP_NORMAL, llround(o->hop_ns), cfg->hop_sd_ns);
     if (rc < 0) {
         snprintf(err, errlen, "hop_ms or hop_sd_ms out of range");
         return rc;
     }
     memset(&o->policy, 0, sizeof o->policy);
     o->policy.formula = HERD_BACKOFF_FORMULA_AWS2015;
-    o->policy.base_ns = llround(base_ms * 1e6);
-    o->policy.cap_ns = llround(cap_ms * 1e6);
-    const char *m = spec->mode == HERD_MODE_MITIGATED ? herd_spec_mitigation(spec) : "none";
-    o->policy.kind = strcmp(m, "exponential") == 0           ? HERD_BACKOFF_EXPONENTIAL
-                     : strcmp(m, "full-jitter") == 0         ? HERD_BACKOFF_FULL
-                     : strcmp(m, "equal-jitter") == 0        ? HERD_BACKOFF_EQUAL
-                     : strcmp(m, "decorrelated-jitter") == 0 ? HERD_BACKOFF_DECORRELATED
-                                                             : HERD_BACKOFF_NONE;
+    o->policy.base_ns = cfg->base_ns;
+    o->policy.cap_ns = cfg->cap_ns;
+    switch (cfg->strategy) {
+    case HERD_BACKOFF_OCC_NO_BACKOFF:
+        o->policy.kind = HERD_BACKOFF_NONE;
+        break;
+    case HERD_BACKOFF_OCC_EXPONENTIAL:
+        o->policy.kind = HERD_BACKOFF_EXPONENTIAL;
+        break;
+    case HERD_BACKOFF_OCC_FULL_JITTER:
+        o->policy.kind = HERD_BACKOFF_FULL;
+        break;
+    case HERD_BACKOFF_OCC_EQUAL_JITTER:
+        o->policy.kind = HERD_BACKOFF_EQUAL;
+        break;
+    case HERD_BACKOFF_OCC_DECORRELATED_JITTER:
+        o->policy.kind = HERD_BACKOFF_DECORRELATED;
+        break;
+    }
     /* Refuse runs that cannot finish in minutes, from an estimate of their writes:
      * the row takes about one success per two hops h (a winner's read reply and write
      * follow the previous success), so client k of N finishes near 2hk, having made an
@@ -331,4 +347,4 @@ static int run(const struct herd_run_spec *spec, const struct herd_profile *prof
     return herd__sim_backoff_occ_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
-const struct herd_sim_model herd__sim_backoff_occ = {"backoff-occ", run};
+const struct herd_sim_model herd__sim_backoff_occ = {run};

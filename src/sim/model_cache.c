@@ -95,7 +95,13 @@
 #define STREAM_REQ (UINT64_C(1) << 32)
 #define STREAM_ORIGIN (UINT64_C(2) << 32)
 
-enum strat { S_NAIVE, S_SINGLEFLIGHT, S_SWR, S_XFETCH, S_JITTER };
+/* What a strategy makes a requester do (as live's): the one switch is mode_of(). */
+struct mode {
+    bool coalesce;   /* a miss goes through singleflight (else it queries itself) */
+    bool xfetch;     /* a hit draws XFetch's early refresh */
+    bool stale;      /* entries stay servable stale_ms past the TTL */
+    bool jitter_ttl; /* every set draws its TTL in ttl * (1 +- jitter_pct) */
+};
 enum { ST_STREAM, ST_BUSY, ST_SOLO, ST_DONE };
 enum { ROLE_NONE, ROLE_QUERY, ROLE_LEADER, ROLE_REFRESH, ROLE_JOINER };
 
@@ -138,7 +144,7 @@ struct run {
     struct herd_singleflight *sf;
     herd_sim_trace_fn trace;
     void *trace_ctx;
-    enum strat strat;
+    struct mode mode;
     uint32_t n;
     int keys, events, ev;
     int64_t ttl, period, lead;
@@ -168,7 +174,8 @@ struct run {
     bool acted;      /* the last request scheduled an engine event */
 
     /* current event */
-    uint64_t wakes, peak, q0;
+    uint64_t ev_out[HERD_OUT_COUNT]; /* reactions by outcome class */
+    uint64_t peak, q0;
     int64_t inflight;
     /* totals */
     uint64_t requests, hits, stale, shared, early, failed, timedout;
@@ -182,30 +189,14 @@ struct run {
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
-static int rank(int o)
+/* @p count reactions of class @p o by the requester in slot @p i (as live counts them:
+ * a refresh is useful or wasted, a joiner or stale serve served, a timeout failed). */
+static void react(struct run *R, uint32_t i, enum herd_outcome o, uint64_t count)
 {
-    switch (o) {
-    case HERD_OUT_IDLE:
-        return 0;
-    case HERD_OUT_STALE:
-        return 1;
-    case HERD_OUT_WOKEN:
-        return 2;
-    case HERD_OUT_WASTED:
-        return 3;
-    case HERD_OUT_USEFUL:
-        return 4;
-    case HERD_OUT_TIMEDOUT:
-        return 5;
-    default:
-        return 6;
-    }
-}
-
-static void outcome(struct run *R, uint32_t i, int o)
-{
-    if (rank(o) > rank(R->out[i]))
-        R->out[i] = (uint8_t)o;
+    R->ev_out[o] += count;
+    R->out[i] = 1; /* reacted in this event */
+    if (R->rid[i] < HERD_REPORT_WAITERS)
+        R->r->waiters[R->rid[i]].n[o] += (uint32_t)count;
 }
 
 static void trace(struct run *R, int64_t t, const char *kind, uint32_t s)
@@ -280,7 +271,7 @@ static void served(struct run *R, int64_t sched, int64_t t)
 static void stale_served(struct run *R, uint32_t i, int64_t t, uint64_t count)
 {
     R->stale += count;
-    outcome(R, i, HERD_OUT_STALE);
+    react(R, i, HERD_OUT_SERVED, count);
     rle_add(R, &R->tl_stale, t, (int64_t)count, false);
 }
 
@@ -351,7 +342,6 @@ static void submit(struct run *R, uint32_t i)
 /* Requester @p i queries the origin at @p t (now, or an event at t). */
 static void query(struct run *R, uint32_t i, int64_t t, int role)
 {
-    R->wakes++;
     R->role[i] = (uint8_t)role;
     R->qstart[i] = t;
     R->acted = true;
@@ -386,7 +376,7 @@ static bool request(struct run *R, uint32_t i, int64_t sched, int64_t t)
     R->requests++;
     switch (st) {
     case HERD_SWR_HIT:
-        if (R->strat == S_XFETCH) {
+        if (R->mode.xfetch) {
             struct herd_singleflight_ticket tk;
             if (herd_xfetch_begin(R->sf, K->name, K->len, t, info.fresh_until_ns, info.delta_ns,
                                   R->beta, &R->srng[i], &tk) == HERD_XFETCH_LEAD) {
@@ -417,7 +407,7 @@ static bool request(struct run *R, uint32_t i, int64_t sched, int64_t t)
         break;
     }
     trace(R, t, "req.miss", i);
-    if (R->strat == S_NAIVE || R->strat == S_JITTER) {
+    if (!R->mode.coalesce) {
         query(R, i, t, ROLE_QUERY);
         return false;
     }
@@ -429,9 +419,8 @@ static bool request(struct run *R, uint32_t i, int64_t sched, int64_t t)
             struct cval v = value_of(k, info.set_ns);
             herd_singleflight_complete(R->sf, &tk, &v, sizeof v, 0);
             served(R, sched, t);
-            R->wakes++;
             R->shared++;
-            outcome(R, i, HERD_OUT_WOKEN);
+            react(R, i, HERD_OUT_SERVED, 1);
             return true;
         }
         R->tk[i] = tk;
@@ -442,7 +431,6 @@ static bool request(struct run *R, uint32_t i, int64_t sched, int64_t t)
         query(R, i, t, ROLE_QUERY);
         return false;
     }
-    R->wakes++;
     R->tk[i] = tk;
     R->role[i] = ROLE_JOINER;
     R->jnext[i] = NONE;
@@ -470,7 +458,7 @@ static void done(struct run *R, uint32_t i)
 static void timed_out(struct run *R, uint32_t i)
 {
     R->timedout++;
-    outcome(R, i, HERD_OUT_TIMEDOUT);
+    react(R, i, HERD_OUT_FAILED, 1);
     done(R, i);
 }
 
@@ -513,7 +501,7 @@ static void advance(struct run *R, uint32_t i)
          * xfetch hit draws each time, so it stays one by one). */
         struct memo *m = &R->k[k].memo;
         if (R->sched[i] <= now && m->valid && now < m->until &&
-            (m->state == HERD_SWR_STALE || (m->state == HERD_SWR_HIT && R->strat != S_XFETCH))) {
+            (m->state == HERD_SWR_STALE || (m->state == HERD_SWR_HIT && !R->mode.xfetch))) {
             uint64_t cnt = (uint64_t)((now - R->sched[i]) / p) + 1;
             int64_t last = R->sched[i] + (int64_t)(cnt - 1) * p;
             record_progression(&R->r->latency, now - last, p, cnt);
@@ -575,17 +563,17 @@ static void on_query_done(struct herd_sim *sim, void *ctx, uint64_t tag, int sta
     int64_t d = now - R->qstart[i];
     herd_hist_record(&R->qdur, d);
     /* ttl-jitter draws a new TTL for every set, as live. */
-    cache_set(R, k, now, d, R->strat == S_JITTER ? &R->srng[i] : NULL);
+    cache_set(R, k, now, d, R->mode.jitter_ttl ? &R->srng[i] : NULL);
     K->delta = d;
     if (K->refreshed_ev < R->ev) {
         K->refreshed_ev = R->ev;
-        outcome(R, i, HERD_OUT_USEFUL);
+        react(R, i, HERD_OUT_USEFUL, 1);
     } else {
-        outcome(R, i, HERD_OUT_WASTED);
+        react(R, i, HERD_OUT_WASTED, 1); /* a duplicate query */
     }
     int role = R->role[i];
     R->role[i] = ROLE_NONE;
-    if (role == ROLE_LEADER || (role == ROLE_REFRESH && R->strat == S_XFETCH)) {
+    if (role == ROLE_LEADER || (role == ROLE_REFRESH && R->mode.xfetch)) {
         struct cval v = value_of(k, now);
         herd_singleflight_complete(R->sf, &R->tk[i], &v, sizeof v, 0);
         /* Its joiners hear now, each by an event of its own. */
@@ -614,13 +602,13 @@ static void on_deliver(struct herd_sim *sim, void *ctx, uint64_t arg)
     }
     if (!ok) {
         R->failed++;
-        outcome(R, i, HERD_OUT_FAILED);
+        react(R, i, HERD_OUT_FAILED, 1);
         advance(R, i); /* not served: live moves on to the next scheduled request */
         return;
     }
     served(R, R->sched[i], now);
     R->shared++;
-    outcome(R, i, HERD_OUT_WOKEN);
+    react(R, i, HERD_OUT_SERVED, 1); /* a coalesced joiner: served, never wasted */
     advance(R, i);
 }
 
@@ -733,7 +721,7 @@ static void on_fill(struct herd_sim *sim, void *ctx, uint64_t arg)
     R->Tmax = INT64_MIN;
     for (int k = 0; k < R->keys; k++) {
         struct herd_swr_info info;
-        cache_set(R, k, F, R->k[k].delta, R->strat == S_JITTER ? &R->fill_rng : NULL);
+        cache_set(R, k, F, R->k[k].delta, R->mode.jitter_ttl ? &R->fill_rng : NULL);
         herd_swr_get(R->cache, R->k[k].name, R->k[k].len, F, NULL, 0, &info);
         R->k[k].expiry = info.fresh_until_ns;
         R->k[k].jhead = R->k[k].jtail = NONE;
@@ -754,7 +742,7 @@ static void on_fill(struct herd_sim *sim, void *ctx, uint64_t arg)
         uint64_t phase = herd_rng_below(&R->rng[i], (uint64_t)R->period);
         R->st[i] = ST_STREAM;
         R->got[i] = 0;
-        R->out[i] = HERD_OUT_IDLE;
+        R->out[i] = 0;
         R->role[i] = ROLE_NONE;
         R->sortbuf[i] = phase << 32 | i;
     }
@@ -765,7 +753,8 @@ static void on_fill(struct herd_sim *sim, void *ctx, uint64_t arg)
         R->srng[x] = R->rng[R->rid[x]];
     R->olen = R->nstream = R->n;
     R->pos = R->ndone = 0;
-    R->wakes = R->peak = 0;
+    memset(R->ev_out, 0, sizeof R->ev_out);
+    R->peak = 0;
     R->q0 = herd_service_stats(&R->origin)->arrivals;
     herd_sim_at(sim, R->sched[0], on_sweep, R, 0, NULL);
 }
@@ -815,21 +804,25 @@ static void fill_timeline(struct run *R, int64_t end)
 static void end_event(struct run *R)
 {
     int64_t now = herd_sim_now(&R->sim);
-    uint64_t useful = 0;
-    for (int k = 0; k < R->keys; k++)
-        useful += R->k[k].refreshed_ev == R->ev;
-    uint64_t load = herd_service_stats(&R->origin)->arrivals - R->q0;
-    for (uint32_t x = 0; x < R->n; x++)
+    struct herd_event ev = {.useful = R->ev_out[HERD_OUT_USEFUL],
+                            .served = R->ev_out[HERD_OUT_SERVED],
+                            .wasted = R->ev_out[HERD_OUT_WASTED],
+                            .failed = R->ev_out[HERD_OUT_FAILED],
+                            .origin_load = herd_service_stats(&R->origin)->arrivals - R->q0,
+                            .peak = R->peak};
+    for (uint32_t x = 0; x < R->n; x++) {
         R->rng[R->rid[x]] = R->srng[x];
-    int rc = herd_report_add_event(R->r, R->wakes, useful, load, R->peak);
+        if (!R->out[x]) {
+            ev.idle++;
+            if (R->rid[x] < HERD_REPORT_WAITERS)
+                herd_report_waiter(R->r, R->rid[x], HERD_OUT_IDLE);
+        }
+    }
+    int rc = herd_report_add_event(R->r, &ev);
     if (rc < 0 && !R->err)
         R->err = rc;
-    if (R->ev == 0) {
-        for (uint32_t x = 0; x < R->n; x++)
-            if (R->rid[x] < HERD_REPORT_WAITERS)
-                herd_report_waiter(R->r, R->rid[x], (enum herd_outcome)R->out[x]);
+    if (R->ev == 0)
         fill_timeline(R, now);
-    }
     R->r->sim_time_ns = now;
     if (++R->ev < R->events)
         herd_sim_at(&R->sim, now, on_fill, R, 0, NULL);
@@ -837,20 +830,21 @@ static void end_event(struct run *R)
 
 /* ---- the run ----------------------------------------------------------------------- */
 
-static enum strat pick_strat(const struct herd_run_spec *spec)
+static struct mode mode_of(enum herd_cache_strategy s)
 {
-    if (spec->mode == HERD_MODE_NAIVE)
-        return S_NAIVE;
-    const char *s = herd_spec_strategy(spec);
-    if (strcmp(s, "singleflight") == 0)
-        return S_SINGLEFLIGHT;
-    if (strcmp(s, "swr") == 0)
-        return S_SWR;
-    if (strcmp(s, "xfetch") == 0)
-        return S_XFETCH;
-    if (strcmp(s, "ttl-jitter") == 0)
-        return S_JITTER;
-    return S_NAIVE;
+    switch (s) {
+    case HERD_CACHE_EVERY_MISS:
+        return (struct mode){0};
+    case HERD_CACHE_SINGLEFLIGHT:
+        return (struct mode){.coalesce = true};
+    case HERD_CACHE_SWR:
+        return (struct mode){.coalesce = true, .stale = true};
+    case HERD_CACHE_XFETCH:
+        return (struct mode){.coalesce = true, .xfetch = true};
+    case HERD_CACHE_TTL_JITTER:
+        return (struct mode){.jitter_ttl = true};
+    }
+    return (struct mode){0};
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -873,14 +867,15 @@ int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct he
     }
     R->spec = spec;
     R->r = r;
-    R->strat = pick_strat(spec);
+    const struct herd_cache_config *cfg = &spec->cfg.cache;
+    R->mode = mode_of(cfg->strategy);
     R->n = (uint32_t)spec->n;
     R->events = (int)spec->events;
-    R->keys = (int)herd_spec_param(spec, "keys");
-    R->ttl = (int64_t)herd_spec_param(spec, "ttl_ms") * NS_PER_MS;
-    R->period = (int64_t)herd_spec_param(spec, "period_us") * 1000;
-    R->lead = (int64_t)herd_spec_param(spec, "lead_ms") * NS_PER_MS;
-    R->beta = herd_spec_param(spec, "beta");
+    R->keys = cfg->keys;
+    R->ttl = cfg->ttl_ns;
+    R->period = cfg->period_ns;
+    R->lead = cfg->lead_ns;
+    R->beta = cfg->beta;
     R->trace = hooks ? hooks->trace : NULL;
     R->trace_ctx = hooks ? hooks->trace_ctx : NULL;
     herd_hist_init(&R->qdur);
@@ -915,8 +910,8 @@ int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct he
         .max_key_len = 8,
         .max_value_len = sizeof(struct cval),
         .ttl_ns = R->ttl,
-        .stale_ns = R->strat == S_SWR ? (int64_t)herd_spec_param(spec, "stale_ms") * NS_PER_MS : 0,
-        .jitter_pct = R->strat == S_JITTER ? (int)herd_spec_param(spec, "jitter_pct") : 0,
+        .stale_ns = R->mode.stale ? cfg->stale_ns : 0,
+        .jitter_pct = R->mode.jitter_ttl ? cfg->jitter_pct : 0,
     };
     struct herd_singleflight_config sc = {
         .max_flights = (size_t)R->keys + 8, .max_key_len = 8, .max_value_len = sizeof(struct cval)};
@@ -933,18 +928,18 @@ int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct he
     herd_sim_name(&R->sim, on_solo, "cache.solo");
     herd_sim_name(&R->sim, on_fill, "cache.fill");
 
-    int workers = (int)herd_spec_param(spec, "origin_workers");
+    int workers = cfg->origin_workers;
     if (workers <= 0)
         workers = prof->cores > 0 ? prof->cores : 1;
-    double rows = herd_spec_param(spec, "rows");
+    double rows = (double)cfg->rows;
     struct herd_service_config oc = {
         .workers = workers,
         .queue_cap = -1,
         .overflow = HERD_SERVICE_REJECT,
         .dist = HERD_SERVICE_DETERMINISTIC,
         .service_ns = llround(prof->origin_query_ns * rows / 50000.0),
-        .usl_sigma = herd_spec_param(spec, "usl_sigma"),
-        .usl_kappa = herd_spec_param(spec, "usl_kappa"),
+        .usl_sigma = cfg->usl_sigma,
+        .usl_kappa = cfg->usl_kappa,
         .usl_on_held = true,
         /* A database admits a bounded number of connections (PostgreSQL's default
          * max_connections is 100; pools often allow ~1,000): past that, queries wait
@@ -999,7 +994,7 @@ int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct he
     qsort(R->alone, (size_t)R->keys, sizeof *R->alone, cmp_i64);
     herd_report_extra(r, "query_ms_alone", (double)R->alone[R->keys / 2] / 1e6);
     herd_report_extra(r, "rows", rows);
-    herd_report_extra(r, "failed", (double)R->failed);
+    herd_report_extra(r, "errors", (double)R->failed);
     herd_report_extra(r, "timed_out", (double)R->timedout);
     herd_report_extra(r, "expiry_spread_ms", R->spread_ms);
     herd_report_extra(r, "origin_workers", (double)workers);
@@ -1045,4 +1040,4 @@ static int run(const struct herd_run_spec *spec, const struct herd_profile *prof
     return herd__sim_cache_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
-const struct herd_sim_model herd__sim_cache = {"cache", run};
+const struct herd_sim_model herd__sim_cache = {run};

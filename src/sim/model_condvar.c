@@ -95,6 +95,7 @@ struct cv {
     bool event_open;
     uint32_t epoch_now;
     uint64_t ev_wakes, ev_useful, ev_origin, ev_switches;
+    uint32_t tile_useful[HERD_REPORT_WAITERS]; /* the first threads' items before the event */
     int64_t last_sleep;
 
     double *ev_drain, *ev_switch, *ev_woken; /* per event, for medians */
@@ -232,10 +233,27 @@ static void ev_wake(struct herd_sim *sim, void *ctx, uint64_t arg)
 
 /* ---- a woken waiter ----------------------------------------------------------- */
 
+/* Each thread's reaction, as live counts it: took the item (useful), returned from the
+ * wait and found nothing (wasted), did not return (idle). Every woken thread returns once
+ * per event here, so ev_wakes is also the distinct threads woken (peak). */
 static void close_event(struct cv *v)
 {
     int64_t e = v->next_item - 1;
-    herd_report_add_event(v->r, v->ev_wakes, v->ev_useful, v->ev_origin, v->ev_wakes);
+    struct herd_report *r = v->r;
+    struct herd_event ev = {.useful = v->ev_useful,
+                            .wasted = v->ev_wakes - v->ev_useful,
+                            .idle = (uint64_t)v->n - v->ev_wakes,
+                            .origin_load = v->ev_origin,
+                            .peak = v->ev_wakes};
+    for (size_t w = 0; w < r->nwaiters; w++) {
+        uint32_t got = v->useful[w] - v->tile_useful[w];
+        v->tile_useful[w] = v->useful[w];
+        herd_report_waiter(r, w,
+                           got                              ? HERD_OUT_USEFUL
+                           : v->epoch[w] == v->epoch_now ? HERD_OUT_WASTED
+                                                            : HERD_OUT_IDLE);
+    }
+    herd_report_add_event(r, &ev);
     v->ev_drain[e] = (double)(v->last_sleep - v->item_ts) / 1000.0;
     v->ev_switch[e] = (double)v->ev_switches;
     v->ev_wakes = v->ev_useful = v->ev_origin = v->ev_switches = 0;
@@ -322,13 +340,8 @@ static int fill_report(struct cv *v)
     uint64_t *per = malloc((size_t)v->n * sizeof *per);
     if (!per)
         return -HERD_ENOMEM;
-    for (int32_t i = 0; i < v->n; i++) {
+    for (int32_t i = 0; i < v->n; i++)
         per[i] = v->useful[i];
-        herd_report_waiter(r, (size_t)i,
-                           v->useful[i]  ? HERD_OUT_USEFUL
-                           : v->epoch[i] ? HERD_OUT_WASTED
-                                         : HERD_OUT_IDLE);
-    }
     herd_report_spread(r, per, (size_t)v->n);
     free(per);
 
@@ -370,11 +383,19 @@ int herd__sim_condvar_run_hooked(const struct herd_run_spec *spec, const struct 
         return -HERD_ENOMEM;
     }
     v->r = r;
-    v->wake_all = spec->mode == HERD_MODE_NAIVE;
-    v->futex = strcmp(herd_spec_choice(spec, "primitive"), "futex") == 0;
+    const struct herd_condvar_config *cfg = &spec->cfg.condvar;
+    switch (cfg->strategy) {
+    case HERD_CONDVAR_BROADCAST:
+        v->wake_all = true;
+        break;
+    case HERD_CONDVAR_SIGNAL:
+        v->wake_all = false;
+        break;
+    }
+    v->futex = cfg->primitive == HERD_CONDVAR_FUTEX;
     v->n = (int32_t)spec->n;
     v->events = spec->events;
-    int cores = (int)herd_spec_param(spec, "cores");
+    int cores = cfg->cores;
     v->cores = cores > 0 ? cores : prof->cores > 0 ? prof->cores : 1;
     v->base = costs_of(prof, spec->n);
     v->c = v->base;
@@ -417,4 +438,4 @@ static int run(const struct herd_run_spec *spec, const struct herd_profile *prof
     return herd__sim_condvar_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
-const struct herd_sim_model herd__sim_condvar = {"condvar", run};
+const struct herd_sim_model herd__sim_condvar = {run};

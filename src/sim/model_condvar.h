@@ -9,8 +9,9 @@
 
 #include <stddef.h>
 
-#include "../report/profile.h"
+#include "../scenario/profile.h"
 #include "../report/report.h"
+#include "../scenario/scenario.h"
 #include "engine.h"
 
 /**

@@ -35,8 +35,9 @@
  *     waking 1,000 cold threads costs far more than a hot ping-pong switch. A profile
  *     figure for one loopback request round trip would close that gap.
  *   - reply hop, backend -> client: constant 0 (its cost is in S: the client's wake).
- *   - useful = served and found a free worker on arrival; wasted = the rest (queued,
- *     timed out). origin_load = requests that reached the backend. peak = most requests
+ *   - outcomes, per client per boundary: useful = answered before its timeout (queued
+ *     or not: a queue is the herd's latency, not waste); wasted = gave up on a request
+ *     the backend still worked on (here, every timed-out one). origin_load = requests that reached the backend. peak = most requests
  *     in flight at the backend at once, queued ones included. Latency: scheduled firing
  *     (boundary + offset on the client's clock) to the reply, or to the give-up for a
  *     timed-out client (a lower bound, as live). The backend serves timed-out requests
@@ -98,13 +99,14 @@ struct cron {
 
     /* This event. */
     int64_t boundary;
-    uint64_t ev_useful, ev_arrivals, ev_peak;
+    uint64_t ev_out[HERD_OUT_COUNT], ev_arrivals, ev_peak;
+    uint8_t tile_seen[HERD_REPORT_WAITERS]; /* the first clients that reacted this event */
     int64_t first_arrival, last_arrival;
     int64_t inflight, queued; /* the backend's levels now */
     size_t cur;               /* fine bucket the levels were last applied to */
 
     /* Whole run. */
-    uint64_t served, timeouts, late;
+    uint64_t served, queued_served, timeouts, late;
     double span_sum_ns;
     int64_t queue_peak;
 
@@ -284,15 +286,23 @@ static void on_done(struct herd_sim *sim, void *ctx, uint32_t client, enum herd_
     (void)sim;
     herd_hist_record(&c->r->latency, latency_ns);
     if (out == HERD_CLIENT_OK) {
+        /* Answered in time, queued or not: the job got done (a queue is latency). */
         bool queued = *herd_client_user16(&c->fleet, client) & WORKER_QUEUED;
         c->served++;
-        c->ev_useful += !queued;
-        o = queued ? HERD_OUT_WASTED : HERD_OUT_USEFUL;
+        c->queued_served += queued;
+        o = HERD_OUT_USEFUL;
     } else {
+        /* The simulated backend neither drops nor cancels a request: one whose client
+         * gave up is still worked on, and that work is thrown away (wasted). Live tells
+         * this apart from a request never worked on (failed) by its backend's records. */
         c->timeouts++;
-        o = HERD_OUT_TIMEDOUT;
+        o = HERD_OUT_WASTED;
     }
-    herd_report_waiter(c->r, client, o);
+    c->ev_out[o]++;
+    if (client < HERD_REPORT_WAITERS) {
+        herd_report_waiter(c->r, client, o);
+        c->tile_seen[client] = 1;
+    }
 }
 
 /* ---- the run ------------------------------------------------------------------------- */
@@ -306,19 +316,30 @@ int herd__sim_cron_run_hooked(const struct herd_run_spec *spec, const struct her
         snprintf(err, errlen, "cron: out of memory");
         return -HERD_ENOMEM;
     }
-    const char *strategy = herd_spec_strategy(spec);
-    bool naive = spec->mode == HERD_MODE_NAIVE;
-    bool splay = !naive && strcmp(strategy, "splay") == 0;
+    const struct herd_cron_config *cfg = &spec->cfg.cron;
+    enum herd_client_offset offset = HERD_CLIENT_OFFSET_NONE;
+    switch (cfg->strategy) {
+    case HERD_CRON_AT_BOUNDARY:
+        offset = HERD_CLIENT_OFFSET_NONE;
+        break;
+    case HERD_CRON_JITTER:
+        offset = HERD_CLIENT_OFFSET_JITTER;
+        break;
+    case HERD_CRON_SPLAY:
+        offset = HERD_CLIENT_OFFSET_SPLAY;
+        break;
+    }
+    bool naive = offset == HERD_CLIENT_OFFSET_NONE;
     int64_t n = spec->n;
-    int64_t period_ns = (int64_t)herd_spec_param(spec, "period_ms") * HERD_NS_PER_MS;
-    int64_t work_ns = (int64_t)herd_spec_param(spec, "work_us") * 1000;
+    int64_t period_ns = cfg->period_ns;
+    int64_t work_ns = cfg->work_ns;
     int cores = prof->cores >= 1 ? prof->cores : 1;
     int rc;
     bool sim_up = false, fleet_up = false, backend_up = false;
 
     c->r = r;
-    c->workers = (int)herd_spec_param(spec, "backend_workers");
-    c->window_ns = (int64_t)herd_spec_param(spec, "window_ms") * HERD_NS_PER_MS;
+    c->workers = cfg->backend_workers;
+    c->window_ns = cfg->window_ns;
     c->fine_ns = HERD_NS_PER_MS;
     c->q_cap = 1024;
     c->q = malloc(c->q_cap * sizeof *c->q);
@@ -364,14 +385,12 @@ int herd__sim_cron_run_hooked(const struct herd_run_spec *spec, const struct her
         .arrival = HERD_CLIENT_TRIGGERED,
         .n = (uint32_t)n,
         .component = 0, /* client i draws from stream i: live's client i does too */
-        .skew_sd_ns = herd_spec_param(spec, "skew_ms") * 1e6,
-        .offset = naive   ? HERD_CLIENT_OFFSET_NONE
-                  : splay ? HERD_CLIENT_OFFSET_SPLAY
-                          : HERD_CLIENT_OFFSET_JITTER,
+        .skew_sd_ns = cfg->skew_sd_ns,
+        .offset = offset,
         .window_ns = c->window_ns,
         .splay_prefix = "cron-client-",
         .splay_salt = spec->seed, /* live: the run seed plays systemd's machine secret */
-        .timeout_ns = (int64_t)herd_spec_param(spec, "timeout_ms") * HERD_NS_PER_MS,
+        .timeout_ns = cfg->timeout_ns,
         .backoff = {.kind = HERD_BACKOFF_NONE, .max_attempts = 1},
         .send = on_send,
         .done = on_done,
@@ -387,7 +406,9 @@ int herd__sim_cron_run_hooked(const struct herd_run_spec *spec, const struct her
         /* The next boundary far enough ahead that no client's skewed clock has passed it. */
         int64_t now = herd_sim_now(&c->sim);
         c->boundary = herd_jitter_next_fire(now + herd_client_skew_bound(&c->fleet), period_ns, 0);
-        c->ev_useful = c->ev_arrivals = c->ev_peak = 0;
+        memset(c->ev_out, 0, sizeof c->ev_out);
+        memset(c->tile_seen, 0, sizeof c->tile_seen);
+        c->ev_arrivals = c->ev_peak = 0;
         c->cur = 0;
         c->inflight = c->queued = 0;
         rc = herd_client_trigger(&c->fleet, c->boundary);
@@ -396,8 +417,16 @@ int herd__sim_cron_run_hooked(const struct herd_run_spec *spec, const struct her
         if (rc < 0)
             goto fail;
         uint64_t fired = herd_client_stats(&c->fleet)->fired;
-        rc = herd_report_add_event(r, fired - fired_before, c->ev_useful, c->ev_arrivals,
-                                   c->ev_peak);
+        struct herd_event ev = {.useful = c->ev_out[HERD_OUT_USEFUL],
+                                .wasted = c->ev_out[HERD_OUT_WASTED],
+                                .failed = c->ev_out[HERD_OUT_FAILED],
+                                .idle = (uint64_t)n - (fired - fired_before),
+                                .origin_load = c->ev_arrivals,
+                                .peak = c->ev_peak};
+        for (size_t i = 0; i < r->nwaiters; i++)
+            if (!c->tile_seen[i])
+                herd_report_waiter(r, i, HERD_OUT_IDLE);
+        rc = herd_report_add_event(r, &ev);
         if (rc < 0)
             goto fail;
         fired_before = fired;
@@ -412,6 +441,7 @@ int herd__sim_cron_run_hooked(const struct herd_run_spec *spec, const struct her
     const struct herd_service_stats *ss = herd_service_stats(&c->backend);
     herd_report_extra(r, "queue_peak", (double)c->queue_peak);
     herd_report_extra(r, "served", (double)c->served);
+    herd_report_extra(r, "served_after_queueing", (double)c->queued_served);
     herd_report_extra(r, "timeouts", (double)c->timeouts);
     herd_report_extra(r, "errors", 0);
     herd_report_extra(r, "late_replies", (double)fs->late);
@@ -421,7 +451,7 @@ int herd__sim_cron_run_hooked(const struct herd_run_spec *spec, const struct her
     herd_report_extra(r, "spread_window_ms", naive ? 0.0 : (double)c->window_ns / 1e6);
     herd_report_extra(r, "arrival_span_ms",
                       spec->events ? c->span_sum_ns / (double)spec->events / 1e6 : 0.0);
-    herd_report_extra(r, "skew_ms", herd_spec_param(spec, "skew_ms"));
+    herd_report_extra(r, "skew_ms", cfg->skew_sd_ns / 1e6);
     herd_report_extra(r, "sim_events", (double)herd_sim_events(&c->sim));
     herd_report_extra(r, "sim_bytes_per_client", (double)herd_client_bytes(&c->fleet));
     r->sim_time_ns = herd_sim_now(&c->sim);
@@ -457,4 +487,4 @@ static int run(const struct herd_run_spec *spec, const struct herd_profile *prof
     return herd__sim_cron_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
-const struct herd_sim_model herd__sim_cron = {"cron", run};
+const struct herd_sim_model herd__sim_cron = {run};

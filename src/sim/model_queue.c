@@ -16,12 +16,13 @@
  * -n is not used either (a request is a waiter here, and their number follows from
  * rate and duration_s); any N is accepted and only echoed in the report.
  *
- * What the report means here:
- *   wakes        requests that arrived;
- *   useful       requests served;
- *   wasted       wakes − useful: rejected (queue full) + shed;
- *   origin_load  requests that reached a worker (= useful: the run drains, so every
- *                request that starts service completes);
+ * What the report means here (every arriving request is a waiter and one reaction):
+ *   useful       served within the client's timeout (timeout_ms; 0: never gives up);
+ *   wasted       served after its client gave up: the work was thrown away;
+ *   failed       rejected (queue full) or shed;
+ *   wakes        requests that arrived (useful + wasted + failed);
+ *   origin_load  requests that reached a worker (useful + wasted: the run drains, so
+ *                every request that starts service completes);
  *   peak         most requests in the system at once (in service + queued);
  *   latency      time in system of each served request, arrival → service done;
  *   events       --events E splits the arrival period into E equal windows; each is an
@@ -30,8 +31,7 @@
  *   timeline     from t = 0 to the last completion: "arrivals" per bucket, "inflight"
  *                (requests in service) and "queue" (waiting) as the most within the
  *                bucket, "errors" (rejected + shed) when there were any;
- *   waiters      the first 240 requests: useful (served), failed (rejected), timed-out
- *                (shed);
+ *   waiters      the first 240 requests, classed as above;
  *   extras       utilisation (worker busy time / (servers × sim_time)), mean_wait_ns
  *                (queueing delay of the requests served), p_wait (share of arrivals
  *                that found every worker busy and queued: Erlang C), rejected, shed,
@@ -82,7 +82,8 @@ struct qrun {
     int64_t in_system; /* accepted and neither served nor shed */
 
     int64_t nev, win_ns, cur_win; /* event windows over the arrival period */
-    uint64_t *ev_arr, *ev_served;
+    uint64_t *ev_arr, *ev_served, *ev_wasted, *ev_failed;
+    int64_t timeout_ns; /* a client gives up after this long in the system; 0: never */
     int64_t *ev_peak;
 
     struct herd_tl tl;
@@ -135,12 +136,15 @@ static void on_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status)
 {
     struct qrun *q = ctx;
     int64_t now = herd_sim_now(sim);
-    uint64_t idx = tag >> WIN_BITS;
+    uint64_t idx = tag >> WIN_BITS, k = tag & WIN_MASK;
     if (status == 0) {
-        q->ev_served[tag & WIN_MASK]++;
-        herd_report_waiter(q->r, idx, HERD_OUT_USEFUL);
+        bool gone = q->timeout_ns > 0 && herd_service_sojourn(q->svc) > q->timeout_ns;
+        q->ev_served[k] += !gone;
+        q->ev_wasted[k] += gone;
+        herd_report_waiter(q->r, idx, gone ? HERD_OUT_WASTED : HERD_OUT_USEFUL);
     } else { /* shed */
-        herd_report_waiter(q->r, idx, HERD_OUT_TIMEDOUT);
+        q->ev_failed[k]++;
+        herd_report_waiter(q->r, idx, HERD_OUT_FAILED);
         herd_tl_add(&q->tl, q->s_err, now, 1);
     }
     change(q, now, -1);
@@ -160,6 +164,7 @@ static void on_arrive(struct herd_sim *sim, void *ctx, uint64_t arg)
     int rc = herd_service_submit(q->svc, on_done, q, idx << WIN_BITS | (uint64_t)k, NULL);
     if (rc == -HERD_EREJECT) {
         q->rejected++;
+        q->ev_failed[k]++;
         herd_report_waiter(q->r, idx, HERD_OUT_FAILED);
         herd_tl_add(&q->tl, q->s_err, now, 1);
     } else if (rc < 0) {
@@ -177,8 +182,9 @@ static void on_arrive(struct herd_sim *sim, void *ctx, uint64_t arg)
 static int config(const struct herd_run_spec *spec, struct herd_service_config *cfg,
                   double *rate_per_s, int64_t *end_ns, char *err, size_t errlen)
 {
-    *rate_per_s = herd_spec_param(spec, "rate");
-    double duration_s = herd_spec_param(spec, "duration_s");
+    const struct herd_queue_config *qc = &spec->cfg.queue;
+    *rate_per_s = qc->rate;
+    double duration_s = qc->duration_ns / 1e9;
     if (*rate_per_s * duration_s > MAX_ARRIVALS) {
         snprintf(err, errlen,
                  "rate x duration_s = %.3g arrivals, more than the %.0g a run may take "
@@ -186,21 +192,30 @@ static int config(const struct herd_run_spec *spec, struct herd_service_config *
                  *rate_per_s * duration_s, MAX_ARRIVALS);
         return -HERD_ELIMIT;
     }
-    *end_ns = llround(duration_s * 1e9);
-    const char *dist = herd_spec_choice(spec, "service");
+    *end_ns = llround(qc->duration_ns);
     memset(cfg, 0, sizeof *cfg);
-    cfg->workers = (int)herd_spec_param(spec, "servers");
-    int64_t cap = (int64_t)herd_spec_param(spec, "queue_cap");
-    cfg->queue_cap = cap > 0 ? cap : -1;
+    cfg->workers = qc->servers;
+    cfg->queue_cap = qc->queue_cap > 0 ? qc->queue_cap : -1;
     cfg->overflow = HERD_SERVICE_REJECT;
-    cfg->dist = strcmp(dist, "det") == 0         ? HERD_SERVICE_DETERMINISTIC
-                : strcmp(dist, "lognormal") == 0 ? HERD_SERVICE_LOGNORMAL
-                                                 : HERD_SERVICE_EXPONENTIAL;
+    switch (qc->service) {
+    case HERD_QUEUE_EXP:
+        cfg->dist = HERD_SERVICE_EXPONENTIAL;
+        break;
+    case HERD_QUEUE_DET:
+        cfg->dist = HERD_SERVICE_DETERMINISTIC;
+        break;
+    case HERD_QUEUE_LOGNORMAL:
+        cfg->dist = HERD_SERVICE_LOGNORMAL;
+        break;
+    }
     cfg->lognormal_sigma = LOGNORMAL_SIGMA;
-    cfg->service_ns = llround(herd_spec_param(spec, "service_us") * 1e3);
-    if (spec->mode == HERD_MODE_MITIGATED && strcmp(herd_spec_mitigation(spec), "shed") == 0) {
-        int64_t shed = llround(herd_spec_param(spec, "shed_ms") * 1e6);
-        cfg->shed_wait_ns = shed > 0 ? shed : 1;
+    cfg->service_ns = llround(qc->service_ns);
+    switch (qc->strategy) {
+    case HERD_QUEUE_FIFO:
+        break;
+    case HERD_QUEUE_SHED:
+        cfg->shed_wait_ns = qc->shed_ns > 0 ? qc->shed_ns : 1;
+        break;
     }
     cfg->stream = STREAM_SERVICE;
     return 0;
@@ -227,6 +242,7 @@ int herd__sim_queue_run_hooked(const struct herd_run_spec *spec, const struct he
                      .r = r,
                      .end_ns = end_ns,
                      .servers = cfg.workers,
+                     .timeout_ns = spec->cfg.queue.timeout_ns,
                      .gap_ns = 1e9 / rate};
     bool sim_up = false, svc_up = false;
     q.nev = spec->events > 0 ? spec->events : 1;
@@ -235,13 +251,15 @@ int herd__sim_queue_run_hooked(const struct herd_run_spec *spec, const struct he
         q.win_ns = 1;
     q.ev_arr = calloc((size_t)q.nev, sizeof *q.ev_arr);
     q.ev_served = calloc((size_t)q.nev, sizeof *q.ev_served);
+    q.ev_wasted = calloc((size_t)q.nev, sizeof *q.ev_wasted);
+    q.ev_failed = calloc((size_t)q.nev, sizeof *q.ev_failed);
     q.ev_peak = calloc((size_t)q.nev, sizeof *q.ev_peak);
     herd_tl_init(&q.tl, end_ns / 10000);
     q.s_arr = herd_tl_series(&q.tl, "arrivals", HERD_TL_SUM);
     q.s_inf = herd_tl_series(&q.tl, "inflight", HERD_TL_LEVEL);
     q.s_err = herd_tl_series(&q.tl, "errors", HERD_TL_SUM);
     rc = -HERD_ENOMEM;
-    if (!q.ev_arr || !q.ev_served || !q.ev_peak)
+    if (!q.ev_arr || !q.ev_served || !q.ev_wasted || !q.ev_failed || !q.ev_peak)
         goto fail;
     if ((rc = herd_sim_init(&sim, spec->seed)) < 0)
         goto fail;
@@ -267,12 +285,18 @@ int herd__sim_queue_run_hooked(const struct herd_run_spec *spec, const struct he
     change(&q, t_end, 0); /* carry the level into the remaining windows */
     while (q.cur_win < q.nev - 1)
         q.ev_peak[++q.cur_win] = q.in_system;
-    for (int64_t k = 0; k < q.nev; k++)
-        if ((rc = herd_report_add_event(r, q.ev_arr[k], q.ev_served[k], q.ev_served[k],
-                                        (uint64_t)q.ev_peak[k])) < 0)
+    for (int64_t k = 0; k < q.nev; k++) {
+        struct herd_event ev = {.useful = q.ev_served[k],
+                                .wasted = q.ev_wasted[k],
+                                .failed = q.ev_failed[k],
+                                .origin_load = q.ev_served[k] + q.ev_wasted[k],
+                                .peak = (uint64_t)q.ev_peak[k]};
+        if ((rc = herd_report_add_event(r, &ev)) < 0)
             goto fail;
+    }
     r->sim_time_ns = t_end;
     r->nwaiters = q.arrivals < HERD_REPORT_WAITERS ? (size_t)q.arrivals : HERD_REPORT_WAITERS;
+    r->population = (int64_t)q.arrivals; /* the waiters are the requests */
     if ((rc = herd_tl_emit(&q.tl, r, t_end, 1000, 1000, "errors")) < 0 ||
         (rc = split_levels(&q)) < 0)
         goto fail;
@@ -285,6 +309,7 @@ int herd__sim_queue_run_hooked(const struct herd_run_spec *spec, const struct he
     herd_report_extra(r, "p_wait", q.arrivals ? (double)st->waited / (double)q.arrivals : 0);
     herd_report_extra(r, "rejected", (double)q.rejected);
     herd_report_extra(r, "shed", (double)st->shed);
+    herd_report_extra(r, "timeout_ms", (double)q.timeout_ns / 1e6);
     herd_report_extra(r, "drain_ns", q.arrivals ? (double)(t_end - q.last_arrival_ns) : 0);
     herd_report_extra(r, "events_dispatched", (double)herd_sim_events(&sim));
     rc = 0;
@@ -298,6 +323,8 @@ fail:
     herd_tl_fini(&q.tl);
     free(q.ev_arr);
     free(q.ev_served);
+    free(q.ev_wasted);
+    free(q.ev_failed);
     free(q.ev_peak);
     return rc;
 }
@@ -309,4 +336,4 @@ static int run(const struct herd_run_spec *spec, const struct herd_profile *prof
     return herd__sim_queue_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
-const struct herd_sim_model herd__sim_queue = {"queue", run};
+const struct herd_sim_model herd__sim_queue = {run};

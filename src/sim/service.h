@@ -124,6 +124,7 @@ struct herd_service {
     uint32_t nreqs, capreqs, free_head; /* free list threaded through the records */
     uint32_t *ring;                     /* owned: queued record indices, FIFO */
     uint32_t ring_cap, ring_head, ring_len;
+    int64_t done_sojourn_ns; /* during a done callback: that request's arrival to now */
 };
 
 /**
@@ -154,6 +155,13 @@ int herd_service_submit(struct herd_service *svc, herd_service_done_fn done, voi
  * @return 0, or -HERD_ENOENT if the request already completed, was shed or dropped.
  */
 int herd_service_abandon(struct herd_service *svc, uint64_t id);
+
+/** Inside a done callback: how long its request was in the service (arrival to now:
+ *  time in system when served, the wait when shed). */
+static inline int64_t herd_service_sojourn(const struct herd_service *svc)
+{
+    return svc->done_sojourn_ns;
+}
 
 /** Requests in service now. */
 static inline int herd_service_busy(const struct herd_service *svc)

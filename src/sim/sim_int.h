@@ -6,7 +6,6 @@
 #include "sim.h"
 
 struct herd_sim_model {
-    const char *name; /* the scenario it simulates */
     /**
      * Simulate @p spec into @p r (already initialised, backend "sim"), with the
      * front end's @p hooks (may be NULL) attached to its engine. Set
@@ -18,12 +17,10 @@ struct herd_sim_model {
                size_t errlen);
 };
 
-/* The models; sim.c lists the ones that exist. */
-extern const struct herd_sim_model herd__sim_accept;
-extern const struct herd_sim_model herd__sim_condvar;
-extern const struct herd_sim_model herd__sim_cache;
-extern const struct herd_sim_model herd__sim_cron;
-extern const struct herd_sim_model herd__sim_queue;
-extern const struct herd_sim_model herd__sim_backoff_occ;
+/* The models: src/sim/model_<name>.c for every scenario with the SIM column (list.h). */
+#define HERD__SIM_MODEL_DECL(name, NAME, live, sim)                                          \
+    HERD__IF_##sim(extern const struct herd_sim_model herd__sim_##name;)
+HERD_SCENARIO_LIST(HERD__SIM_MODEL_DECL)
+#undef HERD__SIM_MODEL_DECL
 
 #endif

@@ -9,8 +9,7 @@
 #include "api.h"
 
 #include "../live/live.h"
-#include "../report/request.h"
-#include "../sim/sim.h"
+#include "../scenario/request.h"
 
 #include <assert.h>
 #include <herd/error.h>
@@ -24,7 +23,7 @@
 #define VALUE_MAX 64
 
 static const char *const fields[] = {"scenario", "backend", "mode",   "mitigation", "n",
-                                     "events",   "seed",    "params", NULL};
+                                     "events",   "seed",    "runs",   "params",     NULL};
 
 static const char *type_name(const json_t *v)
 {
@@ -99,9 +98,11 @@ static int number_field(const json_t *req, const char *name, char *buf, size_t l
     return 0;
 }
 
-/* "params" as --set KEY=VALUE lines, into @p kv (their text) and @p sets (pointers). */
-static int params_field(const json_t *req, char (*kv)[2 * VALUE_MAX + 2], const char **sets,
-                        size_t *nsets, char *err, size_t errlen)
+/* "params" as split settings, each a string or a JSON number as it came: the catalogue
+ * checks them (herd_spec_set_text / herd_spec_set_number), nothing is printed back into
+ * text to be parsed again. Keys and strings are borrowed from @p req. */
+static int params_field(const json_t *req, struct herd_setting *sets, size_t *nsets, char *err,
+                        size_t errlen)
 {
     const json_t *ps = json_object_get(req, "params");
     const char *key;
@@ -114,18 +115,28 @@ static int params_field(const json_t *req, char (*kv)[2 * VALUE_MAX + 2], const 
                                    type_name(ps));
     json_object_foreach((json_t *)ps, key, v)
     {
-        char text[VALUE_MAX + 1];
         if (strlen(key) > VALUE_MAX || strchr(key, '=') || !key[0])
             return herd_request_refuse(err, errlen, "params: '%.*s' is not a parameter name",
                                        VALUE_MAX, key);
         if (*nsets == HERD_MAX_PARAMS)
             return herd_request_refuse(err, errlen, "params: at most %d parameters",
                                        HERD_MAX_PARAMS);
-        if (scalar_text(v, key, text, sizeof text, err, errlen) < 0)
-            return -HERD_EINVAL;
-        snprintf(kv[*nsets], sizeof kv[*nsets], "%s=%s", key, text);
-        sets[*nsets] = kv[*nsets];
-        (*nsets)++;
+        struct herd_setting *st = &sets[(*nsets)++];
+        st->key = key;
+        if (json_is_string(v)) {
+            if (json_string_length(v) > VALUE_MAX ||
+                json_string_length(v) != strlen(json_string_value(v)))
+                return herd_request_refuse(err, errlen, "params.%s: value too long or not text",
+                                           key);
+            st->text = json_string_value(v);
+        } else if (json_is_number(v)) {
+            st->text = NULL;
+            st->number = json_number_value(v);
+        } else {
+            return herd_request_refuse(err, errlen,
+                                       "params.%s: expected a number or a string, got %s", key,
+                                       type_name(v));
+        }
     }
     return 0;
 }
@@ -134,9 +145,9 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
 {
     /* The page's defaults: one naive simulation. */
     struct herd_request r = {.backend = "sim", .mode = "naive"};
-    char n[VALUE_MAX + 1], events[VALUE_MAX + 1], seed[VALUE_MAX + 1];
-    char kv[HERD_MAX_PARAMS][2 * VALUE_MAX + 2];
-    const char *sets[HERD_MAX_PARAMS], *key;
+    char n[VALUE_MAX + 1], events[VALUE_MAX + 1], seed[VALUE_MAX + 1], runs[VALUE_MAX + 1];
+    struct herd_setting sets[HERD_MAX_PARAMS];
+    const char *key, *runs_text = NULL;
     const json_t *v;
     struct herd_request_plan plan;
 
@@ -153,7 +164,7 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
             return herd_request_refuse(
                 err, errlen,
                 "unknown field '%.*s'; allowed: scenario, backend, mode, mitigation, n, "
-                "events, seed, params",
+                "events, seed, runs, params",
                 VALUE_MAX, key);
     }
     if (string_field(req, "scenario", &r.scenario, err, errlen) < 0 ||
@@ -163,41 +174,46 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
         number_field(req, "n", n, sizeof n, &r.n, err, errlen) < 0 ||
         number_field(req, "events", events, sizeof events, &r.events, err, errlen) < 0 ||
         number_field(req, "seed", seed, sizeof seed, &r.seed, err, errlen) < 0 ||
-        params_field(req, kv, sets, &r.nsets, err, errlen) < 0)
+        number_field(req, "runs", runs, sizeof runs, &runs_text, err, errlen) < 0 ||
+        params_field(req, sets, &r.nsettings, err, errlen) < 0)
         return -HERD_EINVAL;
-    r.sets = sets;
+    r.settings = sets;
 
     /* Then herd run's validation, in the API's words. */
     if (herd_request_resolve(&r, &herd_request_spelling_api, &plan, err, errlen) < 0)
         return -HERD_EINVAL;
     assert(plan.nspecs <= HERD_API_MAX_RUNS); /* no "all" here */
 
-    /* The backend's own checks, which the report library cannot make: the machine's
-     * limits before anything starts (as herd run), or a simulation model. */
     struct herd_api_run run = {.live = plan.backends == HERD_BACKEND_LIVE};
-    if (!run.live && !herd_sim_supports(plan.sc->name))
-        return herd_request_refuse(err, errlen,
-                                   "backend: scenario %s has no simulation model; allowed: live",
-                                   plan.sc->name);
-    for (size_t i = 0; i < plan.nspecs; i++) {
-        if (run.live && herd_live_check(&plan.specs[i], err, errlen) < 0)
+    if (runs_text) {
+        int64_t k;
+        if (herd_parse_int("runs", runs_text, 1, HERD_RUNS_MAX, &k, err, errlen) < 0)
             return -HERD_EINVAL;
-        run.specs[i] = plan.specs[i];
+        run.runs = (int)k;
     }
-    run.nspecs = plan.nspecs;
+    /* The backends' own checks, made where every front end makes them: the machine's
+     * limits before anything starts (as herd run). */
+    run.nspecs = herd_front_jobs(&plan, run.jobs);
+    if (herd_front_check(run.jobs, run.nspecs, err, errlen) < 0)
+        return -HERD_EINVAL;
+    char *text = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    snprintf(run.request, sizeof run.request, "%s", text ? text : "");
+    free(text);
     *out = run;
     return 0;
 }
 
-int herd__api_run_one(bool live, const struct herd_run_spec *spec, const struct herd_profile *prof,
-                      const struct herd_sim_watch *watch, struct herd_report *r, char *err,
-                      size_t errlen)
+int herd__api_run_one(const struct herd_api_run *run, size_t i, const struct herd_profile *prof,
+                      const char *prof_path, const struct herd_watch *watch,
+                      struct herd_report *r, char *err, size_t errlen)
 {
-    int rc = live ? herd_live_run(spec, r, err, errlen)
-                  : herd_sim_run_watched(spec, prof, watch, r, err, errlen);
-    if (rc < 0)
-        herd_report_fini(r);
-    return rc;
+    struct herd_front_opts o = {.runs = run->runs,
+                                .profile = prof,
+                                .profile_path = prof_path,
+                                .watch = watch,
+                                .version = HERD_VERSION,
+                                .command = run->request};
+    return herd_front_run(&run->jobs[i], &o, r, err, errlen);
 }
 
 unsigned herd__api_run_status(int rc)
@@ -239,13 +255,15 @@ char *herd__api_catalogue(void)
         const struct herd_scenario *sc =
             herd_scenario_find(json_string_value(json_object_get(o, "name")));
         long max_n = 0;
-        if (sc && (sc->backends & HERD_BACKEND_LIVE) && herd_live_supports(sc->name)) {
+        if (sc && herd_backend_supports(&herd_live_backend, sc)) {
             struct herd_run_spec s;
             herd_spec_init(&s, sc);
             max_n = herd_live_max_n(&s);
         }
         json_object_set_new(o, "live_max_n", json_integer(max_n));
-        json_object_set_new(o, "sim_model", json_boolean(sc && herd_sim_supports(sc->name)));
+        json_object_set_new(
+            o, "sim_model",
+            json_boolean(sc && herd_backend_supports(herd_front_backend(HERD_BACKEND_SIM), sc)));
     }
     char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(root);

@@ -1,8 +1,8 @@
 /* api.h — what the web API means, without the HTTP: a request becomes validated run specs,
  * runs become the report JSON, the catalogue becomes the page's menu.
  *
- * The validation is the CLI's own (herd_request_resolve, then herd_live_check or
- * herd_sim_supports), so the page can send nothing `herd run` would refuse, and the
+ * The validation is the CLI's own (herd_request_resolve, then herd_front_check), so the
+ * page can send nothing `herd run` would refuse, and the
  * messages are the CLI's one-liners with the API's field names. Every function here is reentrant:
  * state lives in the caller's structs (the catalogue and the specs are plain values).
  */
@@ -13,8 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../report/profile.h"
+#include "../front/runner.h"
 #include "../report/report.h"
+#include "../scenario/profile.h"
 
 /* naive and mitigated side by side ("mode":"both") is the most one request runs. */
 #define HERD_API_MAX_RUNS 2
@@ -22,8 +23,10 @@
 /** A validated POST /api/run (or stream) request: what to run, on which backend. */
 struct herd_api_run {
     bool live; /* the live backend (serialized); else the simulator */
+    int runs;  /* "runs": repeats pooled per spec; 0: the runner's default */
     size_t nspecs;
-    struct herd_run_spec specs[HERD_API_MAX_RUNS];
+    struct herd_job jobs[HERD_API_MAX_RUNS];
+    char request[512]; /* the request as received (compact JSON), for provenance */
 };
 
 /**
@@ -34,19 +37,16 @@ struct herd_api_run {
  */
 int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, size_t errlen);
 
-struct herd_sim_watch;
-
 /**
- * Run @p spec on the backend @p live names (the simulator with the costs of @p prof) into
- * @p r, which the caller finalises on success. A simulation reports its progress to
- * @p watch (borrowed, may be NULL; sim/engine.h), whose poll may stop it; a live run
- * stops on herd_live_interrupt() instead, and must be the only one in the process (the
- * caller serializes). @return 0, -HERD_EINTR when stopped, or another negative HERD_E*
- * code, each with one line in @p err (the report finalised already).
+ * Run job @p i of @p run (the simulator with the costs of @p prof, @p prof_path its file
+ * or NULL) into @p r, which the caller finalises on success. The run reports its progress
+ * to @p watch (borrowed, may be NULL), whose poll may stop it; a live run must be the
+ * only one in the process (the caller serializes). @return 0, -HERD_EINTR when stopped,
+ * or another negative HERD_E* code, each with one line in @p err (nothing left to free).
  */
-int herd__api_run_one(bool live, const struct herd_run_spec *spec, const struct herd_profile *prof,
-                      const struct herd_sim_watch *watch, struct herd_report *r, char *err,
-                      size_t errlen);
+int herd__api_run_one(const struct herd_api_run *run, size_t i, const struct herd_profile *prof,
+                      const char *prof_path, const struct herd_watch *watch,
+                      struct herd_report *r, char *err, size_t errlen);
 
 /** HTTP status for a failed run's code: 400 the user's to change, 503 interrupted, 500. */
 unsigned herd__api_run_status(int rc);
@@ -59,7 +59,7 @@ char *herd__api_reports_json(struct herd_report *const *runs, size_t nruns);
 
 /**
  * The catalogue of `herd list --format json` plus "live_max_n" (0 without a live backend)
- * and "sim_model" per scenario. Costs a bisection of herd_live_check per live scenario
+ * and "sim_model" per scenario. Costs a bisection of the live backend's check per live scenario
  * (reads /proc limits): compute once. @return malloc'd text or NULL.
  */
 char *herd__api_catalogue(void);

@@ -59,11 +59,10 @@ static int bucket_of(double ns)
 
 void herd__metrics_run(struct herd_metrics *m, const struct herd_report *r)
 {
-    size_t sc = 0;
-    while (sc < m->nscenarios && herd_scenarios[sc] != r->spec.sc)
-        sc++;
-    if (sc == m->nscenarios)
+    const struct herd_scenario *found = herd_scenario_find(r->run.scenario);
+    if (!found || (size_t)found->id >= m->nscenarios)
         return;
+    size_t sc = (size_t)found->id;
     /* Fold the report's 7,424 buckets into ours outside the lock. */
     uint64_t lat[HERD_METRICS_LAT_BUCKETS + 1] = {0};
     const struct herd_hist *h = &r->latency;
@@ -74,11 +73,14 @@ void herd__metrics_run(struct herd_metrics *m, const struct herd_report *r)
         lat[bucket_of(mid)] += h->counts[i];
     }
     pthread_mutex_lock(&m->mu);
-    struct herd_metrics_cell *c = cell(m, sc, strcmp(r->backend, "live") == 0 ? 0 : 1,
-                                       r->spec.mode == HERD_MODE_NAIVE ? 0 : 1);
-    c->runs++;
-    c->useful += r->useful;
-    c->wasted += r->wasted;
+    struct herd_metrics_cell *c =
+        cell(m, sc, strcmp(r->backend, "live") == 0 ? 0 : 1, r->run.naive ? 0 : 1);
+    c->runs += (uint64_t)r->runs;
+    c->outcome[HERD_OUT_USEFUL] += r->useful;
+    c->outcome[HERD_OUT_SERVED] += r->served;
+    c->outcome[HERD_OUT_WASTED] += r->wasted;
+    c->outcome[HERD_OUT_FAILED] += r->failed;
+    c->outcome[HERD_OUT_IDLE] += r->idle;
     c->origin_load += r->origin_load;
     for (int b = 0; b <= HERD_METRICS_LAT_BUCKETS; b++)
         c->lat[b] += lat[b];
@@ -113,23 +115,21 @@ static void render(struct herd_metrics *m, FILE *f)
                         herd_scenarios[s]->name, backend_names[b], mode_names[md],
                         (unsigned long long)cell(m, s, b, md)->runs);
 
-    fputs("# HELP herd_wakes_total Waiters' reactions to the trigger: useful (needed work) "
-          "or wasted; live and sim summed.\n"
-          "# TYPE herd_wakes_total counter\n",
+    fputs("# HELP herd_reactions_total Waiters' reactions to the trigger by outcome class "
+          "(docs/glossary.md: useful, served, wasted, failed; idle counts waiter-events "
+          "without one); live and sim summed.\n"
+          "# TYPE herd_reactions_total counter\n",
           f);
     for (size_t s = 0; s < m->nscenarios; s++)
-        for (int md = 0; md < 2; md++) {
-            uint64_t useful = 0, wasted = 0;
-            for (int b = 0; b < 2; b++) {
-                useful += cell(m, s, b, md)->useful;
-                wasted += cell(m, s, b, md)->wasted;
+        for (int md = 0; md < 2; md++)
+            for (int o = 0; o < HERD_OUT_COUNT; o++) {
+                uint64_t v = cell(m, s, 0, md)->outcome[o] + cell(m, s, 1, md)->outcome[o];
+                fprintf(f,
+                        "herd_reactions_total{scenario=\"%s\",mode=\"%s\",outcome=\"%s\"} "
+                        "%llu\n",
+                        herd_scenarios[s]->name, mode_names[md],
+                        herd_outcome_name((enum herd_outcome)o), (unsigned long long)v);
             }
-            const char *fmt = "herd_wakes_total{scenario=\"%s\",mode=\"%s\",outcome=\"%s\"} %llu\n";
-            fprintf(f, fmt, herd_scenarios[s]->name, mode_names[md], "useful",
-                    (unsigned long long)useful);
-            fprintf(f, fmt, herd_scenarios[s]->name, mode_names[md], "wasted",
-                    (unsigned long long)wasted);
-        }
 
     fputs("# HELP herd_origin_load_total Operations that reached the contended resource; "
           "live and sim summed.\n"

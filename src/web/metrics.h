@@ -14,12 +14,14 @@
 #include <stdint.h>
 
 #include "../report/report.h"
+#include "../scenario/scenario.h"
 
 /* Upper bounds (le) of the latency buckets, in ns: 1 µs to 10 s, 1-2.5-5 steps. */
 #define HERD_METRICS_LAT_BUCKETS 22
 
 struct herd_metrics_cell {
-    uint64_t runs, useful, wasted, origin_load;
+    uint64_t runs, origin_load;
+    uint64_t outcome[HERD_OUT_COUNT]; /* reactions by outcome class (idle: waiter-events) */
     uint64_t lat[HERD_METRICS_LAT_BUCKETS + 1]; /* per bucket (not cumulative); last: +Inf */
     uint64_t lat_count;
     double lat_sum_ns;

@@ -14,10 +14,10 @@
  * while the connection's thread sends progress (at most every 100 ms) and at last the
  * report; a client who leaves stops the run (see "SSE" below).
  *
- * Stopping: every simulation is watched (sim/engine.h), so a stopping server or a client
- * gone stops it within HERD_SIM_WATCH_EVERY units of work; a live run stops on
- * herd_live_interrupt(). Either answers 503 (or an "error" event) within a fraction of a
- * second, whatever its N.
+ * Stopping: every run is watched (scenario/backend.h), so a stopping server or a client
+ * gone stops it: a simulation within HERD_SIM_WATCH_EVERY units of work, a live run
+ * within a few ms of waiting (its teardown then takes up to about a second). Either
+ * answers 503 (or an "error" event), whatever its N.
  */
 #include "server.h"
 
@@ -57,6 +57,7 @@ struct herd_server {
     bool loopback; /* bound to 127.0.0.0/8: only loopback Host names are accepted */
     bool log;
     struct herd_profile prof;
+    char prof_path[512]; /* where prof came from; "" the built-in figures */
     char *catalogue; /* GET /api/scenarios, computed once (live_max_n bisects limits) */
     size_t catalogue_len;
     struct herd_metrics metrics;
@@ -225,9 +226,6 @@ static unsigned acquire(struct herd_server *s, const struct herd_api_run *run, s
         } else {
             live_lock.owner = s;
             live_lock.started_ns = now;
-            /* A stop request of an earlier run must not stop this one; herd_server_stop
-             * takes this lock, so a stop cannot slip in between and be lost. */
-            herd_live_clear_interrupt();
             slot->held = true;
         }
         pthread_mutex_unlock(&live_lock.mu);
@@ -297,9 +295,7 @@ static bool watch_poll(void *ctx, int64_t sim_ns, uint64_t events);
 
 /*
  * Run every spec of @p run (its slot held) and count each finished run in the metrics;
- * @p w hears of each run and may stop them (a simulation within HERD_SIM_WATCH_EVERY
- * engine events; a live run through herd_live_interrupt, which the watcher's owner
- * calls). @return 200 with {"runs":[...]} in *out, or an error status with one line in
+ * @p w hears of each run and may stop them through its watch. @return 200 with {"runs":[...]} in *out, or an error status with one line in
  * @p err (503 when stopped).
  */
 static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, struct watcher *w,
@@ -307,18 +303,19 @@ static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, s
 {
     struct herd_report reports[HERD_API_MAX_RUNS];
     struct herd_report *ptrs[HERD_API_MAX_RUNS] = {NULL};
-    struct herd_sim_watch sw = {.poll = watch_poll, .ctx = w};
+    struct herd_watch sw = {.poll = watch_poll, .ctx = w};
     size_t done = 0;
     unsigned code = 200;
     *out = NULL;
     for (size_t i = 0; i < run->nspecs; i++) {
-        const struct herd_run_spec *spec = &run->specs[i];
+        const struct herd_run_spec *spec = &run->jobs[i].spec;
         char why[512];
         int rc = -HERD_EINTR;
         /* A stop between two runs must not start the next one. */
         if (!watch_stop(w, why, sizeof why)) {
             watch_begin(w, i);
-            rc = herd__api_run_one(run->live, spec, &s->prof, &sw, &reports[i], why, sizeof why);
+            rc = herd__api_run_one(run, i, &s->prof, s->prof_path[0] ? s->prof_path : NULL, &sw,
+                                   &reports[i], why, sizeof why);
         }
         if (rc < 0) {
             snprintf(err, errlen, "%s %s: %s", spec->sc->name, herd_spec_strategy(spec), why);
@@ -501,7 +498,7 @@ static char *final_events(const char *progress, const char *json)
 /* "done" and "of" count the runs' events, as the page's progress bar shows them. */
 static long long events_of(const struct stream *st)
 {
-    return (long long)(st->run.specs[0].events * (int64_t)st->run.nspecs);
+    return (long long)(st->run.jobs[0].spec.events * (int64_t)st->run.nspecs);
 }
 
 /*
@@ -544,14 +541,14 @@ static char *stream_next(struct stream *st)
             free(e);
         }
     } else {
-        const struct herd_run_spec *spec = &st->run.specs[st->run_no - 1];
+        const struct herd_run_spec *spec = &st->run.jobs[st->run_no - 1].spec;
         snprintf(data, sizeof data,
                  "{\"phase\":\"running\",\"done\":%lld,\"of\":%lld,\"run\":%zu,\"runs\":%zu,"
                  "\"backend\":\"%s\",\"mode\":\"%s\",\"strategy\":\"%s\",\"events\":%" PRIu64
                  ",\"sim_ns\":%" PRId64 "}",
                  (long long)(spec->events * (int64_t)st->runs_done), of, st->run_no, st->run.nspecs,
                  st->run.live ? "live" : "sim",
-                 spec->mode == HERD_MODE_NAIVE ? "naive" : "mitigated", herd_spec_strategy(spec),
+                 herd_spec_mode_name(spec), herd_spec_strategy(spec),
                  st->events, st->sim_ns);
         text = event("progress", data);
     }
@@ -609,11 +606,7 @@ static void stream_free(void *cls)
 {
     struct stream *st = cls;
     pthread_mutex_lock(&st->mu);
-    st->gone = true; /* the simulator's next poll stops the run */
-    /* A live run has no poll: stop it as Ctrl-C would. Until `finished` the live turn is
-     * still this stream's (stream_work), so the interrupt cannot reach another's run. */
-    if (st->worker_started && st->run.live && !st->finished)
-        herd_live_interrupt();
+    st->gone = true; /* the run's next poll of its watch stops it, live or simulated */
     pthread_mutex_unlock(&st->mu);
     if (st->worker_started)
         pthread_join(st->worker, NULL);
@@ -988,6 +981,7 @@ int herd_server_start(const struct herd_server_config *cfg, struct herd_server *
         s->prof = *cfg->profile;
     else
         herd_profile_defaults(&s->prof);
+    snprintf(s->prof_path, sizeof s->prof_path, "%s", cfg->profile_path ? cfg->profile_path : "");
     pthread_mutex_init(&s->mu, NULL);
     if ((rc = herd__metrics_init(&s->metrics)) < 0) {
         snprintf(err, errlen, "out of memory");
@@ -1039,12 +1033,8 @@ void herd_server_stop(struct herd_server *s)
     /* New runs are refused from here; a live run of ours is asked to stop (it tears down
      * within about a second, live.h) and its request answers 503. */
     pthread_mutex_lock(&s->mu);
-    s->stopping = true;
+    s->stopping = true; /* every run's watch polls it: live and simulated runs stop */
     pthread_mutex_unlock(&s->mu);
-    pthread_mutex_lock(&live_lock.mu);
-    if (live_lock.owner == s)
-        herd_live_interrupt();
-    pthread_mutex_unlock(&live_lock.mu);
     /* Stop accepting, let the requests in flight answer (the interrupted runs' 503s and
      * error events included: each simulation's poll sees `stopping` within some ms), then
      * close every connection and join every thread. */

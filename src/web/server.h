@@ -31,7 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../report/profile.h"
+#include "../scenario/profile.h"
 
 /* The largest request body accepted; a larger one gets 413. */
 #define HERD_SERVER_BODY_MAX (64 * 1024)
@@ -46,6 +46,8 @@ struct herd_server_config {
     unsigned port;                      /* 0: any free port (herd_server_port says which) */
     const struct herd_profile *profile; /* the simulator's machine costs (copied); NULL:
                                            herd_profile_defaults() */
+    const char *profile_path;           /* where they came from, for provenance (copied);
+                                           NULL: the built-in figures */
     bool log;                           /* one line per request on stderr */
 };
 

@@ -76,15 +76,28 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 runs = d["runs"]
 assert len(runs) == 2, runs
-keys = ["scenario","backend","mode","mitigation","n","events","seed","params","wakes","useful",
-        "wasted","origin_load","peak","latency_ns","per_event","spread","timeline","waiters",
-        "elapsed_ns"]
+keys = ["scenario","backend","mode","mitigation","n","population","events","seed","params",
+        "wakes","useful","served","wasted","failed","idle","origin_load","peak","latency_ns",
+        "per_event","per_event_median","intervals","spread","timeline","outcomes","waiters",
+        "waiter_counts","runs","machine","provenance"]
 for r in runs:
     for k in keys:
         assert k in r, k
     for k in ["count","mean","p50","p90","p99","p999","max"]:
         assert k in r["latency_ns"], k
-    assert r["latency_ns"]["count"] == 5, r["latency_ns"]
+    # live runs repeat 3 times by default: 5 events each, pooled
+    assert r["runs"] == 3 and r["latency_ns"]["count"] == 15, (r["runs"], r["latency_ns"])
+    assert r["wakes"] == r["useful"] + r["served"] + r["wasted"] + r["failed"], r
+    p = r["provenance"]
+    for k in ["schema","herd_version","command","kernel","cpu_model","cpus","profile","start",
+              "wall_ns","sim_ns"]:
+        assert k in p, k
+    assert p["schema"] == 2 and "run condvar" in p["command"] and p["wall_ns"] > 0, p
+    m = r["machine"]
+    for k in ["trusted","warnings","others_cpu","steal","load1_start","involuntary_switches"]:
+        assert k in m, k
+    ci = r["intervals"]["latency_ns"]["p99"]
+    assert ci["lo"] is None or ci["lo"] <= ci["point"], ci
     tl = r["timeline"]
     lens = {len(v) for k, v in tl.items() if isinstance(v, list)}
     assert len(lens) == 1 and "bucket_ns" in tl, tl
@@ -110,9 +123,10 @@ import json, sys
 d = json.load(sys.stdin)
 for r in d["runs"]:
     assert r["runs"] == 3, r["runs"]
-    for k in ["wakes", "useful", "wasted", "origin_load", "peak", "latency_ns", "per_event"]:
-        assert k in r["stddev"], k
-' && ok "--runs 3: means with a stddev object" || nok "--runs json" "$out"
+    for o in ["mean", "stddev"]:
+        for k in ["wakes", "useful", "wasted", "origin_load", "peak", "latency_ns"]:
+            assert k in r["over_runs"][o], (o, k)
+' && ok "--runs 3: pooled, with the means and deviations over runs" || nok "--runs json" "$out"
 else
     nok "--runs 3 ran"
 fi
@@ -124,10 +138,14 @@ fi
 for sc in cron queue backoff-occ accept condvar cache; do
     "$herd" list --format json | python3 -c 'import json,sys; sys.exit(0 if any(s["name"]==sys.argv[1] and "sim" in s["backends"] for s in json.load(sys.stdin)["scenarios"]) else 1)' "$sc" || continue
     "$herd" run "$sc" --backend sim -q >/dev/null 2>&1 || { "$herd" run "$sc" --backend sim -q 2>&1 | grep -q "no simulation model" && continue; }
-    a=$("$herd" run "$sc" --backend sim -n 300 --seed 7 -q --format json --mitigation all 2>&1)
-    b=$("$herd" run "$sc" --backend sim -n 300 --seed 7 -q --format json --mitigation all 2>&1)
+    # Byte-identical but for what says when and where it ran (provenance, machine).
+    strip='import json,sys; d=json.load(sys.stdin)
+for r in d["runs"]: r.pop("provenance"); r.pop("machine")
+print(json.dumps(d, indent=1))'
+    a=$("$herd" run "$sc" --backend sim -n 300 --seed 7 -q --format json --mitigation all 2>&1 | python3 -c "$strip")
+    b=$("$herd" run "$sc" --backend sim -n 300 --seed 7 -q --format json --mitigation all 2>&1 | python3 -c "$strip")
     if [[ -n "$a" && "$a" == "$b" && "$a" == *'"backend": "sim"'* && "$a" == *sim_time_ns* ]]; then
-        ok "sim $sc: same seed, byte-identical JSON"
+        ok "sim $sc: same seed, byte-identical JSON (but its provenance)"
     else
         nok "sim $sc determinism" "$(diff <(echo "$a") <(echo "$b") | head -5)"
     fi
@@ -138,6 +156,40 @@ import json, sys
 runs = json.load(sys.stdin)["runs"]
 assert [r["backend"] for r in runs] == ["live", "sim", "live", "sim"], [r["backend"] for r in runs]
 ' && ok "--backend both: live and sim side by side" || nok "--backend both" "$out"
+
+# A simulated run's wall time is its own, not the simulated span (it used to print 100 s of
+# "elapsed (wall)" for a run of milliseconds).
+out=$("$herd" run queue --backend sim --mode naive --set rate=100 --set duration_s=100 -q --format json)
+printf '%s' "$out" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["runs"][0]
+p = r["provenance"]
+assert 99e9 < p["sim_ns"] < 101e9 and r["sim_time_ns"] == p["sim_ns"], p
+assert 0 < p["wall_ns"] < 20e9, p
+' && ok "sim: wall time apart from simulated time" || nok "sim wall time" "$out"
+out=$("$herd" run queue --backend sim --mode naive --set rate=100 --set duration_s=100 -q)
+[[ "$out" == *"simulated time"* && "$out" == *"of wall time"* && "$out" != *"elapsed (wall)"* ]] &&
+    ok "text: simulated time and wall time apart" || nok "text wall time" "$out"
+
+# --backend both reads the calibrated profile for its simulated runs, whatever runs first
+# (it used to load it only when the first job was simulated).
+"$herd" calibrate -q --out "$tmp/both.json" >/dev/null 2>&1 &&
+python3 - "$tmp/both.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["accept_ns"] = 5e6  # a cron request's hop in the sim: 5 ms, far from the defaults' 80 us
+json.dump(p, open(sys.argv[1], "w"))
+PY
+out=$(HERD_PROFILE="$tmp/both.json" "$herd" run cron --backend both --mode naive -n 20 -q \
+      --set period_ms=200 --set window_ms=50 --format json)
+printf '%s' "$out" | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)["runs"]
+live, sim = runs[0], runs[1]
+assert live["backend"] == "live" and sim["backend"] == "sim"
+assert sim["provenance"]["profile"]["path"].endswith("both.json"), sim["provenance"]
+assert sim["latency_ns"]["p50"] > 4e6, sim["latency_ns"]  # the profile hop is in it
+' && ok "--backend both: the sim runs with the calibrated profile" || nok "--backend both profile" "$out"
 
 # -- sweep -------------------------------------------------------------------------
 out=$("$herd" sweep condvar --backend live --n 10:30:10 --events 3 -q --format csv)

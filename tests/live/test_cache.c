@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/live/live.h"
+#include "live_test.h"
 
 #define N 100
 #define EVENTS 5
@@ -77,10 +77,8 @@ static void spec_for(struct herd_run_spec *spec, const char *mitigation, int64_t
     herd_spec_init(spec, sc);
     spec->n = n;
     spec->events = events;
-    spec->mode = mitigation ? HERD_MODE_MITIGATED : HERD_MODE_NAIVE;
-    spec->mitigation = mitigation ? herd_scenario_mitigation_index(sc, mitigation) : -1;
     if (mitigation)
-        cr_assert_geq(spec->mitigation, 0, "no mitigation %s", mitigation);
+        cr_assert_eq(herd_spec_use(spec, mitigation), 0, "no mitigation %s", mitigation);
     for (int i = 0; sets && sets[i]; i++)
         cr_assert_eq(herd_spec_set(spec, sets[i], err, sizeof err), 0, "%s", err);
 }
@@ -102,11 +100,12 @@ static int64_t series_sum(struct herd_report *r, const char *name)
     return s;
 }
 
-static int outcomes(const struct herd_report *r, enum herd_outcome o)
+/* Reactions of class @p o over every requester's tile (N <= 240: all of them). */
+static uint64_t outcomes(const struct herd_report *r, enum herd_outcome o)
 {
-    int k = 0;
+    uint64_t k = 0;
     for (size_t i = 0; i < r->nwaiters; i++)
-        k += r->waiters[i] == o;
+        k += r->waiters[i].n[o];
     return k;
 }
 
@@ -118,27 +117,27 @@ static void run_checked(struct herd_report *r, const char *mitigation, int64_t n
     struct herd_run_spec spec;
     char err[256] = "";
     spec_for(&spec, mitigation, n, events, sets);
-    herd_live_clear_interrupt();
+    live_test_clear();
     struct census before = census();
-    int rc = herd_live_run(&spec, r, err, sizeof err);
+    int rc = live_test_run(&spec, r, err, sizeof err);
     struct census after = census();
     cr_assert_eq(rc, 0, "%s: %s", mitigation ? mitigation : "naive", err);
     cr_assert_eq(after.tasks, before.tasks, "threads left behind");
     cr_assert_eq(after.fds, before.fds, "descriptors left behind");
     cr_assert_eq(after.tmpdirs, before.tmpdirs, "temporary directory left behind");
     cr_assert_eq(r->nevents, (size_t)events);
-    cr_assert_eq(extra(r, "failed"), 0);
+    cr_assert_eq(extra(r, "errors"), 0);
     cr_assert_eq(extra(r, "timed_out"), 0);
     /* 100 requesters every 2 ms want ~0.5 of a core: they keep up with their schedule
      * until the expiry (measured 0.05-0.3 ms late; 20 ms allows a loaded machine). */
     double lag = extra(r, "lag_ms_at_expiry");
-    cr_assert(lag >= 0 && lag < 10 * herd_spec_param(&spec, "period_us") / 1e3,
+    cr_assert(lag >= 0 && lag < 10 * (double)spec.cfg.cache.period_ns / 1e6,
               "requesters %.3f ms behind their schedule at the expiry", lag);
     cr_assert_gt(r->latency.count, 0);
     /* The timeline shows the first event: its arrivals are that event's origin load. */
-    cr_assert_eq(series_sum(r, "arrivals"), (int64_t)r->ev_origin[0]);
+    cr_assert_eq(series_sum(r, "arrivals"), (int64_t)r->ev.origin[0]);
     for (size_t e = 0; e < r->nevents; e++)
-        cr_assert_geq(r->ev_useful[e], 1, "event %zu refreshed nothing", e);
+        cr_assert_geq(r->ev.useful[e], 1, "event %zu refreshed nothing", e);
 }
 
 static void naive_vs(const char *mitigation, struct herd_report *naive, struct herd_report *mit,
@@ -146,7 +145,7 @@ static void naive_vs(const char *mitigation, struct herd_report *naive, struct h
 {
     run_checked(naive, NULL, N, EVENTS, sets);
     run_checked(mit, mitigation, N, EVENTS, sets);
-    cr_assert_gt(herd_median(naive->ev_origin, naive->nevents), 1,
+    cr_assert_gt(herd_median(naive->ev.origin, naive->nevents), 1,
                  "the naive cache showed no herd");
     cr_assert_gt(herd_hist_quantile(&naive->latency, 0.99), herd_hist_quantile(&mit->latency, 0.99),
                  "naive p99 not above %s's", mitigation);
@@ -157,14 +156,19 @@ Test(live_cache, singleflight_one_query_per_expiry, .timeout = 120, .fini = drop
     struct herd_report naive, sf;
     naive_vs("singleflight", &naive, &sf, NULL);
     for (size_t e = 0; e < sf.nevents; e++) {
-        cr_assert_eq(sf.ev_origin[e], 1, "event %zu: %g origin queries", e, sf.ev_origin[e]);
-        cr_assert_eq(sf.ev_useful[e], 1);
+        cr_assert_eq(sf.ev.origin[e], 1, "event %zu: %g origin queries", e, sf.ev.origin[e]);
+        cr_assert_eq(sf.ev.useful[e], 1);
     }
     cr_assert_eq(sf.peak, 1);
     cr_assert_gt(extra(&sf, "shared_results"), 0, "nobody joined the flight");
-    cr_assert_eq(outcomes(&sf, HERD_OUT_USEFUL), 1);
+    /* One refresh per expiry; every joiner served the leader's result, never wasted. */
+    cr_assert_eq(outcomes(&sf, HERD_OUT_USEFUL), (uint64_t)EVENTS);
     cr_assert_eq(outcomes(&sf, HERD_OUT_WASTED), 0);
+    cr_assert_eq(sf.wasted, 0);
+    cr_assert_eq(outcomes(&sf, HERD_OUT_SERVED), sf.served);
+    cr_assert_geq((double)sf.served, extra(&sf, "shared_results"));
     cr_assert_geq(outcomes(&naive, HERD_OUT_WASTED), 1);
+    cr_assert_eq(outcomes(&naive, HERD_OUT_WASTED), naive.wasted);
     cr_assert_eq(extra(&naive, "shared_results"), 0);
     herd_report_fini(&naive);
     herd_report_fini(&sf);
@@ -175,13 +179,14 @@ Test(live_cache, swr_one_refresh_and_stale_serves, .timeout = 120, .fini = drop_
     struct herd_report naive, swr;
     naive_vs("swr", &naive, &swr, NULL);
     for (size_t e = 0; e < swr.nevents; e++)
-        cr_assert_eq(swr.ev_origin[e], 1, "event %zu: %g origin queries", e, swr.ev_origin[e]);
+        cr_assert_eq(swr.ev.origin[e], 1, "event %zu: %g origin queries", e, swr.ev.origin[e]);
     cr_assert_eq(swr.peak, 1);
     double stale = extra(&swr, "stale_serves");
     cr_assert_geq(stale, N - 1, "stale serves not counted (%g)", stale);
     cr_assert_gt(series_sum(&swr, "stale"), 0);
     cr_assert_eq(extra(&naive, "stale_serves"), 0);
-    cr_assert_geq(outcomes(&swr, HERD_OUT_STALE), 1);
+    cr_assert_geq(outcomes(&swr, HERD_OUT_SERVED), 1, "served stale");
+    cr_assert_eq(swr.wasted, 0, "nothing wasted: one refresh per expiry");
     herd_report_fini(&naive);
     herd_report_fini(&swr);
 }
@@ -193,7 +198,7 @@ Test(live_cache, xfetch_refreshes_early, .timeout = 120, .fini = drop_tmpdir)
     /* Early refreshes through singleflight's begin: one (rarely two, when a long
      * measured delta makes a second draw likely) per expiry, never a herd. */
     cr_assert_geq(extra(&xf, "early_refreshes"), EVENTS / 2);
-    cr_assert_leq(herd_median(xf.ev_origin, xf.nevents), 2);
+    cr_assert_leq(herd_median(xf.ev.origin, xf.nevents), 2);
     cr_assert_leq(xf.peak, 2);
     herd_report_fini(&naive);
     herd_report_fini(&xf);
@@ -214,7 +219,7 @@ Test(live_cache, ttl_jitter_cannot_help_one_hot_key, .timeout = 120, .fini = dro
     struct herd_report jit;
     run_checked(&jit, "ttl-jitter", N, EVENTS, NULL);
     /* One key expires at one (jittered) moment: everyone still misses together. */
-    cr_assert_gt(herd_median(jit.ev_origin, jit.nevents), 1);
+    cr_assert_gt(herd_median(jit.ev.origin, jit.nevents), 1);
     cr_assert_eq(extra(&jit, "expiry_spread_ms"), 0);
     herd_report_fini(&jit);
 }
@@ -235,7 +240,7 @@ Test(live_cache, ttl_jitter_spreads_many_keys, .timeout = 240, .fini = drop_tmpd
         cr_assert_eq(extra(&naive, "expiry_spread_ms"), 0);
         cr_assert_gt(extra(&jit, "expiry_spread_ms"), 300, "10 keys' expiries did not spread");
         for (size_t e = 0; e < jit.nevents; e++)
-            cr_assert_eq(jit.ev_useful[e], 10);
+            cr_assert_eq(jit.ev.useful[e], 10);
         last_naive = naive.peak;
         last_jit = jit.peak;
         lowered = jit.peak < naive.peak;
@@ -251,7 +256,7 @@ static void *interrupter(void *arg)
     int64_t ms = *(int64_t *)arg;
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
     nanosleep(&ts, NULL);
-    herd_live_interrupt();
+    live_test_interrupt();
     return NULL;
 }
 
@@ -267,15 +272,15 @@ Test(live_cache, interrupt_tears_down, .timeout = 60, .fini = drop_tmpdir)
         pthread_t th;
         int64_t ms = when[i];
         spec_for(&spec, NULL, 100, 50, NULL);
-        herd_live_clear_interrupt();
+        live_test_clear();
         struct census before = census();
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         pthread_create(&th, NULL, interrupter, &ms);
-        int rc = herd_live_run(&spec, &r, err, sizeof err);
+        int rc = live_test_run(&spec, &r, err, sizeof err);
         pthread_join(th, NULL);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        herd_live_clear_interrupt();
+        live_test_clear();
         double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         struct census after = census();
         cr_assert_eq(rc, -HERD_EINTR, "interrupt at %ld ms: rc %d (%s)", (long)ms, rc, err);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "../../src/live/live.h"
+#include "live_test.h"
 
 static int count_dir(const char *path)
 {
@@ -45,11 +45,10 @@ static void run_one(const char *scenario, int mode, int64_t n, const char *const
     herd_spec_init(&spec, sc);
     spec.n = n;
     spec.events = 2;
-    spec.mode = mode ? HERD_MODE_MITIGATED : HERD_MODE_NAIVE;
-    spec.mitigation = mode ? (mode - 1) % herd_scenario_nmitigations(sc) : -1;
+    herd_spec_use_index(&spec, mode ? 1 + (mode - 1) % (herd_scenario_nstrategies(sc) - 1) : 0);
     for (; sets && *sets; sets++)
         cr_assert_eq(herd_spec_set(&spec, *sets, err, sizeof err), 0, "%s", err);
-    int rc = herd_live_run(&spec, &r, err, sizeof err);
+    int rc = live_test_run(&spec, &r, err, sizeof err);
     cr_assert_eq(rc, 0, "%s %d: %s", scenario, mode, err);
     cr_assert_gt(r.latency.count, 0, "%s measured something", scenario);
     herd_report_fini(&r);

@@ -1,8 +1,7 @@
 /* model_test.h — what the simulation-model tests share (tests/sim/test_model_*.c).
  *
  * Building a spec (model_spec, set); running it on the sim (run_sim; run_hooked for a
- * model's traced entry point) or live (run_live, live_medians, calibrate_live, and
- * check_live_point for a live-vs-sim point that others' load may spoil); the
+ * model's traced entry point); the
  * determinism check (check_deterministic); a golden trace's capture and comparison
  * with tests/sim/golden/ (golden_open, golden_check; HERD_UPDATE_GOLDEN=1 rewrites the
  * file); reading a report (an extra, a p99, a timeline series, JSON).
@@ -22,28 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/live/live.h"
-#include "../../src/report/profile.h"
+#include "../../src/scenario/profile.h"
 #include "../../src/report/report.h"
 #include "../../src/sim/engine.h"
 #include "../../src/sim/sim.h"
-#include "../machine_load.h"
-
-/* Sanitizer builds instrument every live thread (ASan: 2-5x slower, and unevenly: the
- * herd's wake paths more than the kernel's), which distorts live latency and not the
- * sim's: there a live-vs-sim latency miss is logged, not asserted (counts still are). */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TIMING_DISTORTED true
-#else
-#define TIMING_DISTORTED false
-#endif
-
-/* Are two positive figures (a live and a simulated p99) within a factor @p bound of each
- * other, whichever is larger? */
-static inline bool within_factor(double a, double b, double bound)
-{
-    return a <= bound * b && b <= bound * a;
-}
 
 /* ---- specs -------------------------------------------------------------------------- */
 
@@ -63,11 +44,9 @@ static inline void model_spec(struct herd_run_spec *spec, const char *scenario,
     cr_assert_not_null(sc, "no scenario %s", scenario);
     herd_spec_init(spec, sc);
     spec->seed = seed;
-    if (mitigation) {
-        spec->mode = HERD_MODE_MITIGATED;
-        spec->mitigation = herd_scenario_mitigation_index(sc, mitigation);
-        cr_assert_geq(spec->mitigation, 0, "%s has no mitigation %s", scenario, mitigation);
-    }
+    if (mitigation)
+        cr_assert_eq(herd_spec_use(spec, mitigation), 0, "%s has no mitigation %s", scenario,
+                     mitigation);
     for (; sets && *sets; sets++)
         set(spec, *sets);
 }
@@ -100,7 +79,7 @@ static inline void run_sim(const struct herd_run_spec *spec, const struct herd_p
 {
     struct herd_profile dflt;
     char err[256] = "";
-    int rc = herd_sim_run(spec, prof_or_defaults(prof, &dflt), r, err, sizeof err);
+    int rc = herd_sim_run(spec, prof_or_defaults(prof, &dflt), NULL, r, err, sizeof err);
     cr_assert_eq(rc, 0, "sim run %s N=%lld: %s", herd_spec_strategy(spec), (long long)spec->n, err);
 }
 
@@ -112,29 +91,12 @@ static inline void run_hooked(model_hooked_fn run, const struct herd_run_spec *s
 {
     struct herd_profile dflt;
     char err[256] = "";
-    cr_assert_eq(herd_report_init(r, spec, "sim"), 0);
+    cr_assert_eq(herd_spec_report_init(r, spec, "sim"), 0);
     int rc = run(spec, prof_or_defaults(prof, &dflt), r, &(struct herd_sim_hooks){trace, ctx, NULL},
                  err, sizeof err);
     cr_assert_eq(rc, 0, "%s", err);
 }
 
-/* Run @p spec on the live backend into @p r; the caller finis @p r. */
-static inline void run_live(const struct herd_run_spec *spec, struct herd_report *r)
-{
-    char err[256] = "";
-    herd_live_clear_interrupt();
-    int rc = herd_live_run(spec, r, err, sizeof err);
-    cr_assert_eq(rc, 0, "live run: %s", err);
-}
-
-/* Measure this machine's profile into @p prof (herd_live_calibrate, quiet). */
-static inline void calibrate_live(struct herd_profile *prof)
-{
-    char err[256] = "";
-    herd_live_clear_interrupt();
-    int rc = herd_live_calibrate(prof, true, err, sizeof err);
-    cr_assert_eq(rc, 0, "calibrate: %s", err);
-}
 
 /* ---- reading a report --------------------------------------------------------------- */
 
@@ -208,95 +170,6 @@ static inline void check_deterministic(const struct herd_run_spec *spec,
     free(jb);
     herd_report_fini(&a);
     herd_report_fini(&b);
-}
-
-/* ---- live figures ------------------------------------------------------------------- */
-
-struct live_medians {
-    double wakes_pe, p50, p99; /* wakes per event; latency quantiles, ns */
-    double extra;              /* the extra the caller named; 0 when none */
-};
-
-/* Medians over @p reps (odd, 1..5) live runs of @p spec; @p extra_name (may be NULL)
- * names an extra of the report to take the median of too. */
-static inline struct live_medians live_medians(const struct herd_run_spec *spec, int reps,
-                                               const char *extra_name)
-{
-    double w[5], p[5], q[5], x[5] = {0};
-    cr_assert(reps >= 1 && reps <= 5 && reps % 2 == 1, "reps %d", reps);
-    for (int i = 0; i < reps; i++) {
-        struct herd_report r;
-        run_live(spec, &r);
-        w[i] = r.nevents ? (double)r.wakes / (double)r.nevents : 0;
-        p[i] = (double)herd_hist_quantile(&r.latency, 0.5);
-        q[i] = p99(&r);
-        if (extra_name)
-            x[i] = extra(&r, extra_name);
-        herd_report_fini(&r);
-    }
-    size_t n = (size_t)reps;
-    return (struct live_medians){herd_median(w, n), herd_median(p, n), herd_median(q, n),
-                                 herd_median(x, n)};
-}
-
-/* The same figures of one sim run of @p spec with @p prof, to set beside live_medians(). */
-static inline struct live_medians sim_figures(const struct herd_run_spec *spec,
-                                              const struct herd_profile *prof,
-                                              const char *extra_name)
-{
-    struct herd_report r;
-    run_sim(spec, prof, &r);
-    struct live_medians f = {r.nevents ? (double)r.wakes / (double)r.nevents : 0,
-                             (double)herd_hist_quantile(&r.latency, 0.5), p99(&r),
-                             extra_name ? extra(&r, extra_name) : 0};
-    herd_report_fini(&r);
-    return f;
-}
-
-/* One live-vs-sim point at @p n with the calibrated @p prof: asserts what always holds
- * and returns false, with the figures in @p miss, when what noise may spoil missed. */
-typedef bool (*live_point_fn)(const struct herd_profile *prof, int64_t n, char *miss,
-                              size_t misslen);
-
-/* Check @p point at @p n: after a miss, recalibrate @p prof with @p calibrate and
- * measure again, three attempts at most (load from others only slows the live side and
- * moves the calibration too). A last miss fails the test unless other processes used
- * more than a fifth of the CPUs during it (tests/machine_load.h), @p asserted is false,
- * or this is a sanitizer build (TIMING_DISTORTED); then it is logged. Every attempt is logged on stderr, and every line reads
- * "@p model N=n: @p what ...". */
-static inline void check_live_point(const char *model, const char *what, int64_t n,
-                                    struct herd_profile *prof,
-                                    void (*calibrate)(struct herd_profile *), live_point_fn point,
-                                    bool asserted)
-{
-    bool ok = false;
-    double busy = 0;
-    char miss[320] = "";
-    for (int attempt = 0; attempt < 3 && !ok; attempt++) {
-        struct cpu_sample c0 = cpu_sample();
-        if (attempt > 0) {
-            fprintf(stderr,
-                    "%s N=%ld: %s out of bounds (%s); recalibrating and measuring again\n",
-                    model, (long)n, what, miss);
-            calibrate(prof);
-        }
-        miss[0] = '\0';
-        ok = point(prof, n, miss, sizeof miss);
-        busy = others_busy(c0, cpu_sample());
-        fprintf(stderr, "%s N=%ld: other processes used %.0f%% of the CPUs\n", model, (long)n,
-                100 * busy);
-    }
-    if (!ok && (!asserted || TIMING_DISTORTED))
-        cr_log_info("%s N=%ld: %s %s: out of bounds, reported (see above)%s", model, (long)n,
-                    what, miss, TIMING_DISTORTED ? " (sanitizer build)" : "");
-    else if (!ok && busy > 0.2)
-        cr_log_info("%s N=%ld: %s %s not checked: other processes used %.0f%% of the CPUs", model,
-                    (long)n, what, miss, 100 * busy);
-    else
-        cr_assert(ok,
-                  "%s N=%ld: %s out of bounds after 3 attempts: %s (others used %.0f%% of "
-                  "the CPUs)",
-                  model, (long)n, what, miss, 100 * busy);
 }
 
 /* ---- golden traces ------------------------------------------------------------------ */

@@ -236,7 +236,7 @@ static int watched_run(struct watch_log *w, struct digest *d, uint64_t *events)
     cr_assert_eq(herd_sim_init(&sim, 7), 0);
     cr_assert_eq(herd_sim_name(&sim, on_wake, "wake"), 0);
     cr_assert_eq(herd_sim_name(&sim, on_timeout, "timeout"), 0);
-    struct herd_sim_watch watch = {poll_fn, w};
+    struct herd_watch watch = {poll_fn, w};
     herd_sim_set_hooks(&sim, &(struct herd_sim_hooks){trace, d, &watch});
     herd_sim_prefetch(&sim, on_wake, prefetch_nothing);
     static struct model m;
@@ -290,7 +290,7 @@ static int sweep_run(struct watch_log *w, struct sweep *s)
 {
     struct herd_sim sim;
     cr_assert_eq(herd_sim_init(&sim, 7), 0);
-    struct herd_sim_watch watch = {poll_fn, w};
+    struct herd_watch watch = {poll_fn, w};
     if (w)
         herd_sim_set_hooks(&sim, &(struct herd_sim_hooks){.watch = &watch});
     herd_sim_at(&sim, 10, on_sweep, s, 0, NULL);

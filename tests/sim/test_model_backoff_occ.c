@@ -95,13 +95,13 @@ Test(model_backoff_occ, refuses_runs_that_cannot_finish)
     herd_profile_defaults(&prof);
     struct herd_report r;
     char err[256] = "";
-    int rc = herd_sim_run(&spec, &prof, &r, err, sizeof err);
+    int rc = herd_sim_run(&spec, &prof, NULL, &r, err, sizeof err);
     cr_assert_eq(rc, -HERD_ELIMIT);
     cr_assert(strstr(err, "lower -n"), "%s", err);
     herd_report_fini(&r);
     const char *bad[] = {"cap_ms=1", "base_ms=5", NULL};
     spec_for(&spec, "full-jitter", 10, 1, bad);
-    rc = herd_sim_run(&spec, &prof, &r, err, sizeof err);
+    rc = herd_sim_run(&spec, &prof, NULL, &r, err, sizeof err);
     cr_assert_eq(rc, -HERD_EINVAL);
     cr_assert(strstr(err, "cap_ms"), "%s", err);
     herd_report_fini(&r);

@@ -7,11 +7,8 @@
  *     mechanics on hand-checkable numbers: the item waits for the wake call (latency =
  *     condvar_ns + (N - 1) x per-waiter), the herd drains at cores / condvar_wake_ns,
  *     signal goes round the threads (FIFO), every woken waiter sleeps again once;
- *   - a golden trace (tests/sim/golden/condvar.trace; HERD_UPDATE_GOLDEN=1 rewrites it);
- *   - live vs sim at N = 100 and 1,000 after calibration (herd_live_calibrate): wakes per
- *     event within 10 % and the broadcast p99 within 3x (issue 4 asks 2x: see
- *     BROADCAST_P99_BOUND), both primitives (medians of 3 live runs). The signal p99 is
- *     logged, not asserted: see that test's comment.
+ *   - a golden trace (tests/sim/golden/condvar.trace; HERD_UPDATE_GOLDEN=1 rewrites it).
+ * Live vs sim after calibration is `herd fidelity` (src/cli/cmd_fidelity.c).
  */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
@@ -127,11 +124,11 @@ Test(model_condvar, broadcast_vs_signal_at_1000)
         cr_assert_eq(s.spread.workers_used, e);
         cr_assert_float_eq(s.spread.max_min_ratio, 1.0, 1e-9);
         for (size_t i = 0; i < (size_t)e; i++)
-            cr_assert_eq(s.waiters[i], HERD_OUT_USEFUL, "signal: thread %zu took item %zu", i, i);
-        cr_assert_eq(s.waiters[e], HERD_OUT_IDLE);
+            cr_assert_eq(herd_waiter_class(&s.waiters[i]), HERD_OUT_USEFUL, "signal: thread %zu took item %zu", i, i);
+        cr_assert_eq(herd_waiter_class(&s.waiters[e]), HERD_OUT_IDLE);
         cr_assert_gt(b.spread.workers_used, e / 2);
         for (size_t i = 0; i < b.nwaiters; i++)
-            cr_assert(b.waiters[i] == HERD_OUT_WASTED || b.waiters[i] == HERD_OUT_USEFUL);
+            cr_assert(herd_waiter_class(&b.waiters[i]) == HERD_OUT_WASTED || herd_waiter_class(&b.waiters[i]) == HERD_OUT_USEFUL);
         herd_report_fini(&b);
         herd_report_fini(&s);
     }
@@ -246,89 +243,4 @@ Test(model_condvar, speed_spread_is_lognormal)
     run_sim(&spec, &prof, &r);
     cr_expect_eq(herd_hist_quantile(&r.latency, 0.99), herd_hist_quantile(&r.latency, 0.01));
     herd_report_fini(&r);
-}
-
-/* ---- live vs sim ---------------------------------------------------------------------- */
-
-static void calibrate(struct herd_profile *prof)
-{
-    calibrate_live(prof);
-    fprintf(stderr,
-            "condvar calibrated: condvar_wake %.0f ns, ctx_switch %.0f ns, condvar %.0f ns, "
-            "per-waiter %.0f ns, cores %d\n",
-            prof->condvar_wake_ns, prof->ctx_switch_ns, prof->condvar_ns,
-            prof->condvar_herd_per_waiter_ns, prof->cores);
-}
-
-/* How far apart the broadcast p99s may be: issue 4's 2x. Before the model varied its
- * costs from one item to the next (condvar_spread, condvar_loop_spread) its p99 was its
- * p50, while live the slowest of 20 items takes 1.2-2.2x their median: a fresh-clone CI
- * run missed 2x on all three attempts (504 against 182 us) and 3x was asserted, N = 100
- * only reported. Since, with the per-waiter cost from a herd of 2,000 too, 16 quiet runs
- * here gave live/sim 0.62-1.88 at N = 100 and 1,000, both primitives, first attempts. */
-#define BROADCAST_P99_BOUND 2.0
-
-/* Both primitives, broadcast and signal, at N = @p n, live (medians of 3 runs of 20
- * items) and on the sim: wakes per event asserted within 10 %; false when a broadcast's
- * p99s are more than BROADCAST_P99_BOUND apart. */
-static bool live_point(const struct herd_profile *prof, int64_t n, char *miss, size_t misslen)
-{
-    bool ok = true;
-    for (int p = 0; p < 2; p++) {
-        for (int sig = 0; sig < 2; sig++) {
-            struct herd_run_spec spec;
-            make_spec(&spec, sig, primitives[p], n, 20);
-            struct live_medians live = live_medians(&spec, 3, "drain_us_median");
-            struct live_medians sim = sim_figures(&spec, prof, "drain_us_median");
-            double sw = sim.wakes_pe, sp50 = sim.p50, sp = sim.p99;
-            char line[320];
-            snprintf(line, sizeof line,
-                     "condvar N=%ld %-7s %-9s wakes/event live %6.1f sim %6.1f | p50 live %6.0f "
-                     "us sim %6.0f us | p99 live %6.0f us sim %6.0f us (live/sim %.2f) | drain "
-                     "live %6.0f us sim %6.0f us",
-                     (long)n, primitives[p], sig ? "signal" : "broadcast", live.wakes_pe, sw,
-                     live.p50 / 1e3, sp50 / 1e3, live.p99 / 1e3, sp / 1e3, live.p99 / sp,
-                     live.extra, sim.extra);
-            cr_log_info("%s", line);
-            fprintf(stderr, "%s\n", line);
-            cr_assert_float_eq(sw, live.wakes_pe, 0.10 * live.wakes_pe, "%s", line);
-            if (!sig && !within_factor(sp, live.p99, BROADCAST_P99_BOUND)) {
-                ok = false;
-                size_t used = strlen(miss);
-                snprintf(miss + used, misslen - used, "%s%s: live %.0f us, sim %.0f us",
-                         used ? "; " : "", primitives[p], live.p99 / 1e3, sp / 1e3);
-            }
-        }
-    }
-    return ok;
-}
-
-/*
- * Issue 4's acceptance, after calibration: at N = 100 and 1,000, wakes per event within
- * 10 % and the broadcast p99 within 2x (BROADCAST_P99_BOUND), every ratio logged, for
- * both primitives (medians of 3 live runs of 20 items). The broadcast p99 is the wake
- * call over N waiters on top of a signal's latency, which the profile carries
- * (condvar_ns, the per-waiter cost at N = 200 and 2,000, and how much each varies).
- * Noise: this 2-core VM is shared. Load from others only slows the live side and moves
- * the calibration too, so a point whose broadcast p99 misses is measured again after a
- * fresh calibration (at most twice, logged); if it still misses while other processes
- * used more than 20 % of the CPUs, the miss is reported, not failed. On a quiet machine
- * it fails.
- * The signal p99 is logged, not asserted: a live p99 of 20 items is their maximum —
- * 0.1-3.5 ms on this VM whenever one wake-up meets a busy CPU. The drain
- * (drain_us_median) is logged beside them.
- */
-Test(model_condvar, live_vs_sim_after_calibration, .timeout = 300)
-{
-    struct herd_run_spec probe;
-    char err[256] = "";
-    make_spec(&probe, false, "pthread", 1000, 20);
-    if (herd_live_check(&probe, err, sizeof err) < 0)
-        cr_skip_test("live condvar at N = 1000 does not fit this machine: %s", err);
-    struct herd_profile prof;
-    calibrate(&prof);
-    int64_t ns[] = {100, 1000};
-    for (int k = 0; k < 2; k++)
-        check_live_point("condvar", "broadcast p99 (within 2x)", ns[k], &prof, calibrate,
-                         live_point, true);
 }

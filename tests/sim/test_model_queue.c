@@ -136,8 +136,9 @@ Test(model_queue, md1_mean_wait, .timeout = 60)
 
 /* ---- seed 000's bathtub ------------------------------------------------------------ */
 
-static const char *const bathtub[] = {"rate=20000",  "duration_s=1",   "servers=1",
-                                      "service=det", "service_us=500", NULL};
+/* Clients that wait however long it takes (timeout_ms=0): the drain is the closed form. */
+static const char *const bathtub[] = {"rate=20000",     "duration_s=1", "servers=1", "service=det",
+                                      "service_us=500", "timeout_ms=0", NULL};
 
 /* 20,000 requests/s for one second into 2,000 req/s of capacity: the backlog drains at
  * ~10 s. Poisson arrivals: 20,000 ± 141 of them, each 0.5 ms of work, and the worker
@@ -176,16 +177,17 @@ Test(model_queue, shed_and_reject_cut_the_tail)
 {
     struct herd_report naive, shed, cap;
     run(&naive, false, 0, bathtub);
-    const char *shed_sets[] = {"rate=20000",     "duration_s=1", "servers=1", "service=det",
-                               "service_us=500", "shed_ms=100",  NULL};
+    const char *shed_sets[] = {"rate=20000",     "duration_s=1", "servers=1",    "service=det",
+                               "service_us=500", "shed_ms=100",  "timeout_ms=0", NULL};
     run(&shed, true, 0, shed_sets);
-    const char *cap_sets[] = {"rate=20000",     "duration_s=1",  "servers=1", "service=det",
-                              "service_us=500", "queue_cap=100", NULL};
+    const char *cap_sets[] = {"rate=20000",     "duration_s=1",  "servers=1",    "service=det",
+                              "service_us=500", "queue_cap=100", "timeout_ms=0", NULL};
     run(&cap, false, 0, cap_sets);
 
     cr_assert_eq(shed.wakes, naive.wakes, "same seed, same arrivals");
-    cr_assert_eq((double)shed.wasted, extra(&shed, "shed"));
-    cr_assert_eq(shed.useful + shed.wasted, shed.wakes);
+    cr_assert_eq((double)shed.failed, extra(&shed, "shed"), "a shed request failed");
+    cr_assert_eq(shed.wasted, 0, "clients that never give up waste nothing");
+    cr_assert_eq(shed.useful + shed.failed, shed.wakes);
     cr_assert_eq(shed.origin_load, shed.useful, "shed requests never reach a worker");
     cr_assert(shed.useful > 1900 && shed.useful <= 2210,
               "capacity 2,000/s for the 1 s burst + shed_ms: %" PRIu64 " served", shed.useful);
@@ -195,7 +197,7 @@ Test(model_queue, shed_and_reject_cut_the_tail)
     cr_assert_gt(p99n, 50 * p99s, "p99 %" PRId64 " vs %" PRId64, p99n, p99s);
     cr_assert_lt(shed.sim_time_ns, 2000000000, "no 10 s drain");
 
-    cr_assert_eq((double)cap.wasted, extra(&cap, "rejected"));
+    cr_assert_eq((double)cap.failed, extra(&cap, "rejected"), "a rejected request failed");
     cr_assert_leq(cap.peak, 101, "queue_cap 100 + one in service");
     cr_assert_leq(cap.latency.max, 101 * 500000 + 1, "never more than 100 ahead");
     int64_t *err = herd_report_series(&cap, "errors");
@@ -223,10 +225,34 @@ Test(model_queue, deterministic)
     }
 }
 
+/* At its defaults (utilisation 0.95, clients that give up at 20 ms) the preset shows what
+ * shedding is for: naive does work for clients already gone (wasted), shed fails those
+ * requests fast instead, wastes far less and cuts the tail. (Its defaults used to be a
+ * queue that never waited 100 ms: naive and shed gave the same report.) */
+Test(model_queue, defaults_show_naive_vs_shed)
+{
+    struct herd_report naive, shed;
+    run(&naive, false, 1, NULL);
+    run(&shed, true, 1, NULL);
+    cr_assert_eq(naive.wakes, shed.wakes, "same arrivals");
+    cr_assert_gt(naive.wasted, naive.wakes / 20, "naive wastes work: %" PRIu64, naive.wasted);
+    cr_assert_eq(naive.failed, 0);
+    cr_assert_gt(shed.failed, 0, "shed fails requests fast");
+    cr_assert_lt(shed.wasted * 10, naive.wasted, "%" PRIu64 " vs %" PRIu64, shed.wasted,
+                 naive.wasted);
+    cr_assert_gt(herd_hist_quantile(&naive.latency, 0.99),
+                 herd_hist_quantile(&shed.latency, 0.99) * 3 / 2);
+    cr_assert_eq(naive.useful + naive.wasted + naive.failed, naive.wakes);
+    cr_assert_eq(shed.useful + shed.wasted + shed.failed, shed.wakes);
+    herd_report_fini(&naive);
+    herd_report_fini(&shed);
+}
+
 Test(model_queue, report_means_what_it_says)
 {
     struct herd_run_spec spec;
-    const char *sets[] = {"rate=1000", "duration_s=4", "servers=2", "service_us=1500", NULL};
+    const char *sets[] = {"rate=1000",       "duration_s=4", "servers=2",
+                          "service_us=1500", "timeout_ms=0", NULL};
     spec_for(&spec, false, 4, sets);
     spec.events = 4;
     struct herd_report r;
@@ -234,16 +260,17 @@ Test(model_queue, report_means_what_it_says)
     cr_assert_eq(r.nevents, 4, "--events 4: four windows of the arrival period");
     double sum = 0;
     for (size_t k = 0; k < 4; k++) {
-        sum += r.ev_wakes[k];
-        cr_assert(r.ev_wakes[k] > 850 && r.ev_wakes[k] < 1150, "window %zu: %.0f", k,
-                  r.ev_wakes[k]);
+        sum += r.ev.wakes[k];
+        cr_assert(r.ev.wakes[k] > 850 && r.ev.wakes[k] < 1150, "window %zu: %.0f", k,
+                  r.ev.wakes[k]);
     }
     cr_assert_eq(sum, (double)r.wakes);
     cr_assert_eq(r.origin_load, r.useful);
     cr_assert_eq(r.latency.count, r.useful);
     cr_assert_eq(r.nwaiters, 240, "requests are the waiters");
+    cr_assert_eq((uint64_t)r.population, r.wakes, "as many waiters as requests, whatever -n");
     for (size_t i = 0; i < 240; i++)
-        cr_assert_eq(r.waiters[i], HERD_OUT_USEFUL);
+        cr_assert_eq(herd_waiter_class(&r.waiters[i]), HERD_OUT_USEFUL);
     cr_assert(extra(&r, "utilisation") > 0.65 && extra(&r, "utilisation") < 0.85);
     cr_assert_leq(r.timeline.len, 1000);
     int64_t *arr = herd_report_series(&r, "arrivals"), *inf = herd_report_series(&r, "inflight");
@@ -277,7 +304,7 @@ Test(model_queue, refuses_runs_that_cannot_finish)
     herd_profile_defaults(&prof);
     struct herd_report r;
     char err[256] = "";
-    cr_assert_eq(herd_sim_run(&spec, &prof, &r, err, sizeof err), -HERD_ELIMIT);
+    cr_assert_eq(herd_sim_run(&spec, &prof, NULL, &r, err, sizeof err), -HERD_ELIMIT);
     cr_assert(strstr(err, "rate x duration_s"), "%s", err);
     herd_report_fini(&r);
 }

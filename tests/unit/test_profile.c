@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../src/report/profile.h"
+#include "../../src/scenario/profile.h"
 
 Test(profile, round_trip)
 {

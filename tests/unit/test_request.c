@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/report/request.h"
+#include "../../src/scenario/request.h"
 
 /* The spellings herd run and the web API use (request.c). */
 static const struct herd_request_spelling *const cli = &herd_request_spelling_run;
@@ -205,10 +205,10 @@ Test(request, defaults)
     cr_assert_eq(p.sc, sc);
     cr_assert_eq(p.backends, HERD_BACKEND_LIVE, "the CLI prefers live where there is one");
     cr_assert_eq(p.nspecs, 2, "mode both by default: naive and the default mitigation");
-    cr_assert_eq(p.specs[0].mode, HERD_MODE_NAIVE);
-    cr_assert_eq(p.specs[0].mitigation, -1);
-    cr_assert_eq(p.specs[1].mode, HERD_MODE_MITIGATED);
-    cr_assert_eq(p.specs[1].mitigation, herd_scenario_mitigation_index(sc, "signal"));
+    cr_assert_eq(p.specs[0].strategy, 0);
+    cr_assert_eq(p.specs[0].cfg.condvar.strategy, HERD_CONDVAR_BROADCAST);
+    cr_assert_eq(p.specs[1].strategy, herd_scenario_strategy_index(sc, "signal"));
+    cr_assert_eq(p.specs[1].cfg.condvar.strategy, HERD_CONDVAR_SIGNAL, "decoded");
     for (size_t i = 0; i < p.nspecs; i++) {
         cr_assert_eq(p.specs[i].sc, sc);
         cr_assert_eq(p.specs[i].n, sc->n_default);
@@ -228,11 +228,11 @@ Test(request, modes_and_the_cli_extras)
 {
     struct herd_request_plan p;
     const struct herd_scenario *sc = herd_scenario_find("accept");
-    int reuse = herd_scenario_mitigation_index(sc, "reuseport");
+    int reuse = herd_scenario_strategy_index(sc, "reuseport");
 
     resolved(&(struct herd_request){.scenario = "accept", .mode = "naive"}, api, &p);
     cr_assert_eq(p.nspecs, 1);
-    cr_assert_eq(p.specs[0].mode, HERD_MODE_NAIVE);
+    cr_assert(herd_spec_naive(&p.specs[0]));
     resolved(&(struct herd_request){.scenario = "accept", .mode = "naive", .mitigation = "none"},
              cli, &p);
     cr_assert_eq(p.nspecs, 1);
@@ -245,23 +245,21 @@ Test(request, modes_and_the_cli_extras)
                                     .mitigation = "reuseport"},
              api, &p);
     cr_assert_eq(p.nspecs, 1);
-    cr_assert_eq(p.specs[0].mode, HERD_MODE_MITIGATED);
-    cr_assert_eq(p.specs[0].mitigation, reuse);
+    cr_assert_eq(p.specs[0].strategy, reuse);
+    cr_assert_eq(p.specs[0].cfg.accept.strategy, HERD_ACCEPT_REUSEPORT);
 
     resolved(
         &(struct herd_request){.scenario = "accept", .mode = "both", .mitigation = "reuseport"},
         api, &p);
     cr_assert_eq(p.nspecs, 2);
-    cr_assert_eq(p.specs[0].mode, HERD_MODE_NAIVE);
-    cr_assert_eq(p.specs[1].mitigation, reuse);
+    cr_assert(herd_spec_naive(&p.specs[0]));
+    cr_assert_eq(p.specs[1].strategy, reuse);
 
     resolved(&(struct herd_request){.scenario = "accept", .mitigation = "all"}, cli, &p);
-    cr_assert_eq(p.nspecs, (size_t)(1 + herd_scenario_nmitigations(sc)));
-    cr_assert_eq(p.specs[0].mode, HERD_MODE_NAIVE);
-    for (size_t i = 1; i < p.nspecs; i++) {
-        cr_assert_eq(p.specs[i].mode, HERD_MODE_MITIGATED);
-        cr_assert_eq(p.specs[i].mitigation, (int)i - 1);
-    }
+    cr_assert_eq(p.nspecs, (size_t)herd_scenario_nstrategies(sc));
+    cr_assert(herd_spec_naive(&p.specs[0]));
+    for (size_t i = 1; i < p.nspecs; i++)
+        cr_assert_eq(p.specs[i].strategy, (int)i);
     resolved(&(struct herd_request){.scenario = "accept", .mode = "naive", .mitigation = "all"},
              cli, &p);
     cr_assert_eq(p.nspecs, 1, "all with naive: the naive run only");
@@ -286,15 +284,15 @@ Test(request, numbers_and_settings_apply_to_every_spec)
         cr_assert_eq(p.specs[i].n, 1000);
         cr_assert_eq(p.specs[i].events, 7);
         cr_assert_eq(p.specs[i].seed, UINT64_MAX);
-        cr_assert_float_eq(herd_spec_param(&p.specs[i], "ttl_ms"), 750, 0, "the last one wins");
-        cr_assert_str_eq(herd_spec_choice(&p.specs[i], "origin"), "sqlite");
-        cr_assert_float_eq(herd_spec_param(&p.specs[i], "beta"), 2.5, 1e-12);
+        cr_assert_eq(p.specs[i].cfg.cache.ttl_ns, 750000000, "the last one wins");
+        cr_assert_eq(p.specs[i].cfg.cache.origin, HERD_CACHE_SQLITE);
+        cr_assert_float_eq(p.specs[i].cfg.cache.beta, 2.5, 1e-12);
     }
     const char *enum_set[] = {"workers=process"};
     resolved(
         &(struct herd_request){.scenario = "accept", .seed = "0", .sets = enum_set, .nsets = 1},
         cli, &p);
     cr_assert_eq(p.specs[0].seed, 0);
-    cr_assert_str_eq(herd_spec_choice(&p.specs[0], "workers"), "process");
-    cr_assert_str_eq(herd_spec_choice(&p.specs[1], "workers"), "process");
+    cr_assert_eq(p.specs[0].cfg.accept.workers, HERD_ACCEPT_PROCESSES);
+    cr_assert_eq(p.specs[1].cfg.accept.workers, HERD_ACCEPT_PROCESSES);
 }

@@ -1,4 +1,4 @@
-/* test_writers.c — the report's writers: JSON has every key, CSV one header and one
+/* test_writers.c — the report and its writers: JSON has every key, CSV one header and one
  * row per run, text has the ratio column and a shared-scale timeline. */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -6,20 +6,27 @@
 #include <string.h>
 
 #include "../../src/report/report.h"
+#include "../../src/scenario/scenario.h"
 
-static struct herd_report *make(enum herd_mode mode, uint64_t wakes)
+static struct herd_report *make(bool naive, uint64_t wakes)
 {
     struct herd_run_spec spec;
     struct herd_report *r = malloc(sizeof *r);
     cr_assert_not_null(r);
     herd_spec_init(&spec, herd_scenario_find("accept"));
-    spec.mode = mode;
-    spec.mitigation = mode == HERD_MODE_MITIGATED ? 0 : -1;
+    if (!naive)
+        herd_spec_use_index(&spec, 1);
     spec.n = 300;
     spec.events = 3;
-    cr_assert_eq(herd_report_init(r, &spec, "live"), 0);
-    for (int e = 0; e < 3; e++)
-        cr_assert_eq(herd_report_add_event(r, wakes, 1, wakes, wakes), 0);
+    cr_assert_eq(herd_spec_report_init(r, &spec, "live"), 0);
+    for (int e = 0; e < 3; e++) {
+        struct herd_event ev = {.useful = 1,
+                                .wasted = wakes - 1,
+                                .idle = 300 - wakes,
+                                .origin_load = wakes,
+                                .peak = wakes};
+        cr_assert_eq(herd_report_add_event(r, &ev), 0);
+    }
     for (int i = 0; i < 100; i++)
         herd_hist_record(&r->latency, 1000 * (i + 1));
     uint64_t per[4] = {3, 0, 0, 0};
@@ -31,7 +38,6 @@ static struct herd_report *make(enum herd_mode mode, uint64_t wakes)
     herd_report_waiter(r, 0, HERD_OUT_USEFUL);
     herd_report_waiter(r, 1, HERD_OUT_WASTED);
     herd_report_extra(r, "eagain", 5);
-    r->elapsed_ns = 123456;
     return r;
 }
 
@@ -43,12 +49,14 @@ static void drop(struct herd_report *r)
 
 Test(report, totals_are_sums_and_wasted_is_derived)
 {
-    struct herd_report *r = make(HERD_MODE_NAIVE, 300);
+    struct herd_report *r = make(true, 300);
     cr_assert_eq(r->wakes, 900);
     cr_assert_eq(r->useful, 3);
     cr_assert_eq(r->wasted, 897);
     cr_assert_eq(r->peak, 300);
-    cr_assert_float_eq(herd_median(r->ev_wakes, r->nevents), 300, 0);
+    cr_assert_float_eq(herd_median(r->ev.wakes, r->nevents), 300, 0);
+    cr_assert_eq(r->idle, 0);
+    cr_assert_eq(r->useful + r->served + r->wasted + r->failed, r->wakes, "wakes are reactions");
     cr_assert_eq(r->spread.workers_used, 1);
     cr_assert_float_eq(r->spread.max_share, 1.0, 1e-12);
     double v;
@@ -69,7 +77,7 @@ Test(report, pick_bucket)
 
 Test(writers, json_has_every_key)
 {
-    struct herd_report *runs[2] = {make(HERD_MODE_NAIVE, 300), make(HERD_MODE_MITIGATED, 1)};
+    struct herd_report *runs[2] = {make(true, 300), make(false, 1)};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -81,9 +89,10 @@ Test(writers, json_has_every_key)
     json_t *arr = json_object_get(root, "runs");
     cr_assert_eq(json_array_size(arr), 2);
     static const char *const keys[] = {
-        "scenario", "backend", "mode",     "mitigation", "n",       "events",
-        "seed",     "params",  "wakes",    "useful",     "wasted",  "origin_load",
-        "peak",     "latency_ns", "per_event", "spread", "timeline", "waiters", "elapsed_ns"};
+        "scenario", "backend",   "mode",    "mitigation", "n",          "population",
+        "events",   "seed",      "params",  "wakes",      "useful",     "served",
+        "wasted",   "failed",    "idle",    "origin_load", "peak",      "latency_ns",
+        "per_event", "spread",   "timeline", "outcomes",  "waiters",    "waiter_counts"};
     for (size_t i = 0; i < 2; i++) {
         json_t *run = json_array_get(arr, i);
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
@@ -95,7 +104,8 @@ Test(writers, json_has_every_key)
             cr_assert_not_null(json_object_get(lat, *k), "latency lacks %s", *k);
         json_t *pe = json_object_get(run, "per_event");
         for (const char *const *k =
-                 (const char *const[]){"wakes", "useful", "wasted", "origin_load", NULL};
+                 (const char *const[]){"wakes", "useful", "served", "wasted", "failed",
+                                       "origin_load", NULL};
              *k; k++)
             cr_assert_not_null(json_object_get(pe, *k), "per_event lacks %s", *k);
         json_t *sp = json_object_get(run, "spread");
@@ -125,7 +135,7 @@ Test(writers, json_has_every_key)
 
 Test(writers, csv_header_and_rows)
 {
-    struct herd_report *runs[2] = {make(HERD_MODE_NAIVE, 300), make(HERD_MODE_MITIGATED, 1)};
+    struct herd_report *runs[2] = {make(true, 300), make(false, 1)};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -154,11 +164,11 @@ Test(writers, csv_header_and_rows)
 
 Test(writers, text_side_by_side_with_ratio)
 {
-    struct herd_report *runs[2] = {make(HERD_MODE_NAIVE, 300), make(HERD_MODE_MITIGATED, 1)};
+    struct herd_report *runs[2] = {make(true, 300), make(false, 1)};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    cr_assert_eq(herd_write_text(f, runs, 2, false), 0);
+    cr_assert_eq(herd_write_text(f, runs, 2, NULL), 0);
     fclose(f);
     cr_assert(strstr(buf, "epoll-exclusive"), "%s", buf);
     cr_assert(strstr(buf, "ratio"), "%s", buf);
@@ -171,12 +181,18 @@ Test(writers, text_side_by_side_with_ratio)
     drop(runs[1]);
 }
 
-Test(report, aggregate_means_and_deviations)
+Test(report, merge_pools_runs_and_keeps_their_means)
 {
-    struct herd_report *a = make(HERD_MODE_NAIVE, 300), *b = make(HERD_MODE_NAIVE, 100);
-    const struct herd_report *others[] = {b};
-    herd_report_aggregate(a, others, 1);
+    struct herd_report *a = make(true, 300), *b = make(true, 100);
+    cr_assert_eq(herd_report_merge(a, b), 0);
     cr_assert_eq(a->runs, 2);
+    cr_assert_eq(a->wakes, 900 + 300, "counts pool");
+    cr_assert_eq(a->nevents, 6);
+    cr_assert_eq(a->ev.run[0], 0);
+    cr_assert_eq(a->ev.run[5], 1);
+    cr_assert_eq(a->latency.count, 200);
+    cr_assert_eq(a->nrun_hist, 2);
+    cr_assert_eq(a->waiters[0].n[HERD_OUT_USEFUL], 2, "tiles add up");
     cr_assert_float_eq(a->mean.wakes, (900 + 300) / 2.0, 1e-9);
     cr_assert_float_eq(a->mean.pe_wakes, 200, 1e-9);
     /* sample sd of {900, 300} = 424.26 */
@@ -184,6 +200,12 @@ Test(report, aggregate_means_and_deviations)
     cr_assert_float_eq(a->stddev.useful, 0, 1e-12);
     cr_assert_neq(herd_run_seed(1, 1), herd_run_seed(1, 2));
     cr_assert_eq(herd_run_seed(7, 0), 7);
+    cr_assert_eq(herd_report_intervals(a), 0);
+    cr_assert(a->ci.present);
+    /* the per-event wakes are 300, 300, 300, 100, 100, 100: the median's interval spans
+     * both runs' values */
+    cr_assert_leq(a->ci.ev[HERD_EV_CI_WAKES].lo, 100);
+    cr_assert_geq(a->ci.ev[HERD_EV_CI_WAKES].hi, 300);
 
     char *buf = NULL;
     size_t len = 0;
@@ -194,15 +216,70 @@ Test(report, aggregate_means_and_deviations)
     json_t *root = json_loads(buf, 0, NULL);
     json_t *run = json_array_get(json_object_get(root, "runs"), 0);
     cr_assert_eq(json_integer_value(json_object_get(run, "runs")), 2);
-    cr_assert_float_eq(json_real_value(json_object_get(run, "wakes")), 600, 1e-9);
-    json_t *sd = json_object_get(run, "stddev");
-    cr_assert_not_null(sd);
-    for (const char *const *k = (const char *const[]){"wakes", "useful", "wasted", "origin_load",
-                                                      "peak", "latency_ns", "per_event", NULL};
-         *k; k++)
-        cr_assert_not_null(json_object_get(sd, *k), "stddev lacks %s", *k);
+    cr_assert_eq(json_integer_value(json_object_get(run, "wakes")), 1200);
+    json_t *over = json_object_get(run, "over_runs");
+    cr_assert_not_null(over);
+    for (const char *const *k = (const char *const[]){"mean", "stddev", NULL}; *k; k++)
+        for (const char *const *x = (const char *const[]){"wakes", "useful", "wasted",
+                                                          "origin_load", "peak", "latency_ns",
+                                                          NULL};
+             *x; x++)
+            cr_assert_not_null(json_object_get(json_object_get(over, *k), *x), "%s lacks %s",
+                               *k, *x);
+    json_t *iv = json_object_get(run, "intervals");
+    cr_assert_not_null(json_object_get(json_object_get(iv, "latency_ns"), "p99"));
     json_decref(root);
     free(buf);
     drop(a);
     drop(b);
+}
+
+/* Every run is shown, however many (it used to stop at 8), and the default text fits 100
+ * columns; --wide puts them all in one row. */
+Test(writers, text_shows_every_run_within_100_columns)
+{
+    struct herd_report *runs[10];
+    static const char *const names[] = {"epoll", "epoll-exclusive", "reuseport",
+                                        "blocking-accept"};
+    for (int i = 0; i < 10; i++) {
+        runs[i] = make(i % 4 == 0, i % 4 == 0 ? 300 : 1);
+        if (i % 4) {
+            struct herd_run_spec spec;
+            herd_spec_init(&spec, herd_scenario_find("accept"));
+            herd_spec_use_index(&spec, i % 4);
+            runs[i]->run.strategy = herd_spec_strategy(&spec);
+        }
+        runs[i]->backend = i < 5 ? "live" : "sim";
+    }
+    for (int wide = 0; wide < 2; wide++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        cr_assert_eq(herd_write_text(f, runs, 10, &(struct herd_text_opts){.wide = wide}), 0);
+        fclose(f);
+        for (int k = 0; k < 4; k++)
+            cr_assert(strstr(buf, names[k]), "%s missing", names[k]);
+        /* the waiter rows name every run: count them */
+        int rows = 0;
+        for (const char *p = strstr(buf, "Waiters"); p && (p = strstr(p, "of the first")); p++)
+            rows++;
+        cr_assert_eq(rows, 10, "one waiter row per run, got %d", rows);
+        size_t longest = 0, cur = 0;
+        for (const char *p = buf; *p; p++) {
+            if (*p == '\n') {
+                if (cur > longest)
+                    longest = cur;
+                cur = 0;
+            } else {
+                cur++;
+            }
+        }
+        if (!wide)
+            cr_assert_leq(longest, 100, "a line of %zu columns:\n%s", longest, buf);
+        else
+            cr_assert_gt(longest, 100, "wide puts 10 runs side by side");
+        free(buf);
+    }
+    for (int i = 0; i < 10; i++)
+        drop(runs[i]);
 }

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/live/live.h"
+#include "../live/live_test.h"
 #include "../../src/sim/sim.h"
 #include "../../src/web/api.h"
 #include "../../src/web/server.h"
@@ -259,8 +259,9 @@ Test(web, scenarios_are_the_catalogue_plus_machine_figures)
         json_t *max_n = json_object_get(g, "live_max_n"), *sim = json_object_get(g, "sim_model");
         cr_assert(json_is_integer(max_n), "%s: live_max_n", name);
         cr_assert(json_is_boolean(sim), "%s: sim_model", name);
-        cr_assert_eq(json_is_true(sim), herd_sim_supports(name), "%s: sim_model", name);
-        if ((sc->backends & HERD_BACKEND_LIVE) && herd_live_supports(name))
+        cr_assert_eq(json_is_true(sim), (sc->backends & HERD_BACKEND_SIM) != 0, "%s: sim_model",
+                     name);
+        if ((sc->backends & HERD_BACKEND_LIVE) && live_test_supports(name))
             cr_assert_gt(json_integer_value(max_n), 0, "%s: live_max_n", name);
         else
             cr_assert_eq(json_integer_value(max_n), 0, "%s: live_max_n", name);
@@ -276,7 +277,22 @@ Test(web, scenarios_are_the_catalogue_plus_machine_figures)
     resp_free(&r);
 }
 
-/* The CLI's writer (herd run --format json) for @p spec on the simulator, parsed. */
+/* What varies between two runs of one spec: when and where it ran, how busy the machine
+ * was. Removed from each run of a parsed {"runs": [...]} before comparing. */
+static json_t *without_provenance(json_t *j)
+{
+    size_t i;
+    json_t *run;
+    json_array_foreach(json_object_get(j, "runs"), i, run)
+    {
+        json_object_del(run, "provenance");
+        json_object_del(run, "machine");
+    }
+    return j;
+}
+
+/* The CLI's runner and writer (herd run --format json) for @p spec on the simulator,
+ * parsed. */
 static json_t *cli_report(const struct herd_run_spec *spec)
 {
     struct herd_profile prof;
@@ -284,7 +300,9 @@ static json_t *cli_report(const struct herd_run_spec *spec)
     char err[256], *text = NULL;
     size_t len;
     herd_profile_defaults(&prof);
-    cr_assert_eq(herd_sim_run(spec, &prof, &rep, err, sizeof err), 0, "%s", err);
+    struct herd_job job = {*spec, herd_front_backend(HERD_BACKEND_SIM)};
+    struct herd_front_opts o = {.profile = &prof};
+    cr_assert_eq(herd_front_run(&job, &o, &rep, err, sizeof err), 0, "%s", err);
     FILE *f = open_memstream(&text, &len);
     struct herd_report *ptr = &rep;
     cr_assert_eq(herd_write_json(f, &ptr, 1), 0);
@@ -305,12 +323,22 @@ Test(web, sim_run_is_the_cli_report_and_deterministic)
     cr_assert_eq(a.status, 200, "%s", a.body);
     request(port, "POST", "/api/run", body, &b);
     cr_assert_eq(b.status, 200);
-    cr_assert_str_eq(a.body, b.body, "two runs of one spec differ");
+    json_t *ja = without_provenance(json_loads(a.body, 0, NULL));
+    json_t *jb = without_provenance(json_loads(b.body, 0, NULL));
+    cr_assert(json_equal(ja, jb), "two runs of one spec differ beyond their provenance");
+    json_t *full = json_loads(a.body, 0, NULL);
+    json_t *run0 = json_array_get(json_object_get(full, "runs"), 0);
+    cr_assert_not_null(json_object_get(run0, "provenance"), "every report says what made it");
+    cr_assert_not_null(json_object_get(run0, "machine"), "and how busy the machine was");
+    json_decref(full);
+    json_decref(ja);
+    json_decref(jb);
 
     struct herd_run_spec spec;
     herd_spec_init(&spec, herd_scenario_find("accept"));
     spec.n = 1000;
-    json_t *want = cli_report(&spec), *got = json_loads(a.body, 0, NULL);
+    json_t *want = without_provenance(cli_report(&spec));
+    json_t *got = without_provenance(json_loads(a.body, 0, NULL));
     cr_assert_not_null(got);
     json_t *g = json_array_get(json_object_get(got, "runs"), 0);
     json_t *w = json_array_get(json_object_get(want, "runs"), 0);
@@ -571,7 +599,7 @@ static void skip_without_live(const char *scenario, int64_t n)
     char err[256];
     herd_spec_init(&s, herd_scenario_find(scenario));
     s.n = n;
-    if (!herd_live_supports(scenario) || herd_live_check(&s, err, sizeof err) < 0)
+    if (!live_test_supports(scenario) || live_test_check(&s, err, sizeof err) < 0)
         cr_skip_test("no live %s herd of %lld here: %s", scenario, (long long)n, err);
 }
 
@@ -653,11 +681,11 @@ Test(web, metrics_count_runs_wakes_latency_and_responses)
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         cr_assert(strstr(m.body, lines[i]), "no '%s' in /metrics", lines[i]);
     snprintf(line, sizeof line,
-             "herd_wakes_total{scenario=\"accept\",mode=\"naive\",outcome=\"wasted\"} %lld\n",
+             "herd_reactions_total{scenario=\"accept\",mode=\"naive\",outcome=\"wasted\"} %lld\n",
              wasted);
     cr_assert(strstr(m.body, line), "no '%s'", line);
     snprintf(line, sizeof line,
-             "herd_wakes_total{scenario=\"accept\",mode=\"naive\",outcome=\"useful\"} %lld\n",
+             "herd_reactions_total{scenario=\"accept\",mode=\"naive\",outcome=\"useful\"} %lld\n",
              useful);
     cr_assert(strstr(m.body, line), "no '%s'", line);
     snprintf(line, sizeof line, "herd_origin_load_total{scenario=\"accept\",mode=\"naive\"} %lld\n",
@@ -1010,7 +1038,7 @@ Test(web_stop, stop_interrupts_a_live_run_and_leaves_nothing_behind, .timeout = 
     char err[256];
     herd_spec_init(&s, herd_scenario_find("condvar"));
     s.n = 200;
-    if (!herd_live_supports("condvar") || herd_live_check(&s, err, sizeof err) < 0)
+    if (!live_test_supports("condvar") || live_test_check(&s, err, sizeof err) < 0)
         live = false; /* still check the descriptors and threads */
     struct long_run lr = {
         .port = port,

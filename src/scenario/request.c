@@ -24,6 +24,7 @@ const struct herd_request_spelling herd_request_spelling_run = {
     .n = "-n",
     .events = "--events",
     .seed = "--seed",
+    .setting = "--set ",
     .both_backends = true,
     .all_mitigations = true,
     .prefer = HERD_BACKEND_LIVE, /* live where the scenario can run for real */
@@ -37,6 +38,7 @@ const struct herd_request_spelling herd_request_spelling_sweep = {
     .n = "--n",
     .events = "--events",
     .seed = "--seed",
+    .setting = "--set ",
     .both_backends = false,
     .all_mitigations = true,
     .prefer = HERD_BACKEND_SIM,
@@ -50,6 +52,7 @@ const struct herd_request_spelling herd_request_spelling_api = {
     .n = "n",
     .events = "events",
     .seed = "seed",
+    .setting = "params.",
     .both_backends = false,
     .all_mitigations = false,
     .prefer = HERD_BACKEND_SIM,
@@ -116,7 +119,7 @@ static int parse_seed(const char *flag, const char *text, uint64_t *out, char *e
 }
 
 /*
- * The mitigated runs @p req asks for, as indices into sc->mitigations (none for a naive
+ * The mitigated runs @p req asks for, as indices into sc->strategies (none for a naive
  * run). A named mitigation is checked even when only a naive run is asked for: a typo
  * is refused rather than silently ignored.
  */
@@ -125,17 +128,17 @@ static int resolve_mitigations(const struct herd_request *req,
                                const struct herd_scenario *sc, bool naive_only, int *mits,
                                int *nmits, char *err, size_t errlen)
 {
-    const char *m = req->mitigation ? req->mitigation : sc->default_mitigation;
+    const char *m = req->mitigation ? req->mitigation : sc->strategies[sc->default_mitigation].name;
     const char *all = sp->all_mitigations ? ", all" : "";
     char names[256];
     herd_mitigation_names(sc, names, sizeof names);
     *nmits = 0;
     if (sp->all_mitigations && eq(m, "all")) {
-        for (int i = 0; sc->mitigations[i].name; i++)
+        for (int i = 1; sc->strategies[i].name; i++)
             mits[(*nmits)++] = i;
         return 0;
     }
-    if (eq(m, "none") || eq(m, sc->naive)) {
+    if (eq(m, "none") || eq(m, herd_scenario_naive(sc))) {
         if (!naive_only)
             return herd_request_refuse(err, errlen,
                                        "%s: '%s' is the naive strategy; use %s naive, or one of: "
@@ -143,8 +146,8 @@ static int resolve_mitigations(const struct herd_request *req,
                                        sp->mitigation, m, sp->mode, names, all);
         return 0;
     }
-    int i = herd_scenario_mitigation_index(sc, m);
-    if (i < 0)
+    int i = herd_scenario_strategy_index(sc, m);
+    if (i <= 0)
         return herd_request_refuse(err, errlen, "%s: '%s' is not a mitigation of %s; allowed: %s%s",
                                    sp->mitigation, m, sc->name, names, all);
     mits[(*nmits)++] = i;
@@ -156,6 +159,7 @@ int herd_request_resolve(const struct herd_request *req, const struct herd_reque
 {
     assert(req && sp && out && err && errlen > 0);
     assert(req->nsets == 0 || req->sets);
+    assert(req->nsettings == 0 || req->settings);
     char names[256];
     struct herd_run_spec base;
     unsigned backends = 0;
@@ -192,23 +196,30 @@ int herd_request_resolve(const struct herd_request *req, const struct herd_reque
     for (size_t i = 0; i < req->nsets; i++)
         if (herd_spec_set(&base, req->sets[i], err, errlen) < 0)
             return -HERD_EINVAL;
+    for (size_t i = 0; i < req->nsettings; i++) {
+        const struct herd_setting *st = &req->settings[i];
+        char flag[96];
+        snprintf(flag, sizeof flag, "%s%s", sp->setting, st->key);
+        int rc = st->text ? herd_spec_set_text(&base, flag, st->key, st->text, err, errlen)
+                          : herd_spec_set_number(&base, flag, st->key, st->number, err, errlen);
+        if (rc < 0)
+            return -HERD_EINVAL;
+    }
+    if (herd_spec_validate(&base, err, errlen) < 0)
+        return -HERD_EINVAL;
 
-    int mits[HERD_MAX_MITIGATIONS], nmits;
+    int mits[HERD_MAX_STRATEGIES], nmits;
     if (resolve_mitigations(req, sp, sc, naive, mits, &nmits, err, errlen) < 0)
         return -HERD_EINVAL;
 
     out->sc = sc;
     out->backends = backends;
     out->nspecs = 0;
-    if (naive || both) {
-        out->specs[out->nspecs] = base;
-        out->specs[out->nspecs].mode = HERD_MODE_NAIVE;
-        out->specs[out->nspecs++].mitigation = -1;
-    }
+    if (naive || both)
+        out->specs[out->nspecs++] = base; /* base is naive */
     for (int i = 0; !naive && i < nmits; i++) {
         out->specs[out->nspecs] = base;
-        out->specs[out->nspecs].mode = HERD_MODE_MITIGATED;
-        out->specs[out->nspecs++].mitigation = mits[i];
+        herd_spec_use_index(&out->specs[out->nspecs++], mits[i]);
     }
     return 0;
 }

@@ -7,8 +7,8 @@
  * uses herd_profile_defaults(), figures measured on the project's 2-core VM.
  * Thread safety: plain values.
  */
-#ifndef HERD_REPORT_PROFILE_H
-#define HERD_REPORT_PROFILE_H
+#ifndef HERD_SCENARIO_PROFILE_H
+#define HERD_SCENARIO_PROFILE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -9,17 +9,21 @@
  * struct herd_request_spelling says how, and which extras ("both" backends, "all"
  * mitigations) the front end offers.
  *
- * What is not here, on purpose: checks that need a backend (herd_live_check against the
- * machine's limits, herd_sim_supports), because this library sits below src/live and
- * src/sim; the caller runs them on the resolved specs. Also the front end's own syntax
+ * Settings come as the CLI's "KEY=VALUE" text (--set) or already split (the API's params
+ * object, a scenario file): a JSON number stays a number and is never printed back into
+ * text to be parsed again.
+ *
+ * What is not here, on purpose: checks that need a backend (the machine's limits), because
+ * this library sits below src/live and src/sim: the caller runs the backend's check on
+ * the resolved specs (one place: src/front/runner.c). Also the front end's own syntax
  * (getopt, JSON types, unknown fields) and its own knobs (--runs, --format).
  *
  * Cost: a few string compares per field and one herd_spec_set per setting; no
  * allocation. Thread safety: reentrant; the catalogue is read-only and every result goes
  * to the caller's structs.
  */
-#ifndef HERD_REPORT_REQUEST_H
-#define HERD_REPORT_REQUEST_H
+#ifndef HERD_SCENARIO_REQUEST_H
+#define HERD_SCENARIO_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +31,15 @@
 #include "scenario.h"
 
 /* Naive plus every mitigation ("all") is the most one request resolves into. */
-#define HERD_REQUEST_MAX_SPECS (1 + HERD_MAX_MITIGATIONS)
+#define HERD_REQUEST_MAX_SPECS HERD_MAX_STRATEGIES
+
+/** One setting already split into key and value: the value is @p text, or when that is
+ *  NULL the number @p number (a JSON number). Pointers borrowed. */
+struct herd_setting {
+    const char *key;
+    const char *text;
+    double number;
+};
 
 /** What the user chose, as text; every pointer is borrowed and NULL means "not given". */
 struct herd_request {
@@ -41,14 +53,17 @@ struct herd_request {
     const char *n;           /* waiters, 1 to HERD_N_MAX; NULL: the scenario's default */
     const char *events;      /* 1 to HERD_EVENTS_MAX; NULL: the scenario's default */
     const char *seed;        /* 0 to 2^64 - 1; NULL: 1 */
-    const char *const *sets; /* nsets "KEY=VALUE" settings, applied in order */
+    const char *const *sets; /* nsets "KEY=VALUE" settings (--set), applied in order */
     size_t nsets;
+    const struct herd_setting *settings; /* nsettings split settings, applied after sets */
+    size_t nsettings;
 };
 
 /** How a front end names the fields in its messages, and what it offers beyond the API. */
 struct herd_request_spelling {
     const char *scenario; /* prefix of scenario messages: "run", "scenario" ... */
     const char *backend, *mode, *mitigation, *n, *events, *seed; /* "--backend", "backend" */
+    const char *setting; /* prefix of a split setting's name: "params." makes "params.rows" */
     bool both_backends;            /* backend "both": live and sim side by side */
     bool all_mitigations;          /* mitigation "all": every mitigation of the scenario */
     enum herd_backend_mask prefer; /* the backend when none is named, where the scenario

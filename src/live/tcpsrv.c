@@ -1,4 +1,4 @@
-/* backend.c — the loopback thread-pool server of backend.h.
+/* tcpsrv.c — the loopback thread-pool server of tcpsrv.h.
  *
  * Invariants (all under b->mu): inflight = connections accepted and not yet replied
  * to, queued ones included; qlen = accepted and not yet picked up; idle = workers
@@ -14,7 +14,7 @@
  * second even with a worker blocked on a slow client; the work loop polls the flag
  * about every 100 µs.
  */
-#include "backend.h"
+#include "tcpsrv.h"
 
 #include "live_int.h"
 
@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 struct worker {
-    struct herd_backend *b;
+    struct herd_tcpsrv *b;
     int idx;
     bool started;
     pthread_t th;
@@ -50,8 +50,8 @@ struct slot {
     int64_t rec; /* index in b->rec, -1 when the record table was full */
 };
 
-struct herd_backend {
-    struct herd_backend_cfg cfg;
+struct herd_tcpsrv {
+    struct herd_tcpsrv_cfg cfg;
     int lfd, efd;
     uint16_t port;
     double iters_per_us; /* calibration: hash-loop iterations per µs of thread CPU */
@@ -65,8 +65,8 @@ struct herd_backend {
     int idle;
     int64_t inflight;
     int32_t event;
-    struct herd_backend_stats st;
-    struct herd_backend_rec *rec;
+    struct herd_tcpsrv_stats st;
+    struct herd_tcpsrv_rec *rec;
     size_t nrec;
     uint64_t dropped;
     int64_t work_cpu_ns; /* sum over served requests */
@@ -136,14 +136,14 @@ static void set_timeouts(int fd, int64_t ns)
 }
 
 /* Called with b->mu held: queue one accepted connection and measure the arrival. */
-static void enqueue_locked(struct herd_backend *b, int fd)
+static void enqueue_locked(struct herd_tcpsrv *b, int fd)
 {
     int64_t now = herd__now_ns();
     bool queued = !((size_t)b->idle > b->qlen);
     int64_t ri = -1;
     if (b->nrec < b->cfg.max_records) {
         ri = (int64_t)b->nrec++;
-        b->rec[ri] = (struct herd_backend_rec){
+        b->rec[ri] = (struct herd_tcpsrv_rec){
             .t_arrive = now, .worker = -1, .event = b->event, .queued = queued};
     } else {
         b->dropped++;
@@ -193,7 +193,7 @@ static int64_t kernel_backlog(int lfd)
 
 static void *acceptor_main(void *arg)
 {
-    struct herd_backend *b = arg;
+    struct herd_tcpsrv *b = arg;
     struct pollfd pfd[2] = {{.fd = b->lfd, .events = POLLIN}, {.fd = b->efd, .events = POLLIN}};
     int boost = boost_self();
     pthread_mutex_lock(&b->mu);
@@ -270,7 +270,7 @@ static bool write_full(int fd, const void *buf, size_t len)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    struct herd_backend *b = w->b;
+    struct herd_tcpsrv *b = w->b;
     for (;;) {
         pthread_mutex_lock(&b->mu);
         while (b->qlen == 0 && !atomic_load(&b->closing)) {
@@ -292,15 +292,15 @@ static void *worker_main(void *arg)
         w->active_fd = s.fd;
         pthread_mutex_unlock(&b->mu);
 
-        struct herd_backend_msg req, rep;
-        bool ok = read_full(s.fd, &req, sizeof req) && req.magic == HERD_BACKEND_REQ;
+        struct herd_tcpsrv_msg req = {0}, rep;
+        bool ok = read_full(s.fd, &req, sizeof req) && req.magic == HERD_TCPSRV_REQ;
         int64_t cpu = 0;
         if (ok) {
             bool queued = s.rec >= 0 && b->rec[s.rec].queued; /* set before we dequeued */
             int64_t c0 = cpu_now_ns();
             uint64_t sum = burn(b->iters, ((uint64_t)req.a << 32) ^ req.c, &b->closing);
             cpu = cpu_now_ns() - c0;
-            rep = (struct herd_backend_msg){HERD_BACKEND_REP, (uint32_t)w->idx, queued,
+            rep = (struct herd_tcpsrv_msg){HERD_TCPSRV_REP, (uint32_t)w->idx, queued,
                                             (uint32_t)(sum ^ (sum >> 32))};
             ok = !atomic_load(&b->closing) && write_full(s.fd, &rep, sizeof rep);
         }
@@ -318,6 +318,8 @@ static void *worker_main(void *arg)
         }
         if (s.rec >= 0) {
             b->rec[s.rec].t_done = herd__now_ns();
+            b->rec[s.rec].client = req.a;
+            b->rec[s.rec].worked = cpu > 0;
             b->rec[s.rec].ok = ok;
         }
         pthread_mutex_unlock(&b->mu);
@@ -327,10 +329,10 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int herd__backend_start(struct herd_backend **out, const struct herd_backend_cfg *cfg, char *err,
+int herd__tcpsrv_start(struct herd_tcpsrv **out, const struct herd_tcpsrv_cfg *cfg, char *err,
                         size_t errlen)
 {
-    struct herd_backend *b;
+    struct herd_tcpsrv *b;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t salen = sizeof sa;
     int rc;
@@ -389,35 +391,35 @@ int herd__backend_start(struct herd_backend **out, const struct herd_backend_cfg
 
 fail_threads:
     snprintf(err, errlen, "backend: cannot start a thread: %s", herd_strerror(rc));
-    herd__backend_free(b); /* joins what started, closes the sockets */
+    herd__tcpsrv_free(b); /* joins what started, closes the sockets */
     return rc;
 fail_errno:
     rc = -errno;
     snprintf(err, errlen, "backend: cannot listen on 127.0.0.1: %s", strerror(errno));
-    herd__backend_free(b);
+    herd__tcpsrv_free(b);
     return rc;
 fail_free:
-    herd__backend_free(b);
+    herd__tcpsrv_free(b);
 fail_nomem:
     snprintf(err, errlen, "backend: out of memory");
     return -HERD_ENOMEM;
 }
 
-uint16_t herd__backend_port(const struct herd_backend *b)
+uint16_t herd__tcpsrv_port(const struct herd_tcpsrv *b)
 {
     return b->port;
 }
 
-void herd__backend_mark(struct herd_backend *b, int32_t event)
+void herd__tcpsrv_mark(struct herd_tcpsrv *b, int32_t event)
 {
     pthread_mutex_lock(&b->mu);
     b->event = event;
     b->st =
-        (struct herd_backend_stats){.peak_inflight = b->inflight, .peak_queue = (int64_t)b->qlen};
+        (struct herd_tcpsrv_stats){.peak_inflight = b->inflight, .peak_queue = (int64_t)b->qlen};
     pthread_mutex_unlock(&b->mu);
 }
 
-void herd__backend_stats(struct herd_backend *b, struct herd_backend_stats *out)
+void herd__tcpsrv_stats(struct herd_tcpsrv *b, struct herd_tcpsrv_stats *out)
 {
     pthread_mutex_lock(&b->mu);
     *out = b->st;
@@ -425,7 +427,7 @@ void herd__backend_stats(struct herd_backend *b, struct herd_backend_stats *out)
     pthread_mutex_unlock(&b->mu);
 }
 
-int herd__backend_wait_idle(struct herd_backend *b, int64_t poll_ns, int64_t max_ns)
+int herd__tcpsrv_wait_idle(struct herd_tcpsrv *b, int64_t poll_ns, int64_t max_ns)
 {
     int64_t deadline = herd__now_ns() + max_ns;
     for (;;) {
@@ -442,7 +444,7 @@ int herd__backend_wait_idle(struct herd_backend *b, int64_t poll_ns, int64_t max
     }
 }
 
-void herd__backend_stop(struct herd_backend *b)
+void herd__tcpsrv_stop(struct herd_tcpsrv *b)
 {
     if (!b || b->stopped)
         return;
@@ -483,15 +485,17 @@ void herd__backend_stop(struct herd_backend *b)
     b->stopped = true;
 }
 
-const struct herd_backend_rec *herd__backend_records(const struct herd_backend *b, size_t *n,
+const struct herd_tcpsrv_rec *herd__tcpsrv_records(struct herd_tcpsrv *b, size_t *n,
                                                      uint64_t *dropped)
 {
+    pthread_mutex_lock(&b->mu);
     *n = b->nrec;
     *dropped = b->dropped;
+    pthread_mutex_unlock(&b->mu);
     return b->rec;
 }
 
-void herd__backend_per_worker(struct herd_backend *b, uint64_t *out)
+void herd__tcpsrv_per_worker(struct herd_tcpsrv *b, uint64_t *out)
 {
     pthread_mutex_lock(&b->mu);
     for (int i = 0; i < b->cfg.workers; i++)
@@ -499,7 +503,7 @@ void herd__backend_per_worker(struct herd_backend *b, uint64_t *out)
     pthread_mutex_unlock(&b->mu);
 }
 
-double herd__backend_work_ns_measured(struct herd_backend *b)
+double herd__tcpsrv_work_ns_measured(struct herd_tcpsrv *b)
 {
     pthread_mutex_lock(&b->mu);
     double v = b->work_count ? (double)b->work_cpu_ns / (double)b->work_count : 0.0;
@@ -507,7 +511,7 @@ double herd__backend_work_ns_measured(struct herd_backend *b)
     return v;
 }
 
-int herd__backend_acceptor_boost(struct herd_backend *b)
+int herd__tcpsrv_acceptor_boost(struct herd_tcpsrv *b)
 {
     pthread_mutex_lock(&b->mu);
     int v = b->acceptor_boost;
@@ -515,16 +519,16 @@ int herd__backend_acceptor_boost(struct herd_backend *b)
     return v;
 }
 
-double herd__backend_iters_per_us(const struct herd_backend *b)
+double herd__tcpsrv_iters_per_us(const struct herd_tcpsrv *b)
 {
     return b->iters_per_us;
 }
 
-void herd__backend_free(struct herd_backend *b)
+void herd__tcpsrv_free(struct herd_tcpsrv *b)
 {
     if (!b)
         return;
-    herd__backend_stop(b);
+    herd__tcpsrv_stop(b);
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->mu);
     free(b->q);

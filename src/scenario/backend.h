@@ -1,0 +1,81 @@
+/* backend.h — the one interface every backend exports and every front end calls.
+ *
+ * DESIGN §2: src/live and src/sim each export one struct herd_backend (herd_live_backend,
+ * herd_sim_backend). The CLI, herd sweep (also over MPI), herd demo, herd fidelity and
+ * herd serve reach them only through it (src/front/runner.c), so "can backend B run
+ * scenario S" and "does this run fit the machine" are each decided in one place:
+ * supports() reads the scenario list's columns (list.h), check() the backend's own
+ * limits.
+ *
+ * A run is stopped through its watch, never through a global flag: the front end's
+ * watch says "stop" (a signal arrived, the HTTP client left, the server is stopping,
+ * a budget ran out) and the run tears down everything it started and returns
+ * -HERD_EINTR.
+ *
+ * Thread safety: the structs are read-only; see each backend for how many runs may go
+ * at once (live: one per process; sim: any).
+ */
+#ifndef HERD_SCENARIO_BACKEND_H
+#define HERD_SCENARIO_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+#include "scenario.h"
+
+struct herd_report;
+
+/* How a front end watches a run: progress, and the way to stop it. */
+struct herd_watch {
+    /** Polled by the run at safe points (the simulator about every HERD_SIM_WATCH_EVERY
+     *  units of work with its simulated time and events; a live run at least every few
+     *  milliseconds of waiting, with its elapsed wall time and events done). Return true
+     *  to stop the run. Must be cheap and must not block; may be called from any of the
+     *  run's threads, so what it reads must be atomic. */
+    bool (*poll)(void *ctx, int64_t progress_ns, uint64_t events);
+    void *ctx; /* borrowed */
+};
+
+/** Poll @p w (NULL: never stops). */
+static inline bool herd_watch_stop(const struct herd_watch *w, int64_t progress_ns,
+                                   uint64_t events)
+{
+    return w && w->poll(w->ctx, progress_ns, events);
+}
+
+/* What a run gets besides its spec. */
+struct herd_run_env {
+    const struct herd_profile *profile; /* the simulator's machine costs (borrowed; NULL:
+                                           the built-in defaults) */
+    const struct herd_watch *watch;     /* borrowed, may be NULL */
+};
+
+struct herd_backend {
+    const char *name;           /* "live" or "sim": the report's backend field */
+    enum herd_backend_mask bit; /* which column of list.h it is */
+    /**
+     * Check that @p spec can run here now (the live backend: threads, processes,
+     * descriptors, pid_max, memory; the simulator: its memory and time budgets), before
+     * anything starts. @return 0, or -HERD_ELIMIT / -HERD_EINVAL with one line in @p err.
+     */
+    int (*check)(const struct herd_run_spec *spec, char *err, size_t errlen);
+    /**
+     * Run @p spec and fill @p r (initialised here: the caller calls herd_report_fini on
+     * success; on failure @p r is already finalised). @return 0, -HERD_EINTR when the
+     * watch stopped it (everything it started is cleaned up), or another negative code
+     * with one line in @p err.
+     */
+    int (*run)(const struct herd_run_spec *spec, const struct herd_run_env *env,
+               struct herd_report *r, char *err, size_t errlen);
+};
+
+/** Does @p b run scenarios like @p sc (the list's column)? The one place this is decided. */
+static inline bool herd_backend_supports(const struct herd_backend *b,
+                                         const struct herd_scenario *sc)
+{
+    return (sc->backends & (unsigned)b->bit) != 0;
+}
+
+#endif

@@ -1,0 +1,49 @@
+/* cache.h — the cache stampede's strategies and typed settings (row: cache.c).
+ * N requesters ask for one hot key at the moment its cache entry expires.
+ */
+#ifndef HERD_SCENARIO_CACHE_H
+#define HERD_SCENARIO_CACHE_H
+
+#include <stdint.h>
+
+/* X(ID, name, FAMILY, help): the naive strategy first. */
+#define HERD_CACHE_STRATEGIES(X)                                                            \
+    X(EVERY_MISS, "every-miss", NAIVE, "every requester that misses queries the origin itself") \
+    X(SINGLEFLIGHT, "singleflight", COALESCE,                                               \
+      "the first miss queries the origin; the others wait for it and share its result")     \
+    X(SWR, "swr", SPREAD_TIME,                                                              \
+      "stale-while-revalidate: serve the expired value while one refresh runs")            \
+    X(XFETCH, "xfetch", SPREAD_TIME,                                                        \
+      "probabilistic early refresh (Vattani et al., 2015): refresh before expiry with "     \
+      "probability exp(-ttl_left / (delta * beta)), through singleflight")                  \
+    X(TTL_JITTER, "ttl-jitter", SPREAD_TIME,                                                \
+      "each key's TTL is drawn from ttl * (1 +- jitter_pct): keys filled together expire "  \
+      "apart")
+
+enum herd_cache_strategy {
+#define HERD__CACHE_ENUM(id, name, family, help) HERD_CACHE_##id,
+    HERD_CACHE_STRATEGIES(HERD__CACHE_ENUM)
+#undef HERD__CACHE_ENUM
+};
+
+enum herd_cache_origin {
+    HERD_CACHE_SQLITE, /* an embedded SQLite file in WAL mode, one connection per requester */
+};
+
+struct herd_cache_config {
+    enum herd_cache_strategy strategy;
+    enum herd_cache_origin origin;
+    int64_t rows;       /* rows in the origin's table; the hot query aggregates over them */
+    int64_t ttl_ns;     /* time to live of a cached value */
+    int64_t period_ns;  /* each requester asks for its key once per period */
+    int64_t lead_ns;    /* requests run this long before the expiry */
+    int keys;           /* hot keys filled at the same moment; requester i asks key i % keys */
+    double beta;        /* XFetch's beta */
+    int jitter_pct;     /* ttl-jitter: TTLs uniform in ttl * (1 +- jitter_pct / 100) */
+    int64_t stale_ns;   /* swr: how long past its TTL a value may be served while it refreshes */
+    int origin_workers; /* sim: queries the origin runs at once; 0 = the profile's cores */
+    double usl_sigma;   /* sim: the origin's contention (USL sigma) */
+    double usl_kappa;   /* sim: the origin's coherency cost (USL kappa) */
+};
+
+#endif
