@@ -340,7 +340,13 @@ int herd_report_merge(struct herd_report *r, const struct herd_report *o)
     herd_hist_merge(&r->latency, &o->latency);
     herd_machine_merge(&r->machine, &o->machine);
     r->has_machine |= o->has_machine;
-    for (size_t w = 0; w < r->nwaiters && w < o->nwaiters; w++)
+    /* Tile i is waiter i of every run: where runs have different populations (the
+     * queue's requests), the tiles cover the largest. */
+    if (o->nwaiters > r->nwaiters)
+        r->nwaiters = o->nwaiters;
+    if (o->population > r->population)
+        r->population = o->population;
+    for (size_t w = 0; w < o->nwaiters; w++)
         for (int c = 0; c < HERD_OUT_COUNT; c++)
             r->waiters[w].n[c] += o->waiters[w].n[c];
     r->runs = (int)r->acc.n;
