@@ -69,7 +69,7 @@ struct row {
     struct herd_stats_interval live_wakes, sim_wakes, live_p99, sim_p99;
     struct herd_stats_comparison p99;
     bool wakes_ok, p99_ok, trusted;
-    char why[160]; /* the live machine's first warning */
+    char why[HERD_MACHINE_WARN_LEN]; /* the live machine's first warning */
 };
 
 static void fmt_num(double v, bool time, char *buf, size_t len)

@@ -83,32 +83,13 @@ int64_t herd_hist_quantile(const struct herd_hist *h, double q)
     uint64_t rank = (uint64_t)(q * (double)h->count);
     if ((double)rank < q * (double)h->count)
         rank++;
-    if (rank == 0)
-        rank = 1;
-    uint64_t seen = 0;
-    for (int i = 0; i < HERD_HIST_BUCKETS; i++) {
-        seen += h->counts[i];
-        if (seen >= rank) {
-            int64_t lo = herd_hist_bucket_lo(i), hi = herd_hist_bucket_hi(i);
-            int64_t mid = lo + (hi - lo) / 2;
-            if (mid < h->min)
-                mid = h->min;
-            if (mid > h->max)
-                mid = h->max;
-            return mid;
-        }
-    }
-    return h->max;
+    return herd_hist_at_rank(h, rank == 0 ? 1 : rank);
 }
 
 int64_t herd_hist_at_rank(const struct herd_hist *h, uint64_t rank)
 {
     if (h->count == 0)
         return 0;
-    if (rank <= 1)
-        return h->min;
-    if (rank >= h->count)
-        return h->max;
     uint64_t seen = 0;
     for (int i = 0; i < HERD_HIST_BUCKETS; i++) {
         seen += h->counts[i];

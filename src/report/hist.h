@@ -40,8 +40,8 @@ void herd_hist_merge(struct herd_hist *dst, const struct herd_hist *src);
 /** Value at quantile @p q in [0, 1] (0: min, 1: max); 0 when empty. */
 int64_t herd_hist_quantile(const struct herd_hist *h, double q);
 
-/** The @p rank-th smallest recorded value (1-based; rank 1 is the min, count the max),
- *  as a bucket's midpoint (clamped to [min, max]); 0 when empty. */
+/** The @p rank-th smallest recorded value (1-based), as its bucket's midpoint clamped to
+ *  [min, max] (what herd_hist_quantile reports); 0 when empty. */
 int64_t herd_hist_at_rank(const struct herd_hist *h, uint64_t rank);
 
 /** Mean of the recorded values; 0 when empty. */

@@ -59,7 +59,7 @@
 #define HERD_MACHINE_STEAL_MAX 0.05
 
 #define HERD_MACHINE_NWARN 4      /* warnings kept; later distinct ones are counted only */
-#define HERD_MACHINE_WARN_LEN 160 /* bytes per warning, NUL included; longer ones are cut */
+#define HERD_MACHINE_WARN_LEN 320 /* bytes per warning, NUL included; longer ones are cut */
 
 /* One end of the window: raw counters. Filled by begin/end; read by nothing else. */
 struct herd_machine_sample {
