@@ -15,6 +15,12 @@
  *   the live lock until it ends, and the server's 409 then says so on the page.
  * - The p99 bars and both charts compare the last naive and the last mitigated run of one
  *   scenario, backend and N (page.kept); the charts draw both modes on one shared y scale.
+ * - Figures carry their uncertainty as the report gives it: each p99 bar its 95 % interval
+ *   (intervals.latency_ns), a percentile with too few samples marked open, and a ratio only
+ *   where the two intervals do not overlap ("no difference measured" otherwise); a run the
+ *   server measured on a machine too busy to trust (machine.trusted false) says so.
+ * - One vocabulary of outcome classes (docs/glossary.md, served at /glossary.md): the grid,
+ *   its legend and the counters use exactly the server's five classes.
  *
  * Cost: a render rebuilds 240 tiles and redraws two uPlot charts (a few ms); a chart is only
  * rebuilt when its shape (series, scale) changes.
@@ -27,16 +33,17 @@
 'use strict';
 
 (function () {
-  const STATES = [
-    { name: 'idle', sym: '·', text: 'idle: slept through it' },
-    { name: 'woken', sym: '○', text: 'woken: served a result it did not fetch' },
-    { name: 'useful', sym: '✓', text: 'useful: did the work' },
-    { name: 'wasted', sym: '✗', text: 'wasted: woke, lost the race' },
-    { name: 'stale', sym: '~', text: 'stale: served an old value' },
-    { name: 'failed', sym: '!', text: 'failed: got an error' },
-    { name: 'timed-out', sym: '◷', text: 'timed out: gave up' },
+  /* The five outcome classes, in the glossary's order, each with its symbol (colour is never
+   * the only cue) and its one-line meaning; the meanings are replaced by the server's own
+   * (GET /api/scenarios, "outcomes") once the catalogue has loaded. */
+  const CLASSES = [
+    { name: 'useful', sym: '✓', doc: 'did the needed work' },
+    { name: 'served', sym: '○', doc: 'got what it needed without doing the work' },
+    { name: 'wasted', sym: '✗', doc: 'woke or acted, and its work was redundant or thrown away' },
+    { name: 'failed', sym: '!', doc: 'error, timeout, shed or rejected' },
+    { name: 'idle', sym: '·', doc: 'not woken by the event' },
   ];
-  const SYM = Object.fromEntries(STATES.map((s) => [s.name, s.sym]));
+  const SYM = Object.fromEntries(CLASSES.map((c) => [c.name, c.sym]));
   const PCTS = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p999', 'p99.9'], ['max', 'max']];
   const MODES = ['naive', 'mitigated'];
   /* Okabe–Ito vermillion and blue; the mitigated line is dashed too, so colour is never the
@@ -45,8 +52,10 @@
     naive: { stroke: '#d55e00', fill: 'rgba(213,94,0,0.10)', dash: [] },
     mitigated: { stroke: '#0072b2', fill: 'rgba(0,114,178,0.10)', dash: [6, 4] },
   };
-  /* The four counters: element id suffix → report field. */
-  const COUNTERS = [['wakes', 'wakes'], ['useful', 'useful'], ['wasted', 'wasted'], ['origin', 'origin_load']];
+  /* The counters: element id suffix → report field (the four of the herd's shape, then served
+   * and failed, smaller). */
+  const COUNTERS = [['wakes', 'wakes'], ['useful', 'useful'], ['wasted', 'wasted'], ['origin', 'origin_load'],
+                    ['served', 'served'], ['failed', 'failed']];
   /* Series that are maxima within a bucket (re-binning takes the max, not the sum). */
   const GAUGES = new Set(['inflight', 'queue']);
   const SERIES_HELP = {
@@ -74,8 +83,9 @@
       looking: [
         'Each tile is one worker — a thread or a process — asleep on the same listening ' +
         'socket. Only the first 240 are drawn; the counters always cover all N.',
-        'A connection arrives. Green ✓ is the worker that accepted it; vermillion ✗ woke, ' +
-        'found the connection already taken and went back to sleep; grey · slept on. ' +
+        'A connection arrives. Green ✓ (useful) is the worker that accepted it; vermillion ✗ ' +
+        '(wasted) woke, found the connection already taken and went back to sleep; grey · ' +
+        '(idle) slept on. ' +
         'Wakes are counted as context switches, because most wake-ups of a naive epoll ' +
         'herd never make it back to user space to be seen.',
       ],
@@ -98,8 +108,8 @@
       looking: [
         'Each tile is a thread blocked in pthread_cond_wait on one work queue. The producer ' +
         'queues a single item and wakes the waiters.',
-        'One thread takes the item (✓). Under broadcast, every other thread wakes too, takes ' +
-        'the mutex, finds the queue empty and waits again (✗). Origin load is mutex ' +
+        'One thread takes the item (✓ useful). Under broadcast, every other thread wakes too, ' +
+        'takes the mutex, finds the queue empty and waits again (✗ wasted). Origin load is mutex ' +
         'acquisitions: the price of finding out there was nothing to do.',
       ],
       notice: [
@@ -119,8 +129,9 @@
     cache: {
       looking: [
         'Each tile is a request for the same hot key, arriving just as its cache entry ' +
-        'expires. ✗ missed and queried the origin database itself; ○ was handed the result ' +
-        'another request fetched; ~ was served the old value while one refresh ran.',
+        'expires. ✓ (useful) ran the refresh whose value was used; ✗ (wasted) sent the origin ' +
+        'database a duplicate query; ○ (served) was handed the value another request fetched, ' +
+        'or the old value while one refresh ran; ! (failed) got an error or missed its deadline.',
         'Origin load counts the queries that actually reached the database — the thing the ' +
         'cache was there to protect.',
       ],
@@ -128,8 +139,9 @@
         'Naive, every miss is its own origin query: origin load is N per expiry, the queries ' +
         'queue behind each other and the whole herd waits as long as the slowest one. Push N ' +
         'up and watch p99 climb much faster than N.',
-        'Singleflight sends one query per expiry; the others still wait (that is their wake) ' +
-        'but the database sees one. Stale-while-revalidate and XFetch spare everyone the ' +
+        'Singleflight sends one query per expiry; the others wait for its result (served, not ' +
+        'wasted: they did no redundant work) and the database sees one. Stale-while-revalidate ' +
+        'and XFetch spare everyone the ' +
         'wait. TTL jitter cannot help a single hot key — it spreads expiries of many keys.',
       ],
       try: [
@@ -143,8 +155,9 @@
     cron: {
       looking: [
         'Each tile is a server with the same crontab line. At the boundary every one of them ' +
-        'calls the same backend. ✓ found a free backend worker; ✗ had to queue behind the ' +
-        'others; ◷ gave up before it was served.',
+        'calls the same backend. ✓ (useful) was answered before its timeout, queued or not; ' +
+        '✗ (wasted) gave up, and the backend still did its work; ! (failed) gave up on a ' +
+        'request nobody worked on, or got an error.',
         'Nothing is wrong with any single server. The herd is the fleet agreeing on the same ' +
         'millisecond.',
       ],
@@ -167,6 +180,9 @@
       looking: [
         'A single queue in front of a service: requests arrive at a rate, servers take them ' +
         'in turn. No herd by itself — the baseline the herds are measured against.',
+        'Each tile is a request, the first 240 to arrive: ✓ (useful) was served within its ' +
+        'client\'s timeout; ✗ (wasted) was served after its client gave up; ! (failed) was shed ' +
+        'or rejected. N is not used here: the requests that arrive are the waiters.',
       ],
       notice: [
         'Raise the arrival rate towards capacity and watch the queue series and the tail ' +
@@ -180,7 +196,8 @@
     'backoff-occ': {
       looking: [
         'N clients retry an optimistic update on one record; each conflict sends them back ' +
-        'to try again after a backoff.',
+        'to try again after a backoff. ✓ (useful) is the write that landed; ✗ (wasted) a ' +
+        'write that lost to a newer version.',
       ],
       notice: [
         'Plain exponential backoff keeps the clients in step, so they keep colliding. Adding ' +
@@ -261,17 +278,95 @@
     return Math.abs(v) >= 100 ? fmtInt(v) : String(+v.toPrecision(4));
   }
 
+  /* "1 event", "3 events", "1,000 workers": a count and its noun, in the right number. */
+  const pluralOf = (word) => (/(s|x|z|ch|sh)$/.test(word) ? `${word}es` : `${word}s`);
+  const plural = (v, word) => `${fmtInt(v)} ${Number(v) === 1 ? word : pluralOf(word)}`;
+
+  /* A ratio to about three figures: 0.42, 8.1, 12.3, 1,234. */
+  function fmtRatio(v) {
+    if (!isFinite(v)) return '∞';
+    if (v >= 100) return fmtInt(v);
+    if (v >= 1) return v.toFixed(1);
+    return String(+v.toPrecision(2));
+  }
+
+  /* "2026-12-07T15:56:03.296Z" → "2026-12-07 15:56:03 UTC" (the server's start, as it said). */
+  const fmtStart = (iso) => (typeof iso === 'string'
+    ? iso.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC') : '—');
+
+  const fmtPct = (share) => `${fmtNum(Math.round(1000 * share) / 10)} %`;
+
   /* "naive (epoll)", "mitigated (singleflight)": the mode and what actually ran. */
   const modeOf = (report) => (report.mode === 'mitigated' ? 'mitigated' : 'naive');
   const runLabel = (report) => (report.mode === 'mitigated'
     ? `mitigated (${report.mitigation})` : `naive (${report.strategy || 'none'})`);
   const nounOf = (name) => (page.byName[name] && page.byName[name].waiter_noun) || 'waiter';
+  /* Whether a scenario's N is its population (every one but queue, whose waiters are the
+   * requests that happen to arrive): its catalogue row's waiters say "N ...". */
+  const nIsPopulation = (name) => !page.byName[name] || /\bN\b/.test(page.byName[name].waiters || 'N');
+
+  /* ---------------------------------------------------------------- intervals -- */
+  /* One figure's 95 % interval from the report's intervals (point, lo, hi, n, enough_samples):
+   * lo/hi null are open sides. A report without intervals gives {missing: true}. */
+  function intervalOf(report, pct) {
+    const iv = report.intervals && report.intervals.latency_ns && report.intervals.latency_ns[pct];
+    if (!iv) return { point: report.latency_ns[pct], lo: null, hi: null, n: report.latency_ns.count,
+                      enough: true, missing: true };
+    return { point: iv.point, lo: iv.lo, hi: iv.hi, n: iv.n, enough: iv.enough_samples !== false,
+             missing: false };
+  }
+
+  /* Latencies are never negative: an open lower side is 0, an open upper side unbounded. */
+  const loOf = (iv) => (iv.lo == null ? 0 : iv.lo);
+  const hiOf = (iv) => (iv.hi == null ? Infinity : iv.hi);
+  const overlap = (a, b) => loOf(a) <= hiOf(b) && loOf(b) <= hiOf(a);
+
+  /* What the page may say of naive p99 @a against mitigated p99 @b: {verdict, text, why}.
+   * verdict: 'no-difference' (the intervals overlap: never a ratio then), 'ratio' (the
+   * conservative interval [a.lo/b.hi, a.hi/b.lo] beside the point ratio), 'unbounded' (one
+   * side's p99 is 0 with no doubt: no finite ratio), or 'no-intervals' (a report without
+   * them: the point ratio, said to be bare). */
+  function compareP99(a, b) {
+    if (a.missing || b.missing) {
+      return { verdict: 'no-intervals', text: b.point > 0 ? `${fmtRatio(a.point / b.point)}×` : 'no ratio',
+               why: 'these reports carry no intervals: a bare ratio of two points, not a measured difference' };
+    }
+    if (overlap(a, b)) {
+      return { verdict: 'no-difference', text: 'no difference measured',
+               why: 'the two 95 % intervals overlap' };
+    }
+    if (hiOf(b) === 0 || hiOf(a) === 0) {
+      const zero = hiOf(b) === 0 ? 'mitigated' : 'naive';
+      return { verdict: 'unbounded', text: `no ratio: the ${zero} p99 is 0 ns`,
+               why: `the ${zero === 'naive' ? 'mitigated' : 'naive'} p99 is ${fmtNs((zero === 'naive' ? b : a).point)}` };
+    }
+    const lo = loOf(a) / hiOf(b);
+    const hi = hiOf(a) / loOf(b); /* Infinity when a is open above or b's lower side is 0 */
+    const point = b.point > 0 ? `${fmtRatio(a.point / b.point)}× ` : '';
+    const range = isFinite(hi) ? `(${fmtRatio(lo)}–${fmtRatio(hi)})` : `(≥ ${fmtRatio(lo)})`;
+    return { verdict: 'ratio', text: `${point}${range}`, lo, hi,
+             why: `95 % interval in brackets; the intervals do not overlap: the mitigation ${lo >= 1 ? 'lowered' : 'raised'} p99` };
+  }
+
+  /* "95 %: 5.32 ms – 5.46 ms", and for a percentile with too few samples to bound it,
+   * "p99 of 60 samples: open above". */
+  function intervalText(iv, label) {
+    if (iv.missing) return { range: 'no interval in this report', few: '' };
+    const lo = iv.lo == null ? 'open below' : fmtNs(iv.lo);
+    const hi = iv.hi == null ? 'open above' : fmtNs(iv.hi);
+    const few = iv.hi == null ? `${label} of ${plural(iv.n, 'sample')}: open above`
+      : !iv.enough ? `${label} of ${plural(iv.n, 'sample')}: near the largest seen` : '';
+    return { range: `95 %: ${lo} – ${hi}`, few };
+  }
 
   /* -------------------------------------------------------------------- settings -- */
-  /* A settings object: {scenario, backend, mode, mitigation, n, events, seed, params{}}, each
-   * value the text the user typed or the URL held. The server parses numbers as the CLI does,
-   * and a seed may be larger than a JS number holds exactly. */
-  const SETTING_KEYS = ['backend', 'mode', 'mitigation', 'n', 'events', 'seed'];
+  /* A settings object: {scenario, backend, mode, mitigation, n, events, seed, runs, params{}},
+   * each value the text the user typed or the URL held. The server parses numbers as the CLI
+   * does, and a seed may be larger than a JS number holds exactly. runs is optional: '' is the
+   * server's default (3 on live, 1 on sim), and then it is neither in the URL nor sent. */
+  const SETTING_KEYS = ['backend', 'mode', 'mitigation', 'n', 'events', 'seed', 'runs'];
+  const OPTIONAL_KEYS = new Set(['runs']);
+  const RUNS_MAX = 1000;       /* the API's limit of "runs" (HERD_RUNS_MAX) */
 
   function scenarioDefaults(sc) {
     const params = {};
@@ -284,6 +379,7 @@
       n: String(sc.n_default),
       events: String(sc.events_default),
       seed: '1',
+      runs: '',
       params,
     };
   }
@@ -298,7 +394,7 @@
 
   function settingsToQuery(s) {
     const q = new URLSearchParams({ scenario: s.scenario });
-    for (const k of SETTING_KEYS) q.set(k, s[k]);
+    for (const k of SETTING_KEYS) if (!(OPTIONAL_KEYS.has(k) && !s[k])) q.set(k, s[k]);
     for (const [k, v] of Object.entries(s.params)) q.set(`p.${k}`, v);
     return q;
   }
@@ -315,6 +411,7 @@
       n: $('n').value.trim(),
       events: $('events').value.trim(),
       seed: $('seed').value.trim(),
+      runs: $('runs').value.trim(),
       params,
     };
   }
@@ -337,6 +434,7 @@
     $('n').value = s.n;
     $('events').value = s.events;
     $('seed').value = s.seed;
+    $('runs').value = s.runs || '';
     for (const [k, v] of Object.entries(s.params)) {
       const el = $(`p-${k}`);
       if (el) el.value = v;
@@ -353,7 +451,7 @@
 
   /* What else differs between two comparable runs, for the note under a bar. */
   function differences(a, b) {
-    const out = ['events', 'seed'].filter((k) => a[k] !== b[k]);
+    const out = ['events', 'seed', 'runs'].filter((k) => (a[k] || '') !== (b[k] || ''));
     for (const k of Object.keys(a.params)) if (a.params[k] !== b.params[k]) out.push(`${k} = ${a.params[k]}`);
     return out;
   }
@@ -379,6 +477,9 @@
     }
     if (!intIn(s.events, 1, EVENTS_MAX)) return `events must be an integer from 1 to ${fmtInt(EVENTS_MAX)}`;
     if (!/^\d+$/.test(s.seed)) return 'seed must be a non-negative integer';
+    if (s.runs && !intIn(s.runs, 1, RUNS_MAX)) {
+      return `runs must be an integer from 1 to ${fmtInt(RUNS_MAX)}, or empty for the server's default`;
+    }
     return null;
   }
 
@@ -388,6 +489,7 @@
     const f = [['scenario', s.scenario], ['backend', s.backend], ['mode', s.mode]];
     if (s.mode === 'mitigated') f.push(['mitigation', s.mitigation]);
     f.push(['n', s.n], ['events', s.events], ['seed', s.seed]);
+    if (s.runs) f.push(['runs', s.runs]);
     for (const [k, v] of Object.entries(s.params)) if (v !== '') f.push([`p.${k}`, v]);
     return f;
   }
@@ -399,7 +501,7 @@
     const body = { params: {} };
     for (const [k, v] of apiFields(s)) {
       if (k.startsWith('p.')) body.params[k.slice(2)] = value(v);
-      else body[k] = ['n', 'events', 'seed'].includes(k) ? value(v) : v;
+      else body[k] = ['n', 'events', 'seed', 'runs'].includes(k) ? value(v) : v;
     }
     return body;
   }
@@ -416,11 +518,11 @@
     $('mitigation').value = sc.default_mitigation;
     buildParams(sc);
     buildBackends(sc);
-    $('noun-label').textContent = `${sc.waiter_noun || 'waiter'}s`;
+    $('noun-label').textContent = pluralOf(sc.waiter_noun || 'waiter');
     fillDl($('meta'), [['trigger', sc.trigger], ['waiters', sc.waiters], ['resource', sc.resource],
                        ['naive', `${sc.naive}: ${sc.naive_help}`]]);
     const t = TEXT[sc.name] || {
-      looking: [`${sc.summary}. Each tile is one of the N ${sc.waiter_noun || 'waiter'}s.`],
+      looking: [`${sc.summary}. Each tile is one of the N ${pluralOf(sc.waiter_noun || 'waiter')}.`],
       notice: ['Trigger it naive, then mitigated, and compare the counters and the p99 bars.'],
     };
     paragraphs($('looking'), t.looking);
@@ -646,7 +748,7 @@
     const parts = [];
     if (d && d.phase === 'running') {
       /* live runs carry events = sim_ns = 0: only the simulator counts engine events */
-      if (d.backend !== 'live' && d.sim_ns != null && d.events > 0) parts.push(`${fmtInt(d.events)} events simulated`, `${fmtNs(d.sim_ns)} of simulated time`);
+      if (d.backend !== 'live' && d.sim_ns != null && d.events > 0) parts.push(`${plural(d.events, 'event')} simulated`, `${fmtNs(d.sim_ns)} of simulated time`);
       else if (d.of > 0 && d.done > 0) parts.push(`event ${fmtInt(d.done)} of ${fmtInt(d.of)}`);
       if (d.runs > 1 && d.run > 0) parts.push(`run ${fmtInt(d.run)} of ${fmtInt(d.runs)}`);
     }
@@ -739,6 +841,7 @@
     page.pending = { t0: r.t0, tFetched: r.tFetched, left: 2 };
     renderCounters(report);
     renderGrid(report);
+    renderMachine();
     renderBars();
     renderSeriesChoice();
     drawTimeline();
@@ -746,11 +849,14 @@
     fillDl($('extras').querySelector('dl'), extraRows(report));
     $('extras').hidden = false;
     const simTime = report.sim_time_ns ? `, simulated ${fmtNs(report.sim_time_ns)}` : '';
+    const runs = report.runs > 1 ? `, ${plural(report.runs, 'run')} pooled` : '';
+    const untrusted = report.machine && report.machine.trusted === false ? ' (figures untrusted: see the warning)' : '';
     setStatus(`${report.scenario} ${runLabel(report)} on ${report.backend}, N = ${fmtInt(report.n)}, ` +
-              `${fmtInt(report.events)} events, seed ${s.seed}: done in ${fmtInt(performance.now() - r.t0)} ms` +
-              simTime, false,
-              `: ${fmtInt(report.wakes)} wakes, ${fmtInt(report.useful)} useful, ` +
-              `${fmtInt(report.wasted)} wasted, origin load ${fmtInt(report.origin_load)}`);
+              `${plural(report.events, 'event')}${runs}, seed ${s.seed}: done in ` +
+              `${fmtInt(performance.now() - r.t0)} ms${simTime}${untrusted}`, false,
+              `: wakes ${fmtInt(report.wakes)}, useful ${fmtInt(report.useful)}, ` +
+              `wasted ${fmtInt(report.wasted)}, origin load ${fmtInt(report.origin_load)}, ` +
+              `served ${fmtInt(report.served)}, failed ${fmtInt(report.failed)}`);
     page.runs += 1;
     document.body.dataset.runs = String(page.runs);
   }
@@ -764,6 +870,7 @@
       $(`c-${id}`).dataset.value = '';
       $(`pe-${id}`).textContent = '';
     }
+    renderMachine();
     renderBars();
     renderSeriesChoice();
     drawTimeline();
@@ -786,7 +893,7 @@
     const pe = r.per_event || {};
     for (const [id, key] of COUNTERS) {
       $(`c-${id}`).textContent = fmtInt(r[key]);
-      $(`c-${id}`).dataset.value = String(r[key]);
+      $(`c-${id}`).dataset.value = r[key] == null ? '' : String(r[key]);
       $(`pe-${id}`).textContent = pe[key] == null ? '' : `${fmtNum(pe[key])} per event`;
     }
   }
@@ -803,73 +910,223 @@
     return t;
   }
 
-  function fillGrid(states, nounName, animate) {
+  /* @titles[i], when given, is tile i's tooltip (else "worker 3: idle"). */
+  function fillGrid(states, nounName, animate, titles) {
     const frag = document.createDocumentFragment();
-    states.forEach((st, i) => frag.append(tile(st, `${nounName} ${i + 1}: ${st}`, animate ? i : -1)));
+    states.forEach((st, i) => frag.append(tile(st, titles ? titles[i] : `${nounName} ${i + 1}: ${st}`,
+                                               animate ? i : -1)));
     $('grid').replaceChildren(frag);
   }
 
-  /* Before the first run the grid shows the waiters of the form's N asleep. */
+  /* Before the first run the grid shows the waiters of the form's N asleep (a scenario whose
+   * waiters are the requests that arrive has none to show before it runs). */
   function drawIdleGrid(scenario, n) {
+    const nn = nounOf(scenario);
+    if (!nIsPopulation(scenario)) {
+      $('grid').replaceChildren();
+      $('grid').setAttribute('aria-label', 'no run yet');
+      $('grid-count').textContent = `— press Trigger to fire the event; the first ${fmtInt(MAX_GRID)} ` +
+        `${pluralOf(nn)} to arrive will be drawn —`;
+      return;
+    }
     if (!Number.isInteger(n) || n < 1) return;
     const shown = Math.min(n, MAX_GRID);
-    const nn = nounOf(scenario);
     fillGrid(new Array(shown).fill('idle'), nn, false);
-    $('grid').setAttribute('aria-label', `${shown} ${nn}s asleep; no run yet`);
-    $('grid-count').textContent = `— press Trigger to fire the event; ${fmtInt(shown)} of ${fmtInt(n)} ${nn}s will be drawn —`;
+    $('grid').setAttribute('aria-label', `${plural(shown, nn)} asleep; no run yet`);
+    $('grid-count').textContent = `— press Trigger to fire the event; ${fmtInt(shown)} of ${plural(n, nn)} ` +
+      `will be drawn —`;
+  }
+
+  /* Waiter @i's reactions per class, from waiter_counts (in the order of the report's
+   * outcomes): "useful 1, wasted 49", the classes in the glossary's order, zeros left out. */
+  function countsText(r, i) {
+    const row = r.waiter_counts && r.waiter_counts[i];
+    if (!Array.isArray(row) || !Array.isArray(r.outcomes)) return '';
+    const by = {};
+    r.outcomes.forEach((name, j) => { by[name] = row[j] || 0; });
+    return CLASSES.filter((c) => by[c.name] > 0).map((c) => `${c.name} ${fmtInt(by[c.name])}`).join(', ');
   }
 
   function renderGrid(r) {
     const waiters = (r.waiters || []).slice(0, MAX_GRID);
     const nn = nounOf(r.scenario);
-    fillGrid(waiters, nn, !reducedMotion.matches);
+    const titles = waiters.map((st, i) => {
+      const c = countsText(r, i);
+      return `${nn} ${i + 1}: ${st}${c ? ` — ${c}` : ''}`;
+    });
+    fillGrid(waiters, nn, !reducedMotion.matches, titles);
     const counts = {};
     for (const w of waiters) counts[w] = (counts[w] || 0) + 1;
-    const summary = STATES.filter((st) => counts[st.name]).map((st) => `${fmtInt(counts[st.name])} ${st.name}`).join(', ');
-    $('grid').setAttribute('aria-label', `first ${waiters.length} ${nn}s: ${summary}`);
-    $('grid-count').textContent = `showing ${fmtInt(waiters.length)} of ${fmtInt(r.n)} ${nn}s` +
+    const summary = CLASSES.filter((c) => counts[c.name]).map((c) => `${fmtInt(counts[c.name])} ${c.name}`).join(', ');
+    /* population: the run's waiters (N, or the requests that arrived); an older report lacks it */
+    const population = r.population != null ? r.population : r.n;
+    $('grid').setAttribute('aria-label', `first ${plural(waiters.length, nn)} of ${fmtInt(population)}: ${summary}`);
+    $('grid-count').textContent = `showing ${fmtInt(waiters.length)} of ${plural(population, nn)}` +
       (summary ? ` — ${summary}` : '');
   }
 
+  /* The classes, each with its tile and its meaning (the server's words once it has said them). */
   function buildLegend() {
-    $('legend').replaceChildren(...STATES.map((st) => {
-      const t = tile(st.name, '', -1);
+    const docs = {};
+    for (const o of (page.catalogue && page.catalogue.outcomes) || []) docs[o.name] = o.doc;
+    $('legend').replaceChildren(...CLASSES.map((c) => {
+      const t = tile(c.name, '', -1);
       t.setAttribute('aria-hidden', 'true');
-      return h('li', {}, t, st.text);
+      const li = h('li', {}, t, h('span', {}, h('b', { textContent: c.name }), `: ${docs[c.name] || c.doc}`));
+      li.dataset.class = c.name;
+      return li;
     }));
   }
 
+  /* The machine each shown run was measured on: a warning for every kept run the server did
+   * not trust, and one line of machine figures and provenance for the last run. */
+  function renderMachine() {
+    const warn = $('machine-warn');
+    const lines = [];
+    for (const m of MODES) {
+      const k = page.kept[m];
+      const mc = k && k.report.machine;
+      if (mc && mc.trusted === false) {
+        const first = (mc.warnings && mc.warnings[0]) || 'the server did not say why';
+        lines.push(`The ${m} run's figures are untrusted: ${first}.`);
+      }
+    }
+    warn.textContent = lines.length
+      ? `Warning: ${lines.join(' ')} Close what else is running and trigger again, or read them as rough.` : '';
+    warn.hidden = lines.length === 0;
+    const line = $('machine');
+    const r = page.last && page.last.report;
+    if (!r) {
+      line.textContent = '';
+      delete line.dataset.trusted;
+      return;
+    }
+    const mc = r.machine || {};
+    const pv = r.provenance || {};
+    const parts = [];
+    if (mc.others_cpu != null) {
+      parts.push(`others used ${fmtPct(mc.others_cpu)} of ${plural(mc.cpus || 0, 'CPU')}`);
+      if (mc.steal > 0) parts.push(`steal ${fmtPct(mc.steal)}`);
+    }
+    parts.push(plural(r.runs || 1, 'run') + ((r.runs || 1) > 1 ? ' pooled' : ''));
+    if (r.backend === 'sim') parts.push('a simulation\'s figures do not depend on the machine');
+    else if (mc.trusted != null) parts.push(mc.trusted ? 'trusted' : 'untrusted');
+    const prov = [];
+    if (pv.herd_version) prov.push(`herd ${pv.herd_version}`);
+    if (pv.start) prov.push(`started ${fmtStart(pv.start)}`);
+    if (pv.wall_ns != null) prov.push(`wall time ${fmtNs(pv.wall_ns)}`);
+    if (r.backend === 'sim' && r.sim_time_ns != null) prov.push(`simulated time ${fmtNs(r.sim_time_ns)}`);
+    if (pv.profile && pv.profile.path) prov.push(`profile ${pv.profile.path}`);
+    line.textContent = `Machine (last run): ${parts.join(', ')}. ` + (prov.length ? `Provenance: ${prov.join(' · ')}.` : '');
+    line.dataset.trusted = String(mc.trusted !== false);
+  }
+
   function renderBars() {
-    const p99 = (m) => (page.kept[m] ? page.kept[m].report.latency_ns.p99 : null);
-    const max = Math.max(0, ...MODES.map(p99).filter((v) => v != null));
+    const ivs = {};
+    for (const m of MODES) if (page.kept[m]) ivs[m] = intervalOf(page.kept[m].report, 'p99');
+    /* The scale: the largest point or finite upper bound of either bar. */
+    const max = Math.max(0, ...Object.values(ivs).flatMap((iv) => [iv.point, iv.hi]).filter((v) => v != null && isFinite(v)));
+    const pct = (v) => (max > 0 ? Math.min(100, (100 * v) / max) : 0);
     for (const m of MODES) {
       const row = $(`p99-${m}`);
       const k = page.kept[m];
-      const v = p99(m);
+      const iv = ivs[m];
+      const v = k ? k.report.latency_ns.p99 : null;
       const other = page.kept[m === 'naive' ? 'mitigated' : 'naive'];
       const diff = k && other ? differences(k.settings, other.settings) : [];
       row.dataset.ns = k ? String(v) : '';
+      row.dataset.lo = iv && iv.lo != null ? String(iv.lo) : '';
+      row.dataset.hi = iv && iv.hi != null ? String(iv.hi) : '';
+      row.dataset.enough = iv ? String(iv.enough && iv.hi != null) : '';
       /* A p99 far below the other still gets a visible sliver: zero width would read "none". */
-      row.querySelector('.bar-fill').style.width = k && max > 0 ? `${Math.max(v > 0 ? 0.6 : 0, (100 * v) / max)}%` : '0';
-      row.querySelector('.bar-v').textContent = k ? fmtNs(v) : '—';
+      row.querySelector('.bar-fill').style.width = k && max > 0 ? `${Math.max(v > 0 ? 0.6 : 0, pct(v))}%` : '0';
+      row.querySelector('.bar-v').textContent = k ? fmtNs(v) + (iv && iv.hi == null && !iv.missing ? ' *' : '') : '—';
+      let ci = row.querySelector('.bar-ci');
+      if (!ci) {
+        ci = h('span', { className: 'bar-ci', 'aria-hidden': 'true' });
+        row.querySelector('.bar-track').append(ci);
+      }
+      const showCi = !!(iv && !iv.missing && max > 0);
+      ci.classList.toggle('shown', showCi);
+      if (showCi) {
+        const lo = pct(loOf(iv));
+        const hi = iv.hi == null ? 100 : pct(iv.hi);
+        ci.style.left = `${lo}%`;
+        ci.style.width = `${Math.max(0, hi - lo)}%`;
+        ci.classList.toggle('open-hi', iv.hi == null);
+        ci.classList.toggle('open-lo', iv.lo == null);
+      }
+      const int = row.querySelector('.bar-int');
+      if (!iv) {
+        int.replaceChildren();
+      } else {
+        const t = intervalText(iv, 'p99');
+        int.replaceChildren(t.range, ...(t.few ? [' · ', h('span', { className: 'open', textContent: t.few })] : []));
+      }
       const note = row.querySelector('.bar-note');
+      const who = k && !nIsPopulation(k.report.scenario)
+        ? `${plural(k.report.population, nounOf(k.report.scenario))}` : k ? `N = ${fmtInt(k.report.n)}` : '';
       note.textContent = !k ? `no ${m} run of this scenario, backend and N yet`
         : `${m === 'mitigated' ? k.report.mitigation : k.report.strategy || 'naive'} · ${k.report.backend} · ` +
-          `N = ${fmtInt(k.report.n)} · ${fmtInt(k.report.events)} events · seed ${k.settings.seed}` +
+          `${who} · ${plural(k.report.events, 'event')}` +
+          ((k.report.runs || 1) > 1 ? ` · ${plural(k.report.runs, 'run')}` : '') + ` · seed ${k.settings.seed}` +
+          (k.report.machine && k.report.machine.trusted === false ? ' · untrusted machine' : '') +
           (diff.length ? ` — unlike the other bar: ${diff.join(', ')}` : '');
-      note.classList.toggle('warn', diff.length > 0);
+      note.classList.toggle('warn', diff.length > 0 || !!(k && k.report.machine && k.report.machine.trusted === false));
+    }
+    const ratio = $('p99-ratio');
+    if (ivs.naive && ivs.mitigated) {
+      const c = compareP99(ivs.naive, ivs.mitigated);
+      ratio.dataset.verdict = c.verdict;
+      ratio.replaceChildren(`naive ÷ mitigated p99: ${c.text}`, ' ', h('span', { className: 'why', textContent: `(${c.why})` }));
+    } else {
+      ratio.dataset.verdict = 'none';
+      ratio.replaceChildren();
     }
   }
 
+  /* "200 (95 %: 200 – open above)": a per-event median or percentile with its interval. */
+  function withInterval(iv, fmt) {
+    if (!iv) return null;
+    const lo = iv.lo == null ? 'open below' : fmt(iv.lo);
+    const hi = iv.hi == null ? 'open above' : fmt(iv.hi);
+    return `${fmt(iv.point)} (95 %: ${lo} – ${hi}${iv.enough_samples === false ? `, ${plural(iv.n, 'sample')}: too few` : ''})`;
+  }
+
   function extraRows(r) {
-    const rows = [['peak load at the resource', fmtInt(r.peak)],
+    const rows = [['population', plural(r.population != null ? r.population : r.n, nounOf(r.scenario))],
+                  ['idle (waiter-events without a reaction)', fmtInt(r.idle)],
+                  ['peak load at the resource', fmtInt(r.peak)],
                   ['latency mean', fmtNs(r.latency_ns.mean)],
                   ['latency samples', fmtInt(r.latency_ns.count)]];
+    const iv = r.intervals || {};
+    for (const [key, label] of [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p999', 'p99.9']]) {
+      const t = withInterval(iv.latency_ns && iv.latency_ns[key], fmtNs);
+      if (t) rows.push([`latency ${label}`, t]);
+    }
+    for (const key of ['wakes', 'useful', 'served', 'wasted', 'failed', 'origin_load']) {
+      const t = withInterval(iv.per_event_median && iv.per_event_median[key], fmtNum);
+      if (t) rows.push([`${key.replace(/_/g, ' ')} per event (median)`, t]);
+    }
+    if (r.over_runs && r.over_runs.mean && r.over_runs.stddev) {
+      const mean = r.over_runs.mean;
+      const sd = r.over_runs.stddev;
+      rows.push([`p99 over the ${plural(r.runs, 'run')} (mean ± sd)`,
+                 `${fmtNs(mean.latency_ns && mean.latency_ns.p99)} ± ${fmtNs(sd.latency_ns && sd.latency_ns.p99)}`],
+                [`wakes over the ${plural(r.runs, 'run')} (mean ± sd)`, `${fmtNum(mean.wakes)} ± ${fmtNum(sd.wakes)}`]);
+    }
     if (r.spread) {
       rows.push(['workers that got work', `${fmtInt(r.spread.workers_used)} of ${fmtInt(r.spread.workers)}`],
                 ['largest share of the work', `${fmtNum(100 * r.spread.max_share)} %`]);
     }
     for (const [k, v] of Object.entries(r.extra || {})) rows.push([k.replace(/_/g, ' '), fmtNum(v)]);
+    const pv = r.provenance;
+    if (pv) {
+      rows.push(['kernel', pv.kernel || '—'], ['CPU', `${pv.cpu_model || '—'} (${plural(pv.cpus || 0, 'CPU')})`],
+                ['request', pv.command || '—']);
+    }
+    const mc = r.machine;
+    if (mc && Array.isArray(mc.warnings) && mc.warnings.length) rows.push(['machine warnings', mc.warnings.join('; ')]);
     return rows;
   }
 
@@ -1087,6 +1344,7 @@
     s.backend = checked('backend');
     s.mode = checked('mode');
     s.seed = $('seed').value.trim() || s.seed;
+    s.runs = $('runs').value.trim();
     settingsToForm(s);
   }
 
@@ -1130,6 +1388,7 @@
       return;
     }
     for (const sc of page.catalogue.scenarios) page.byName[sc.name] = sc;
+    buildLegend(); /* now with the server's meaning of each class */
     buildScenarioPicker();
     $('events').max = EVENTS_MAX;
     wire();

@@ -1,7 +1,8 @@
 /* assets.h — the page's files, built into the binary (herd serve needs nothing beside it).
  *
  * src/web/assets.c is GENERATED at build time by scripts/embed-assets.py from the files
- * of web/ (and the uPlot bundle from web/node_modules): one table, looked up by path.
+ * of web/ (and the uPlot bundle from web/node_modules) and docs/glossary.md, which the page
+ * links to at /glossary.md: one table, looked up by path (meson.build's web_page list).
  * Thread safety: read-only data.
  */
 #ifndef HERD_WEB_ASSETS_H
@@ -10,7 +11,7 @@
 #include <stddef.h>
 
 struct herd_asset {
-    const char *path; /* "/", "/app.js", "/uPlot.min.css" ... ("/" is index.html) */
+    const char *path; /* "/", "/app.js", "/uPlot.min.css", "/glossary.md" ... ("/" is index.html) */
     const char *mime; /* "text/html; charset=utf-8" ... */
     const unsigned char *data;
     size_t len;

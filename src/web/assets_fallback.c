@@ -2,7 +2,8 @@
  *
  * meson.build compiles this instead of the generated assets.c when scripts/embed-assets.py
  * or the page's files (web/, web/node_modules after `npm ci`) are missing, so herd serve
- * always links and its API works; "/" says honestly what is missing. Read-only data.
+ * always links and its API works; "/" says honestly what is missing, and where the glossary
+ * (served at /glossary.md with the page) is to be read instead. Read-only data.
  */
 #include "assets.h"
 
@@ -23,6 +24,9 @@ static const char index_html[] =
     "<code>{\"scenario\":\"accept\",\"n\":1000}</code></li>\n"
     "<li><a href=\"/metrics\">/metrics</a> &mdash; Prometheus counters</li>\n"
     "</ul>\n"
+    "<p>What every figure means (useful, served, wasted, failed, idle; wakes, origin load,\n"
+    "intervals, the machine): <code>docs/glossary.md</code> in herd's source; a binary built\n"
+    "with the page serves it at /glossary.md.</p>\n"
     "</body></html>\n";
 
 const struct herd_asset herd_web_assets[] = {

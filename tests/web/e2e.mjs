@@ -3,13 +3,22 @@
 //   node tests/web/e2e.mjs http://127.0.0.1:PORT/      (tests/web/run-e2e.sh starts the server)
 //
 // For accept, condvar, cache and cron on sim: trigger naive, then mitigated, from the page;
-// the counters and the grid must equal the report the API gives for the same URL (fetched
-// here, independently of the page), both p99 bars must show, and reloading the URL, Back and
-// Forward must reproduce the runs, one request each. Then: one live run (condvar, N = 100);
+// the counters (served and failed too), the grid, its tiles' per-class counts and its caption
+// (the report's population) must equal the report the API gives for the same URL (fetched
+// here, independently of the page), both p99 bars must show with their 95 % intervals and the
+// ratio line must say what this test works out from the two reports' intervals ("no
+// difference measured" where they overlap), a machine line must show, and reloading the URL,
+// Back and Forward must reproduce the runs, one request each. Then: the legend is exactly the
+// five outcome classes with the server's meanings, and the glossary link resolves; queue's
+// caption counts the requests that arrived; two runs whose p99 intervals overlap say "no
+// difference measured"; the optional runs setting (URL, API, machine line); one live run
+// (condvar, N = 100);
 // Back to the bare page; which runs the p99 bars keep; a million waiters with the progress
 // line; a Trigger during a run; the stream's progress, errors and the POST fallback (with
-// answers made up here by intercepting the request); keyboard only; reduced motion; refused
-// settings; no horizontal scrolling at 360 and 1920 px. Any script or console error fails.
+// answers made up here by intercepting the request, among them an untrusted machine and a
+// p99 of too few samples); keyboard only; reduced motion; refused settings; no horizontal
+// scrolling at 360 and 1920 px; no "1 events" (or any count of one with a plural noun)
+// anywhere. Any script or console error fails.
 // Prints TAP; screenshots go to tests/web/artifacts/.
 //
 // Never downloads a browser: playwright-core drives /usr/bin/chromium (override: CHROMIUM).
@@ -33,6 +42,12 @@ const SCENARIOS = ['accept', 'condvar', 'cache', 'cron'];
 const SIM_N = 1000;
 const LIVE = { scenario: 'condvar', n: 100, events: 20 };
 const WAIT = 60_000;
+const CLASSES = ['useful', 'served', 'wasted', 'failed', 'idle']; /* docs/glossary.md's order */
+const COUNTER_IDS = { wakes: 'c-wakes', useful: 'c-useful', served: 'c-served', wasted: 'c-wasted',
+                      failed: 'c-failed', origin_load: 'c-origin' };
+const countersOf = (r) => Object.fromEntries(Object.keys(COUNTER_IDS).map((k) => [k, r[k]]));
+/* A count of one with a plural noun: "1 events", "1 runs", "1 requests" ... */
+const ONE_PLURAL = /(^|[^\d.,])1 (events|runs|samples|waiters|workers|threads|requesters|clients|requests|CPUs)\b/;
 
 /* ------------------------------------------------------------------------------ TAP -- */
 let count = 0;
@@ -68,6 +83,7 @@ function bodyFromUrl(href) {
                  n: Number(q.get('n')), events: Number(q.get('events')), seed: Number(q.get('seed')),
                  params: {} };
   if (body.mode === 'mitigated') body.mitigation = q.get('mitigation');
+  if (q.has('runs')) body.runs = Number(q.get('runs'));
   for (const p of sc.params) {
     if (q.has(`p.${p.key}`)) {
       const v = q.get(`p.${p.key}`);
@@ -85,22 +101,35 @@ async function reportFor(href) {
 
 /* ----------------------------------------------------------------------------- page -- */
 async function readPage(page) {
-  return page.evaluate(() => {
+  return page.evaluate((ids) => {
     const v = (id) => Number(document.getElementById(id).dataset.value);
     const bar = (id) => {
       const row = document.getElementById(id);
       const note = row.querySelector('.bar-note');
+      const ci = row.querySelector('.bar-ci');
       return { ns: row.dataset.ns === '' ? null : Number(row.dataset.ns),
+               lo: row.dataset.lo ? Number(row.dataset.lo) : null,
+               hi: row.dataset.hi ? Number(row.dataset.hi) : null,
                width: row.querySelector('.bar-fill').getBoundingClientRect().width,
+               whisker: !!(ci && ci.classList.contains('shown') && getComputedStyle(ci).display !== 'none'),
+               interval: row.querySelector('.bar-int').textContent,
                note: note.textContent, warn: note.classList.contains('warn') };
     };
+    const warn = document.getElementById('machine-warn');
     return {
       runs: Number(document.body.dataset.runs || 0),
-      counters: { wakes: v('c-wakes'), useful: v('c-useful'), wasted: v('c-wasted'), origin_load: v('c-origin') },
+      counters: Object.fromEntries(Object.entries(ids).map(([k, id]) => [k, v(id)])),
       tiles: [...document.querySelectorAll('#grid .tile')].map((t) => t.dataset.state),
+      titles: [...document.querySelectorAll('#grid .tile')].map((t) => t.title),
       flipping: document.querySelectorAll('#grid .tile.flip').length,
       label: document.getElementById('grid-count').textContent,
       bars: { naive: bar('p99-naive'), mitigated: bar('p99-mitigated') },
+      ratio: { verdict: document.getElementById('p99-ratio').dataset.verdict,
+               text: document.getElementById('p99-ratio').textContent },
+      machine: document.getElementById('machine').textContent,
+      warning: warn.hidden ? null : { text: warn.textContent, role: warn.getAttribute('role'),
+                                      visible: warn.getBoundingClientRect().height > 0 },
+      text: document.body.innerText,
       timelineModes: document.getElementById('timeline').dataset.modes,
       latencySeries: Number(document.getElementById('latency').dataset.series),
       status: document.getElementById('status').textContent,
@@ -109,7 +138,7 @@ async function readPage(page) {
       url: location.href,
       last: window.herdPage.last && window.herdPage.last.report,
     };
-  });
+  }, COUNTER_IDS);
 }
 
 // Wait until the page has finished one more run than @before (and its charts are drawn).
@@ -173,17 +202,77 @@ function sse(events, eol = '\n') {
     : `event: ${name}${eol}data: ${typeof data === 'string' ? data : JSON.stringify(data)}${eol}${eol}`)).join('');
 }
 
+// Waiter @i's reactions per class as its tile's tooltip must give them: "useful 1, wasted 49"
+// (the glossary's order, zeros left out), worked out here from waiter_counts.
+function countsOf(r, i) {
+  const by = Object.fromEntries(r.outcomes.map((name, j) => [name, r.waiter_counts[i][j]]));
+  return CLASSES.filter((c) => by[c] > 0).map((c) => `${c} ${fmt(by[c])}`).join(', ');
+}
+
 // The page's counters and grid against the API's report for the page's own URL.
 async function checkAgainstApi(name, seen) {
   const r = await reportFor(seen.url);
-  okEq(seen.counters, { wakes: r.wakes, useful: r.useful, wasted: r.wasted, origin_load: r.origin_load },
-       `${name}: counters equal the API's report for the same URL`);
-  const shown = Math.min(240, r.n);
+  okEq(seen.counters, countersOf(r),
+       `${name}: counters (served and failed too) equal the API's report for the same URL`);
+  const shown = Math.min(240, r.population);
   ok(seen.tiles.length === shown, `${name}: the grid has ${shown} tiles`, `got ${seen.tiles.length}`);
   okEq(seen.tiles, r.waiters, `${name}: every tile is in the report's state`);
-  ok(seen.label.includes(`showing ${fmt(shown)} of ${fmt(r.n)}`), `${name}: the label says "showing ${shown} of ${fmt(r.n)}"`,
-     seen.label);
+  const bad = seen.titles.map((t, i) => [t, `: ${r.waiters[i]} — ${countsOf(r, i)}`])
+    .filter(([t, want]) => !t.endsWith(want));
+  ok(bad.length === 0, `${name}: every tile's tooltip gives its counts per class (waiter_counts)`, bad.slice(0, 3));
+  ok(seen.label.includes(`showing ${fmt(shown)} of ${fmt(r.population)} `),
+     `${name}: the label says "showing ${shown} of ${fmt(r.population)}" (the population)`, seen.label);
   return r;
+}
+
+/* ------------------------------------------------------------------------ intervals -- */
+// This test's own reading of two reports' p99 intervals (glossary: Intervals), to hold the
+// page's ratio line against: open sides are 0 below and unbounded above.
+const ivOf = (r) => r.intervals.latency_ns.p99;
+const loOf = (iv) => (iv.lo == null ? 0 : iv.lo);
+const hiOf = (iv) => (iv.hi == null ? Infinity : iv.hi);
+const overlaps = (a, b) => loOf(a) <= hiOf(b) && loOf(b) <= hiOf(a);
+function verdictOf(rn, rm) {
+  const a = ivOf(rn);
+  const b = ivOf(rm);
+  if (overlaps(a, b)) return 'no-difference';
+  if (hiOf(a) === 0 || hiOf(b) === 0) return 'unbounded';
+  return 'ratio';
+}
+
+// The p99 area after a naive and a mitigated run: each bar's interval is its report's, the
+// whisker is drawn, and the ratio line says what the intervals allow.
+function checkP99(name, seen, rn, rm) {
+  for (const [m, r] of [['naive', rn], ['mitigated', rm]]) {
+    const iv = ivOf(r);
+    const b = seen.bars[m];
+    ok(b.lo === iv.lo && b.hi === iv.hi && /^95 %: /.test(b.interval) &&
+       (iv.hi == null) === /open above/.test(b.interval),
+       `${name}: the ${m} bar shows its report's 95 % interval`, { bar: b, iv });
+    if (iv.hi == null) {
+      ok(b.interval.includes(`p99 of ${fmt(iv.n)} samples: open above`),
+         `${name}: the ${m} p99 of too few samples is marked open above`, b.interval);
+    }
+    ok(b.whisker, `${name}: the ${m} bar draws its interval`, b);
+  }
+  const want = verdictOf(rn, rm);
+  ok(seen.ratio.verdict === want, `${name}: the ratio line's verdict is ${want}`, seen.ratio);
+  if (want === 'no-difference') {
+    ok(/no difference measured/.test(seen.ratio.text) && !/×/.test(seen.ratio.text),
+       `${name}: overlapping intervals say "no difference measured", with no ratio`, seen.ratio.text);
+  } else if (want === 'ratio') {
+    const lo = loOf(ivOf(rn)) / hiOf(ivOf(rm));
+    ok(/\d× \((\d[\d,.]*–\d[\d,.]*|≥ \d[\d,.]*)\)/.test(seen.ratio.text) && !/no difference/.test(seen.ratio.text) &&
+       (lo >= 1 ? /lowered/ : /raised/).test(seen.ratio.text),
+       `${name}: separate intervals give a ratio with its conservative interval`, seen.ratio.text);
+  }
+}
+
+function checkMachine(name, seen) {
+  ok(/^Machine \(last run\): .*\bruns?\b/.test(seen.machine) && /herd \d/.test(seen.machine) &&
+     /started \d{4}-\d\d-\d\d/.test(seen.machine) && /wall time/.test(seen.machine) &&
+     (seen.last.backend !== 'sim' || /simulated time/.test(seen.machine)),
+     `${name}: a machine line shows the machine figures and provenance`, seen.machine);
 }
 
 async function scenarioRound(ctx, name) {
@@ -206,6 +295,12 @@ async function scenarioRound(ctx, name) {
 
   ok(mit.bars.naive.ns === rn.latency_ns.p99 && mit.bars.mitigated.ns === rm.latency_ns.p99,
      `${name}: the p99 bars show naive and mitigated`, mit.bars);
+  checkP99(name, mit, rn, rm);
+  checkMachine(name, mit);
+  ok(mit.warning === null && rn.machine.trusted && rm.machine.trusted,
+     `${name}: simulations are trusted, and no machine warning shows`, mit.warning);
+  ok(!ONE_PLURAL.test(mit.text), `${name}: no count of one with a plural noun on the page`,
+     (mit.text.match(ONE_PLURAL) || [])[0]);
   ok(mit.bars.naive.width > 0 && (mit.bars.mitigated.width > 0 || rm.latency_ns.p99 === 0),
      `${name}: both bars are drawn`, mit.bars);
   ok(mit.timelineModes === 'naive,mitigated', `${name}: the timeline draws both modes on one chart`,
@@ -261,11 +356,24 @@ async function liveRound(ctx) {
   ok(!seen.statusError && r && r.backend === 'live', `live ${LIVE.scenario}: a live run from the page works`,
      seen.status);
   if (r) {
-    okEq(seen.counters, { wakes: r.wakes, useful: r.useful, wasted: r.wasted, origin_load: r.origin_load },
-         'live: the counters show the live report');
-    ok(r.n === LIVE.n && r.events === LIVE.events && r.useful >= 1 && r.wakes >= r.useful,
+    okEq(seen.counters, countersOf(r), 'live: the counters (served and failed too) show the live report');
+    ok(r.n === LIVE.n && r.events === LIVE.events && r.useful >= 1 && r.wakes >= r.useful &&
+       r.wakes === r.useful + r.served + r.wasted + r.failed,
        'live: the report is the run asked for (n, events) and sane', r);
     okEq(seen.tiles, r.waiters, 'live: the grid shows the live report\'s waiters');
+    checkMachine('live', seen);
+    ok(/\b3 runs pooled\b/.test(seen.machine) && r.runs === 3,
+       'live: with runs left empty, the server\'s default of 3 runs is pooled and said', seen.machine);
+    if (r.machine.trusted) {
+      ok(seen.warning === null, 'live: a trusted run shows no machine warning', seen.warning);
+    } else {
+      ok(seen.warning && seen.warning.visible && seen.warning.role === 'alert' &&
+         seen.warning.text.includes(r.machine.warnings[0]),
+         'live: an untrusted run shows a warning (role=alert) with the first reason', { w: seen.warning, m: r.machine });
+    }
+    const iv = r.intervals.latency_ns.p99;
+    ok(iv.hi != null || seen.bars.naive.interval.includes(`p99 of ${fmt(iv.n)} samples: open above`),
+       'live: a p99 the samples cannot bound is marked open above', { bar: seen.bars.naive, iv });
   }
   await page.screenshot({ path: join(ARTIFACTS, 'live-condvar.png'), fullPage: true });
   await page.close();
@@ -290,14 +398,15 @@ async function historyRound(ctx) {
   await page.waitForFunction(() => location.search === '');
   await page.waitForTimeout(300);
   const bare = await page.evaluate(() => ({
-    counters: ['c-wakes', 'c-useful', 'c-wasted', 'c-origin'].map((id) => document.getElementById(id).dataset.value),
+    counters: ['c-wakes', 'c-useful', 'c-served', 'c-wasted', 'c-failed', 'c-origin']
+      .map((id) => document.getElementById(id).dataset.value),
     tiles: [...new Set([...document.querySelectorAll('#grid .tile')].map((t) => t.dataset.state))],
     bars: ['p99-naive', 'p99-mitigated'].map((id) => document.getElementById(id).dataset.ns),
     timeline: document.getElementById('timeline').dataset.series,
     runs: Number(document.body.dataset.runs || 0),
   }));
   okEq({ ...bare, requests: calls.n },
-       { counters: ['', '', '', ''], tiles: ['idle'], bars: ['', ''], timeline: '0', runs: seen.runs, requests: 0 },
+       { counters: ['', '', '', '', '', ''], tiles: ['idle'], bars: ['', ''], timeline: '0', runs: seen.runs, requests: 0 },
        'history: Back to the bare page shows no run and asks for none');
 
   await page.goForward();
@@ -408,7 +517,28 @@ async function streamRound(ctx) {
      'stream: a "running" event shows the simulator\'s events and clock', texts);
   await page.unroute(stream);
 
-  const runs = seen.runs;
+  // A report as a busy machine gives it: untrusted, and a p99 of 50 samples (open above).
+  const WHY = 'made up: other processes used 61 % of the 2 CPUs (limit 20 %)';
+  await page.route(stream, async (route) => {
+    const real = await api('/api/run', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                         body: JSON.stringify(bodyFromUrl(route.request().url())) });
+    const r = real.runs[0];
+    r.machine = { ...r.machine, trusted: false, warnings: [WHY, 'made up: a second reason'] };
+    r.intervals.latency_ns.p99 = { point: r.latency_ns.p99, lo: r.latency_ns.p50, hi: null, n: 50, enough_samples: false };
+    await route.fulfill({ status: 200, contentType: 'text/event-stream', body: sse([['report', real]]) });
+  });
+  const busy = await trigger(page);
+  ok(busy.warning && busy.warning.visible && busy.warning.role === 'alert' && busy.warning.text.includes(WHY) &&
+     !busy.warning.text.includes('a second reason'),
+     'stream: an untrusted run shows a visible warning (role=alert) with its first reason', busy.warning);
+  ok(busy.bars.naive.interval.includes('p99 of 50 samples: open above') && busy.bars.naive.hi === null &&
+     / \*$/.test(await page.locator('#p99-naive .bar-v').textContent()),
+     'stream: a p99 of too few samples is marked "p99 of 50 samples: open above"', busy.bars.naive);
+  await page.unroute(stream);
+  const calm = await trigger(page);
+  ok(calm.warning === null, 'stream: the warning goes with the untrusted run', calm.warning);
+
+  const runs = calm.runs;
   const expectError = async (fulfill, want, name) => {
     await page.route(stream, (route) => route.fulfill(fulfill));
     await page.click('#trigger');
@@ -437,6 +567,120 @@ async function streamRound(ctx) {
   await page.close();
 }
 
+// The legend is exactly the five outcome classes, each its own colour and symbol, with the
+// server's meaning; the glossary link resolves, from the page and in the browser.
+async function classesRound(ctx) {
+  const page = await freshPage(ctx);
+  const legend = await page.evaluate(() => [...document.querySelectorAll('#legend li')].map((li) => ({
+    cls: li.dataset.class, text: li.textContent, sym: li.querySelector('.tile').textContent,
+    colour: getComputedStyle(li.querySelector('.tile')).backgroundColor })));
+  okEq(catalogue.outcomes.map((o) => o.name).sort(), [...CLASSES].sort(),
+       'GET /api/scenarios: outcomes are the five classes');
+  okEq(legend.map((l) => l.cls), CLASSES, 'legend: exactly the five outcome classes');
+  const docs = Object.fromEntries(catalogue.outcomes.map((o) => [o.name, o.doc]));
+  ok(legend.every((l) => l.text.endsWith(`${l.cls}: ${docs[l.cls]}`)),
+     'legend: each class with its one-line meaning from /api/scenarios', legend);
+  ok(new Set(legend.map((l) => l.sym)).size === 5 && legend.every((l) => l.sym && l.sym !== '?') &&
+     new Set(legend.map((l) => l.colour)).size === 5, 'legend: each class has its own symbol and colour', legend);
+
+  const link = await page.evaluate(() => document.getElementById('glossary-link').href);
+  const res = await fetch(link);
+  const text = await res.text();
+  ok(res.status === 200 && /^text\/(markdown|plain)/.test(res.headers.get('content-type') || '') &&
+     /^# Glossary/.test(text) && /\*\*served\*\*/.test(text),
+     'glossary: the page\'s link resolves (HTTP 200, text, defines served)',
+     { link, status: res.status, type: res.headers.get('content-type') });
+  await page.click('#glossary-link');
+  await page.waitForURL(/\/glossary\.md$/, { timeout: WAIT });
+  const shown = await page.evaluate(() => document.body.innerText);
+  ok(/served/.test(shown) && /no difference measured/.test(shown), 'glossary: following the link shows it in the browser',
+     shown.slice(0, 200));
+  await page.close();
+}
+
+// queue's waiters are the requests that arrived: the caption counts them (population), not N.
+async function queueRound(ctx) {
+  const sc = catalogue.scenarios.find((x) => x.name === 'queue');
+  if (!sc) {
+    console.log(`ok ${++count} - queue # SKIP no queue scenario on this server`);
+    return;
+  }
+  const page = await freshPage(ctx);
+  await page.selectOption('#scenario', 'queue');
+  await page.check('input[name=backend][value=sim]');
+  const before = await page.evaluate(() => document.getElementById('grid-count').textContent);
+  ok(!/ of 1 /.test(before) && !ONE_PLURAL.test(before), 'queue: before a run the caption promises no "of 1"', before);
+  const seen = await trigger(page);
+  ok(!seen.statusError, 'queue: the run succeeds', seen.status);
+  const r = await checkAgainstApi('queue', seen);
+  ok(r.population > r.n && !/ of 1 /.test(seen.label), 'queue: the caption counts the requests that arrived, not "of 1"',
+     { label: seen.label, population: r.population, n: r.n });
+  ok(!ONE_PLURAL.test(seen.text), 'queue: no count of one with a plural noun on the page (1 event)',
+     (seen.text.match(ONE_PLURAL) || [])[0]);
+  await page.close();
+}
+
+// Two simulations whose p99 intervals overlap (one hot key: TTL jitter has nothing to spread)
+// must read "no difference measured", never a ratio.
+async function overlapRound(ctx) {
+  const page = await freshPage(ctx);
+  await page.selectOption('#scenario', 'cache');
+  await page.check('input[name=backend][value=sim]');
+  await page.fill('#n', '200');
+  await page.selectOption('#mitigation', 'ttl-jitter');
+  await page.check('input[name=mode][value=naive]');
+  const naive = await trigger(page);
+  await page.check('input[name=mode][value=mitigated]');
+  const mit = await trigger(page);
+  const rn = await reportFor(naive.url);
+  const rm = await reportFor(mit.url);
+  ok(overlaps(ivOf(rn), ivOf(rm)), 'no difference: the two reports\' p99 intervals overlap (worked out from the JSON)',
+     { naive: ivOf(rn), mitigated: ivOf(rm) });
+  ok(mit.ratio.verdict === 'no-difference' && /no difference measured/.test(mit.ratio.text) && !/×/.test(mit.ratio.text),
+     'no difference: the page says "no difference measured", with no ratio', mit.ratio);
+  checkP99('no difference', mit, rn, rm);
+  await page.screenshot({ path: join(ARTIFACTS, 'no-difference.png'), fullPage: true });
+  await page.close();
+}
+
+// runs is optional: empty, it is neither in the URL nor sent (the server's default runs);
+// set, it is in both, the report pools that many, and a reload keeps it.
+async function runsRound(ctx) {
+  const page = await freshPage(ctx);
+  const sent = [];
+  page.on('request', (req) => {
+    if (new URL(req.url()).pathname.startsWith('/api/run')) sent.push(req.url());
+  });
+  await page.selectOption('#scenario', 'cache');
+  await page.check('input[name=backend][value=sim]');
+  await page.fill('#n', '200');
+  const plain = await trigger(page);
+  const has = (u) => new URL(u).searchParams.has('runs');
+  ok(!has(plain.url) && !has(sent.at(-1)) && plain.last.runs === 1 && /\b1 run\b/.test(plain.machine),
+     'runs: left empty, it is neither in the URL nor sent, and the simulator runs once', { url: plain.url, m: plain.machine });
+  await page.click('#more summary');
+  await page.fill('#runs', '2');
+  const two = await trigger(page);
+  const get = (u) => new URL(u).searchParams.get('runs');
+  ok(get(two.url) === '2' && get(sent.at(-1)) === '2' && two.last.runs === 2 && /\b2 runs pooled\b/.test(two.machine),
+     'runs: set to 2, it is in the URL and sent, and the report pools 2 runs', { url: two.url, m: two.machine });
+  const r = await checkAgainstApi('runs = 2', two);
+  ok(r.runs === 2, 'runs: the API\'s report for the URL pools 2 runs too', r.runs);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]', { timeout: WAIT });
+  const again = await waitRun(page, 0);
+  okEq({ runs: again.last.runs, field: await page.inputValue('#runs'), c: again.counters },
+       { runs: 2, field: '2', c: two.counters }, 'runs: reloading the URL keeps runs');
+  await page.click('#more summary');
+  await page.fill('#runs', '1001');
+  await page.click('#trigger');
+  await page.waitForFunction(() => document.getElementById('status').classList.contains('error'));
+  const refused = await readPage(page);
+  ok(/runs must be an integer from 1 to 1,000/.test(refused.status), 'runs: out of range is refused with a reason',
+     refused.status);
+  await page.close();
+}
+
 async function keyboardRound(ctx) {
   const page = await freshPage(ctx);
   await page.keyboard.press('Tab');
@@ -449,7 +693,9 @@ async function keyboardRound(ctx) {
   await page.fill('#n', '300');
   const seen = await trigger(page, 'Enter');
   ok(seen.tiles.length === 240 && seen.last && seen.last.n === 300, 'keyboard: Enter in N triggers a run', seen.status);
-  ok(seen.status.includes(`${fmt(seen.last.wakes)} wakes, ${fmt(seen.last.useful)} useful`),
+  ok(seen.status.includes(`wakes ${fmt(seen.last.wakes)}, useful ${fmt(seen.last.useful)}, ` +
+                         `wasted ${fmt(seen.last.wasted)}, origin load ${fmt(seen.last.origin_load)}, ` +
+                         `served ${fmt(seen.last.served)}, failed ${fmt(seen.last.failed)}`),
      'keyboard: the status line (a live region) reads out the counters', seen.status);
 
   // Tab from N reaches Trigger in a few stops, shows the focus, and Space runs.
@@ -513,13 +759,14 @@ async function refusalRound(ctx) {
   await page3.close();
 }
 
-// Nothing scrolls sideways on a phone or a wide screen, with every setting open.
+// Nothing scrolls sideways on a phone or a wide screen, with every setting and figure open.
 async function layoutRound(ctx) {
   for (const width of [360, 1920]) {
     const page = await freshPage(ctx, '/?scenario=cache&backend=sim&mode=mitigated&mitigation=singleflight&n=1000&events=5&seed=1',
                                  { width });
     await waitRun(page, 0);
     await page.click('#more summary');
+    await page.click('#extras summary');
     const w = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
     ok(w[0] <= w[1], `layout: nothing scrolls sideways at ${width} px`, w);
     await page.screenshot({ path: join(ARTIFACTS, `layout-${width}.png`), fullPage: true });
@@ -552,7 +799,9 @@ async function main() {
         ok(false, `${name}: round finished`, e.stack || String(e));
       }
     }
-    for (const [label, fn] of [['live', liveRound], ['history', historyRound], ['bars', keptRound],
+    for (const [label, fn] of [['classes', classesRound], ['queue', queueRound], ['no difference', overlapRound],
+                               ['runs', runsRound],
+                               ['live', liveRound], ['history', historyRound], ['bars', keptRound],
                                ['million', millionRound], ['in flight', supersedeRound],
                                ['stream', streamRound], ['keyboard', keyboardRound],
                                ['reduced motion', reducedMotionRound], ['refusals', refusalRound],
