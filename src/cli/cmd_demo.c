@@ -36,7 +36,7 @@ struct demo_row {
  * the requesters cannot all run while SQLite holds the CPUs and the herd limits itself
  * (docs/scenarios/cache.md). */
 static const struct demo_row rows[] = {
-    {"accept", 200, 50, NULL},
+    {"accept", 200, 100, NULL},
     {"condvar", 200, 100, NULL},
     {"cache", 100, 3, "rows=200000"},
     {"cron", 200, 1, NULL},

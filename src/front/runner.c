@@ -69,6 +69,20 @@ static int run_once(const struct herd_job *job, const struct herd_run_spec *spec
     return 0;
 }
 
+/* The simulator's default runs, from its first run @p r: deterministic, as the run is. */
+static int sim_auto_runs(const struct herd_run_spec *spec, const struct herd_report *r)
+{
+    uint64_t got = r->latency.count;
+    if (got == 0 || got >= HERD_SIM_AUTO_SAMPLES)
+        return 1;
+    int want = (int)((HERD_SIM_AUTO_SAMPLES + got - 1) / got);
+    if (want > HERD_SIM_AUTO_RUNS_MAX)
+        want = HERD_SIM_AUTO_RUNS_MAX;
+    if ((double)spec->n * (double)spec->events * (want - 1) > HERD_SIM_AUTO_WORK_MAX)
+        return 1;
+    return want;
+}
+
 int herd_front_run(const struct herd_job *job, const struct herd_front_opts *o,
                    struct herd_report *r, char *err, size_t errlen)
 {
@@ -88,6 +102,8 @@ int herd_front_run(const struct herd_job *job, const struct herd_front_opts *o,
         o->progress(o->progress_ctx, job, 1, runs);
     if ((rc = run_once(job, &job->spec, &env, r, err, errlen)) < 0)
         return rc;
+    if (o->runs == 0 && job->backend->bit == HERD_BACKEND_SIM)
+        runs = sim_auto_runs(&job->spec, r);
     for (int k = 1; k < runs; k++) {
         struct herd_run_spec s = job->spec;
         struct herd_report more;

@@ -29,6 +29,15 @@
 #define HERD_LIVE_RUNS_DEFAULT 3
 #define HERD_RUNS_MAX 1000
 
+/* A simulation repeats (derived seeds, so still a pure function of its spec) until its
+ * latency has the 299 samples that bound a p99 from above at 95 % (stats.h), at most
+ * SIM_AUTO_RUNS_MAX runs, and only while the extra runs stay small: n x events of them
+ * at most SIM_AUTO_WORK_MAX (accept at N = 1,000 repeats; at N = 1,000,000 it does not,
+ * and its p99 says it has too few samples). */
+#define HERD_SIM_AUTO_SAMPLES 299
+#define HERD_SIM_AUTO_RUNS_MAX 10
+#define HERD_SIM_AUTO_WORK_MAX 2e7
+
 /* The most jobs a plan expands into: every strategy on both backends. */
 #define HERD_JOBS_MAX (2 * HERD_REQUEST_MAX_SPECS)
 
@@ -55,7 +64,8 @@ int herd_front_check(const struct herd_job *jobs, size_t n, char *err, size_t er
 /** How to run a job. Zero-initialise, then set what applies. */
 struct herd_front_opts {
     int runs; /* repeats with derived seeds, 1 to HERD_RUNS_MAX; 0: the default
-                 (HERD_LIVE_RUNS_DEFAULT on live, 1 on the simulator) */
+                 (HERD_LIVE_RUNS_DEFAULT on live; on the simulator 1, or more when one
+                 run gives too few latency samples for a p99: HERD_SIM_AUTO_*) */
     const struct herd_profile *profile; /* the simulator's costs (NULL: built-in) */
     const char *profile_path;           /* for provenance: where they came from (NULL:
                                            the built-in figures) */
@@ -69,7 +79,8 @@ struct herd_front_opts {
     void *progress_ctx;
 };
 
-/** The runs @p o asks for @p job (its default resolved). */
+/** The runs @p o asks for @p job before the first has run (the simulator's default may
+ *  grow after it: HERD_SIM_AUTO_*). */
 int herd_front_runs(const struct herd_job *job, const struct herd_front_opts *o);
 
 /**

@@ -75,7 +75,7 @@ void herd__metrics_run(struct herd_metrics *m, const struct herd_report *r)
     pthread_mutex_lock(&m->mu);
     struct herd_metrics_cell *c =
         cell(m, sc, strcmp(r->backend, "live") == 0 ? 0 : 1, r->run.naive ? 0 : 1);
-    c->runs += (uint64_t)r->runs;
+    c->runs++;
     c->outcome[HERD_OUT_USEFUL] += r->useful;
     c->outcome[HERD_OUT_SERVED] += r->served;
     c->outcome[HERD_OUT_WASTED] += r->wasted;
