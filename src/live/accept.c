@@ -482,7 +482,7 @@ static int await_workers(struct run *ru, char *err, size_t errlen)
         }
     }
     uint64_t vol;
-    int rc = herd__tasks_quiesce(&ru->tasks, POLL_NS, STARTUP_MAX_NS, &vol);
+    int rc = herd__tasks_quiesce(&ru->tasks, POLL_NS, STARTUP_MAX_NS, NULL, &vol, NULL);
     if (rc == -HERD_ETIMEDOUT) {
         snprintf(err, errlen, "accept: the %d workers did not all go to sleep within %d s", ru->n,
                  (int)(STARTUP_MAX_NS / 1000000000));
@@ -641,7 +641,7 @@ static int settle(struct run *ru, uint64_t want, int64_t from)
     }
     int64_t left = deadline - herd__now_ns();
     uint64_t vol;
-    int rc = herd__tasks_quiesce(&ru->tasks, POLL_NS, left > 0 ? left : 0, &vol);
+    int rc = herd__tasks_quiesce(&ru->tasks, POLL_NS, left > 0 ? left : 0, NULL, &vol, NULL);
     if (rc == -HERD_ETIMEDOUT)
         return 1;
     return rc;

@@ -342,7 +342,7 @@ static int settle(struct herd_condvar *cv, struct herd_tasks *ts, int64_t deadli
     if (rc < 0 && rc != -HERD_ETIMEDOUT)
         return rc;
     int64_t left = deadline - herd__now_ns();
-    int qrc = herd__tasks_quiesce(ts, QUIESCE_POLL_NS, left > 0 ? left : 0, vol);
+    int qrc = herd__tasks_quiesce(ts, QUIESCE_POLL_NS, left > 0 ? left : 0, NULL, vol, NULL);
     if (qrc < 0)
         return qrc;
     if (rc < 0 || count_in_wait(cv) != cv->n)

@@ -74,11 +74,16 @@ void herd__tasks_fini(struct herd_tasks *ts);
 
 /**
  * Wait until the herd has settled: every task asleep and the sum of voluntary
- * switches unchanged between two reads @p poll_ns apart, or @p max_ns passed.
- * Writes the final voluntary sum to *vol. @return 0, -HERD_ETIMEDOUT (settled
- * state not reached; *vol still written) or -HERD_EINTR.
+ * switches unchanged between two reads @p poll_ns apart, or @p max_ns passed. When
+ * every task is a thread of this process, it first sleeps until the process's switch
+ * count (getrusage, minus the caller's) stayed put over two polls, and one /proc read
+ * that finds all asleep with that count unmoved across it is enough. The final read
+ * goes to @p out (ts->n entries, may be NULL), its sums to *vol and *invol (may be
+ * NULL). @return 0, -HERD_ETIMEDOUT (settled state not reached; all still written) or
+ * -HERD_EINTR.
  */
-int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns, uint64_t *vol);
+int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns,
+                        struct herd_task_sample *out, uint64_t *vol, uint64_t *invol);
 
 /* ---- threads ------------------------------------------------------------------ */
 
