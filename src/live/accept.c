@@ -13,11 +13,12 @@
  *
  * What is measured, and how (DESIGN §4):
  *   wakes        the sum of the workers' voluntary context switches during an event,
- *                read from /proc/<pid>/task/<tid>/status before the event and after
- *                the herd went quiet. A woken waiter that finds nothing sleeps again
- *                inside epoll_wait without returning to user space, so this is the
- *                only honest count. The accepting worker also counts one: it wakes,
- *                accepts, closes and sleeps again. The driver is not in the task set.
+ *                read from /proc/<pid>/task/<tid>/status once the herd went quiet after
+ *                the previous event (or the start) and once after this one. A woken
+ *                waiter that finds nothing sleeps again inside epoll_wait without
+ *                returning to user space, so this is the only honest count. The
+ *                accepting worker also counts one: it wakes, accepts, closes and sleeps
+ *                again. The driver is not in the task set.
  *   useful       connections accepted.
  *   origin_load  accept() calls, successful and EAGAIN alike.
  *   peak         workers whose voluntary switch count moved during the event, i.e.
@@ -50,10 +51,16 @@
  * in every epoll (never read, so it stays readable) wakes every epoll waiter, and
  * shutdown(SHUT_RDWR) of the shared listener wakes blocking accept() with EINVAL.
  *
+ * Timing must not disturb the herd (bench/probe_accept.c is the reference: two
+ * timestamps, nothing else). Between connect() and the accept the driver only sleeps
+ * (1 ms naps: a shorter timer preempts the worker on the driver's CPU); the /proc read
+ * runs once the herd settled and doubles as the next event's "before", so no sweep runs
+ * next to the trigger.
+ *
  * Cost: one thread (128 KiB stack) or process per worker; one epoll, one /proc status
- * descriptor and (reuseport) one listener each. Reading 1,000 status files takes a few
- * ms, done about four times per event; the herd itself costs ~10 µs of CPU per wasted
- * wake on this machine, so a naive event at N = 1000 takes ~10-20 ms of both CPUs.
+ * descriptor and (reuseport) one listener each. Reading 1,000 status files takes ~11 ms
+ * on the 2-vCPU VM, done about once per event; the herd itself costs ~10 µs of CPU per
+ * wasted wake on this machine, so a naive event at N = 1000 takes ~10-20 ms of both CPUs.
  * Thread safety: one run at a time (the live backend's rule).
  */
 #include "live_int.h"
@@ -76,8 +83,10 @@
 
 enum strategy { STRAT_EPOLL, STRAT_EXCLUSIVE, STRAT_REUSEPORT, STRAT_BLOCKING };
 
-#define POLL_NS (1000 * 1000)      /* quiescence poll, as the brief asks: ~1 ms */
-#define ACCEPT_POLL_NS (20 * 1000) /* driver's wait for the accept to be logged */
+#define POLL_NS (1000 * 1000) /* quiescence poll, as the brief asks: ~1 ms */
+/* The driver's wait for the accept to be logged: naps, as a shorter timer would wake the
+ * driver while the accepting worker runs on its CPU and preempt it. */
+#define ACCEPT_POLL_NS (1000 * 1000)
 #define STARTUP_MAX_NS (INT64_C(20) * 1000 * 1000 * 1000)
 #define REAP_MAX_NS (INT64_C(2) * 1000 * 1000 * 1000)
 #define CONNECT_TIMEOUT_MS 1000 /* SYN dropped on a full backlog: give up, count */
@@ -162,7 +171,8 @@ struct run {
 
     /* run-wide figures for extras */
     uint64_t invol, settle_timeouts, connect_errors, unmatched;
-    uint64_t consumed; /* log entries the driver has matched */
+    uint64_t consumed;                 /* log entries the driver has matched */
+    uint64_t vol_settled, inv_settled; /* workers' switch sums at the last settled read */
 };
 
 /* ---- the worker ---------------------------------------------------------------- */
@@ -596,7 +606,7 @@ static void sum_counters(const struct run *ru, struct counters *c)
     }
 }
 
-/* Connect once; on success the open socket goes to *fd_out and its port to the map. */
+/* Connect once; on success the open socket goes to *fd_out. */
 static int connect_one(struct run *ru, int64_t idx, int *fd_out)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -617,34 +627,46 @@ static int connect_one(struct run *ru, int64_t idx, int *fd_out)
         return rc;
     }
     herd_hist_record(ru->connect_hist, herd__now_ns() - ru->conn_start[idx]);
-    struct sockaddr_in me;
-    socklen_t len = sizeof me;
-    if (getsockname(fd, (struct sockaddr *)&me, &len) == 0)
-        ru->port_conn[ntohs(me.sin_port)] = (int32_t)idx;
     *fd_out = fd;
     return 0;
 }
 
+/* The client ports of connections [first, first + count) go to the port map. Called
+ * once the event settled: a system call right after connect() would run while the
+ * accepting worker waits for this CPU. */
+static void map_ports(struct run *ru, int64_t first, int64_t count)
+{
+    for (int64_t i = first; i < first + count; i++) {
+        struct sockaddr_in me;
+        socklen_t len = sizeof me;
+        if (ru->conn_fd[i] >= 0 && getsockname(ru->conn_fd[i], (struct sockaddr *)&me, &len) == 0)
+            ru->port_conn[ntohs(me.sin_port)] = (int32_t)i;
+    }
+}
+
 /* Wait for @p want accepts in total, then for the herd to fall asleep; both within
- * settle_ms of @p from. @return 0, 1 when settle_ms ran out, or -HERD_EINTR. */
-static int settle(struct run *ru, uint64_t want, int64_t from)
+ * settle_ms of @p from. The workers' state once settled goes to ru->s_cur, *vol and
+ * *invol. @return 0, 1 when settle_ms ran out, or -HERD_EINTR. */
+static int settle(struct run *ru, uint64_t want, int64_t from, uint64_t *vol, uint64_t *invol)
 {
     int64_t deadline = from + ru->settle_ns;
+    int late = 0;
     /* The driver sleeps while it waits (it is not in the task set, but it shares the 2
      * CPUs with the herd: spinning or reading /proc now would delay the accept). */
     while (atomic_load_explicit(&ru->sh->nlog, memory_order_acquire) < want) {
         if (herd__live_stopping())
             return -HERD_EINTR;
-        if (herd__now_ns() >= deadline)
-            return 1;
+        if (herd__now_ns() >= deadline) {
+            late = 1;
+            break;
+        }
         herd__sleep_ns(ACCEPT_POLL_NS);
     }
     int64_t left = deadline - herd__now_ns();
-    uint64_t vol;
-    int rc = herd__tasks_quiesce(&ru->tasks, POLL_NS, left > 0 ? left : 0, NULL, &vol, NULL);
+    int rc = herd__tasks_quiesce(&ru->tasks, POLL_NS, left > 0 ? left : 0, ru->s_cur, vol, invol);
     if (rc == -HERD_ETIMEDOUT)
         return 1;
-    return rc;
+    return rc < 0 ? rc : late;
 }
 
 /* Match the log entries written since the last call with the connections. */
@@ -679,9 +701,10 @@ static int one_event(struct run *ru, struct herd_report *r, int64_t first, int64
     uint64_t made = 0;
     int rc;
 
-    rc = herd__tasks_read(&ru->tasks, ru->s_prev, &vol0, &inv0, NULL);
-    if (rc < 0)
-        return rc;
+    /* The counters before this event are those of the settled state the last one ended
+     * in (or the start): no /proc sweep runs next to the trigger. */
+    vol0 = ru->vol_settled;
+    inv0 = ru->inv_settled;
     sum_counters(ru, &c0);
     uint64_t base = atomic_load_explicit(&ru->sh->nlog, memory_order_acquire);
     for (int64_t i = first; i < first + count; i++) {
@@ -696,15 +719,13 @@ static int one_event(struct run *ru, struct herd_report *r, int64_t first, int64
             made++;
         }
     }
-    rc = settle(ru, base + made, herd__now_ns());
+    rc = settle(ru, base + made, herd__now_ns(), &vol1, &inv1);
     if (rc < 0)
         return rc;
     if (rc == 1)
         ru->settle_timeouts++;
-    rc = herd__tasks_read(&ru->tasks, ru->s_cur, &vol1, &inv1, NULL);
-    if (rc < 0)
-        return rc;
     sum_counters(ru, &c1);
+    map_ports(ru, first, count);
     match(ru, r);
     for (int64_t i = first; i < first + count; i++) {
         if (ru->conn_fd[i] >= 0)
@@ -715,6 +736,11 @@ static int one_event(struct run *ru, struct herd_report *r, int64_t first, int64
     for (int i = 0; i < ru->n; i++)
         woke += ru->s_cur[i].vol != ru->s_prev[i].vol;
     ru->invol += inv1 - inv0;
+    ru->vol_settled = vol1;
+    ru->inv_settled = inv1;
+    struct herd_task_sample *t = ru->s_prev;
+    ru->s_prev = ru->s_cur;
+    ru->s_cur = t;
     uint64_t wakes = vol1 - vol0;
     ru->ev_first[ru->nev] = first;
     ru->ev_wakes[ru->nev] = wakes;
@@ -849,11 +875,12 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     if (rc < 0)
         goto out;
 
-    rc = herd__tasks_read(&ru.tasks, ru.s_run0, NULL, NULL, NULL);
+    rc = herd__tasks_read(&ru.tasks, ru.s_run0, &ru.vol_settled, &ru.inv_settled, NULL);
     if (rc < 0) {
         snprintf(err, errlen, "accept: reading worker state: %s", herd_strerror(rc));
         goto out;
     }
+    memcpy(ru.s_prev, ru.s_run0, (size_t)ru.n * sizeof *ru.s_prev);
     int64_t per = ru.burst ? ru.events : 1;
     for (int64_t first = 0; first < ru.events; first += per) {
         if (herd__live_stopping()) {
