@@ -54,8 +54,8 @@
  * Timing must not disturb the herd (bench/probe_accept.c is the reference: two
  * timestamps, nothing else). Between connect() and the accept the driver only sleeps
  * (1 ms naps: a shorter timer preempts the worker on the driver's CPU); the /proc read
- * runs once the herd settled and doubles as the next event's "before", so no sweep runs
- * next to the trigger.
+ * runs once the herd settled and doubles as the next event's "before"; COOL_NS of naps
+ * (herd__tasks_cool) separate it from the trigger.
  *
  * Cost: one thread (128 KiB stack) or process per worker; one epoll, one /proc status
  * descriptor and (reuseport) one listener each. Reading 1,000 status files takes ~11 ms
@@ -86,7 +86,8 @@ enum strategy { STRAT_EPOLL, STRAT_EXCLUSIVE, STRAT_REUSEPORT, STRAT_BLOCKING };
 #define POLL_NS (1000 * 1000) /* quiescence poll, as the brief asks: ~1 ms */
 /* The driver's wait for the accept to be logged: naps, as a shorter timer would wake the
  * driver while the accepting worker runs on its CPU and preempt it. */
-#define ACCEPT_POLL_NS (1000 * 1000)
+#define ACCEPT_POLL_NS HERD_NAP_NS
+#define COOL_NS (5 * 1000 * 1000) /* quiet after the /proc read, herd__tasks_cool */
 #define STARTUP_MAX_NS (INT64_C(20) * 1000 * 1000 * 1000)
 #define REAP_MAX_NS (INT64_C(2) * 1000 * 1000 * 1000)
 #define CONNECT_TIMEOUT_MS 1000 /* SYN dropped on a full backlog: give up, count */
@@ -707,6 +708,7 @@ static int one_event(struct run *ru, struct herd_report *r, int64_t first, int64
     inv0 = ru->inv_settled;
     sum_counters(ru, &c0);
     uint64_t base = atomic_load_explicit(&ru->sh->nlog, memory_order_acquire);
+    herd__tasks_cool(COOL_NS);
     for (int64_t i = first; i < first + count; i++) {
         if (herd__live_stopping())
             break;

@@ -37,13 +37,19 @@
  *                the last woken waiter is back in the wait); settle_timeouts.
  *
  * Invariant between events: every waiter is inside the wait (its in_wait flag is set)
- * and asleep in the kernel (herd__tasks_quiesce: all tasks sleeping, voluntary switch
- * sum stable across 1 ms). So each event starts with all N waiting, and the counters
- * the producer reads after settling belong to that event alone.
+ * and asleep in the kernel (herd__tasks_quiesce: all tasks sleeping, switch counts
+ * still for 2 ms). So each event starts with all N waiting, and the counters the
+ * producer reads after settling belong to that event alone.
+ *
+ * Timing must not disturb the herd (bench/probe_condvar.c is the reference: two
+ * timestamps, nothing else). Between the trigger and the winner's stamp the producer
+ * only sleeps; every /proc read happens after the herd settled, and the next trigger
+ * waits COOL_NS in 1 ms naps after it (herd__tasks_cool says why). Read right before the
+ * trigger, the 11 ms sweep made signal's p50 60-80 us where the probe measures 10-15.
  *
  * Cost: N threads with 128 KiB stacks and one open /proc status file each. Settling
- * reads N status files at least twice per event (a few ms at N = 1,000), which is what
- * bounds the event rate, not the herd itself.
+ * reads N status files about once per event (~11 ms at N = 1,000 on the 2-vCPU VM) and
+ * then waits COOL_NS, which is what bounds the event rate, not the herd itself.
  *
  * Thread safety: one run at a time. Each waiter writes only its own cache-line-aligned
  * struct waiter (relaxed/release atomics); the producer reads them after settling. The
@@ -68,6 +74,8 @@
 #define POLL_NS (50 * 1000)
 /* The quiesce poll: two reads this far apart must agree. */
 #define QUIESCE_POLL_NS (1000 * 1000)
+/* Quiet between the settle's /proc read and the next trigger (herd__tasks_cool). */
+#define COOL_NS (5 * 1000 * 1000)
 /* The first settle waits for N threads to start: allow for slow spawning. */
 #define FIRST_SETTLE_MIN_NS (INT64_C(5) * 1000000000)
 /* Wake timestamps kept for the timeline (8 bytes each); beyond this they are counted as
@@ -547,9 +555,15 @@ static int one_event(struct run *ru, size_t e, struct herd_report *r, char *err,
         ru->seen_wakes[i] = atomic_load_explicit(&cv->w[i].wakes, memory_order_relaxed);
         ru->seen_useful[i] = atomic_load_explicit(&cv->w[i].useful, memory_order_relaxed);
     }
+    /* Between the last /proc read and the trigger: see herd__tasks_cool. */
+    herd__tasks_cool(COOL_NS);
     atomic_store(&cv->event_open, 1);
     int64_t t0 = herd__now_ns();
     long woken = post(cv, t0);
+    /* Nothing until the winner could hold the item: the kernel often queues it on this
+     * CPU, where it runs only once the producer sleeps, so any work here (a scan of the
+     * waiters' counters, a 50 us poll whose timer preempts it) is timed as latency. */
+    herd__sleep_ns(HERD_NAP_NS);
     int64_t deadline = t0 + ru->settle_ns;
     if (vec_push(&ru->arrivals, t0, SIZE_MAX) < 0)
         goto nomem;

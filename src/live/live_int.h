@@ -85,6 +85,17 @@ void herd__tasks_fini(struct herd_tasks *ts);
 int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns,
                         struct herd_task_sample *out, uint64_t *vol, uint64_t *invol);
 
+/**
+ * Sleep @p ns in naps of HERD_NAP_NS, between a /proc read and a trigger. A read of
+ * 1,000 status files keeps this CPU busy in the kernel for ~11 ms, long enough for the
+ * other vCPU to be kept awake by housekeeping; the kernel then places a wakee there
+ * and the trigger pays for waking a halted vCPU (~50 us here) instead of running the
+ * wakee where the waker sleeps (~10 us). Naps let that vCPU go back to sleep without
+ * letting this one halt for long (a long halt leaves its caches cold).
+ */
+#define HERD_NAP_NS (1000 * 1000)
+void herd__tasks_cool(int64_t ns);
+
 /* ---- threads ------------------------------------------------------------------ */
 
 /** The calling thread's kernel tid. */

@@ -6,7 +6,7 @@
  * pread, which costs a few microseconds per task: a read of 1,000 waiters takes a
  * few milliseconds (11 ms on the shared 2-vCPU VM), which is why herds read once per
  * event, after it settled. That sweep is kernel work the measured herd can feel even
- * after it ended, so settling first waits on a cheap count:
+ * after it ended (see herd__tasks_cool), so settling first waits on a cheap count:
  * getrusage(RUSAGE_SELF) sums the switches of every thread of this process in one call.
  */
 #include "live_int.h"
@@ -182,6 +182,12 @@ int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns,
         if (!own)
             herd__sleep_ns(poll_ns);
     }
+}
+
+void herd__tasks_cool(int64_t ns)
+{
+    for (int64_t slept = 0; slept < ns && !herd__live_stopping(); slept += HERD_NAP_NS)
+        herd__sleep_ns(HERD_NAP_NS);
 }
 
 pid_t herd__gettid(void)
