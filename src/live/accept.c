@@ -59,8 +59,9 @@
  * Read right before connect(), the sweep made epoll-exclusive's p50 110-150 us where
  * the probe measures 45-60: it evicts the TCP path from the driver's caches.
  *
- * Cost: one thread (128 KiB stack) or process per worker; one epoll, one /proc status
- * descriptor and (reuseport) one listener each. Reading 1,000 status files takes ~11 ms
+ * Cost: one thread (128 KiB stack) or process per worker, plus the warm-up's partner
+ * thread and listener; one epoll, one /proc status descriptor and (reuseport) one
+ * listener each. Reading 1,000 status files takes ~11 ms
  * on the 2-vCPU VM, done about once per event; the herd itself costs ~10 µs of CPU per
  * wasted wake on this machine, so a naive event at N = 1000 takes ~10-20 ms of both CPUs.
  * Thread safety: one run at a time (the live backend's rule).
@@ -156,6 +157,8 @@ struct run {
     int lfd, rfd, efd; /* shared listener, reuseport port reservation, teardown eventfd */
     int port;
     int wfd, warm_port; /* warm_up()'s own listener; wfd is -1 until made (see alloc_all) */
+    pthread_t warm_th;  /* warm_partner, joined by teardown when warm_made */
+    bool warm_made;
 
     struct worker_arg *args;
     pthread_t *threads;
@@ -563,6 +566,9 @@ static void teardown(struct run *ru)
         reap(ru);
     }
     ru->started = 0;
+    if (ru->warm_made)
+        pthread_join(ru->warm_th, NULL); /* the eventfd written above wakes it */
+    ru->warm_made = false;
     herd__tasks_fini(&ru->tasks);
     if (ru->conn_fd) {
         for (int64_t i = 0; i < ru->events; i++)
@@ -650,13 +656,43 @@ static void map_ports(struct run *ru, int64_t first, int64_t count)
     }
 }
 
-/* One loopback connection to the driver's own listener (no worker watches it), accepted
- * and closed here before the quiet period that precedes the trigger. The /proc read
- * after the last event evicts the TCP path from this CPU's caches (connect() took
- * 75-110 us after a read of 1,000 status files, 35-50 us without); this puts the
- * machine back where the previous connection left it, as in bench/probe_accept.c: a
- * connection, then a few ms of quiet. (Right before the trigger it would make the
- * connect faster than the probe's.) Failures only skip the warm-up. */
+/* The warm-up partner: a thread of the driver's own that waits in epoll_wait on
+ * warm_up's listener (no worker watches it) and accepts and closes what arrives, until
+ * the teardown's eventfd. */
+static void *warm_partner(void *arg)
+{
+    struct run *ru = arg;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = EV_STOP};
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return NULL;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, ru->efd, &ev) == 0) {
+        ev = (struct epoll_event){.events = EPOLLIN, .data.u32 = EV_LISTEN};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, ru->wfd, &ev) < 0)
+            ev.data.u32 = EV_STOP;
+    }
+    while (ev.data.u32 != EV_STOP && !atomic_load_explicit(&ru->sh->stop, memory_order_acquire)) {
+        int k = epoll_wait(ep, &ev, 1, -1);
+        if (k < 0 && errno != EINTR)
+            break;
+        if (k == 1 && ev.data.u32 == EV_LISTEN) {
+            int c = accept4(ru->wfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (c >= 0)
+                close(c);
+        }
+    }
+    close(ep);
+    return NULL;
+}
+
+/* One connection to a listener of the driver's own, accepted by warm_partner, before
+ * the quiet period that precedes the trigger. The /proc read after the last event
+ * evicts the whole path (connect, the handshake in softirq, the epoll wake, the
+ * worker's return to accept4) from this CPU's caches: connect() took 75-110 us after a
+ * read of 1,000 status files, 35-50 us without. This puts the machine back where the
+ * previous connection left it, as in bench/probe_accept.c: a connection, then a few ms
+ * of quiet. (Right before the trigger it would make the connect faster than the
+ * probe's.) Failures only skip the warm-up. */
 static void warm_up(struct run *ru)
 {
     if (ru->wfd < 0) {
@@ -666,24 +702,23 @@ static void warm_up(struct run *ru)
         if (fd < 0)
             return;
         if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-            getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || listen(fd, 4) < 0) {
+            getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || listen(fd, 16) < 0) {
             close(fd);
             return;
         }
         ru->wfd = fd;
         ru->warm_port = ntohs(sa.sin_port);
+        ru->warm_made = herd__thread_spawn(&ru->warm_th, warm_partner, ru, 0) == 0;
     }
+    if (!ru->warm_made)
+        return;
     struct sockaddr_in sa = {.sin_family = AF_INET,
                              .sin_port = htons((uint16_t)ru->warm_port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c < 0)
         return;
-    if (connect(c, (struct sockaddr *)&sa, sizeof sa) == 0) {
-        int a = accept4(ru->wfd, NULL, NULL, SOCK_CLOEXEC);
-        if (a >= 0)
-            close(a);
-    }
+    connect(c, (struct sockaddr *)&sa, sizeof sa); /* a failure only skips this warm-up */
     close(c);
 }
 
