@@ -55,7 +55,7 @@
  * timestamps, nothing else). Between connect() and the accept the driver only sleeps
  * (1 ms naps: a shorter timer preempts the worker on the driver's CPU); the /proc read
  * runs once the herd settled, followed by one warm-up connection to a listener of the
- * driver's own (warm_up) and COOL_NS of naps (herd__tasks_cool) before the trigger.
+ * driver's own (warm_up) and 3 ms of naps (herd__tasks_cool) before the trigger.
  * Read right before connect(), the sweep made epoll-exclusive's p50 110-150 us where
  * the probe measures 45-60: it evicts the TCP path from the driver's caches.
  *
@@ -90,7 +90,6 @@ enum strategy { STRAT_EPOLL, STRAT_EXCLUSIVE, STRAT_REUSEPORT, STRAT_BLOCKING };
 /* The driver's wait for the accept to be logged: naps, as a shorter timer would wake the
  * driver while the accepting worker runs on its CPU and preempt it. */
 #define ACCEPT_POLL_NS HERD_NAP_NS
-#define COOL_NS (5 * 1000 * 1000) /* quiet after the /proc read, herd__tasks_cool */
 #define STARTUP_MAX_NS (INT64_C(20) * 1000 * 1000 * 1000)
 #define REAP_MAX_NS (INT64_C(2) * 1000 * 1000 * 1000)
 #define CONNECT_TIMEOUT_MS 1000 /* SYN dropped on a full backlog: give up, count */
@@ -786,7 +785,7 @@ static int one_event(struct run *ru, struct herd_report *r, int64_t first, int64
     sum_counters(ru, &c0);
     uint64_t base = atomic_load_explicit(&ru->sh->nlog, memory_order_acquire);
     warm_up(ru);
-    herd__tasks_cool(COOL_NS);
+    herd__tasks_cool(HERD_COOL_NS);
     for (int64_t i = first; i < first + count; i++) {
         if (herd__live_stopping())
             break;

@@ -44,13 +44,14 @@
  * Timing must not disturb the herd (bench/probe_condvar.c is the reference: two
  * timestamps, nothing else). Between the trigger and the winner's stamp the producer
  * only sleeps; every /proc read happens after the herd settled, and the next trigger
- * follows one wake of a private partner thread (warm_up) and COOL_NS in 1 ms naps
+ * follows one wake of a private partner thread (warm_up) and 3 ms in 1 ms naps
  * (herd__tasks_cool says why). Read right before the trigger, the 11 ms sweep made
  * signal's p50 60-80 us where the probe measures 10-15.
  *
- * Cost: N threads with 128 KiB stacks and one open /proc status file each. Settling
+ * Cost: N threads with 128 KiB stacks and one open /proc status file each, plus the
+ * warm-up's partner thread. Settling
  * reads N status files about once per event (~11 ms at N = 1,000 on the 2-vCPU VM) and
- * then waits COOL_NS, which is what bounds the event rate, not the herd itself.
+ * then waits 3 ms, which is what bounds the event rate, not the herd itself.
  *
  * Thread safety: one run at a time. Each waiter writes only its own cache-line-aligned
  * struct waiter (relaxed/release atomics); the producer reads them after settling. The
@@ -75,8 +76,6 @@
 #define POLL_NS (50 * 1000)
 /* The quiesce poll: two reads this far apart must agree. */
 #define QUIESCE_POLL_NS (1000 * 1000)
-/* Quiet between the settle's /proc read and the next trigger (herd__tasks_cool). */
-#define COOL_NS (5 * 1000 * 1000)
 /* The first settle waits for N threads to start: allow for slow spawning. */
 #define FIRST_SETTLE_MIN_NS (INT64_C(5) * 1000000000)
 /* Wake timestamps kept for the timeline (8 bytes each); beyond this they are counted as
@@ -622,7 +621,7 @@ static int one_event(struct run *ru, size_t e, struct herd_report *r, char *err,
     }
     /* Between the last /proc read and the trigger: see warm_up and herd__tasks_cool. */
     warm_up(&ru->warm);
-    herd__tasks_cool(COOL_NS);
+    herd__tasks_cool(HERD_COOL_NS);
     atomic_store(&cv->event_open, 1);
     int64_t t0 = herd__now_ns();
     long woken = post(cv, t0);

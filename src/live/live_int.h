@@ -91,9 +91,12 @@ int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns,
  * other vCPU to be kept awake by housekeeping; the kernel then places a wakee there
  * and the trigger pays for waking a halted vCPU (~50 us here) instead of running the
  * wakee where the waker sleeps (~10 us). Naps let that vCPU go back to sleep without
- * letting this one halt for long (a long halt leaves its caches cold).
+ * letting this one halt for long (a long halt leaves its caches cold). HERD_COOL_NS is
+ * the quiet bench/probe_*.c have before their triggers: the previous event's wake, then
+ * two unchanged 1 ms polls of the switch counts.
  */
 #define HERD_NAP_NS (1000 * 1000)
+#define HERD_COOL_NS (3 * HERD_NAP_NS)
 void herd__tasks_cool(int64_t ns);
 
 /* ---- threads ------------------------------------------------------------------ */
