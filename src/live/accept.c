@@ -497,8 +497,9 @@ static int await_workers(struct run *ru, char *err, size_t errlen)
             return rc;
         }
     }
-    uint64_t vol;
-    int rc = herd__tasks_quiesce(&ru->tasks, POLL_NS, STARTUP_MAX_NS, NULL, &vol, NULL);
+    /* The settled start is the first event's "before" (one_event). */
+    int rc = herd__tasks_quiesce(&ru->tasks, POLL_NS, STARTUP_MAX_NS, ru->s_prev, &ru->vol_settled,
+                                 &ru->inv_settled);
     if (rc == -HERD_ETIMEDOUT) {
         snprintf(err, errlen, "accept: the %d workers did not all go to sleep within %d s", ru->n,
                  (int)(STARTUP_MAX_NS / 1000000000));
@@ -955,12 +956,11 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     if (rc < 0)
         goto out;
 
-    rc = herd__tasks_read(&ru.tasks, ru.s_run0, &ru.vol_settled, &ru.inv_settled, NULL);
+    rc = herd__tasks_read(&ru.tasks, ru.s_run0, NULL, NULL, NULL);
     if (rc < 0) {
         snprintf(err, errlen, "accept: reading worker state: %s", herd_strerror(rc));
         goto out;
     }
-    memcpy(ru.s_prev, ru.s_run0, (size_t)ru.n * sizeof *ru.s_prev);
     int64_t per = ru.burst ? ru.events : 1;
     for (int64_t first = 0; first < ru.events; first += per) {
         if (herd__live_stopping()) {

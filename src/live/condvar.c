@@ -278,6 +278,69 @@ static void close_all(struct herd_condvar *cv)
     }
 }
 
+/* The warm-up partner: a thread of the producer's own, asleep on a private condvar no
+ * waiter uses (see warm_up). Not in the task set nor in needs(): if it cannot start, the
+ * warm-up is skipped. */
+struct warm {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool pending, closing; /* guarded by mu */
+    bool made;             /* thread running, mu and cond initialised */
+};
+
+static void *warm_partner(void *arg)
+{
+    struct warm *wp = arg;
+    pthread_mutex_lock(&wp->mu);
+    while (!wp->closing) {
+        if (wp->pending)
+            wp->pending = false;
+        else
+            pthread_cond_wait(&wp->cond, &wp->mu);
+    }
+    pthread_mutex_unlock(&wp->mu);
+    return NULL;
+}
+
+/* Wake the partner once, before the quiet period that precedes the trigger. The /proc
+ * read after the last event evicts the wake path (futex, scheduler, the return from
+ * pthread_cond_wait) from this CPU's caches, and signal's p50 was 3-5 us (~40%) above
+ * bench/probe_condvar.c's, whose trigger follows the previous wake and a few ms of
+ * quiet; this does the same wake on objects no waiter sees. */
+static void warm_up(struct warm *wp)
+{
+    if (!wp->made) {
+        if (pthread_mutex_init(&wp->mu, NULL) != 0)
+            return;
+        if (pthread_cond_init(&wp->cond, NULL) != 0 ||
+            herd__thread_spawn(&wp->th, warm_partner, wp, 0) < 0) {
+            pthread_cond_destroy(&wp->cond);
+            pthread_mutex_destroy(&wp->mu);
+            return;
+        }
+        wp->made = true;
+    }
+    pthread_mutex_lock(&wp->mu);
+    wp->pending = true;
+    pthread_mutex_unlock(&wp->mu);
+    pthread_cond_signal(&wp->cond);
+}
+
+static void warm_stop(struct warm *wp)
+{
+    if (!wp->made)
+        return;
+    pthread_mutex_lock(&wp->mu);
+    wp->closing = true;
+    pthread_mutex_unlock(&wp->mu);
+    pthread_cond_signal(&wp->cond);
+    pthread_join(wp->th, NULL);
+    pthread_cond_destroy(&wp->cond);
+    pthread_mutex_destroy(&wp->mu);
+    wp->made = false;
+}
+
 /* Sums over the waiters, read by the producer. */
 struct totals {
     uint64_t wakes, useful, wasted, origin, spurious, eagain;
@@ -413,69 +476,6 @@ static void needs(const struct herd_run_spec *spec, struct herd_live_needs *need
     need->processes = 0;
     /* One /proc status file per waiter, plus a margin for the process's own. */
     need->fds = spec->n + 16;
-}
-
-/* The warm-up partner: a thread of the producer's own, asleep on a private condvar no
- * waiter uses (see warm_up). Not in the task set nor in needs(): if it cannot start, the
- * warm-up is skipped. */
-struct warm {
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    bool pending, closing; /* guarded by mu */
-    bool made;             /* thread running, mu and cond initialised */
-};
-
-static void *warm_partner(void *arg)
-{
-    struct warm *wp = arg;
-    pthread_mutex_lock(&wp->mu);
-    while (!wp->closing) {
-        if (wp->pending)
-            wp->pending = false;
-        else
-            pthread_cond_wait(&wp->cond, &wp->mu);
-    }
-    pthread_mutex_unlock(&wp->mu);
-    return NULL;
-}
-
-/* Wake the partner once, before the quiet period that precedes the trigger. The /proc
- * read after the last event evicts the wake path (futex, scheduler, the return from
- * pthread_cond_wait) from this CPU's caches, and signal's p50 was 3-5 us (~40%) above
- * bench/probe_condvar.c's, whose trigger follows the previous wake and a few ms of
- * quiet; this does the same wake on objects no waiter sees. */
-static void warm_up(struct warm *wp)
-{
-    if (!wp->made) {
-        if (pthread_mutex_init(&wp->mu, NULL) != 0)
-            return;
-        if (pthread_cond_init(&wp->cond, NULL) != 0 ||
-            herd__thread_spawn(&wp->th, warm_partner, wp, 0) < 0) {
-            pthread_cond_destroy(&wp->cond);
-            pthread_mutex_destroy(&wp->mu);
-            return;
-        }
-        wp->made = true;
-    }
-    pthread_mutex_lock(&wp->mu);
-    wp->pending = true;
-    pthread_mutex_unlock(&wp->mu);
-    pthread_cond_signal(&wp->cond);
-}
-
-static void warm_stop(struct warm *wp)
-{
-    if (!wp->made)
-        return;
-    pthread_mutex_lock(&wp->mu);
-    wp->closing = true;
-    pthread_mutex_unlock(&wp->mu);
-    pthread_cond_signal(&wp->cond);
-    pthread_join(wp->th, NULL);
-    pthread_cond_destroy(&wp->cond);
-    pthread_mutex_destroy(&wp->mu);
-    wp->made = false;
 }
 
 /* Everything one run owns, so that one teardown frees it on every path. */
