@@ -37,13 +37,21 @@
  *                the last woken waiter is back in the wait); settle_timeouts.
  *
  * Invariant between events: every waiter is inside the wait (its in_wait flag is set)
- * and asleep in the kernel (herd__tasks_quiesce: all tasks sleeping, voluntary switch
- * sum stable across 1 ms). So each event starts with all N waiting, and the counters
- * the producer reads after settling belong to that event alone.
+ * and asleep in the kernel (herd__tasks_quiesce: all tasks sleeping, switch counts
+ * still for 2 ms). So each event starts with all N waiting, and the counters the
+ * producer reads after settling belong to that event alone.
  *
- * Cost: N threads with 128 KiB stacks and one open /proc status file each. Settling
- * reads N status files at least twice per event (a few ms at N = 1,000), which is what
- * bounds the event rate, not the herd itself.
+ * Timing must not disturb the herd (bench/probe_condvar.c is the reference: two
+ * timestamps, nothing else). Between the trigger and the winner's stamp the producer
+ * only sleeps; every /proc read happens after the herd settled, and the next trigger
+ * follows one wake of a private partner thread (warm_up) and 3 ms in 1 ms naps
+ * (herd__tasks_cool says why). Read right before the trigger, the 11 ms sweep made
+ * signal's p50 60-80 us where the probe measures 10-15.
+ *
+ * Cost: N threads with 128 KiB stacks and one open /proc status file each, plus the
+ * warm-up's partner thread. Settling
+ * reads N status files about once per event (~11 ms at N = 1,000 on the 2-vCPU VM) and
+ * then waits 3 ms, which is what bounds the event rate, not the herd itself.
  *
  * Thread safety: one run at a time. Each waiter writes only its own cache-line-aligned
  * struct waiter (relaxed/release atomics); the producer reads them after settling. The
@@ -270,6 +278,69 @@ static void close_all(struct herd_condvar *cv)
     }
 }
 
+/* The warm-up partner: a thread of the producer's own, asleep on a private condvar no
+ * waiter uses (see warm_up). Not in the task set nor in needs(): if it cannot start, the
+ * warm-up is skipped. */
+struct warm {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool pending, closing; /* guarded by mu */
+    bool made;             /* thread running, mu and cond initialised */
+};
+
+static void *warm_partner(void *arg)
+{
+    struct warm *wp = arg;
+    pthread_mutex_lock(&wp->mu);
+    while (!wp->closing) {
+        if (wp->pending)
+            wp->pending = false;
+        else
+            pthread_cond_wait(&wp->cond, &wp->mu);
+    }
+    pthread_mutex_unlock(&wp->mu);
+    return NULL;
+}
+
+/* Wake the partner once, before the quiet period that precedes the trigger. The /proc
+ * read after the last event evicts the wake path (futex, scheduler, the return from
+ * pthread_cond_wait) from this CPU's caches, and signal's p50 was 3-5 us (~40%) above
+ * bench/probe_condvar.c's, whose trigger follows the previous wake and a few ms of
+ * quiet; this does the same wake on objects no waiter sees. */
+static void warm_up(struct warm *wp)
+{
+    if (!wp->made) {
+        if (pthread_mutex_init(&wp->mu, NULL) != 0)
+            return;
+        if (pthread_cond_init(&wp->cond, NULL) != 0 ||
+            herd__thread_spawn(&wp->th, warm_partner, wp, 0) < 0) {
+            pthread_cond_destroy(&wp->cond);
+            pthread_mutex_destroy(&wp->mu);
+            return;
+        }
+        wp->made = true;
+    }
+    pthread_mutex_lock(&wp->mu);
+    wp->pending = true;
+    pthread_mutex_unlock(&wp->mu);
+    pthread_cond_signal(&wp->cond);
+}
+
+static void warm_stop(struct warm *wp)
+{
+    if (!wp->made)
+        return;
+    pthread_mutex_lock(&wp->mu);
+    wp->closing = true;
+    pthread_mutex_unlock(&wp->mu);
+    pthread_cond_signal(&wp->cond);
+    pthread_join(wp->th, NULL);
+    pthread_cond_destroy(&wp->cond);
+    pthread_mutex_destroy(&wp->mu);
+    wp->made = false;
+}
+
 /* Sums over the waiters, read by the producer. */
 struct totals {
     uint64_t wakes, useful, wasted, origin, spurious, eagain;
@@ -342,7 +413,7 @@ static int settle(struct herd_condvar *cv, struct herd_tasks *ts, int64_t deadli
     if (rc < 0 && rc != -HERD_ETIMEDOUT)
         return rc;
     int64_t left = deadline - herd__now_ns();
-    int qrc = herd__tasks_quiesce(ts, QUIESCE_POLL_NS, left > 0 ? left : 0, vol);
+    int qrc = herd__tasks_quiesce(ts, QUIESCE_POLL_NS, left > 0 ? left : 0, NULL, vol, NULL);
     if (qrc < 0)
         return qrc;
     if (rc < 0 || count_in_wait(cv) != cv->n)
@@ -401,7 +472,7 @@ static void fill_timeline(struct herd_report *r, const struct vec *arrivals,
 
 static void needs(const struct herd_run_spec *spec, struct herd_live_needs *need)
 {
-    need->threads = spec->n;
+    need->threads = spec->n + 1; /* + the warm-up partner */
     need->processes = 0;
     /* One /proc status file per waiter, plus a margin for the process's own. */
     need->fds = spec->n + 16;
@@ -424,6 +495,7 @@ struct run {
     uint64_t invol_start, invol_end;
     uint64_t settle_timeouts, futex_woken;
     int64_t t_start, t_end; /* first enqueue, end of the last settle */
+    struct warm warm;
 };
 
 static int setup(struct run *ru, char *err, size_t errlen)
@@ -565,9 +637,16 @@ static int one_event(struct run *ru, size_t e, struct herd_report *r, char *err,
     uint64_t vol_after = 0;
     int rc;
 
+    /* Between the last /proc read and the trigger: see warm_up and herd__tasks_cool. */
+    warm_up(&ru->warm);
+    herd__tasks_cool(HERD_COOL_NS);
     atomic_store(&cv->event_open, 1);
     int64_t t0 = herd__now_ns();
     long woken = post(cv, t0);
+    /* Nothing until the winner could hold the item: the kernel often queues it on this
+     * CPU, where it runs only once the producer sleeps, so any work here (a scan of the
+     * waiters' counters, a 50 us poll whose timer preempts it) is timed as latency. */
+    herd__sleep_ns(HERD_NAP_NS);
     int64_t deadline = t0 + ru->settle_ns;
     if (vec_push(&ru->arrivals, t0, SIZE_MAX) < 0)
         goto nomem;
@@ -625,6 +704,7 @@ static void stop(struct run *ru)
     for (size_t i = 0; i < ru->spawned; i++)
         pthread_join(ru->cv.w[i].th, NULL);
     ru->spawned = 0;
+    warm_stop(&ru->warm);
 }
 
 /* After stop(): the waiters' own figures are final. */

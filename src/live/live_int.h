@@ -80,11 +80,30 @@ void herd__tasks_fini(struct herd_tasks *ts);
 
 /**
  * Wait until the herd has settled: every task asleep and the sum of voluntary
- * switches unchanged between two reads @p poll_ns apart, or @p max_ns passed.
- * Writes the final voluntary sum to *vol. @return 0, -HERD_ETIMEDOUT (settled
- * state not reached; *vol still written) or -HERD_EINTR.
+ * switches unchanged between two reads @p poll_ns apart, or @p max_ns passed. When
+ * every task is a thread of this process, it first sleeps until the process's switch
+ * count (getrusage, minus the caller's) stayed put over two polls, and one /proc read
+ * that finds all asleep with that count unmoved across it is enough. The final read
+ * goes to @p out (ts->n entries, may be NULL), its sums to *vol and *invol (may be
+ * NULL). @return 0, -HERD_ETIMEDOUT (settled state not reached; all still written) or
+ * -HERD_EINTR.
  */
-int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns, uint64_t *vol);
+int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns,
+                        struct herd_task_sample *out, uint64_t *vol, uint64_t *invol);
+
+/**
+ * Sleep @p ns in naps of HERD_NAP_NS, between a /proc read and a trigger. A read of
+ * 1,000 status files keeps this CPU busy in the kernel for ~11 ms, long enough for the
+ * other vCPU to be kept awake by housekeeping; the kernel then places a wakee there
+ * and the trigger pays for waking a halted vCPU (~50 us here) instead of running the
+ * wakee where the waker sleeps (~10 us). Naps let that vCPU go back to sleep without
+ * letting this one halt for long (a long halt leaves its caches cold). HERD_COOL_NS is
+ * the quiet bench/probe_*.c have before their triggers: the previous event's wake, then
+ * two unchanged 1 ms polls of the switch counts.
+ */
+#define HERD_NAP_NS (1000 * 1000)
+#define HERD_COOL_NS (3 * HERD_NAP_NS)
+void herd__tasks_cool(int64_t ns);
 
 /* ---- threads ------------------------------------------------------------------ */
 

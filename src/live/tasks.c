@@ -4,7 +4,10 @@
  * herds count each waiter's voluntary context switches from
  * /proc/<pid>/task/<tid>/status. Each task's file stays open and is re-read with
  * pread, which costs a few microseconds per task: a read of 1,000 waiters takes a
- * few milliseconds, which is why herds read once before and once after an event.
+ * few milliseconds (11 ms on the shared 2-vCPU VM), which is why herds read once per
+ * event, after it settled. That sweep is kernel work the measured herd can feel even
+ * after it ended (see herd__tasks_cool), so settling first waits on a cheap count:
+ * getrusage(RUSAGE_SELF) sums the switches of every thread of this process in one call.
  */
 #include "live_int.h"
 
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,30 +110,84 @@ void herd__tasks_fini(struct herd_tasks *ts)
     memset(ts, 0, sizeof *ts);
 }
 
-int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns, uint64_t *vol)
+/* Context switches (voluntary and involuntary) of every thread of this process but the
+ * caller: the kernel sums its threads for RUSAGE_SELF, so this costs two system calls,
+ * not a /proc sweep. Threads outside the task set count too, which can only delay. */
+static uint64_t others_switches(void)
+{
+    struct rusage all, me;
+    getrusage(RUSAGE_SELF, &all);
+    getrusage(RUSAGE_THREAD, &me);
+    return (uint64_t)(all.ru_nvcsw + all.ru_nivcsw) - (uint64_t)(me.ru_nvcsw + me.ru_nivcsw);
+}
+
+static bool own_threads(const struct herd_tasks *ts)
+{
+    pid_t me = getpid();
+    for (size_t i = 0; i < ts->n; i++)
+        if (ts->t[i].pid != me)
+            return false;
+    return ts->n > 0;
+}
+
+/* Sleep @p poll_ns at a time until others_switches() stayed put over two polls, the
+ * deadline, a stop, or QUIET_MAX_POLLS (busy threads outside the task set: the sweeps
+ * decide then). */
+#define QUIET_MAX_POLLS 16
+static void wait_quiet(int64_t poll_ns, int64_t deadline)
+{
+    uint64_t prev = others_switches();
+    for (int polls = 0, still = 0; still < 2 && polls < QUIET_MAX_POLLS; polls++) {
+        if (herd__live_stopping() || herd__now_ns() >= deadline)
+            return;
+        herd__sleep_ns(poll_ns);
+        uint64_t cur = others_switches();
+        still = cur == prev ? still + 1 : 0;
+        prev = cur;
+    }
+}
+
+int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns,
+                        struct herd_task_sample *out, uint64_t *vol, uint64_t *invol)
 {
     int64_t deadline = herd__now_ns() + max_ns;
-    uint64_t prev = UINT64_MAX, cur = 0;
+    bool own = own_threads(ts);
+    uint64_t prev = UINT64_MAX, cur = 0, icur = 0;
     size_t running = 0;
     for (;;) {
-        int rc = herd__tasks_read(ts, NULL, &cur, NULL, &running);
+        uint64_t u0 = 0, u1 = 1;
+        if (own) {
+            wait_quiet(poll_ns, deadline);
+            u0 = others_switches();
+        }
+        int rc = herd__tasks_read(ts, out, &cur, &icur, &running);
         if (rc < 0)
             return rc;
-        if (running == 0 && cur == prev) {
+        if (own)
+            u1 = others_switches();
+        /* Settled: every task asleep, and either no thread of this process switched
+         * while the sweep read them (one sweep) or two sweeps poll_ns apart agree. */
+        int st = running == 0 && (u0 == u1 || cur == prev) ? 0 : 1;
+        if (st && herd__live_stopping())
+            st = -HERD_EINTR;
+        else if (st && herd__now_ns() >= deadline)
+            st = -HERD_ETIMEDOUT;
+        if (st <= 0) {
             *vol = cur;
-            return 0;
+            if (invol)
+                *invol = icur;
+            return st;
         }
         prev = running == 0 ? cur : UINT64_MAX;
-        if (herd__live_stopping()) {
-            *vol = cur;
-            return -HERD_EINTR;
-        }
-        if (herd__now_ns() >= deadline) {
-            *vol = cur;
-            return -HERD_ETIMEDOUT;
-        }
-        herd__sleep_ns(poll_ns);
+        if (!own)
+            herd__sleep_ns(poll_ns);
     }
+}
+
+void herd__tasks_cool(int64_t ns)
+{
+    for (int64_t slept = 0; slept < ns && !herd__live_stopping(); slept += HERD_NAP_NS)
+        herd__sleep_ns(HERD_NAP_NS);
 }
 
 pid_t herd__gettid(void)
