@@ -56,7 +56,7 @@ probe_side() {
 }
 herd_side() {
     local out
-    out=$("$build/herd" run "$1" -n "$n" --events "$events" --mode both --format json -q) || return 1
+    out=$("$build/herd" run "$1" -n "$n" --events "$events" --runs 1 --mode both --format json -q) || return 1
     jq -r '[.runs[] | {mode, p50: .latency_ns.p50, p99: .latency_ns.p99}] |
            (map(select(.mode == "naive"))[0]) as $a | (map(select(.mode != "naive"))[0]) as $b |
            "\($a.p50) \($a.p99) \($b.p50) \($b.p99)"' <<<"$out"

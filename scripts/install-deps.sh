@@ -18,7 +18,7 @@ command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 # `install-deps.sh bench`: also what the benchmarks compare against (Go's singleflight).
 if [[ ${1:-} == bench ]]; then
-    packages+=(golang-go golang-golang-x-sync-dev python3-simpy3)
+    packages+=(golang-go golang-golang-x-sync-dev python3-simpy3 jq)
 fi
 
 missing=()
