@@ -110,7 +110,7 @@ static int parse_range(const char *text, int64_t *from, int64_t *to, int64_t *st
     return 0;
 }
 
-int herd_cmd_sweep(int argc, char **argv)
+static int sweep(int argc, char **argv, bool *mpi_started)
 {
     static const struct option opts[] = {
         {"n", required_argument, NULL, 'N'},        {"backend", required_argument, NULL, 'b'},
@@ -224,6 +224,7 @@ int herd_cmd_sweep(int argc, char **argv)
     }
     bool root = true; /* this process prints the table: always, but on MPI rank 0 only */
     if (mpi) {
+        *mpi_started = true;
         rc = herd__sweep_mpi_run(jobs, njobs, (int)runs, quiet, figs, &root);
     } else {
         herd__cli_signals();
@@ -271,5 +272,14 @@ int herd_cmd_sweep(int argc, char **argv)
     free(reports);
     free(figs);
     free(jobs);
+    return rc;
+}
+
+int herd_cmd_sweep(int argc, char **argv)
+{
+    bool started = false;
+    int rc = sweep(argc, argv, &started);
+    if (rc != HERD_EXIT_OK && !started)
+        herd__sweep_mpi_linger();
     return rc;
 }

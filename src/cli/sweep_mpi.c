@@ -33,6 +33,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 void herd__sweep_mpi_quiet_ranks(void)
@@ -47,6 +48,18 @@ void herd__sweep_mpi_quiet_ranks(void)
         dup2(fd, STDERR_FILENO);
         close(fd);
     }
+}
+
+void herd__sweep_mpi_linger(void)
+{
+    const char *rank = getenv("OMPI_COMM_WORLD_RANK");
+    if (!rank)
+        rank = getenv("PMI_RANK");
+    if (!rank || atoi(rank) <= 0)
+        return;
+    struct timespec ts = {0, 500 * 1000 * 1000}; /* rank 0 prints in microseconds */
+    while (nanosleep(&ts, &ts) < 0)
+        ;
 }
 
 #ifdef HERD_HAVE_MPI

@@ -32,6 +32,14 @@ bool herd__sweep_mpi_available(void);
 void herd__sweep_mpi_quiet_ranks(void);
 
 /**
+ * A rank silenced by herd__sweep_mpi_quiet_ranks that refuses the sweep before MPI starts
+ * (every rank finds the same error) waits a moment before it exits: mpirun aborts the job
+ * when the first rank exits non-zero, and rank 0 must have printed the reason by then.
+ * Does nothing on rank 0 or outside mpirun.
+ */
+void herd__sweep_mpi_linger(void);
+
+/**
  * Run @p njobs sim jobs, @p runs times each with derived seeds (herd_run_seed), across
  * the ranks of MPI_COMM_WORLD; every rank calls this with the same jobs (mpirun gives all
  * the same command line). On rank 0, @p *root is set and @p figs[i] (njobs entries) gets

@@ -159,7 +159,7 @@ static void row_ci(const struct out *o, const char *label, fig_fn get, bool time
     for (size_t i = 0; i < o->n; i++) {
         const struct herd_stats_interval *ci =
             latency ? &o->runs[i]->ci.lat[which] : &o->runs[i]->ci.ev[which];
-        char lo[20], hi[20];
+        char lo[18], hi[18];
         if (time)
             fmt_ns(o, ci->point, cells[i], sizeof cells[i]);
         else
