@@ -39,20 +39,20 @@ static const struct demo_row rows[] = {
     {"accept", 200, 100, NULL},
     {"condvar", 200, 100, NULL},
     {"cache", 100, 3, "rows=200000"},
-    {"cron", 200, 1, NULL},
+    {"cron", 200, 2, NULL}, /* 2 x 3 runs: 6 events, the fewest that bound a median */
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
 static void fmt_value(double v, bool time, bool utf8, char *buf, size_t len)
 {
     if (!isfinite(v))
-        snprintf(buf, len, "%s", utf8 ? "\xe2\x88\x9e" : "inf");
+        snprintf(buf, len, "%s%s", v < 0 ? "-" : "", utf8 ? "\xe2\x88\x9e" : "inf");
     else if (!time)
         snprintf(buf, len, v >= 100 || v == floor(v) ? "%.0f" : "%.1f", v);
     else if (v < 1e6)
         snprintf(buf, len, "%.0f%s", v / 1e3, utf8 ? "\xc2\xb5s" : "us");
-    else if (v < 1e9)
-        snprintf(buf, len, "%.2fms", v / 1e6);
+    else if (v < 1e9) /* three figures: 1.23ms, 12.3ms, 123ms */
+        snprintf(buf, len, "%.*fms", v < 1e7 ? 2 : v < 1e8 ? 1 : 0, v / 1e6);
     else
         snprintf(buf, len, "%.2fs", v / 1e9);
 }
@@ -63,10 +63,14 @@ static void fmt_ci(const struct herd_stats_interval *ci, bool time, bool utf8, c
 {
     char p[20], lo[20], hi[20];
     fmt_value(ci->point, time, utf8, p, sizeof p);
+    if (isinf(ci->lo) && isinf(ci->hi)) {
+        snprintf(buf, len, "%s%s (unbounded)", p, ci->enough_samples ? "" : "*");
+        return;
+    }
     fmt_value(ci->lo, time, utf8, lo, sizeof lo);
     fmt_value(ci->hi, time, utf8, hi, sizeof hi);
-    snprintf(buf, len, "%s%s [%s, %s%s", p, ci->enough_samples ? "" : "*", lo, hi,
-             isfinite(ci->hi) ? "]" : ")");
+    snprintf(buf, len, "%s%s %s%s, %s%s", p, ci->enough_samples ? "" : "*",
+             isfinite(ci->lo) ? "[" : "(", lo, hi, isfinite(ci->hi) ? "]" : ")");
 }
 
 static void line(const char *label, const struct herd_stats_interval *a,
@@ -96,9 +100,10 @@ static void print_table(struct herd_report *rep, bool utf8)
            "the p99,\neach with its 95 %% interval; * = too few samples to bound it)\n");
     for (size_t i = 0; i < NROWS; i++) {
         struct herd_report *nv = &rep[2 * i], *mt = &rep[2 * i + 1];
-        printf("\n%s, N = %lld: %s vs %s (%d runs of %lld event%s each)\n", nv->run.scenario,
+        printf("\n%s, N = %lld: %s vs %s (%d run%s of %lld event%s each)\n", nv->run.scenario,
                (long long)nv->run.n, nv->run.strategy, mt->run.strategy, nv->runs,
-               (long long)nv->run.events, nv->run.events == 1 ? "" : "s");
+               nv->runs == 1 ? "" : "s", (long long)nv->run.events,
+               nv->run.events == 1 ? "" : "s");
         printf("  %-22s %-25s %-25s %s\n", "", "naive", "mitigated", "naive / mitigated");
         line("wakes per event", &nv->ci.ev[HERD_EV_CI_WAKES], &mt->ci.ev[HERD_EV_CI_WAKES], false,
              utf8);

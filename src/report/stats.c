@@ -557,10 +557,18 @@ int herd_stats_format_comparison(char *buf, size_t len, const struct herd_stats_
         w = snprintf(buf, len, "no difference measured");
     } else {
         char r[32], lo[32], hi[32];
+        const char *times = cs == HERD_STATS_UTF8 ? "\xc3\x97" : "x";
         format_number(r, sizeof r, c->ratio, cs);
         format_number(lo, sizeof lo, c->lo, cs);
         format_number(hi, sizeof hi, c->hi, cs);
-        w = snprintf(buf, len, "%s%s (%s-%s)", r, cs == HERD_STATS_UTF8 ? "\xc3\x97" : "x", lo, hi);
+        /* Something against a certain nothing: the interval (inf-inf) or (0-0) says less
+         * than the two sides do. */
+        if (isinf(c->lo))
+            w = snprintf(buf, len, "%s%s (>0 vs 0)", r, times);
+        else if (c->hi == 0)
+            w = snprintf(buf, len, "0%s (0 vs >0)", times);
+        else
+            w = snprintf(buf, len, "%s%s (%s-%s)", r, times, lo, hi);
     }
     if (w < 0 || (size_t)w >= len)
         return -HERD_ELIMIT;

@@ -183,8 +183,11 @@ static void row_ci(const struct out *o, const char *label, fig_fn get, bool time
                 hi[uh] = '\0';
             }
         }
-        snprintf(under[i], sizeof under[i], "%s%s, %s%s%s", isfinite(ci->lo) ? "[" : "(", lo,
-                 hi, isfinite(ci->hi) ? "]" : ")", unit);
+        if (isinf(ci->lo) && isinf(ci->hi))
+            snprintf(under[i], sizeof under[i], "(unbounded)");
+        else
+            snprintf(under[i], sizeof under[i], "%s%s, %s%s%s", isfinite(ci->lo) ? "[" : "(",
+                     lo, hi, isfinite(ci->hi) ? "]" : ")", unit);
     }
     if (o->n == 2) {
         const struct herd_report_ci *a = &o->runs[0]->ci, *b = &o->runs[1]->ci;

@@ -191,6 +191,33 @@ assert sim["provenance"]["profile"]["path"].endswith("both.json"), sim["provenan
 assert sim["latency_ns"]["p50"] > 4e6, sim["latency_ns"]  # the profile hop is in it
 ' && ok "--backend both: the sim runs with the calibrated profile" || nok "--backend both profile" "$out"
 
+# -- demo --------------------------------------------------------------------------
+# The four herds, small and once each: the table's shape, not its (live) ratios: every
+# row has an interval, no degenerate (-inf, inf) or (inf-inf) survives, 100 columns.
+out=$("$herd" demo -n 20 --runs 1 -q 2>&1)
+rc=$?
+if [[ $rc -eq 0 ]] && printf '%s\n' "$out" | python3 -c '
+import sys, re
+t = sys.stdin.read()
+heads = re.findall(r"^(\w+), N = 20: (\S+) vs (\S+) \(1 run of (\d+) events? each\)$", t, re.M)
+assert [h[0] for h in heads] == ["accept", "condvar", "cache", "cron"], heads
+for label in ("wakes per event", "wasted per event", "origin load per event", "p99 latency"):
+    rows = [l for l in t.splitlines() if l.startswith("  " + label)]
+    assert len(rows) == 4, (label, rows)
+    for l in rows:
+        assert re.search(r"[\[(]", l) and ("\u00d7" in l or "no difference measured" in l), l
+assert "\u221e, \u221e" not in t and "(\u221e-\u221e)" not in t and "1 runs" not in t, t
+assert max(len(l) for l in t.splitlines()) <= 100, max(t.splitlines(), key=len)
+# Counted from the kernel: the naive herd is (about) all 20, the mitigated one wake.
+acc = t.split("accept, N = 20")[1].split("\n\n")[0]
+m = re.search(r"wakes per event\s+(\d+) \S+ \S+\s+(\d+) ", acc)
+assert m and int(m.group(1)) >= 15 and int(m.group(2)) <= 2, acc
+'; then
+    ok "demo: four herds, each figure with its interval, 100 columns"
+else
+    nok "demo" "rc=$rc $out"
+fi
+
 # -- sweep -------------------------------------------------------------------------
 out=$("$herd" sweep condvar --backend live --n 10:30:10 --events 3 -q --format csv)
 rows=$(printf '%s\n' "$out" | wc -l)

@@ -941,6 +941,10 @@ Test(stats, format_ascii_and_utf8)
     cr_assert_str_eq(fmt(4, 2.5, INFINITY, HERD_STATS_ASCII), "4.00x (2.50-inf)");
     cr_assert_str_eq(fmt(4, 2.5, INFINITY, HERD_STATS_UTF8), "4.00\xc3\x97 (2.50-\xe2\x88\x9e)");
     cr_assert_str_eq(fmt(0.0812, 0.05, 0.12, HERD_STATS_ASCII), "0.0812x (0.0500-0.120)");
+    /* Against a certain zero: the sides, not a degenerate interval. */
+    cr_assert_str_eq(fmt(INFINITY, INFINITY, INFINITY, HERD_STATS_UTF8),
+                     "\xe2\x88\x9e\xc3\x97 (>0 vs 0)");
+    cr_assert_str_eq(fmt(0, 0, 0, HERD_STATS_ASCII), "0x (0 vs >0)");
     /* Rounding to 3 figures can carry into the next decade: 9.996 is 10.0, not 10.00. */
     cr_assert_str_eq(fmt(9.996, 0, 1234.4, HERD_STATS_ASCII), "10.0x (0-1234)");
     cr_assert_str_eq(fmt(2e6, 1.234e-5, 3e6, HERD_STATS_ASCII), "2.00e+06x (1.23e-05-3.00e+06)");
