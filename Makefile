@@ -7,7 +7,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 MESON_SETUP = meson setup --buildtype=debugoptimized
 
-.PHONY: all deps build run test test-fast test-asan install clean
+.PHONY: all deps build run test test-fast test-asan fidelity install clean
 
 all: build
 
@@ -39,6 +39,12 @@ test: build
 # Just the normal build's suite, without the sanitizer pass.
 test-fast: build
 	@bash scripts/run-tests.sh $(BUILD)
+
+# The simulator against this kernel: live vs sim at N = 100 and 1,000 with intervals and
+# a verdict per row (about five minutes; herd fidelity --help). Not a test: live ratios
+# on a shared 2-core machine are for intervals and verdicts, not for pass/fail.
+fidelity: build
+	$(BUILD)/herd fidelity
 
 PREFIX ?= /usr/local
 install: build

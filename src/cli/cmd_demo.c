@@ -43,55 +43,20 @@ static const struct demo_row rows[] = {
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
-static void fmt_value(double v, bool time, bool utf8, char *buf, size_t len)
-{
-    if (!isfinite(v))
-        snprintf(buf, len, "%s%s", v < 0 ? "-" : "", utf8 ? "\xe2\x88\x9e" : "inf");
-    else if (!time)
-        snprintf(buf, len, v >= 100 || v == floor(v) ? "%.0f" : "%.1f", v);
-    else if (v < 1e6)
-        snprintf(buf, len, "%.0f%s", v / 1e3, utf8 ? "\xc2\xb5s" : "us");
-    else if (v < 1e9) /* three figures: 1.23ms, 12.3ms, 123ms */
-        snprintf(buf, len, "%.*fms", v < 1e7 ? 2 : v < 1e8 ? 1 : 0, v / 1e6);
-    else
-        snprintf(buf, len, "%.2fs", v / 1e9);
-}
-
-/* "1.20ms [1.10ms, 1.40ms]", "*" after the point when it has too few samples. */
-static void fmt_ci(const struct herd_stats_interval *ci, bool time, bool utf8, char *buf,
-                   size_t len)
-{
-    char p[20], lo[20], hi[20];
-    fmt_value(ci->point, time, utf8, p, sizeof p);
-    if (isinf(ci->lo) && isinf(ci->hi)) {
-        snprintf(buf, len, "%s%s (unbounded)", p, ci->enough_samples ? "" : "*");
-        return;
-    }
-    fmt_value(ci->lo, time, utf8, lo, sizeof lo);
-    fmt_value(ci->hi, time, utf8, hi, sizeof hi);
-    snprintf(buf, len, "%s%s %s%s, %s%s", p, ci->enough_samples ? "" : "*",
-             isfinite(ci->lo) ? "[" : "(", lo, hi, isfinite(ci->hi) ? "]" : ")");
-}
-
 static void line(const char *label, const struct herd_stats_interval *a,
                  const struct herd_stats_interval *b, bool time, bool utf8)
 {
     char ca[96], cb[96], ratio[48];
     struct herd_stats_comparison c = herd_stats_compare(a, b);
-    fmt_ci(a, time, utf8, ca, sizeof ca);
-    fmt_ci(b, time, utf8, cb, sizeof cb);
+    herd__cli_fmt_ci(a, time, utf8, ca, sizeof ca);
+    herd__cli_fmt_ci(b, time, utf8, cb, sizeof cb);
     if (herd_stats_format_comparison(ratio, sizeof ratio, &c,
                                      utf8 ? HERD_STATS_UTF8 : HERD_STATS_ASCII) < 0)
         snprintf(ratio, sizeof ratio, "?");
-    /* UTF-8 µ takes two bytes for one column: pad by hand. */
     printf("  %-22s ", label);
-    int wa = (int)strlen(ca), wb = (int)strlen(cb);
-    for (const char *q = ca; *q; q++)
-        wa -= ((unsigned char)*q & 0xc0) == 0x80;
-    for (const char *q = cb; *q; q++)
-        wb -= ((unsigned char)*q & 0xc0) == 0x80;
-    printf("%s%*s %s%*s %s\n", ca, 25 - wa > 0 ? 25 - wa : 0, "", cb, 25 - wb > 0 ? 25 - wb : 0,
-           "", ratio);
+    herd__cli_put_cell(ca, 26);
+    herd__cli_put_cell(cb, 26);
+    printf("%s\n", ratio);
 }
 
 static void print_table(struct herd_report *rep, bool utf8)
@@ -115,15 +80,21 @@ static void print_table(struct herd_report *rep, bool utf8)
              utf8);
         for (int k = 0; k < 2; k++) {
             const struct herd_report *r = k ? mt : nv;
+            char head[64];
+            snprintf(head, sizeof head, "  WARNING (%s): ", r->run.strategy);
             for (int w = 0; w < r->machine.nwarnings; w++)
-                printf("  WARNING (%s): %s\n", r->run.strategy, r->machine.warnings[w]);
+                herd_text_wrap(stdout, head, r->machine.warnings[w], 4, 100);
         }
         /* The herd the scenario is about: N reactions per event. */
         double herd = nv->ci.ev[HERD_EV_CI_WAKES].point;
-        if (herd < 0.9 * (double)nv->run.n)
-            printf("  note: the naive herd was %.0f of N = %lld per event (below 90 %%): the "
-                   "kernel did not wake them all, or this machine could not run them all\n",
-                   herd, (long long)nv->run.n);
+        if (herd < 0.9 * (double)nv->run.n) {
+            char note[256];
+            snprintf(note, sizeof note,
+                     "the naive herd was %.0f of N = %lld per event (below 90 %%): the kernel "
+                     "did not wake them all, or this machine could not run them all",
+                     herd, (long long)nv->run.n);
+            herd_text_wrap(stdout, "  note: ", note, 4, 100);
+        }
     }
     printf("\nwakes: reactions to the trigger (kernel context switches for accept); wasted: "
            "reactions whose\nwork was redundant or thrown away; origin load: operations at the "

@@ -621,20 +621,22 @@ static void limited_herd(struct herd_report *r, const struct run *R)
 {
     if (R->mode.coalesce || r->nevents == 0)
         return;
-    double herd = herd_median(r->ev.wakes, r->nevents), lag = 0, query = 0;
+    double herd = herd_median(r->ev.wakes, r->nevents), lag = 0, query = 0, rows = 0;
     if (herd >= 0.5 * R->n)
         return;
     herd_report_get_extra(r, "lag_ms_at_expiry", &lag);
     herd_report_get_extra(r, "query_ms_median", &query);
+    herd_report_get_extra(r, "rows", &rows);
     double period_ms = (double)R->period / 1e6;
     if (lag > period_ms)
         herd_machine_warn(&r->machine,
                           "the herd limited itself: a median of %.0f of %d requesters missed "
                           "per expiry; this machine could not run them on time (%.1f ms behind "
                           "their schedule at the expiry) while the origin's queries held the "
-                          "CPUs. A longer query (--set rows=200000) lets every requester reach "
-                          "the expired key first",
-                          herd, R->n, lag);
+                          "CPUs. %s lets every requester reach the expired key first",
+                          herd, R->n, lag,
+                          rows < 200000 ? "A longer query (--set rows=200000)"
+                                        : "A smaller N (fewer threads to run)");
     else
         herd_machine_warn(&r->machine,
                           "the herd is partial: a median of %.0f of %d requesters missed per "

@@ -319,6 +319,11 @@ struct herd_text_opts {
 int herd_write_text(FILE *f, struct herd_report *const *runs, size_t nruns,
                     const struct herd_text_opts *opts);
 int herd_write_json(FILE *f, struct herd_report *const *runs, size_t nruns);
+
+/** Print @p first, then @p text wrapped at spaces to @p width display columns (UTF-8
+ * aware), continuation lines indented by @p indent; ends the line. The text writer's
+ * WARNING lines, and herd demo's and herd fidelity's. */
+void herd_text_wrap(FILE *f, const char *first, const char *text, int indent, int width);
 int herd_write_csv(FILE *f, struct herd_report *const *runs, size_t nruns);
 
 /** One report as a jansson object (json_t *, returned as void * to keep jansson private). */

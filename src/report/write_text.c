@@ -426,9 +426,7 @@ static void timeline_rows(const struct out *o)
     }
 }
 
-/* Print @p text after @p first (the line's start), wrapped at word boundaries to @p width
- * display columns; continuation lines start with @p indent spaces. */
-static void wrap(FILE *f, const char *first, const char *text, int indent, int width)
+void herd_text_wrap(FILE *f, const char *first, const char *text, int indent, int width)
 {
     int col = fprintf(f, "%s", first);
     const char *p = text;
@@ -489,7 +487,7 @@ static void heading(FILE *f, struct herd_report *const *runs, size_t n, bool utf
     char what[512];
     snprintf(what, sizeof what, "%s: %s; %s contend for %s", s->trigger, s->naive_name,
              s->waiters, s->resource);
-    wrap(f, "  ", what, 4, WIDTH_DEFAULT);
+    herd_text_wrap(f, "  ", what, 4, WIDTH_DEFAULT);
     if (r0->runs > 1)
         fprintf(f, "  counts are pooled over the %d runs (derived seeds); timeline, spread and "
                    "details are the first run's\n",
@@ -501,7 +499,7 @@ static void heading(FILE *f, struct herd_report *const *runs, size_t n, bool utf
         for (int w = 0; w < r->machine.nwarnings; w++) {
             char head[96];
             snprintf(head, sizeof head, "  WARNING (%s, %s): ", r->run.strategy, r->backend);
-            wrap(f, head, r->machine.warnings[w], 4, WIDTH_DEFAULT);
+            herd_text_wrap(f, head, r->machine.warnings[w], 4, WIDTH_DEFAULT);
         }
     }
 }

@@ -191,6 +191,30 @@ assert sim["provenance"]["profile"]["path"].endswith("both.json"), sim["provenan
 assert sim["latency_ns"]["p50"] > 4e6, sim["latency_ns"]  # the profile hop is in it
 ' && ok "--backend both: the sim runs with the calibrated profile" || nok "--backend both profile" "$out"
 
+# -- fidelity ------------------------------------------------------------------------
+# One small row pair with the stored profile: the shape and the wake counts (exact at
+# N = 20 for condvar: both backends wake all of them, or one), not the live p99s.
+out=$(HERD_PROFILE="$tmp/both.json" "$herd" fidelity -S condvar -n 20 --runs 1 --profile -q \
+      --format json)
+printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+rows = d["rows"]
+assert [(r["scenario"], r["strategy"], r["n"]) for r in rows] == \
+    [("condvar", "broadcast", 20), ("condvar", "signal", 20)], rows
+for r, w in zip(rows, (20, 1)):
+    assert r["live_wakes_per_event"]["point"] == w and r["sim_wakes_per_event"]["point"] == w, r
+    assert r["wakes_ok"] and r["verdict"].split(":")[0].rstrip("*") in ("agree", "differ"), r
+    assert r["live_p99_ns"]["point"] > 0 and r["sim_p99_ns"]["point"] > 0, r
+    assert r["verdict"].startswith("agree") == (r["wakes_ok"] and r["p99_ok"]), r
+' && ok "fidelity: a verdict per row, wakes counted alike live and simulated" || nok "fidelity" "$out"
+out=$(HERD_PROFILE="$tmp/both.json" "$herd" fidelity -S condvar -n 20 --runs 1 --profile -q)
+[[ "$out" == *"condvar, N = 20, broadcast: "* && "$out" == *"wakes per event"* &&
+    $(printf '%s\n' "$out" | wc -L) -le 100 ]] && ok "fidelity: the text table in 100 columns" ||
+    nok "fidelity text" "$out"
+expect_usage "fidelity unknown scenario" "--scenario: 'nope'" fidelity -S nope
+expect_usage "fidelity -n 0" "-n" fidelity -n 0
+
 # -- demo --------------------------------------------------------------------------
 # The four herds, small and once each: the table's shape, not its (live) ratios: every
 # row has an interval, no degenerate (-inf, inf) or (inf-inf) survives, 100 columns.
