@@ -17,6 +17,8 @@
 #include <herd/error.h>
 #include <stdlib.h>
 
+#include "torture.h"
+
 #define S HERD_NS_PER_S
 #define MS HERD_NS_PER_MS
 
@@ -322,28 +324,6 @@ Test(budget, invalid_configs)
     cr_assert_eq(herd_budget_new(&cfg, 0, &b), -HERD_EINVAL);
     cfg.model = (enum herd_budget_model)9;
     cr_assert_eq(herd_budget_new(&cfg, 0, &b), -HERD_EINVAL);
-}
-
-/* An allocator that fails the fail_at-th call (1-based) and counts live blocks. */
-struct torture {
-    int calls, fail_at, live;
-};
-
-static void *torture_realloc(void *ctx, void *p, size_t size)
-{
-    struct torture *t = ctx;
-    if (size == 0) {
-        if (p)
-            t->live--;
-        free(p);
-        return NULL;
-    }
-    if (++t->calls == t->fail_at)
-        return NULL;
-    void *q = realloc(p, size);
-    if (q && !p)
-        t->live++;
-    return q;
 }
 
 Test(budget, allocation_failure_each_in_turn)

@@ -13,6 +13,8 @@
 #include <herd/hedge.h>
 #include <stdlib.h>
 
+#include "torture.h"
+
 #define MS HERD_NS_PER_MS
 #define US HERD_NS_PER_US
 
@@ -222,27 +224,6 @@ Test(hedge, invalid_configs)
     cfg.delay_ns = -1;
     cr_assert_eq(herd_hedge_new(&cfg, &h), -HERD_EINVAL);
     cr_assert_null(h);
-}
-
-struct torture {
-    int calls, fail_at, live;
-};
-
-static void *torture_realloc(void *ctx, void *p, size_t size)
-{
-    struct torture *t = ctx;
-    if (size == 0) {
-        if (p)
-            t->live--;
-        free(p);
-        return NULL;
-    }
-    if (++t->calls == t->fail_at)
-        return NULL;
-    void *q = realloc(p, size);
-    if (q && !p)
-        t->live++;
-    return q;
 }
 
 Test(hedge, allocation_failure_each_in_turn)

@@ -26,6 +26,8 @@
 #include "../../src/report/stats.h"
 #include "../../src/report/stats_int.h"
 
+#include "torture.h"
+
 #define CONF HERD_STATS_CONF
 
 static void assert_no_nan(const struct herd_stats_interval *iv)
@@ -785,28 +787,6 @@ Test(stats, runs_that_differ_widen_the_cluster_interval)
             cr_assert(ratio > 1.0 && ratio < 1.8, "cluster/plain width %.2f", ratio);
         free(x);
     }
-}
-
-/* An allocator that fails the fail_at-th call (1-based) and counts live blocks. */
-struct torture {
-    int calls, fail_at, live;
-};
-
-static void *torture_realloc(void *ctx, void *p, size_t size)
-{
-    struct torture *t = ctx;
-    if (size == 0) {
-        if (p)
-            t->live--;
-        free(p);
-        return NULL;
-    }
-    if (++t->calls == t->fail_at)
-        return NULL;
-    void *q = realloc(p, size);
-    if (q && !p)
-        t->live++;
-    return q;
 }
 
 Test(stats, bootstrap_allocation_failure_each_in_turn)
