@@ -551,6 +551,10 @@ static void fill_timeline(struct herd_report *r, struct run *R, int64_t W, int64
 
 /* ---- the run ----------------------------------------------------------------------- */
 
+/* What the strategy does, in this backend's terms. src/sim/model_cache.c has the same
+ * switch on purpose: a strategy added to src/scenario/cache.h must fail to compile in
+ * each backend until that backend implements it (-Wswitch), not inherit a mode from a
+ * shared table that one of them does not honour. */
 static struct mode mode_of(enum herd_cache_strategy s)
 {
     switch (s) {
