@@ -33,12 +33,17 @@ bool herd__cli_utf8(void);
 
 /**
  * Options for the runner as every subcommand starts them: herd's version, this command
- * line (shell-quoted, for provenance), the signal watch, the calibrated profile (read
- * into @p prof when the jobs need the simulator; @p path holds its path). Prints one
- * line and returns HERD_EXIT_FAIL for a profile that exists but is broken.
+ * line (shell-quoted, for provenance), the signal watch, and the profile in @p prof:
+ * herd calibrate's stored one when @p simulated (the jobs run on the simulator; @p path
+ * then holds its path, "" when none is stored and the defaults stand in), the defaults
+ * otherwise, so that a broken profile never stops a live-only command. Prints one line
+ * and returns HERD_EXIT_FAIL for a stored profile that is broken.
  */
 int herd__cli_front_opts(struct herd_front_opts *o, struct herd_profile *prof, char *path,
-                         size_t pathlen);
+                         size_t pathlen, bool simulated);
+
+/** True when one of the @p n jobs runs on the simulator. */
+bool herd__cli_any_sim(const struct herd_job *jobs, size_t n);
 
 /**
  * Check every job before anything starts (herd_front_check), then run them in order

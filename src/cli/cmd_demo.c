@@ -171,7 +171,7 @@ int herd_cmd_demo(int argc, char **argv)
     struct herd_profile prof;
     char prof_path[4096];
     size_t done = 0;
-    int rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path);
+    int rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path, false);
     if (rc != HERD_EXIT_OK)
         return rc;
     fo.runs = (int)runs;

@@ -338,9 +338,14 @@ int herd_cmd_fidelity(int argc, char **argv)
     struct herd_front_opts fo;
     struct herd_profile prof;
     char prof_path[4096];
-    int rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path);
+    /* With --profile, herd calibrate's stored profile, which must exist: the defaults
+     * are not this machine. Without it, the one measured below. */
+    int rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path, stored);
     if (rc != HERD_EXIT_OK)
         return rc;
+    if (stored && !prof_path[0])
+        return herd__usage_error("--profile: no stored profile (run herd calibrate, or drop "
+                                 "--profile to measure this machine now)");
     herd__cli_signals();
     if (!stored) {
         if (!quiet)

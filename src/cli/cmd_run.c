@@ -188,7 +188,8 @@ int herd_cmd_run(int argc, char **argv)
         herd__cli_abort_out(out, o.out, tmp);
         return herd__fail("out of memory");
     }
-    if ((rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path)) != HERD_EXIT_OK) {
+    if ((rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path,
+                                   herd__cli_any_sim(jobs, njobs))) != HERD_EXIT_OK) {
         herd__cli_abort_out(out, o.out, tmp);
         free(reports);
         return rc;

@@ -100,7 +100,7 @@ int herd_cmd_serve(int argc, char **argv)
     struct herd_profile prof;
     struct herd_front_opts fo;
     char prof_path[4096];
-    int rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path);
+    int rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path, true);
     if (rc != HERD_EXIT_OK)
         return rc;
 

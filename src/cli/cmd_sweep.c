@@ -228,7 +228,7 @@ static int sweep(int argc, char **argv, bool *mpi_started)
         rc = herd__sweep_mpi_run(jobs, njobs, (int)runs, quiet, figs, &root);
     } else {
         herd__cli_signals();
-        rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path);
+        rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path, sim);
         fo.runs = (int)runs;
         fo.no_intervals = true; /* a sweep prints means; intervals are herd run's */
         if (rc == HERD_EXIT_OK)

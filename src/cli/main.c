@@ -115,15 +115,26 @@ void herd__cli_set_command(int argc, char **argv)
     herd_provenance_set_argv(&command_line, argc, argv);
 }
 
+bool herd__cli_any_sim(const struct herd_job *jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].backend->bit == HERD_BACKEND_SIM)
+            return true;
+    return false;
+}
+
 int herd__cli_front_opts(struct herd_front_opts *o, struct herd_profile *prof, char *path,
-                         size_t pathlen)
+                         size_t pathlen, bool simulated)
 {
     char err[512];
     memset(o, 0, sizeof *o);
     o->version = HERD_VERSION;
     o->command = command_line.command;
     o->watch = herd__cli_watch();
-    if (herd_front_load_profile(prof, path, pathlen, err, sizeof err) < 0)
+    herd_profile_defaults(prof);
+    if (pathlen)
+        path[0] = '\0';
+    if (simulated && herd_front_load_profile(prof, path, pathlen, err, sizeof err) < 0)
         return herd__fail("profile: %s (run herd calibrate to write a new one)", err);
     o->profile = prof;
     o->profile_path = path[0] ? path : NULL;

@@ -397,7 +397,8 @@ static void master_setup(struct sweep *sw, struct setup *su)
 {
     struct herd_front_opts fo;
     char path[4096];
-    su->rc = herd__cli_front_opts(&fo, &su->prof, path, sizeof path); /* prints its own line */
+    su->rc = herd__cli_front_opts(&fo, &su->prof, path, sizeof path,
+                                  herd__cli_any_sim(sw->jobs, sw->nitems)); /* says why */
     if (su->rc != HERD_EXIT_OK)
         return;
     sw->figs = calloc(sw->nitems, sizeof *sw->figs);
