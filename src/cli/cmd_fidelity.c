@@ -84,7 +84,7 @@ static void cache_profile(const struct herd_report *live, struct herd_profile *p
     double alone, rows;
     if (herd_report_get_extra(live, "query_ms_alone", &alone) &&
         herd_report_get_extra(live, "rows", &rows) && rows > 0)
-        prof->origin_query_ns = alone * 1e6 * 50000 / rows;
+        prof->origin_query_ns = alone * 1e6 * HERD_CACHE_ROWS_DEFAULT / rows;
 }
 
 static int compare_row(const struct row_def *d, int64_t n, int strategy, int runs,

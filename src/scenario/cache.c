@@ -26,7 +26,7 @@ static const struct herd_param_def params[] = {
     [P_ORIGIN] = {"origin", HERD_PARAM_ENUM, 0, 0, 0, "", {"sqlite", NULL},
                   "the origin database: an embedded SQLite file in WAL mode, one connection "
                   "per requester"},
-    [P_ROWS] = {"rows", HERD_PARAM_INT, 50000, 1000, 5000000, "rows", {NULL},
+    [P_ROWS] = {"rows", HERD_PARAM_INT, HERD_CACHE_ROWS_DEFAULT, 1000, 5000000, "rows", {NULL},
                 "rows in the origin's table; the hot query aggregates over all of them"},
     [P_TTL_MS] = {"ttl_ms", HERD_PARAM_INT, 200, 10, 60000, "ms", {NULL},
                   "time to live of a cached value"},

@@ -26,6 +26,10 @@ enum herd_cache_strategy {
 #undef HERD__CACHE_ENUM
 };
 
+/* The origin table's default size, and the size herd calibrate measures the profile's
+ * origin_query_ns at: a query over rows costs origin_query_ns * rows / this. */
+#define HERD_CACHE_ROWS_DEFAULT 50000
+
 enum herd_cache_origin {
     HERD_CACHE_SQLITE, /* an embedded SQLite file in WAL mode, one connection per requester */
 };

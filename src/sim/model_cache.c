@@ -34,7 +34,8 @@
  * progress. With the default kappa (5e-6) that costs 5 % at N = 100 (where the live
  * herd is plain queueing: p99 linear in N) and x4 per query at N = 800, so p99 grows
  * faster than N past a few hundred requesters, out of the queue's own mechanics. The
- * origin counts at most 1,000 connections (a max_connections); the rest wait outside. A query alone takes prof->origin_query_ns * rows / 50000: the calibrated
+ * origin counts at most 1,000 connections (a max_connections); the rest wait outside. A
+ * query alone takes prof->origin_query_ns * rows / HERD_CACHE_ROWS_DEFAULT: the calibrated
  * figure is the default table's (50,000 rows) and the query aggregates over every
  * row, so its cost scales with the table. Deterministic service time (the live query
  * is the same work every time; its spread comes from contention, which is modelled).
@@ -941,7 +942,7 @@ int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct he
         .queue_cap = -1,
         .overflow = HERD_SERVICE_REJECT,
         .dist = HERD_SERVICE_DETERMINISTIC,
-        .service_ns = llround(prof->origin_query_ns * rows / 50000.0),
+        .service_ns = llround(prof->origin_query_ns * rows / HERD_CACHE_ROWS_DEFAULT),
         .usl_sigma = cfg->usl_sigma,
         .usl_kappa = cfg->usl_kappa,
         .usl_on_held = true,
