@@ -95,6 +95,7 @@ enum wstate { W_ASLEEP, W_RUNNABLE, W_RUNNING };
 struct acc {
     struct herd_sim sim;
     struct herd_report *r;
+    int err; /* the first failure inside the simulation (a negated errno) */
     enum herd_accept_strategy strat;
     bool burst;
     int32_t n;
@@ -284,7 +285,12 @@ static void close_event(struct acc *a)
             herd_report_waiter(r, w,
                                a->epoch[w] == a->epoch_now ? HERD_OUT_WASTED : HERD_OUT_IDLE);
     }
-    herd_report_add_event(r, &ev);
+    int rc = herd_report_add_event(r, &ev);
+    if (rc < 0) { /* out of memory: the run fails rather than lose an event */
+        a->err = rc;
+        herd_sim_stop(&a->sim);
+        return;
+    }
     a->kernel_switches += a->ev_wakes;
     a->ev_wakes = a->ev_useful = a->ev_calls = a->ev_peak = 0;
     a->ev_acc_workers = a->ev_acc_woken = 0;
@@ -670,6 +676,8 @@ int herd__sim_accept_run_hooked(const struct herd_run_spec *spec, const struct h
 
     herd_sim_at(&a->sim, 0, ev_connect, a, 0, NULL);
     rc = herd_sim_run_until(&a->sim, HERD_SIM_FOREVER);
+    if (rc >= 0 && a->err)
+        rc = a->err;
     if (rc < 0) {
         snprintf(err, errlen, "accept: simulation: %s", herd_strerror(rc));
         goto out;

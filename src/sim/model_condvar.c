@@ -69,6 +69,7 @@
 struct cv {
     struct herd_sim sim;
     struct herd_report *r;
+    int err; /* the first failure inside the simulation (a negated errno) */
     bool wake_all, futex;
     int32_t n;
     int64_t events;
@@ -253,7 +254,12 @@ static void close_event(struct cv *v)
                            : v->epoch[w] == v->epoch_now ? HERD_OUT_WASTED
                                                             : HERD_OUT_IDLE);
     }
-    herd_report_add_event(r, &ev);
+    int rc = herd_report_add_event(r, &ev);
+    if (rc < 0) { /* out of memory: the run fails rather than lose an event */
+        v->err = rc;
+        herd_sim_stop(&v->sim);
+        return;
+    }
     v->ev_drain[e] = (double)(v->last_sleep - v->item_ts) / 1000.0;
     v->ev_switch[e] = (double)v->ev_switches;
     v->ev_wakes = v->ev_useful = v->ev_origin = v->ev_switches = 0;
@@ -419,6 +425,8 @@ int herd__sim_condvar_run_hooked(const struct herd_run_spec *spec, const struct 
 
     herd_sim_at(&v->sim, 0, ev_enqueue, v, 0, NULL);
     rc = herd_sim_run_until(&v->sim, HERD_SIM_FOREVER);
+    if (rc >= 0 && v->err)
+        rc = v->err;
     if (rc < 0) {
         snprintf(err, errlen, "condvar: simulation: %s", herd_strerror(rc));
         goto out;

@@ -106,7 +106,7 @@ struct cron {
     size_t cur;               /* fine bucket the levels were last applied to */
 
     /* Whole run. */
-    uint64_t served, queued_served, timeouts, late;
+    uint64_t served, queued_served, timeouts, errors, late;
     double span_sum_ns;
     int64_t queue_peak;
 
@@ -282,21 +282,30 @@ static void on_done(struct herd_sim *sim, void *ctx, uint32_t client, enum herd_
                     int64_t latency_ns)
 {
     struct cron *c = ctx;
-    enum herd_outcome o;
+    enum herd_outcome o = HERD_OUT_FAILED; /* every case sets it; the compiler cannot tell */
     (void)sim;
     herd_hist_record(&c->r->latency, latency_ns);
-    if (out == HERD_CLIENT_OK) {
+    switch (out) {
+    case HERD_CLIENT_OK: {
         /* Answered in time, queued or not: the job got done (a queue is latency). */
         bool queued = *herd_client_user16(&c->fleet, client) & WORKER_QUEUED;
         c->served++;
         c->queued_served += queued;
         o = HERD_OUT_USEFUL;
-    } else {
+        break;
+    }
+    case HERD_CLIENT_TIMEDOUT:
         /* The simulated backend neither drops nor cancels a request: one whose client
          * gave up is still worked on, and that work is thrown away (wasted). Live tells
          * this apart from a request never worked on (failed) by its backend's records. */
         c->timeouts++;
         o = HERD_OUT_WASTED;
+        break;
+    case HERD_CLIENT_FAILED:   /* an error reply: the model's backend sends none today */
+    case HERD_CLIENT_REJECTED: /* a breaker's refusal: cron's fleet has no breaker */
+        c->errors++;
+        o = HERD_OUT_FAILED;
+        break;
     }
     c->ev_out[o]++;
     if (client < HERD_REPORT_WAITERS) {
@@ -443,7 +452,7 @@ int herd__sim_cron_run_hooked(const struct herd_run_spec *spec, const struct her
     herd_report_extra(r, "served", (double)c->served);
     herd_report_extra(r, "served_after_queueing", (double)c->queued_served);
     herd_report_extra(r, "timeouts", (double)c->timeouts);
-    herd_report_extra(r, "errors", 0);
+    herd_report_extra(r, "errors", (double)c->errors);
     herd_report_extra(r, "late_replies", (double)fs->late);
     herd_report_extra(r, "backend_service_us",
                       ss->served ? (double)ss->busy_ns / (double)ss->served / 1e3 : 0);
