@@ -33,6 +33,8 @@ static void decode(const double *p, int strategy, union herd_scenario_config *ou
     };
 }
 
+HERD__TABLES_FIT(params, strategies);
+
 const struct herd_scenario herd_scenario_accept = {
     .id = HERD_SC_ACCEPT,
     .name = "accept",

@@ -42,6 +42,8 @@ static int validate(const struct herd_run_spec *spec, char *err, size_t errlen)
     return 0;
 }
 
+HERD__TABLES_FIT(params, strategies);
+
 const struct herd_scenario herd_scenario_backoff_occ = {
     .id = HERD_SC_BACKOFF_OCC,
     .name = "backoff-occ",

@@ -74,6 +74,8 @@ static void decode(const double *p, int strategy, union herd_scenario_config *ou
     };
 }
 
+HERD__TABLES_FIT(params, strategies);
+
 const struct herd_scenario herd_scenario_cache = {
     .id = HERD_SC_CACHE,
     .name = "cache",

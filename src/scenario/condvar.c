@@ -44,6 +44,8 @@ static const char *strategy_name(const struct herd_run_spec *spec)
     return NULL;
 }
 
+HERD__TABLES_FIT(params, strategies);
+
 const struct herd_scenario herd_scenario_condvar = {
     .id = HERD_SC_CONDVAR,
     .name = "condvar",

@@ -39,6 +39,8 @@ static void decode(const double *p, int strategy, union herd_scenario_config *ou
     };
 }
 
+HERD__TABLES_FIT(params, strategies);
+
 const struct herd_scenario herd_scenario_cron = {
     .id = HERD_SC_CRON,
     .name = "cron",

@@ -8,6 +8,9 @@
 #include <jansson.h>
 #include <string.h>
 
+/* A report names every parameter a spec holds. */
+_Static_assert(HERD_MAX_PARAMS <= HERD_REPORT_MAX_PARAMS, "a report holds fewer parameters");
+
 void herd_spec_describe(const struct herd_run_spec *spec, struct herd_run_info *out)
 {
     const struct herd_scenario *sc = spec->sc;
