@@ -62,9 +62,11 @@ struct fleet_model {
     int64_t last_done_ns; /* the run's simulated length: its last request's end */
 };
 
-static void on_served(struct herd_sim *sim, void *ctx, uint64_t tag, int status)
+static void on_served(struct herd_sim *sim, void *ctx, uint64_t tag, int status,
+                      int64_t sojourn_ns)
 {
     (void)sim;
+    (void)sojourn_ns;
     struct fleet_model *m = ctx;
     herd_client_reply(&m->fleet, tag, status);
 }

@@ -160,7 +160,6 @@ struct run {
                             * back at its end: an xfetch hit draws from it in order) */
     uint32_t *rid;
     int64_t *sched; /* next request's scheduled time (the one in hand when busy) */
-    int64_t *qstart;
     struct herd_singleflight_ticket *tk;
     uint32_t *jnext;
     uint8_t *st, *role, *got, *out;
@@ -320,7 +319,8 @@ static void cache_set(struct run *R, int k, int64_t t, int64_t delta, struct her
 
 /* ---- the origin ------------------------------------------------------------------- */
 
-static void on_query_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status);
+static void on_query_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status,
+                          int64_t sojourn_ns);
 static void on_act(struct herd_sim *sim, void *ctx, uint64_t arg);
 static void on_deliver(struct herd_sim *sim, void *ctx, uint64_t arg);
 static void on_solo(struct herd_sim *sim, void *ctx, uint64_t arg);
@@ -344,7 +344,6 @@ static void submit(struct run *R, uint32_t i)
 static void query(struct run *R, uint32_t i, int64_t t, int role)
 {
     R->role[i] = (uint8_t)role;
-    R->qstart[i] = t;
     R->acted = true;
     if (t == herd_sim_now(&R->sim)) {
         submit(R, i);
@@ -535,7 +534,8 @@ static void on_solo(struct herd_sim *sim, void *ctx, uint64_t arg)
 }
 
 /* A query of requester @p i completed: set the cache, finish the flight, move on. */
-static void on_query_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status)
+static void on_query_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status,
+                          int64_t sojourn_ns)
 {
     struct run *R = ctx;
     int64_t now = herd_sim_now(sim);
@@ -545,11 +545,10 @@ static void on_query_done(struct herd_sim *sim, void *ctx, uint64_t tag, int sta
     rle_add(R, &R->tl_inf, now, R->inflight, true);
     if (tag & STARTUP_TAG) { /* a start-up query, alone at the origin */
         int k = (int)(tag & 0xffffffff);
-        int64_t d = now - R->qstart[0];
+        int64_t d = sojourn_ns; /* submitted now: the query alone */
         R->alone[k] = d;
         R->k[k].delta = d;
         if (k + 1 < R->keys) {
-            R->qstart[0] = now;
             R->inflight++;
             herd_service_submit(&R->origin, on_query_done, R, STARTUP_TAG | (uint64_t)(k + 1),
                                 NULL);
@@ -561,7 +560,7 @@ static void on_query_done(struct herd_sim *sim, void *ctx, uint64_t tag, int sta
     uint32_t i = (uint32_t)tag;
     int k = key_of(R, i);
     struct keyst *K = &R->k[k];
-    int64_t d = now - R->qstart[i];
+    int64_t d = sojourn_ns; /* submitted when the requester queried: its query's time */
     herd_hist_record(&R->qdur, d);
     /* ttl-jitter draws a new TTL for every set, as live. */
     cache_set(R, k, now, d, R->mode.jitter_ttl ? &R->srng[i] : NULL);
@@ -890,7 +889,6 @@ int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct he
     R->rid = malloc(n * sizeof *R->rid);
     R->srng = malloc(n * sizeof *R->srng);
     R->sched = malloc(n * sizeof *R->sched);
-    R->qstart = malloc((n ? n : 1) * sizeof *R->qstart);
     R->tk = malloc(n * sizeof *R->tk);
     R->jnext = malloc(n * sizeof *R->jnext);
     R->st = malloc(n);
@@ -902,7 +900,7 @@ int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct he
     R->sorttmp = malloc(n * sizeof *R->sorttmp);
     R->k = calloc((size_t)R->keys, sizeof *R->k);
     R->alone = calloc((size_t)R->keys, sizeof *R->alone);
-    if (!R->rng || !R->srng || !R->rid || !R->sched || !R->qstart || !R->tk || !R->jnext ||
+    if (!R->rng || !R->srng || !R->rid || !R->sched || !R->tk || !R->jnext ||
         !R->st || !R->role || !R->got || !R->out || !R->order || !R->sortbuf || !R->sorttmp ||
         !R->k || !R->alone) {
         rc = -HERD_ENOMEM;
@@ -970,7 +968,6 @@ int herd__sim_cache_run_hooked(const struct herd_run_spec *spec, const struct he
 
     /* Start-up: the fill values, one query per key, alone (live computes them once). */
     R->ev = -1; /* on_fill starts event 0 */
-    R->qstart[0] = 0;
     R->inflight = 1;
     herd_service_submit(&R->origin, on_query_done, R, STARTUP_TAG, NULL);
     rc = herd_sim_run_until(&R->sim, HERD_SIM_FOREVER);
@@ -1019,7 +1016,6 @@ out:
     free(R->rid);
     free(R->srng);
     free(R->sched);
-    free(R->qstart);
     free(R->tk);
     free(R->jnext);
     free(R->st);

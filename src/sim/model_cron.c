@@ -205,12 +205,14 @@ static void on_reply(struct herd_sim *sim, void *ctx, uint64_t tag)
     herd_client_reply(&c->fleet, tag, 0);
 }
 
-static void on_served(struct herd_sim *sim, void *ctx, uint64_t tag, int status)
+static void on_served(struct herd_sim *sim, void *ctx, uint64_t tag, int status,
+                      int64_t sojourn_ns)
 {
     struct cron *c = ctx;
     uint32_t k = herd_client_of(tag);
     uint16_t w = *herd_client_user16(&c->fleet, k) & ~WORKER_QUEUED;
     (void)status; /* no shedding here: always 0 */
+    (void)sojourn_ns; /* the client's latency is the fleet's (herd_client_reply) */
     c->per_worker[w]++;
     if (c->q_len) { /* the service pulls the head of its FIFO onto this worker next */
         uint32_t h = c->q[c->q_head];

@@ -132,13 +132,13 @@ static int split_levels(struct qrun *q)
     return 0;
 }
 
-static void on_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status)
+static void on_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status, int64_t sojourn_ns)
 {
     struct qrun *q = ctx;
     int64_t now = herd_sim_now(sim);
     uint64_t idx = tag >> WIN_BITS, k = tag & WIN_MASK;
     if (status == 0) {
-        bool gone = q->timeout_ns > 0 && herd_service_sojourn(q->svc) > q->timeout_ns;
+        bool gone = q->timeout_ns > 0 && sojourn_ns > q->timeout_ns;
         q->ev_served[k] += !gone;
         q->ev_wasted[k] += gone;
         herd_report_waiter(q->r, idx, gone ? HERD_OUT_WASTED : HERD_OUT_USEFUL);

@@ -159,10 +159,10 @@ static void pull(struct herd_service *svc)
             herd_service_done_fn done = r->abandoned ? NULL : r->done;
             void *ctx = r->ctx;
             uint64_t tag = r->tag;
-            svc->done_sojourn_ns = herd_sim_now(svc->sim) - r->arrive_ns;
+            int64_t waited = herd_sim_now(svc->sim) - r->arrive_ns;
             free_record(svc, idx);
             if (done)
-                done(svc->sim, ctx, tag, -HERD_ESHED);
+                done(svc->sim, ctx, tag, -HERD_ESHED, waited);
             continue;
         }
         start(svc, idx);
@@ -190,12 +190,11 @@ static void on_complete(struct herd_sim *sim, void *ctx, uint64_t arg)
     } else {
         done = r->done;
     }
-    svc->done_sojourn_ns = latency;
     free_record(svc, idx);
     /* The requester hears first; a submit it makes now queues behind anyone waiting
      * (submit starts a request only when nobody is queued), then the worker pulls. */
     if (done)
-        done(sim, dctx, tag, 0);
+        done(sim, dctx, tag, 0, latency);
     pull(svc);
 }
 

@@ -109,8 +109,11 @@ struct herd_service_stats {
     int64_t peak_queue;    /* largest queue length */
 };
 
-/** Completion: @p status 0 (served) or -HERD_ESHED; @p tag as given to submit. */
-typedef void (*herd_service_done_fn)(struct herd_sim *sim, void *ctx, uint64_t tag, int status);
+/** Completion: @p status 0 (served) or -HERD_ESHED; @p tag as given to submit;
+ *  @p sojourn_ns how long the request was in the service (arrival to now: the time in
+ *  system when served, the wait when shed). */
+typedef void (*herd_service_done_fn)(struct herd_sim *sim, void *ctx, uint64_t tag, int status,
+                                     int64_t sojourn_ns);
 
 struct herd_service_req; /* private record, service.c */
 
@@ -124,7 +127,6 @@ struct herd_service {
     uint32_t nreqs, capreqs, free_head; /* free list threaded through the records */
     uint32_t *ring;                     /* owned: queued record indices, FIFO */
     uint32_t ring_cap, ring_head, ring_len;
-    int64_t done_sojourn_ns; /* during a done callback: that request's arrival to now */
 };
 
 /**
@@ -138,7 +140,7 @@ int herd_service_init(struct herd_service *svc, struct herd_sim *sim,
 void herd_service_fini(struct herd_service *svc);
 
 /**
- * A request arrives now. @p done(sim, ctx, tag, status) (may be NULL) is called when it
+ * A request arrives now. @p done(sim, ctx, tag, status, sojourn) (may be NULL) is called when it
  * completes or is shed (not when it is dropped, nor when its requester abandoned it);
  * @p ctx is borrowed. The callback may submit again: that request queues behind any
  * already waiting. @p id (may be NULL) receives a handle for herd_service_abandon, 0 when the
@@ -155,13 +157,6 @@ int herd_service_submit(struct herd_service *svc, herd_service_done_fn done, voi
  * @return 0, or -HERD_ENOENT if the request already completed, was shed or dropped.
  */
 int herd_service_abandon(struct herd_service *svc, uint64_t id);
-
-/** Inside a done callback: how long its request was in the service (arrival to now:
- *  time in system when served, the wait when shed). */
-static inline int64_t herd_service_sojourn(const struct herd_service *svc)
-{
-    return svc->done_sojourn_ns;
-}
 
 /** Requests in service now. */
 static inline int herd_service_busy(const struct herd_service *svc)

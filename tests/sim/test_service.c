@@ -13,15 +13,16 @@ struct done_log {
     int n;
     uint64_t tag[64];
     int status[64];
-    int64_t t[64];
+    int64_t t[64], sojourn[64];
 };
 
-static void on_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status)
+static void on_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status, int64_t sojourn_ns)
 {
     struct done_log *l = ctx;
     cr_assert_lt(l->n, 64);
     l->tag[l->n] = tag;
     l->status[l->n] = status;
+    l->sojourn[l->n] = sojourn_ns;
     l->t[l->n++] = herd_sim_now(sim);
 }
 
@@ -52,6 +53,7 @@ Test(service, fifo_with_one_worker)
         cr_assert_eq(l.tag[i], (uint64_t)i);
         cr_assert_eq(l.t[i], 100 * (i + 1));
         cr_assert_eq(l.status[i], 0);
+        cr_assert_eq(l.sojourn[i], 100 * (i + 1)); /* all arrived at 0 */
     }
     const struct herd_service_stats *st = herd_service_stats(&svc);
     cr_assert_eq(st->arrivals, 3);
@@ -164,6 +166,8 @@ Test(service, shedding_requests_that_waited_too_long)
     cr_assert_eq(l.status[2], -HERD_ESHED);
     cr_assert_eq(l.t[2], 200);
     cr_assert_eq(l.status[3], -HERD_ESHED);
+    cr_assert_eq(l.sojourn[2], 200, "a shed request's sojourn is its wait");
+    cr_assert_eq(l.sojourn[3], 200);
     cr_assert_eq(herd_service_stats(&svc)->shed, 2);
     cr_assert_eq(herd_service_stats(&svc)->busy_ns, 200);
     herd_service_fini(&svc);
@@ -215,10 +219,12 @@ struct loop {
     int n;
 };
 
-static void on_loop_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status)
+static void on_loop_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status,
+                         int64_t sojourn_ns)
 {
     (void)sim;
     (void)status;
+    (void)sojourn_ns;
     struct loop *lp = ctx;
     lp->order[lp->n++] = tag;
     if (lp->left-- > 0)
@@ -244,9 +250,10 @@ Test(service, reentrant_submit_does_not_overtake_the_queue)
     herd_sim_fini(&sim);
 }
 
-static void null_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status)
+static void null_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status,
+                      int64_t sojourn_ns)
 {
-    (void)sim, (void)ctx, (void)tag, (void)status;
+    (void)sim, (void)ctx, (void)tag, (void)status, (void)sojourn_ns;
 }
 
 /* Distributions: the means are what the config says, the log-normal has its shape. */

@@ -163,9 +163,11 @@ struct bathtub {
     long done;
 };
 
-static void bath_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status)
+static void bath_done(struct herd_sim *sim, void *ctx, uint64_t tag, int status,
+                      int64_t sojourn_ns)
 {
     (void)tag;
+    (void)sojourn_ns;
     struct bathtub *b = ctx;
     cr_assert_eq(status, 0);
     b->last_done = herd_sim_now(sim);
