@@ -116,12 +116,22 @@ int herd_spec_validate(const struct herd_run_spec *spec, char *err, size_t errle
     return spec->sc->validate ? spec->sc->validate(spec, err, errlen) : 0;
 }
 
+/* Append @p name to the list "a, b, c" in @p buf (@p off: its length so far, 0 to start);
+ * a list too long for @p len is cut, still terminated. */
+static void join(char *buf, size_t len, size_t *off, const char *name)
+{
+    if (*off == 0)
+        buf[0] = '\0';
+    if (*off < len)
+        *off += (size_t)snprintf(buf + *off, len - *off, "%s%s", *off ? ", " : "", name);
+}
+
 static void join_choices(const struct herd_param_def *p, char *buf, size_t len)
 {
     size_t off = 0;
     buf[0] = '\0';
-    for (int i = 0; p->choices[i] && off < len; i++)
-        off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", p->choices[i]);
+    for (int i = 0; p->choices[i]; i++)
+        join(buf, len, &off, p->choices[i]);
 }
 
 int herd_parse_int(const char *flag, const char *text, int64_t min, int64_t max, int64_t *out,
@@ -152,12 +162,10 @@ static int find_param(const struct herd_run_spec *spec, const char *flag, const 
     int i = herd_scenario_param_index(sc, key);
     if (i >= 0)
         return i;
-    char allowed[512];
+    char allowed[512] = "";
     size_t off = 0;
-    allowed[0] = '\0';
-    for (int j = 0; sc->params[j].key && off < sizeof allowed; j++)
-        off += (size_t)snprintf(allowed + off, sizeof allowed - off, "%s%s", j ? ", " : "",
-                                sc->params[j].key);
+    for (int j = 0; sc->params[j].key; j++)
+        join(allowed, sizeof allowed, &off, sc->params[j].key);
     snprintf(err, errlen, "%s: unknown key for scenario %s; allowed: %s", flag, sc->name,
              allowed);
     return -1;
@@ -301,16 +309,14 @@ void herd_scenario_names(char *buf, size_t len)
 {
     size_t off = 0;
     buf[0] = '\0';
-    for (int i = 0; herd_scenarios[i] && off < len; i++)
-        off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
-                                herd_scenarios[i]->name);
+    for (int i = 0; herd_scenarios[i]; i++)
+        join(buf, len, &off, herd_scenarios[i]->name);
 }
 
 void herd_mitigation_names(const struct herd_scenario *sc, char *buf, size_t len)
 {
     size_t off = 0;
     buf[0] = '\0';
-    for (int i = 1; sc->strategies[i].name && off < len; i++)
-        off += (size_t)snprintf(buf + off, len - off, "%s%s", i > 1 ? ", " : "",
-                                sc->strategies[i].name);
+    for (int i = 1; sc->strategies[i].name; i++)
+        join(buf, len, &off, sc->strategies[i].name);
 }
