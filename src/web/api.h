@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "../front/runner.h"
+#include "../report/provenance.h"
 #include "../report/report.h"
 #include "../scenario/profile.h"
 
@@ -26,7 +27,9 @@ struct herd_api_run {
     int runs;  /* "runs": repeats pooled per spec; 0: the runner's default */
     size_t nspecs;
     struct herd_job jobs[HERD_API_MAX_RUNS];
-    char request[512]; /* the request as received (compact JSON), for provenance */
+    /* The request as received (compact JSON), for provenance: one byte more than
+     * provenance keeps, so that a longer request is cut (and marked) there, not here. */
+    char request[HERD_PROV_COMMAND_MAX + 1];
 };
 
 /**

@@ -57,7 +57,7 @@ struct herd_server {
     bool loopback; /* bound to 127.0.0.0/8: only loopback Host names are accepted */
     bool log;
     struct herd_profile prof;
-    char prof_path[512]; /* where prof came from; "" the built-in figures */
+    char prof_path[4096]; /* where prof came from ("" the built-in figures); as the CLI's */
     char *catalogue; /* GET /api/scenarios, computed once (live_max_n bisects limits) */
     size_t catalogue_len;
     struct herd_metrics metrics;

@@ -370,6 +370,33 @@ Test(web, sim_run_is_the_cli_report_and_deterministic)
     resp_free(&a);
 }
 
+/* A valid request longer than 512 bytes (every number padded with zeros, as a client may
+ * send it) is the report's provenance command whole: only provenance may cut it, and then
+ * says so. */
+Test(web, a_long_request_is_kept_whole_in_the_provenance)
+{
+    char zeros[59], body[1024];
+    memset(zeros, '0', sizeof zeros - 1);
+    zeros[sizeof zeros - 1] = '\0'; /* each value 63 characters: the API takes up to 64 */
+    struct resp r;
+    int len = snprintf(body, sizeof body,
+                       "{\"scenario\":\"cache\",\"backend\":\"sim\",\"mode\":\"naive\","
+                       "\"mitigation\":\"singleflight\",\"n\":\"%s00100\",\"events\":\"%s00002\","
+                       "\"seed\":\"%s00007\",\"runs\":\"%s00001\",\"params\":{\"rows\":\"%s01000\","
+                       "\"ttl_ms\":\"%s00060\"}}",
+                       zeros, zeros, zeros, zeros, zeros, zeros);
+    cr_assert(len > 512 && len < HERD_PROV_COMMAND_MAX, "%d bytes", len);
+    request(port, "POST", "/api/run", body, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *got = json_loads(r.body, 0, NULL);
+    cr_assert_not_null(got);
+    json_t *prov = json_object_get(json_array_get(json_object_get(got, "runs"), 0), "provenance");
+    cr_assert_str_eq(json_string_value(json_object_get(prov, "command")), body);
+    cr_assert(json_is_false(json_object_get(prov, "command_truncated")));
+    json_decref(got);
+    resp_free(&r);
+}
+
 static const struct {
     const char *body, *what;
 } bad_bodies[] = {
