@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LABEL_W 26
@@ -354,13 +355,18 @@ static void waiter_rows(const struct out *o)
 
 #define SPARK_W 64
 
-static void timeline_rows(const struct out *o)
+/* One row per run, every run of the report (not one block's): the columns are sized per
+ * call, so any number of runs fits and two writers may run at once. @return 0 or -ENOMEM. */
+static int timeline_rows(const struct out *o)
 {
     static const char *const blocks_utf8[] = {" ", "\xe2\x96\x81", "\xe2\x96\x82",
                                               "\xe2\x96\x83", "\xe2\x96\x84", "\xe2\x96\x85",
                                               "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88"};
     static const char blocks_ascii[] = " .:-=+*#@";
     const struct herd_report *first = o->runs[0];
+    int64_t(*cols)[SPARK_W] = calloc(o->n, sizeof *cols);
+    if (!cols)
+        return -ENOMEM;
     for (int s = 0; s < first->timeline.nseries; s++) {
         const char *name = first->timeline.series[s].name;
         /* One scale for every run: the largest bucket of any run, and one bucket width
@@ -376,8 +382,7 @@ static void timeline_rows(const struct out *o)
         if (span <= 0)
             continue;
         int64_t col_ns = (span + SPARK_W - 1) / SPARK_W;
-        static int64_t cols[HERD_TEXT_MAX_RUNS][SPARK_W];
-        memset(cols, 0, sizeof cols);
+        memset(cols, 0, o->n * sizeof *cols);
         for (size_t i = 0; i < o->n; i++) {
             const struct herd_timeline *tl = &o->runs[i]->timeline;
             const int64_t *v = NULL;
@@ -424,6 +429,8 @@ static void timeline_rows(const struct out *o)
             fputs("|\n", o->f);
         }
     }
+    free(cols);
+    return 0;
 }
 
 void herd_text_wrap(FILE *f, const char *first, const char *text, int indent, int width)
@@ -600,8 +607,10 @@ int herd_write_text(FILE *f, struct herd_report *const *runs, size_t nruns,
     /* Waiters and timelines are one row per run: every run in one list. */
     struct out all = {.f = f, .utf8 = utf8, .runs = runs, .n = nruns, .fig = fig};
     waiter_rows(&all);
-    timeline_rows(&all);
+    int rc = timeline_rows(&all);
     wall_lines(&all);
     free(fig);
+    if (rc < 0)
+        return rc;
     return ferror(f) ? -EIO : 0;
 }

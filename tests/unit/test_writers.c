@@ -295,3 +295,29 @@ Test(writers, text_shows_every_run_within_100_columns)
     for (int i = 0; i < 10; i++)
         drop(runs[i]);
 }
+
+/* More runs than one table holds (HERD_TEXT_MAX_RUNS): the timeline has a row for every
+ * one of them (its columns used to be a static array of 32 runs: 40 wrote past it). */
+Test(writers, text_timeline_of_40_runs)
+{
+    enum { N = 40 };
+    struct herd_report *runs[N];
+    for (int i = 0; i < N; i++)
+        runs[i] = make(i % 2 == 0, i % 2 == 0 ? 300 : 1);
+    for (int wide = 0; wide < 2; wide++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        cr_assert_eq(herd_write_text(f, runs, N, &(struct herd_text_opts){.wide = wide}), 0);
+        fclose(f);
+        const char *tl = strstr(buf, "Timeline: arrivals");
+        cr_assert(tl, "%s", buf);
+        int rows = 0;
+        for (const char *p = tl; (p = strstr(p, "|\n")); p++)
+            rows++;
+        cr_assert_eq(rows, N, "one timeline row per run, got %d", rows);
+        free(buf);
+    }
+    for (int i = 0; i < N; i++)
+        drop(runs[i]);
+}
