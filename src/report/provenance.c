@@ -74,13 +74,28 @@ static bool copy_utf8(char *dst, size_t cap, const char *src)
     return true;
 }
 
+/* Whether @p text ends in the mark (with or without its leading space: set_argv drops the
+ * space when not even the first argument fitted). */
+static bool ends_in_mark(const char *text)
+{
+    const char *m = HERD_PROV_TRUNC_MARK + 1;
+    size_t n = strlen(text), k = strlen(m);
+    return n >= k && strcmp(text + n - k, m) == 0;
+}
+
 void herd_provenance_set_command(struct herd_provenance *p, const char *text)
 {
     const size_t mark = sizeof HERD_PROV_TRUNC_MARK - 1;
-    p->command_truncated = !copy_utf8(p->command, sizeof p->command, text ? text : "");
+    if (!text)
+        text = "";
+    p->command_truncated = !copy_utf8(p->command, sizeof p->command, text);
     if (p->command_truncated) {
         copy_utf8(p->command, sizeof p->command - mark, text);
         strcat(p->command, HERD_PROV_TRUNC_MARK);
+    } else if (ends_in_mark(text)) {
+        /* Cut already by whoever built it (the CLI's herd_provenance_set_argv, whose text
+         * the runner hands on): it still is, or the flag would deny what the text says. */
+        p->command_truncated = true;
     }
 }
 

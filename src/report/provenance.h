@@ -65,7 +65,9 @@ struct herd_provenance {
  */
 void herd_provenance_init(struct herd_provenance *p, const char *version, const char *command);
 
-/** Replace the command with @p text (borrowed), cut at HERD_PROV_COMMAND_MAX and marked. */
+/** Replace the command with @p text (borrowed), cut at HERD_PROV_COMMAND_MAX and marked.
+ *  A text that already ends in the marker (a command cut by herd_provenance_set_argv and
+ *  passed on as text) keeps command_truncated set. */
 void herd_provenance_set_command(struct herd_provenance *p, const char *text);
 
 /**

@@ -242,3 +242,35 @@ Test(provenance, json_has_the_documented_keys)
     cr_assert_eq(json_integer_value(json_object_get(o, "sim_ns")), 60000000000LL);
     json_decref(o);
 }
+
+/* The CLI cuts its argv (herd_provenance_set_argv) and hands the runner the text, which
+ * starts the report's provenance from it: the flag survives the hand-over (it used to come
+ * out false beside a text ending in the mark). */
+Test(provenance, a_cut_command_passed_on_as_text_stays_marked)
+{
+    static char big[HERD_PROV_COMMAND_MAX * 2];
+    struct herd_provenance cli, run;
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    char *argv[] = {"herd", "run", "--set", big};
+    herd_provenance_init(&cli, "0.1.0", NULL);
+    herd_provenance_set_argv(&cli, 4, argv);
+    cr_assert(cli.command_truncated);
+    herd_provenance_init(&run, "0.1.0", cli.command);
+    cr_assert(run.command_truncated, "%s", run.command);
+    cr_assert_str_eq(run.command, cli.command);
+    json_t *o = herd_provenance_to_json(&run);
+    cr_assert(json_is_true(json_object_get(o, "command_truncated")));
+    json_decref(o);
+
+    /* Not even the first argument fitted: the mark without its space. */
+    char *one[] = {big};
+    herd_provenance_set_argv(&cli, 1, one);
+    cr_assert(cli.command_truncated);
+    herd_provenance_set_command(&run, cli.command);
+    cr_assert(run.command_truncated, "%s", run.command);
+
+    /* A whole command stays unmarked, the mark's words elsewhere in it too. */
+    herd_provenance_set_command(&run, "herd run accept --set 'x=... [truncated]' -n 5");
+    cr_assert_not(run.command_truncated);
+}
