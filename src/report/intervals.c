@@ -42,7 +42,8 @@ static void widen(struct herd_stats_interval *a, const struct herd_stats_interva
 }
 
 /* The median of one per-event series: order statistics over every event pooled, widened
- * by a cluster bootstrap over the runs when there are several. */
+ * by a cluster bootstrap over the runs when there are several (every run: the groups are
+ * views into the series, which the bootstrap only reads). */
 static int event_ci(const struct herd_report *r, const double *v, struct herd_rng *rng,
                     struct herd_stats_interval *out)
 {
@@ -51,27 +52,30 @@ static int event_ci(const struct herd_report *r, const double *v, struct herd_rn
     if (!x)
         return -HERD_ENOMEM;
     memcpy(x, v, n * sizeof *x);
-    *out = herd_stats_median_ci(x, n, HERD_STATS_CONF);
-    int rc = 0;
-    if (r->runs > 1 && n > 0) {
-        /* Group the events by run (they are stored run after run). */
-        struct herd_stats_group g[HERD_REPORT_MAX_RUN_HISTS];
-        size_t ng = 0, i = 0;
-        memcpy(x, v, n * sizeof *x);
-        while (i < n && ng < HERD_REPORT_MAX_RUN_HISTS) {
-            size_t j = i;
-            while (j < n && r->ev.run[j] == r->ev.run[i])
-                j++;
-            g[ng++] = (struct herd_stats_group){x + i, j - i};
-            i = j;
-        }
-        struct herd_stats_bootstrap cfg = {.stat = HERD_STATS_QUANTILE, .q = 0.5};
-        struct herd_stats_interval b;
-        rc = herd_stats_bootstrap_ci(&cfg, g, ng, rng, &b);
-        if (rc == 0)
-            widen(out, &b);
-    }
+    *out = herd_stats_median_ci(x, n, HERD_STATS_CONF); /* sorts x */
     free(x);
+    if (r->runs < 2 || n == 0)
+        return 0;
+    /* The events are stored run after run: one group per stretch of one run. */
+    size_t ng = 1;
+    for (size_t i = 1; i < n; i++)
+        ng += r->ev.run[i] != r->ev.run[i - 1];
+    struct herd_stats_group *g = malloc(ng * sizeof *g);
+    if (!g)
+        return -HERD_ENOMEM;
+    for (size_t i = 0, k = 0; i < n; k++) {
+        size_t j = i;
+        while (j < n && r->ev.run[j] == r->ev.run[i])
+            j++;
+        g[k] = (struct herd_stats_group){v + i, j - i};
+        i = j;
+    }
+    struct herd_stats_bootstrap cfg = {.stat = HERD_STATS_QUANTILE, .q = 0.5};
+    struct herd_stats_interval b;
+    int rc = herd_stats_bootstrap_ci(&cfg, g, ng, rng, &b);
+    if (rc == 0)
+        widen(out, &b);
+    free(g);
     return rc;
 }
 

@@ -321,3 +321,40 @@ Test(writers, text_timeline_of_40_runs)
     for (int i = 0; i < N; i++)
         drop(runs[i]);
 }
+
+/* A run of @p events events of @p wakes wakes each, one latency sample per event. */
+static struct herd_report *make_events(int events, uint64_t wakes)
+{
+    struct herd_run_spec spec;
+    struct herd_report *r = malloc(sizeof *r);
+    cr_assert_not_null(r);
+    herd_spec_init(&spec, herd_scenario_find("accept"));
+    spec.n = 1000;
+    spec.events = events;
+    cr_assert_eq(herd_spec_report_init(r, &spec, "live"), 0);
+    for (int e = 0; e < events; e++) {
+        struct herd_event ev = {.useful = 1, .wasted = wakes - 1, .origin_load = 1, .peak = 1};
+        cr_assert_eq(herd_report_add_event(r, &ev), 0);
+        herd_hist_record(&r->latency, (int64_t)(1000 * wakes));
+    }
+    return r;
+}
+
+/* Every run takes part in the run-to-run bootstrap, not only the first 32: 32 runs of one
+ * event of 100 wakes, then 8 of 100 events of 1,000. The median is 1,000, and no resample
+ * of all 40 runs comes near 100 (it used to see the first 32 alone: an interval down to 100). */
+Test(intervals, every_run_in_the_bootstrap)
+{
+    struct herd_report *all = make_events(1, 100);
+    for (int k = 1; k < 40; k++) {
+        struct herd_report *r = k < 32 ? make_events(1, 100) : make_events(100, 1000);
+        cr_assert_eq(herd_report_merge(all, r), 0);
+        drop(r);
+    }
+    cr_assert_eq(all->runs, 40);
+    cr_assert_eq(herd_report_intervals(all), 0);
+    const struct herd_stats_interval *w = &all->ci.ev[HERD_EV_CI_WAKES];
+    cr_assert_float_eq(w->point, 1000, 0);
+    cr_assert_gt(w->lo, 100, "runs 33 to 40 left out: [%g, %g]", w->lo, w->hi);
+    drop(all);
+}
