@@ -86,6 +86,13 @@ int64_t herd_hist_quantile(const struct herd_hist *h, double q)
     return herd_hist_at_rank(h, rank == 0 ? 1 : rank);
 }
 
+int64_t herd_hist_bucket_value(const struct herd_hist *h, int idx)
+{
+    int64_t lo = herd_hist_bucket_lo(idx), hi = herd_hist_bucket_hi(idx);
+    int64_t mid = lo + (hi - lo) / 2;
+    return mid < h->min ? h->min : mid > h->max ? h->max : mid;
+}
+
 int64_t herd_hist_at_rank(const struct herd_hist *h, uint64_t rank)
 {
     if (h->count == 0)
@@ -93,11 +100,8 @@ int64_t herd_hist_at_rank(const struct herd_hist *h, uint64_t rank)
     uint64_t seen = 0;
     for (int i = 0; i < HERD_HIST_BUCKETS; i++) {
         seen += h->counts[i];
-        if (seen >= rank) {
-            int64_t lo = herd_hist_bucket_lo(i), hi = herd_hist_bucket_hi(i);
-            int64_t mid = lo + (hi - lo) / 2;
-            return mid < h->min ? h->min : mid > h->max ? h->max : mid;
-        }
+        if (seen >= rank)
+            return herd_hist_bucket_value(h, i);
     }
     return h->max;
 }

@@ -44,6 +44,10 @@ int64_t herd_hist_quantile(const struct herd_hist *h, double q);
  *  [min, max] (what herd_hist_quantile reports); 0 when empty. */
 int64_t herd_hist_at_rank(const struct herd_hist *h, uint64_t rank);
 
+/** The value bucket @p idx stands for: its midpoint clamped to [min, max], what
+ *  herd_hist_at_rank reports (for a caller walking the buckets once for many ranks). */
+int64_t herd_hist_bucket_value(const struct herd_hist *h, int idx);
+
 /** Mean of the recorded values; 0 when empty. */
 double herd_hist_mean(const struct herd_hist *h);
 

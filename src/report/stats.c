@@ -360,17 +360,21 @@ double herd__stats_count_quantile(const uint32_t *cnt, const double *val, size_t
     return interpolate(a, b, f);
 }
 
-int herd_stats_bootstrap_ci(const struct herd_stats_bootstrap *cfg,
-                            const struct herd_stats_group *groups, size_t ngroups,
-                            struct herd_rng *rng, struct herd_stats_interval *out)
+/* The cluster bootstrap of cfg->stat, or of the @p nq quantiles @p qs read off the same
+ * replicates (one draw of each replicate, its counts read once per quantile): what
+ * herd_stats_bootstrap_ci (nq = 1) and herd_stats_bootstrap_quantiles share. */
+static int bootstrap(const struct herd_stats_bootstrap *cfg, const double *qs, size_t nq,
+                     const struct herd_stats_group *groups, size_t ngroups, struct herd_rng *rng,
+                     struct herd_stats_interval *out)
 {
-    assert(cfg && rng && out && (groups || ngroups == 0));
+    assert(cfg && rng && out && (groups || ngroups == 0) && nq >= 1);
     assert(cfg->stat == HERD_STATS_QUANTILE || cfg->stat == HERD_STATS_MEAN);
-    assert(cfg->stat != HERD_STATS_QUANTILE || (cfg->q >= 0 && cfg->q <= 1));
+    bool quantile = cfg->stat == HERD_STATS_QUANTILE;
+    for (size_t k = 0; quantile && k < nq; k++)
+        assert(qs[k] >= 0 && qs[k] <= 1);
     const struct herd_allocator *al = cfg->alloc;
     double conf = cfg->conf > 0 ? cfg->conf : HERD_STATS_CONF;
     size_t nrep = cfg->replicates ? cfg->replicates : HERD_STATS_REPLICATES;
-    bool quantile = cfg->stat == HERD_STATS_QUANTILE;
     assert(conf < 1);
 
     size_t total = 0, g = 0; /* samples, and groups that have any */
@@ -380,7 +384,8 @@ int herd_stats_bootstrap_ci(const struct herd_stats_bootstrap *cfg,
         g += groups[i].n > 0;
     }
     if (total == 0) {
-        *out = empty_interval(conf);
+        for (size_t k = 0; k < nq; k++)
+            out[k] = empty_interval(conf);
         return 0;
     }
     assert(total < UINT32_MAX); /* ranks and within-group draws are 32-bit */
@@ -393,7 +398,7 @@ int herd_stats_bootstrap_ci(const struct herd_stats_bootstrap *cfg,
     uint32_t *cnt = quantile ? herd__calloc(al, total, sizeof *cnt) : NULL;   /* zeroed */
     double *val = herd__calloc(al, total, sizeof *val);
     uint32_t *off = herd__calloc(al, 2 * g, sizeof *off); /* each group's first sample, size */
-    double *rep = herd__calloc(al, nrep, sizeof *rep);
+    double *rep = herd__calloc(al, nrep * nq, sizeof *rep); /* quantile k's at rep + k nrep */
     if ((quantile && (!pairs || !rank || !cnt)) || !val || !off || !rep)
         goto done;
 
@@ -421,8 +426,6 @@ int herd_stats_bootstrap_ci(const struct herd_stats_bootstrap *cfg,
         pairs = NULL;
     }
 
-    double point =
-        quantile ? herd_stats_quantile_sorted(val, total, cfg->q) : herd_stats_mean(val, total);
     struct draws d = {.rng = rng};
     for (size_t b = 0; b < nrep; b++) {
         uint64_t m = 0;
@@ -449,33 +452,39 @@ int herd_stats_bootstrap_ci(const struct herd_stats_bootstrap *cfg,
             m += n;
         }
         if (quantile) {
-            rep[b] = herd__stats_count_quantile(cnt, val, total, m, cfg->q);
+            for (size_t k = 0; k < nq; k++)
+                rep[k * nrep + b] = herd__stats_count_quantile(cnt, val, total, m, qs[k]);
             memset(cnt, 0, total * sizeof *cnt);
         } else {
             rep[b] = sum / (double)m;
         }
     }
-    qsort(rep, nrep, sizeof *rep, cmp_double);
 
     double alpha = 1 - conf;
-    bool enough;
-    if (quantile) {
-        struct herd_stats_ranks r = herd_stats_quantile_ranks(total, cfg->q, conf);
-        enough = r.lo >= 1 && r.hi <= total;
-    } else {
-        enough = total >= 2;
+    for (size_t k = 0; k < nq; k++) {
+        double *rk = rep + k * nrep;
+        double point = quantile ? herd_stats_quantile_sorted(val, total, qs[k])
+                                : herd_stats_mean(val, total);
+        qsort(rk, nrep, sizeof *rk, cmp_double);
+        bool enough;
+        if (quantile) {
+            struct herd_stats_ranks r = herd_stats_quantile_ranks(total, qs[k], conf);
+            enough = r.lo >= 1 && r.hi <= total;
+        } else {
+            enough = total >= 2;
+        }
+        /* At least one replicate strictly beyond each percentile's rank. */
+        enough = enough && (double)(nrep - 1) * alpha / 2 >= 1;
+        out[k] = (struct herd_stats_interval){
+            .point = point,
+            .lo = fmin(herd_stats_quantile_sorted(rk, nrep, alpha / 2), point),
+            .hi = fmax(herd_stats_quantile_sorted(rk, nrep, 1 - alpha / 2), point),
+            .conf = conf,
+            .coverage = conf,
+            .n = total,
+            .enough_samples = enough,
+        };
     }
-    /* At least one replicate strictly beyond each percentile's rank. */
-    enough = enough && (double)(nrep - 1) * alpha / 2 >= 1;
-    *out = (struct herd_stats_interval){
-        .point = point,
-        .lo = fmin(herd_stats_quantile_sorted(rep, nrep, alpha / 2), point),
-        .hi = fmax(herd_stats_quantile_sorted(rep, nrep, 1 - alpha / 2), point),
-        .conf = conf,
-        .coverage = conf,
-        .n = total,
-        .enough_samples = enough,
-    };
     rc = 0;
 done:
     herd__free(al, rep);
@@ -485,6 +494,25 @@ done:
     herd__free(al, val);
     herd__free(al, pairs);
     return rc;
+}
+
+int herd_stats_bootstrap_ci(const struct herd_stats_bootstrap *cfg,
+                            const struct herd_stats_group *groups, size_t ngroups,
+                            struct herd_rng *rng, struct herd_stats_interval *out)
+{
+    assert(cfg);
+    return bootstrap(cfg, &cfg->q, 1, groups, ngroups, rng, out);
+}
+
+int herd_stats_bootstrap_quantiles(const struct herd_stats_bootstrap *cfg, const double *q,
+                                   size_t nq, const struct herd_stats_group *groups,
+                                   size_t ngroups, struct herd_rng *rng,
+                                   struct herd_stats_interval *out)
+{
+    assert(cfg && cfg->stat == HERD_STATS_QUANTILE && q);
+    if (nq == 0)
+        return 0;
+    return bootstrap(cfg, q, nq, groups, ngroups, rng, out);
 }
 
 /* ---- comparison and its text ----------------------------------------------------------- */

@@ -177,6 +177,21 @@ int herd_stats_bootstrap_ci(const struct herd_stats_bootstrap *cfg,
                             struct herd_rng *rng, struct herd_stats_interval *out);
 
 /**
+ * herd_stats_bootstrap_ci() of the @p nq quantiles @p q[0 .. nq - 1] (each in [0, 1]) from
+ * the same replicates: each replicate draws once and every quantile is read off its draws,
+ * so four percentiles cost one bootstrap's draws and one sort of the samples, not four.
+ * cfg->stat must be HERD_STATS_QUANTILE; cfg->q is not read. @p out[k] is the interval of
+ * q[k], as herd_stats_bootstrap_ci() would give it alone; with nq = 1 it is that call
+ * exactly (the same draws from @p rng, the same bounds). Memory: as that call's, but 8
+ * bytes a replicate per quantile.
+ * @return 0 with @p out[0 .. nq - 1] written, or -HERD_ENOMEM (nothing written).
+ */
+int herd_stats_bootstrap_quantiles(const struct herd_stats_bootstrap *cfg, const double *q,
+                                   size_t nq, const struct herd_stats_group *groups,
+                                   size_t ngroups, struct herd_rng *rng,
+                                   struct herd_stats_interval *out);
+
+/**
  * The verdict on figures A and B (e.g. naive and mitigated p99) and the interval of A / B.
  * Overlapping or touching intervals, or an empty one (n == 0), give HERD_STATS_SAME. Two
  * 95 % intervals that do not overlap differ at well beyond 95 %: the test is conservative.

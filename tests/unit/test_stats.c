@@ -10,7 +10,8 @@
  *               ln 2 as often as its exact binomial coverage says, within the spread;
  *   bootstrap   the counting quantile equals a sort on any multiset; same seed, same
  *               bounds; coverage of a plain and a cluster bootstrap; runs that differ
- *               widen the cluster interval; every allocation failing in turn;
+ *               widen the cluster interval; every allocation failing in turn; several
+ *               quantiles off one set of replicates;
  *   compare     overlap is no difference, disjoint gives the direction, zero and open
  *               bounds never divide into NaN; the text in ASCII and UTF-8;
  *   edges       n = 0, n = 1, all-equal values: never NaN.
@@ -814,6 +815,76 @@ Test(stats, bootstrap_allocation_failure_each_in_turn)
         }
         cr_assert_eq(allocs, stat == HERD_STATS_QUANTILE ? 6 : 3);
     }
+}
+
+/* Several quantiles off one set of replicates (a report's p50, p90, p99 and p99.9): one
+ * quantile is herd_stats_bootstrap_ci exactly; several give each its own interval around
+ * its own point, and since every replicate's quantiles rise with q, so do the bounds. */
+Test(stats, bootstrap_quantiles_share_the_replicates)
+{
+    struct herd_rng rng;
+    herd_rng_seed(&rng, 5);
+    struct herd_stats_group g[4];
+    double *x = fill_groups(g, 4, 500, 0.3, &rng);
+    const double q[] = {0.5, 0.9, 0.99, 0.999};
+    struct herd_stats_bootstrap cfg = {.stat = HERD_STATS_QUANTILE, .q = 0.9};
+    struct herd_stats_interval one, many[4], again[4];
+
+    herd_rng_seed(&rng, 11);
+    cr_assert_eq(herd_stats_bootstrap_ci(&cfg, g, 4, &rng, &one), 0);
+    herd_rng_seed(&rng, 11);
+    cr_assert_eq(herd_stats_bootstrap_quantiles(&cfg, q + 1, 1, g, 4, &rng, many), 0);
+    cr_assert(many[0].lo == one.lo && many[0].hi == one.hi && many[0].point == one.point);
+
+    herd_rng_seed(&rng, 11);
+    cr_assert_eq(herd_stats_bootstrap_quantiles(&cfg, q, 4, g, 4, &rng, many), 0);
+    herd_rng_seed(&rng, 11);
+    cr_assert_eq(herd_stats_bootstrap_quantiles(&cfg, q, 4, g, 4, &rng, again), 0);
+    for (int k = 0; k < 4; k++) {
+        struct herd_stats_interval alone;
+        cfg.q = q[k];
+        herd_rng_seed(&rng, 12);
+        cr_assert_eq(herd_stats_bootstrap_ci(&cfg, g, 4, &rng, &alone), 0);
+        assert_no_nan(&many[k]);
+        cr_assert(many[k].lo == again[k].lo && many[k].hi == again[k].hi, "same seed");
+        cr_assert_eq(many[k].point, alone.point, "q %g: the point is the pooled sample's", q[k]);
+        cr_assert_eq(many[k].n, 2000);
+        cr_assert_eq(many[k].enough_samples, alone.enough_samples, "q %g", q[k]);
+        /* Other draws, the same interval to within the percentiles' noise. */
+        double w = alone.hi - alone.lo;
+        cr_assert(fabs(many[k].lo - alone.lo) <= w && fabs(many[k].hi - alone.hi) <= w,
+                  "q %g: [%g, %g] alone, [%g, %g] shared", q[k], alone.lo, alone.hi, many[k].lo,
+                  many[k].hi);
+        if (k > 0)
+            cr_assert(many[k].lo >= many[k - 1].lo && many[k].hi >= many[k - 1].hi,
+                      "bounds rise with q");
+    }
+    cr_assert_not(many[3].enough_samples, "p99.9 of 2,000 cannot be bounded above");
+
+    /* Empty groups: every interval empty; nq = 0 writes nothing. */
+    struct herd_stats_group empty = {NULL, 0};
+    cr_assert_eq(herd_stats_bootstrap_quantiles(&cfg, q, 4, &empty, 1, &rng, many), 0);
+    for (int k = 0; k < 4; k++)
+        cr_assert(many[k].n == 0 && isinf(many[k].lo) && isinf(many[k].hi));
+    cr_assert_eq(herd_stats_bootstrap_quantiles(&cfg, q, 0, g, 4, &rng, NULL), 0);
+
+    /* Every allocation failing in turn: no leak, nothing written, then the same 6. */
+    for (int fail_at = 1;; fail_at++) {
+        struct torture tt = {0, fail_at, 0};
+        struct herd_allocator a = {torture_realloc, &tt};
+        cfg = (struct herd_stats_bootstrap){
+            .stat = HERD_STATS_QUANTILE, .replicates = 50, .alloc = &a};
+        struct herd_stats_interval iv[4] = {{.point = -1}, {.point = -1}};
+        int rc = herd_stats_bootstrap_quantiles(&cfg, q, 4, g, 4, &rng, iv);
+        cr_assert_eq(tt.live, 0, "leak with allocation %d failing", fail_at);
+        if (rc == 0) {
+            cr_assert_eq(tt.calls, 6);
+            break;
+        }
+        cr_assert_eq(rc, -HERD_ENOMEM);
+        cr_assert(iv[0].point == -1 && iv[1].point == -1, "out untouched on failure");
+    }
+    free(x);
 }
 
 /* ---- comparison ------------------------------------------------------------------------ */

@@ -358,3 +358,33 @@ Test(intervals, every_run_in_the_bootstrap)
     cr_assert_gt(w->lo, 100, "runs 33 to 40 left out: [%g, %g]", w->lo, w->hi);
     drop(all);
 }
+
+/* The latency percentiles of an aggregate: deterministic (seeded from the run's seed),
+ * each interval around its point, and the bounds rising with the percentile (the four are
+ * read off the same bootstrap replicates, from each run's points built in one walk). */
+Test(intervals, latency_percentiles_of_runs)
+{
+    struct herd_report *all = make_events(400, 10), *r;
+    for (int k = 1; k < 3; k++) {
+        r = make_events(400, 10 + 5 * (uint64_t)k);
+        for (int i = 0; i < 400; i++)
+            herd_hist_record(&r->latency, 1000 * (i % 97));
+        cr_assert_eq(herd_report_merge(all, r), 0);
+        drop(r);
+    }
+    cr_assert_eq(herd_report_intervals(all), 0);
+    struct herd_report_ci first = all->ci;
+    cr_assert_eq(herd_report_intervals(all), 0);
+    for (int i = 0; i < HERD_LAT_CI; i++) {
+        const struct herd_stats_interval *c = &all->ci.lat[i];
+        cr_assert(c->lo == first.lat[i].lo && c->hi == first.lat[i].hi, "deterministic");
+        cr_assert_eq(c->point, (double)herd_hist_quantile(&all->latency, herd_report_lat_q[i]));
+        cr_assert(c->lo <= c->point && c->point <= c->hi, "p%g: [%g, %g] around %g",
+                  herd_report_lat_q[i] * 100, c->lo, c->hi, c->point);
+        if (i > 0)
+            cr_assert(c->lo >= all->ci.lat[i - 1].lo && c->hi >= all->ci.lat[i - 1].hi);
+    }
+    cr_assert_lt(all->ci.lat[HERD_LAT_CI_P50].lo, all->ci.lat[HERD_LAT_CI_P50].point,
+                 "three runs that differ: a run-to-run interval");
+    drop(all);
+}
