@@ -493,7 +493,7 @@ static int await_workers(struct run *ru, char *err, size_t errlen)
         }
         if (ok == ru->n)
             break;
-        if (herd__live_stopping())
+        if (herd__live_poll())
             return -HERD_EINTR;
         if (herd__now_ns() > deadline) {
             snprintf(err, errlen, "accept: only %d of %d workers started within %d s", ok, ru->n,
@@ -988,7 +988,9 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
 
     int64_t per = ru.burst ? ru.events : 1;
     for (int64_t first = 0; first < ru.events; first += per) {
-        if (herd__live_stopping()) {
+        /* Between events: the previous one settled, the next one's warm-up and quiet
+         * period have not begun (one_event). */
+        if (herd__live_progress((uint64_t)ru.nev)) {
             rc = -HERD_EINTR;
             goto out;
         }

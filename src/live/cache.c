@@ -650,8 +650,10 @@ static void limited_herd(struct herd_report *r, const struct run *R)
                           herd, R->n, period_ms, query);
 }
 
-/* Push a new event to the requesters and wait for all of them to finish it.
- * @return 0, or -HERD_EINTR when a stop was requested (requesters still get joined). */
+/* Push a new event to the requesters and wait for all of them to finish it. The wait
+ * polls the run's watch once a slice: the requesters only read the latched stop, and
+ * leave their event within a slice of it. @return 0, or -HERD_EINTR when a stop was
+ * requested (requesters still get joined). */
 static int run_one_event(struct run *R, int e, int64_t W, int64_t deadline, int64_t *end)
 {
     int rc = 0;
@@ -665,6 +667,7 @@ static int run_one_event(struct run *R, int e, int64_t W, int64_t deadline, int6
     while (R->remaining > 0) {
         struct timespec ts = herd_clock_timespec(herd__now_ns() + SLICE_NS);
         pthread_cond_timedwait(&R->done_cv, &R->mu, &ts);
+        herd__live_poll();
     }
     pthread_mutex_unlock(&R->mu);
     *end = herd__now_ns();
@@ -765,7 +768,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         if ((rc = R.ops->connect(R.origin, &q->conn, err, errlen)) < 0)
             goto out;
         nconns++;
-        if (herd__live_stopping()) {
+        if (herd__live_poll()) {
             rc = -HERD_EINTR;
             goto out;
         }
@@ -794,7 +797,8 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     for (int e = 0; e < spec->events; e++) {
         int64_t F, W, Tmin = INT64_MAX, Tmax = INT64_MIN, end;
         char kb[16];
-        if (herd__live_stopping()) {
+        /* Between events: the previous one ended, the next fill has not happened. */
+        if (herd__live_progress((uint64_t)e)) {
             rc = -HERD_EINTR;
             goto out;
         }

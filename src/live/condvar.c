@@ -368,14 +368,15 @@ static size_t count_in_wait(const struct herd_condvar *cv)
     return k;
 }
 
-/* Poll until @p done(cv, arg) or the deadline. @return 0, -HERD_ETIMEDOUT, -HERD_EINTR. */
+/* Poll until @p done(cv, arg) or the deadline, in a wait that times nothing (the start, a
+ * drain). @return 0, -HERD_ETIMEDOUT, -HERD_EINTR. */
 static int poll_until(struct herd_condvar *cv, bool (*done)(struct herd_condvar *, uint64_t),
                       uint64_t arg, int64_t deadline)
 {
     for (;;) {
         if (done(cv, arg))
             return 0;
-        if (herd__live_stopping())
+        if (herd__live_poll())
             return -HERD_EINTR;
         if (herd__now_ns() >= deadline)
             return -HERD_ETIMEDOUT;
@@ -540,7 +541,7 @@ static int start(struct run *ru, char *err, size_t errlen)
 
     for (; ru->spawned < cv->n; ru->spawned++) {
         struct waiter *w = &cv->w[ru->spawned];
-        if (herd__live_stopping())
+        if (herd__live_poll())
             return -HERD_EINTR;
         w->cv = cv;
         rc = herd__thread_spawn(&w->th, body, w, 0);
@@ -774,7 +775,9 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         goto out_stop;
     ru.t_start = ru.t_end = herd__now_ns();
     for (size_t e = 0; e < ru.events; e++) {
-        if (herd__live_stopping()) {
+        /* Between events: the previous one settled, the next one's warm-up and quiet
+         * period have not begun (one_event). */
+        if (herd__live_progress(e)) {
             rc = -HERD_EINTR;
             goto out_stop;
         }

@@ -35,7 +35,9 @@
  * chosen only after every client thread is up and parked, at least 30 ms + 20 µs·n
  * ahead, so a run takes up to one period plus the window plus the drain per event.
  * Interrupts: every wait is sliced (≤ 100 ms) or woken by a broadcast, and the
- * backend's stop wakes its threads, so teardown after a stop is prompt.
+ * backend's stop wakes its threads, so teardown after a stop is prompt. Only the main
+ * thread polls the run's watch (between events, and in its waits); clients read the
+ * latched stop.
  */
 #include "tcpsrv.h"
 #include "live_int.h"
@@ -246,11 +248,13 @@ static void *client_main(void *arg)
 }
 
 /* Wait (with c->mu held) until *count reaches @p want, the run stops, or @p deadline
- * (CLOCK_MONOTONIC) passes. @return 0, -HERD_EINTR or -HERD_ETIMEDOUT. */
+ * (CLOCK_MONOTONIC) passes. The main thread's wait: it polls the run's watch (at most
+ * every 10 ms, at least once a slice); the clients only read the latched stop.
+ * @return 0, -HERD_EINTR or -HERD_ETIMEDOUT. */
 static int wait_count(struct cron *c, const int64_t *count, int64_t want, int64_t deadline)
 {
     while (*count < want) {
-        if (herd__live_stopping() || c->quit)
+        if (herd__live_poll() || c->quit)
             return -HERD_EINTR;
         if (herd__now_ns() >= deadline)
             return -HERD_ETIMEDOUT;
@@ -428,7 +432,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         }
         k->started = true;
         spawned++;
-        if (herd__live_stopping()) {
+        if (herd__live_poll()) {
             rc = -HERD_EINTR;
             goto out;
         }
@@ -444,6 +448,11 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     }
 
     for (int64_t e = 0; e < c.events; e++) {
+        /* Between events: the backend drained, the next boundary is not chosen yet. */
+        if (herd__live_progress((uint64_t)e)) {
+            rc = -HERD_EINTR;
+            goto out;
+        }
         herd__tcpsrv_mark(be, (int32_t)e);
         pthread_mutex_lock(&c.mu);
         /* Far enough ahead that every parked client has moved on to its

@@ -21,35 +21,52 @@ static const struct herd_live_scenario *const live_table[HERD_SCENARIO_COUNT] = 
 };
 
 /*
- * The run in progress: one per process (run() refuses a second). Its watch is polled by
- * herd__live_stopping() from whichever of the run's threads asks, at most once a
- * millisecond (a CAS on the time of the last poll elects the poller), and a "stop" is
- * latched in an atomic every thread reads. Waiting loops ask at least every few ms.
+ * The run in progress: one per process (run() refuses a second). Its watch is polled only
+ * by the run's controlling thread (the one inside run()), at safe points: once between
+ * events (herd__live_progress) and, at most every WATCH_EVERY_NS, in the waits that time
+ * nothing (herd__live_poll: setup, drain, teardown). A "stop" is latched in an atomic that
+ * every thread of the run reads (herd__live_stopping): a front end's poll may take a lock
+ * and wake one of its threads (herd serve's does), which must not happen between a
+ * trigger and the timestamp that ends its latency.
  */
 static atomic_int busy;
 static atomic_int stop_latched;
 static const struct herd_watch *_Atomic run_watch;
 static _Atomic int64_t run_t0, last_poll;
+static _Atomic uint64_t run_events;
 
-#define POLL_EVERY_NS (1000 * 1000)
+/* Often enough that a 100 ms wait slice still sees a stop within about 100 ms; rarely
+ * enough that the front end's poll is no load next to a draining herd on 2 CPUs. */
+#define WATCH_EVERY_NS (10 * 1000 * 1000)
 
 bool herd__live_stopping(void)
 {
-    if (atomic_load_explicit(&stop_latched, memory_order_relaxed))
-        return true;
+    return atomic_load_explicit(&stop_latched, memory_order_relaxed) != 0;
+}
+
+/* Ask the watch now, with the events reported done, and latch its "stop". */
+static bool poll_watch(int64_t now)
+{
     const struct herd_watch *w = atomic_load_explicit(&run_watch, memory_order_acquire);
-    if (!w)
-        return false;
-    int64_t now = herd__now_ns(), last = atomic_load_explicit(&last_poll, memory_order_relaxed);
-    if (now - last < POLL_EVERY_NS ||
-        !atomic_compare_exchange_strong_explicit(&last_poll, &last, now, memory_order_relaxed,
-                                                 memory_order_relaxed))
-        return false;
-    if (herd_watch_stop(w, now - atomic_load_explicit(&run_t0, memory_order_relaxed), 0)) {
+    atomic_store_explicit(&last_poll, now, memory_order_relaxed);
+    if (w && herd_watch_stop(w, now - atomic_load_explicit(&run_t0, memory_order_relaxed),
+                             atomic_load_explicit(&run_events, memory_order_relaxed)))
         atomic_store(&stop_latched, 1);
-        return true;
-    }
-    return false;
+    return herd__live_stopping();
+}
+
+bool herd__live_progress(uint64_t events)
+{
+    atomic_store_explicit(&run_events, events, memory_order_relaxed);
+    return poll_watch(herd__now_ns());
+}
+
+bool herd__live_poll(void)
+{
+    int64_t now = herd__now_ns();
+    if (now - atomic_load_explicit(&last_poll, memory_order_relaxed) < WATCH_EVERY_NS)
+        return herd__live_stopping();
+    return poll_watch(now);
 }
 
 /* Take the process's live turn for a run watched by @p w. @return false when another
@@ -62,6 +79,7 @@ static bool begin_run(const struct herd_watch *w)
     atomic_store(&stop_latched, 0);
     atomic_store(&run_t0, herd__now_ns());
     atomic_store(&last_poll, 0);
+    atomic_store(&run_events, 0);
     atomic_store_explicit(&run_watch, w, memory_order_release);
     return true;
 }

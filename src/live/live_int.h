@@ -16,9 +16,21 @@
 
 /* ---- stop flag ---------------------------------------------------------------- */
 
-/** True once the run's watch said stop (live.c polls it at most once a millisecond, from
- *  whichever thread asks): tear down and return -HERD_EINTR. Any thread may ask. */
+/** True once the run's watch said stop: tear down and return -HERD_EINTR. One atomic
+ *  load, so any thread may ask anywhere, timed windows included: it never polls the
+ *  watch itself (herd__live_progress and herd__live_poll do, on the controlling thread). */
 bool herd__live_stopping(void);
+
+/** Between events, on the run's controlling thread (the one in run()): @p events are
+ *  done; poll the watch with that count and latch a stop. Call it after the previous
+ *  event settled and before the quiet period that precedes the next trigger. @return
+ *  herd__live_stopping(). */
+bool herd__live_progress(uint64_t events);
+
+/** In a wait that times nothing (setup, drain, teardown), on the controlling thread only:
+ *  poll the watch if it was not polled in the last 10 ms, latch a stop. Loops that may
+ *  wait long call it at least every 100 ms. @return herd__live_stopping(). */
+bool herd__live_poll(void);
 
 /** Run @p spec watched by @p watch (NULL: never stopped): herd_live_backend.run for
  *  callers without a run env (calibrate). */
@@ -85,8 +97,9 @@ void herd__tasks_fini(struct herd_tasks *ts);
  * count (getrusage, minus the caller's) stayed put over two polls, and one /proc read
  * that finds all asleep with that count unmoved across it is enough. The final read
  * goes to @p out (ts->n entries, may be NULL), its sums to *vol and *invol (may be
- * NULL). @return 0, -HERD_ETIMEDOUT (settled state not reached; all still written) or
- * -HERD_EINTR.
+ * NULL). A drain or setup wait: call it from the run's controlling thread, as it polls the
+ * watch (herd__live_poll). @return 0, -HERD_ETIMEDOUT (settled state not reached; all
+ * still written) or -HERD_EINTR.
  */
 int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns,
                         struct herd_task_sample *out, uint64_t *vol, uint64_t *invol);

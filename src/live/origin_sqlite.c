@@ -16,8 +16,10 @@
  * mapping is shared per process but count it too: 3 per connection.
  * Cleanup: close() closes the last handles and unlinks origin.db, -wal, -shm and the
  * directory, on every path (open() undoes itself on failure).
- * Interrupts: a progress handler polls herd__live_stopping() every 1000 VM steps
- * (tens of microseconds) and aborts the scan, so a stop is prompt even mid-herd.
+ * Interrupts: a progress handler reads herd__live_stopping() every 1000 VM steps
+ * (tens of microseconds) and aborts the scan, so a stop is prompt even mid-herd. The
+ * table fill in open() runs on the run's controlling thread and times nothing: its handler
+ * also polls the run's watch (herd__live_poll), so a large fill notices a stop too.
  */
 #include "origin.h"
 
@@ -51,6 +53,12 @@ static int stop_check(void *arg)
 {
     (void)arg;
     return herd__live_stopping() ? 1 : 0;
+}
+
+static int setup_check(void *arg)
+{
+    (void)arg;
+    return herd__live_poll() ? 1 : 0;
 }
 
 static void remove_files(struct herd_origin *o)
@@ -115,7 +123,7 @@ static int sqlite_open(const struct herd_origin_config *cfg, struct herd_origin 
         rc = -HERD_EINVAL;
         goto fail;
     }
-    sqlite3_progress_handler(db, 1000, stop_check, NULL);
+    sqlite3_progress_handler(db, 1000, setup_check, NULL);
     snprintf(sql, sizeof sql,
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
              "CREATE TABLE items(id INTEGER PRIMARY KEY, a INTEGER NOT NULL, b INTEGER NOT NULL);"

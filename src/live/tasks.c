@@ -138,7 +138,7 @@ static void wait_quiet(int64_t poll_ns, int64_t deadline)
 {
     uint64_t prev = others_switches();
     for (int polls = 0, still = 0; still < 2 && polls < QUIET_MAX_POLLS; polls++) {
-        if (herd__live_stopping() || herd__now_ns() >= deadline)
+        if (herd__live_poll() || herd__now_ns() >= deadline)
             return;
         herd__sleep_ns(poll_ns);
         uint64_t cur = others_switches();
@@ -168,7 +168,7 @@ int herd__tasks_quiesce(struct herd_tasks *ts, int64_t poll_ns, int64_t max_ns,
         /* Settled: every task asleep, and either no thread of this process switched
          * while the sweep read them (one sweep) or two sweeps poll_ns apart agree. */
         int st = running == 0 && (u0 == u1 || cur == prev) ? 0 : 1;
-        if (st && herd__live_stopping())
+        if (st && herd__live_poll())
             st = -HERD_EINTR;
         else if (st && herd__now_ns() >= deadline)
             st = -HERD_ETIMEDOUT;

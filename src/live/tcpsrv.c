@@ -436,7 +436,7 @@ int herd__tcpsrv_wait_idle(struct herd_tcpsrv *b, int64_t poll_ns, int64_t max_n
         pthread_mutex_unlock(&b->mu);
         if (inflight == 0)
             return 0;
-        if (herd__live_stopping())
+        if (herd__live_poll())
             return -HERD_EINTR;
         if (herd__now_ns() >= deadline)
             return -HERD_ETIMEDOUT;

@@ -102,7 +102,8 @@ void herd__tcpsrv_mark(struct herd_tcpsrv *b, int32_t event);
 void herd__tcpsrv_stats(struct herd_tcpsrv *b, struct herd_tcpsrv_stats *out);
 
 /**
- * Wait until nothing is in flight, polling every @p poll_ns, at most @p max_ns.
+ * Wait until nothing is in flight, polling every @p poll_ns, at most @p max_ns. A drain
+ * wait: call it from the run's controlling thread, as it polls the run's watch.
  * @return 0, -HERD_ETIMEDOUT, or -HERD_EINTR when the run is stopping.
  */
 int herd__tcpsrv_wait_idle(struct herd_tcpsrv *b, int64_t poll_ns, int64_t max_ns);
