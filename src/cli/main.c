@@ -185,10 +185,15 @@ int herd__cli_run_jobs(const struct herd_job *jobs, size_t n, struct herd_front_
                 return herd__usage_error("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
             return herd__fail("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
         }
-        if (!quiet && jobs[i].backend->bit == HERD_BACKEND_SIM)
-            fprintf(stderr, "herd: simulated %.3f s in %.3f s of wall time\n",
-                    (double)reports[i].sim_time_ns / 1e9,
-                    (double)reports[i].provenance.wall_ns / 1e9);
+        if (!quiet && jobs[i].backend->bit == HERD_BACKEND_SIM) {
+            /* Both totals over the same runs (the intervals' statistics are in neither). */
+            const struct herd_report *r = &reports[i];
+            char over[32] = "";
+            if (r->runs > 1)
+                snprintf(over, sizeof over, " (%d runs)", r->runs);
+            fprintf(stderr, "herd: simulated %.3f s in %.3f s of wall time%s\n",
+                    (double)r->sim_time_ns / 1e9, (double)r->provenance.wall_ns / 1e9, over);
+        }
         *done = i + 1;
     }
     return HERD_EXIT_OK;

@@ -126,11 +126,13 @@ int herd_front_run(const struct herd_job *job, const struct herd_front_opts *o,
         r->machine.nwarnings = r->machine.ndropped = 0;
         r->machine.verdict_mask = 0;
     }
+    /* The wall time is the runs': the intervals below are statistics on their figures. The
+     * simulated time is r->sim_time_ns alone (the JSON derives provenance.sim_ns from it). */
+    herd_provenance_set_end(&prov, herd_clock_monotonic_ns() - t0, -1);
     if (!o->no_intervals && (rc = herd_report_intervals(r)) < 0) {
         snprintf(err, errlen, "%s", herd_strerror(rc));
         goto fail;
     }
-    herd_provenance_set_end(&prov, herd_clock_monotonic_ns() - t0, r->sim_time_ns);
     r->provenance = prov;
     r->has_provenance = true;
     return 0;

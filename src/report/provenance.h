@@ -52,8 +52,11 @@ struct herd_provenance {
     int64_t profile_measured_at;           /* the profile's own time, Unix s; -1 unknown */
     int64_t start_unix_ns;                 /* CLOCK_REALTIME at init, ns since the epoch */
     char start[HERD_PROV_TIME_MAX];        /* the same, ISO 8601 UTC with milliseconds */
-    int64_t wall_ns;                       /* wall time of the whole run, ns; -1 not set */
-    int64_t sim_ns;                        /* simulated time, ns; -1 none (a live run) */
+    int64_t wall_ns;                       /* wall time of the runs (all repeats, not the
+                                              statistics after them), ns; -1 not set */
+    int64_t sim_ns;                        /* simulated time, ns; -1 none (a live run, or a
+                                              report's provenance: the report's JSON writes
+                                              its own sim_time_ns here) */
 };
 
 /**

@@ -338,6 +338,11 @@ int herd_report_merge(struct herd_report *r, const struct herd_report *o)
     if (o->peak > r->peak)
         r->peak = o->peak;
     herd_hist_merge(&r->latency, &o->latency);
+    /* Simulated time is the total over the runs, as the wall time around them is: a
+     * merged report that kept run 0's span beside the wall time of all R runs made the
+     * simulator look R times slower than it is. */
+    if (r->sim_time_ns >= 0 && o->sim_time_ns >= 0)
+        r->sim_time_ns += o->sim_time_ns;
     herd_machine_merge(&r->machine, &o->machine);
     r->has_machine |= o->has_machine;
     /* Tile i is waiter i of every run: where runs have different populations (the

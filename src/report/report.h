@@ -194,11 +194,15 @@ struct herd_report {
     size_t nwaiters;    /* min(population, 240) */
     struct herd_waiter waiters[HERD_REPORT_WAITERS];
 
-    int64_t sim_time_ns; /* sim backend only (simulated span of the run); -1 otherwise */
+    int64_t sim_time_ns; /* sim backend only: the simulated span of the run, summed over the
+                            runs of an aggregate (the mean per run is mean.sim_time_ns); -1
+                            otherwise. The one simulated time: the JSON's provenance.sim_ns
+                            is written from it (provenance.sim_ns itself stays -1) */
 
     /* An aggregate of R runs (herd_report_merge): counters, events, histogram and
      * waiters are pooled over the runs; timeline, spread and extras are the first run's;
-     * mean and stddev are the headline figures over the runs; run_hist the runs' own
+     * sim_time_ns is the total; mean and stddev are the headline figures over the runs
+     * (mean.sim_time_ns the span per run); run_hist the runs' own
      * histograms (the first HERD_REPORT_MAX_RUN_HISTS), for run-to-run intervals.
      * runs = 1 for a single run. */
     int runs;

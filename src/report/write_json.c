@@ -167,8 +167,15 @@ void *herd_report_to_json(const struct herd_report *r)
     json_object_set_new(o, "runs", json_integer(r->runs));
     if (r->has_machine)
         json_object_set_new(o, "machine", herd_machine_to_json(&r->machine));
-    if (r->has_provenance)
-        json_object_set_new(o, "provenance", herd_provenance_to_json(&r->provenance));
+    if (r->has_provenance) {
+        /* The simulated time is the report's own figure: provenance says it again, derived,
+         * so that the two can never disagree. */
+        json_t *p = herd_provenance_to_json(&r->provenance);
+        if (p)
+            json_object_set_new(p, "sim_ns", r->sim_time_ns >= 0 ? json_integer(r->sim_time_ns)
+                                                                 : json_null());
+        json_object_set_new(o, "provenance", p);
+    }
     if (r->runs > 1) {
         json_t *over = json_object();
         const struct herd_figures *m = &r->mean, *d = &r->stddev;

@@ -547,8 +547,12 @@ static void block(const struct out *o)
     spread_rows(o);
     extra_rows(o);
     if (o->runs[0]->sim_time_ns >= 0) {
+        /* An aggregate's is the total over its runs, as its wall time is. */
+        bool pooled = false;
+        for (size_t i = 0; i < o->n; i++)
+            pooled |= o->runs[i]->runs > 1;
         fputc('\n', o->f);
-        row_fig(o, "simulated time", g_simtime, true);
+        row_fig(o, pooled ? "simulated time (all runs)" : "simulated time", g_simtime, true);
     }
 }
 
@@ -564,12 +568,14 @@ static void wall_lines(const struct out *o)
     fputc('\n', o->f);
     for (size_t i = 0; i < o->n; i++) {
         const struct herd_report *r = o->runs[i];
-        char w[32];
+        char w[32], over[32] = "";
         if (!r->has_provenance)
             continue;
         fmt_ns(o, (double)r->provenance.wall_ns, w, sizeof w);
-        fprintf(o->f, "  %-16.16s %s: %s of wall time, started %s\n", r->run.strategy, r->backend,
-                w, r->provenance.start);
+        if (r->runs > 1)
+            snprintf(over, sizeof over, " (%d runs)", r->runs);
+        fprintf(o->f, "  %-16.16s %s: %s of wall time%s, started %s\n", r->run.strategy,
+                r->backend, w, over, r->provenance.start);
     }
 }
 

@@ -388,3 +388,46 @@ Test(intervals, latency_percentiles_of_runs)
                  "three runs that differ: a run-to-run interval");
     drop(all);
 }
+
+/* A merged simulation's simulated time is the total over its runs, as its wall time is
+ * (it kept run 0's), and every output says the same figure: the text row, the JSON's
+ * sim_time_ns and provenance.sim_ns (derived from it). */
+Test(report, merged_sim_time_is_the_total)
+{
+    struct herd_report *a = make(true, 300), *b = make(true, 100);
+    a->backend = b->backend = "sim";
+    a->sim_time_ns = 2000000;
+    b->sim_time_ns = 3000000;
+    herd_provenance_init(&a->provenance, "0.1.0", "herd run accept --backend sim");
+    herd_provenance_set_end(&a->provenance, 5000000, -1);
+    a->has_provenance = true;
+    cr_assert_eq(herd_report_merge(a, b), 0);
+    cr_assert_eq(a->sim_time_ns, 5000000);
+    cr_assert_float_eq(a->mean.sim_time_ns, 2500000, 1e-6, "the mean is per run");
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct herd_report *runs[1] = {a};
+    cr_assert_eq(herd_write_json(f, runs, 1), 0);
+    fclose(f);
+    json_t *root = json_loads(buf, 0, NULL);
+    json_t *run = json_array_get(json_object_get(root, "runs"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(run, "sim_time_ns")), 5000000);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(run, "provenance"), "sim_ns")),
+                 5000000);
+    json_decref(root);
+    free(buf);
+
+    f = open_memstream(&buf, &len);
+    cr_assert_eq(herd_write_text(f, runs, 1, NULL), 0);
+    fclose(f);
+    const char *row = strstr(buf, "simulated time (all runs)");
+    cr_assert(row, "%s", buf);
+    const char *five = strstr(row, "5.00ms");
+    cr_assert(five && five < strchr(row, '\n'), "%s", buf);
+    cr_assert(strstr(buf, "of wall time (2 runs)"), "%s", buf);
+    free(buf);
+    drop(a);
+    drop(b);
+}
