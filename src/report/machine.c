@@ -8,25 +8,28 @@
 #include <string.h>
 
 /* Add @p text (one line) unless already present; @p verdict marks the sampler's own
- * reasons, which verdict() re-derives from the figures. */
+ * reasons, which verdict() re-derives from the figures. An advisory window judges nothing:
+ * it takes no reason. Trusted is what the warnings say, never set on its own. */
 static void add_warning(struct herd_machine *m, const char *text, bool verdict)
 {
     char line[HERD_MACHINE_WARN_LEN];
+    if (m->advisory)
+        return;
     snprintf(line, sizeof line, "%s", text);
     for (char *p = line; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
-    m->trusted = false;
+    bool seen = false;
     for (int i = 0; i < m->nwarnings; i++)
-        if (strcmp(m->warnings[i], line) == 0)
-            return;
-    if (m->nwarnings == HERD_MACHINE_NWARN) {
+        seen |= strcmp(m->warnings[i], line) == 0;
+    if (!seen && m->nwarnings == HERD_MACHINE_NWARN) {
         m->ndropped++;
-        return;
+    } else if (!seen) {
+        if (verdict)
+            m->verdict_mask |= 1u << m->nwarnings;
+        memcpy(m->warnings[m->nwarnings++], line, sizeof line);
     }
-    if (verdict)
-        m->verdict_mask |= 1u << m->nwarnings;
-    memcpy(m->warnings[m->nwarnings++], line, sizeof line);
+    m->trusted = m->nwarnings == 0;
 }
 
 void herd_machine_warn(struct herd_machine *m, const char *fmt, ...)
@@ -53,6 +56,11 @@ void herd_machine_verdict(struct herd_machine *m)
             memcpy(keep[nkeep++], m->warnings[i], sizeof line);
     m->nwarnings = 0;
     m->verdict_mask = 0;
+    if (m->advisory) { /* recorded, not judged: every reason goes, the callers' too */
+        m->ndropped = 0;
+        m->trusted = true;
+        return;
+    }
     if (m->windows > 1)
         snprintf(when, sizeof when, "in the worst of %d runs", m->windows);
     else
@@ -93,7 +101,8 @@ void herd_machine_merge(struct herd_machine *into, const struct herd_machine *w)
     if (w->windows == 0 && w->nwarnings == 0 && w->trusted)
         return; /* nothing measured, nothing said */
     if (into->windows == 0) {
-        /* Keep what the caller may already have said on the empty target. */
+        /* Keep what the caller may already have said on the empty target (unless the
+         * window is advisory: then nothing is held against the run). */
         struct herd_machine said = *into;
         *into = *w;
         for (int i = 0; i < said.nwarnings; i++)
@@ -120,6 +129,7 @@ void herd_machine_merge(struct herd_machine *into, const struct herd_machine *w)
     into->wall_ns += w->wall_ns;
     into->ticks += w->ticks;
     into->windows += w->windows;
+    into->advisory = into->advisory && w->advisory;
     for (int i = 0; i < w->nwarnings; i++)
         if (!(w->verdict_mask & (1u << i)))
             add_warning(into, w->warnings[i], false);
@@ -143,7 +153,10 @@ int herd_machine_format(const struct herd_machine *m, char *buf, size_t len)
         "%.2f, herd preempted %llu times in %.2f s%s: %s%s",
         m->others_cpu * 100, m->cpus, m->steal * 100, m->iowait * 100, m->load1_start, m->load1_end,
         (unsigned long long)m->invol, (double)m->wall_ns / 1e9, runs,
-        m->trusted ? "trusted" : "untrusted: ", m->trusted ? "" : herd_machine_reason(m));
+        m->advisory  ? "recorded, not judged (simulated)"
+        : m->trusted ? "trusted"
+                     : "untrusted: ",
+        m->trusted ? "" : herd_machine_reason(m));
 }
 
 void *herd_machine_to_json(const struct herd_machine *m)
@@ -152,6 +165,7 @@ void *herd_machine_to_json(const struct herd_machine *m)
     for (int i = 0; i < m->nwarnings; i++)
         json_array_append_new(w, json_string(m->warnings[i]));
     json_object_set_new(o, "trusted", json_boolean(m->trusted));
+    json_object_set_new(o, "advisory", json_boolean(m->advisory));
     json_object_set_new(o, "warnings", w);
     json_object_set_new(o, "others_cpu", json_real(m->others_cpu));
     json_object_set_new(o, "own_cpu", json_real(m->own_cpu));

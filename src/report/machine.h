@@ -7,7 +7,9 @@
  * herd_machine_end() once after it, and the difference says how much of all CPUs' time
  * other processes used, how much the hypervisor stole, how loaded the machine was, and
  * how often herd itself was preempted. A verdict, trusted or not, comes with one-line
- * reasons; the caller may add its own (herd_machine_warn).
+ * reasons; the caller may add its own (herd_machine_warn). A window marked advisory (a
+ * simulated run, whose figures do not depend on this machine) keeps its figures for the
+ * record, to explain the wall time, and judges nothing: no reasons, always trusted.
  *
  * Sources (all Linux):
  *   - all CPUs' time: the "cpu" line of /proc/stat, in USER_HZ ticks (10 ms here);
@@ -96,7 +98,12 @@ struct herd_machine {
     int64_t wall_ns;       /* wall time of the window, ns (summed over merged windows) */
     uint64_t ticks;        /* /proc/stat ticks over all CPUs in the window (resolution) */
     int windows;           /* windows measured into this: 0 after init, 1 after end */
-    bool trusted;          /* no warning: the figures of the run can be taken as measured */
+    bool advisory;         /* the caller's, set between begin and end: the run's figures do
+                              not depend on this machine (the simulator), so the window's
+                              figures are kept for the record and judge nothing; a merge is
+                              advisory when every window in it is */
+    bool trusted;          /* no warning (derived: nwarnings == 0): the figures of the run
+                              can be taken as measured; always so when advisory */
     int nwarnings;         /* warnings[0 .. nwarnings - 1] are set */
     int ndropped;          /* distinct warnings that did not fit in warnings[] */
     unsigned verdict_mask; /* bit i: warnings[i] is the sampler's own reason, derived from
@@ -113,6 +120,7 @@ void herd_machine_init(struct herd_machine *m);
  * generator fell behind: 37 of 100 requesters reacted". Marks @p m untrusted. A reason
  * already present is not added twice; past HERD_MACHINE_NWARN only ndropped grows.
  * Text longer than HERD_MACHINE_WARN_LEN - 1 bytes is cut; a '\n' becomes a space.
+ * An advisory @p m takes no reason (nothing is held against its run).
  */
 void herd_machine_warn(struct herd_machine *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -139,7 +147,8 @@ const char *herd_machine_reason(const struct herd_machine *m);
 int herd_machine_format(const struct herd_machine *m, char *buf, size_t len);
 
 /** Re-derive the verdict of @p m from its figures (the sampler's own reasons first, the
- *  callers' kept): what herd_machine_end and herd_machine_merge call. */
+ *  callers' kept; none at all when advisory): what herd_machine_end and
+ *  herd_machine_merge call. */
 void herd_machine_verdict(struct herd_machine *m);
 
 /** @p m as a jansson object (json_t *, as void *): the report's "machine". */

@@ -431,3 +431,71 @@ Test(report, merged_sim_time_is_the_total)
     drop(a);
     drop(b);
 }
+
+/* A busy window, as herd_machine_end leaves it (others kept the CPUs half busy). */
+static struct herd_machine busy_window(bool advisory)
+{
+    struct herd_machine m;
+    herd_machine_init(&m);
+    m.advisory = advisory;
+    m.others_cpu = 0.5;
+    m.cpus = 2;
+    m.windows = 1;
+    m.wall_ns = 1000000;
+    herd_machine_verdict(&m);
+    return m;
+}
+
+/* The machine module's rule for a simulated run: its window is recorded, never judged (the
+ * runner used to clear trusted, warnings and mask by hand after the fact). */
+Test(machine, an_advisory_window_judges_nothing)
+{
+    struct herd_machine live = busy_window(false), sim = busy_window(true);
+    cr_assert_not(live.trusted);
+    cr_assert_eq(live.nwarnings, 1);
+    cr_assert(sim.trusted, "%s", herd_machine_reason(&sim));
+    cr_assert_eq(sim.nwarnings, 0);
+    cr_assert_float_eq(sim.others_cpu, 0.5, 0, "the figures stay, for the record");
+    herd_machine_warn(&sim, "the load generator fell behind");
+    cr_assert(sim.trusted && sim.nwarnings == 0 && sim.ndropped == 0);
+    char line[256];
+    herd_machine_format(&sim, line, sizeof line);
+    cr_assert(strstr(line, "not judged"), "%s", line);
+    json_t *o = herd_machine_to_json(&sim);
+    cr_assert(json_is_true(json_object_get(o, "advisory")));
+    cr_assert(json_is_true(json_object_get(o, "trusted")));
+    json_decref(o);
+
+    /* Merged as the runner merges: into a report's empty machine (even one a backend
+     * warned on), then run after run. Every window advisory: the aggregate too. */
+    struct herd_machine agg;
+    herd_machine_init(&agg);
+    herd_machine_warn(&agg, "a backend's word");
+    cr_assert_not(agg.trusted);
+    herd_machine_merge(&agg, &sim);
+    cr_assert(agg.advisory && agg.trusted && agg.nwarnings == 0);
+    struct herd_machine more = busy_window(true);
+    herd_machine_merge(&agg, &more);
+    cr_assert(agg.advisory && agg.trusted && agg.nwarnings == 0);
+    cr_assert_eq(agg.windows, 2);
+    cr_assert_eq(agg.wall_ns, 2000000);
+
+    /* A window that is not advisory makes the aggregate judged again. */
+    herd_machine_merge(&agg, &live);
+    cr_assert_not(agg.advisory);
+    cr_assert_not(agg.trusted);
+    cr_assert_eq(agg.nwarnings, 1);
+    cr_assert(strstr(herd_machine_reason(&agg), "worst of 3 runs"), "%s",
+              herd_machine_reason(&agg));
+
+    /* trusted follows the warnings: a repeated reason, or one past the table, too. */
+    struct herd_machine m;
+    herd_machine_init(&m);
+    for (int i = 0; i < HERD_MACHINE_NWARN + 2; i++) {
+        herd_machine_warn(&m, "reason %d", i);
+        herd_machine_warn(&m, "reason %d", i);
+        cr_assert_not(m.trusted);
+    }
+    cr_assert_eq(m.nwarnings, HERD_MACHINE_NWARN);
+    cr_assert_geq(m.ndropped, 2, "a dropped reason is not kept, so not recognised again");
+}
