@@ -366,7 +366,9 @@
    * server's default (3 on live, 1 on sim), and then it is neither in the URL nor sent. */
   const SETTING_KEYS = ['backend', 'mode', 'mitigation', 'n', 'events', 'seed', 'runs'];
   const OPTIONAL_KEYS = new Set(['runs']);
-  const RUNS_MAX = 1000;       /* the API's limit of "runs" (HERD_RUNS_MAX) */
+  /* What "runs" may be and its defaults: the catalogue's "runs" (max, stream_max,
+   * live_default, sim_default, sim_auto_max, sim_auto_samples). */
+  const runsInfo = () => page.catalogue.runs;
 
   function scenarioDefaults(sc) {
     const params = {};
@@ -477,8 +479,8 @@
     }
     if (!intIn(s.events, 1, EVENTS_MAX)) return `events must be an integer from 1 to ${fmtInt(EVENTS_MAX)}`;
     if (!/^\d+$/.test(s.seed)) return 'seed must be a non-negative integer';
-    if (s.runs && !intIn(s.runs, 1, RUNS_MAX)) {
-      return `runs must be an integer from 1 to ${fmtInt(RUNS_MAX)}, or empty for the server's default`;
+    if (s.runs && !intIn(s.runs, 1, runsInfo().max)) {
+      return `runs must be an integer from 1 to ${fmtInt(runsInfo().max)}, or empty for the server's default`;
     }
     return null;
   }
@@ -726,6 +728,9 @@
    * (a server without the stream, a proxy that will not pass it). A refusal (4xx, 5xx with a
    * reason) is the answer, not a cause to try POST: it would be refused the same way. */
   async function fetchReport(s, signal, onProgress) {
+    /* The stream takes few repeats (a GET any page can send starts it): more go by POST,
+     * without progress. */
+    if (s.runs && Number(s.runs) > runsInfo().stream_max) return postRun(s, signal);
     let res;
     try {
       res = await request(`/api/run/stream?${new URLSearchParams(apiFields(s))}`,
@@ -750,7 +755,11 @@
       /* live runs carry events = sim_ns = 0: only the simulator counts engine events */
       if (d.backend !== 'live' && d.sim_ns != null && d.events > 0) parts.push(`${plural(d.events, 'event')} simulated`, `${fmtNs(d.sim_ns)} of simulated time`);
       else if (d.of > 0 && d.done > 0) parts.push(`event ${fmtInt(d.done)} of ${fmtInt(d.of)}`);
-      if (d.runs > 1 && d.run > 0) parts.push(`run ${fmtInt(d.run)} of ${fmtInt(d.runs)}`);
+      /* run I of R counts every repeat of every mode; with two modes, say whose it is */
+      if (d.runs > 1 && d.run > 0) {
+        parts.push(`run ${fmtInt(d.run)} of ${fmtInt(d.runs)}` +
+                   (d.repeats > 0 && d.runs > d.repeats && d.mode ? ` (${d.mode})` : ''));
+      }
     }
     parts.push(`${(ms / 1000).toFixed(1)} s so far`);
     return parts.join(' · ');
@@ -763,7 +772,7 @@
     const d = r.progress;
     if (page.inflight !== r || (ms < PROGRESS_AFTER_MS && !(d && d.phase === 'running'))) return;
     const bar = $('progress');
-    if (d && d.phase === 'running' && d.of > 0 && d.done > 0) { /* a simulation reports no events done */
+    if (d && d.phase === 'running' && d.of > 0 && d.done > 0) { /* done: the events of the runs finished */
       bar.max = d.of;
       bar.value = d.done;
     } else {
@@ -1391,6 +1400,12 @@
     buildLegend(); /* now with the server's meaning of each class */
     buildScenarioPicker();
     $('events').max = EVENTS_MAX;
+    const ri = runsInfo();
+    $('runs').max = ri.max;
+    $('runs-hint').textContent = `repeats pooled into one report, 1–${fmtInt(ri.max)}; empty: ` +
+      `the server's default (${fmtInt(ri.live_default)} on live; on sim ${fmtInt(ri.sim_default)}, ` +
+      `or up to ${fmtInt(ri.sim_auto_max)} when one run gives fewer than ` +
+      `${fmtInt(ri.sim_auto_samples)} latency samples)`;
     wire();
     showUrl();
     $('trigger').disabled = false;

@@ -22,6 +22,11 @@
  * that a message quoting it stays one readable line. */
 #define VALUE_MAX 64
 
+/* Both backends' defaults must fit the stream: a page that leaves "runs" out gets them. */
+_Static_assert(HERD_API_STREAM_RUNS_MAX >= HERD_LIVE_RUNS_DEFAULT &&
+                   HERD_API_STREAM_RUNS_MAX >= HERD_SIM_AUTO_RUNS_MAX,
+               "the stream refuses a backend's default runs");
+
 static const char *const fields[] = {"scenario", "backend", "mode",   "mitigation", "n",
                                      "events",   "seed",    "runs",   "params",     NULL};
 
@@ -203,16 +208,46 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
     return 0;
 }
 
+static struct herd_front_opts run_opts(const struct herd_api_run *run)
+{
+    return (struct herd_front_opts){
+        .runs = run->runs, .version = HERD_VERSION, .command = run->request};
+}
+
+int herd__api_runs(const struct herd_api_run *run, size_t i)
+{
+    struct herd_front_opts o = run_opts(run);
+    return herd_front_runs(&run->jobs[i], &o);
+}
+
+/* The runner's progress (a job pointer) as the caller's (the job's index). */
+struct progress_to {
+    herd_api_progress_fn *fn;
+    void *ctx;
+    size_t i;
+};
+
+static void progress_to(void *ctx, const struct herd_job *job, int rep, int reps)
+{
+    const struct progress_to *p = ctx;
+    (void)job;
+    p->fn(p->ctx, p->i, rep, reps);
+}
+
 int herd__api_run_one(const struct herd_api_run *run, size_t i, const struct herd_profile *prof,
                       const char *prof_path, const struct herd_watch *watch,
-                      struct herd_report *r, char *err, size_t errlen)
+                      herd_api_progress_fn *progress, void *ctx, struct herd_report *r, char *err,
+                      size_t errlen)
 {
-    struct herd_front_opts o = {.runs = run->runs,
-                                .profile = prof,
-                                .profile_path = prof_path,
-                                .watch = watch,
-                                .version = HERD_VERSION,
-                                .command = run->request};
+    struct herd_front_opts o = run_opts(run);
+    struct progress_to to = {progress, ctx, i};
+    o.profile = prof;
+    o.profile_path = prof_path;
+    o.watch = watch;
+    if (progress) {
+        o.progress = progress_to;
+        o.progress_ctx = &to;
+    }
     return herd_front_run(&run->jobs[i], &o, r, err, errlen);
 }
 
@@ -265,6 +300,15 @@ char *herd__api_catalogue(void)
             o, "sim_model",
             json_boolean(sc && herd_backend_supports(herd_front_backend(HERD_BACKEND_SIM), sc)));
     }
+    /* What "runs" may be and what it is when left out, for the page's field and hint. */
+    json_t *runs = json_object();
+    json_object_set_new(runs, "max", json_integer(HERD_RUNS_MAX));
+    json_object_set_new(runs, "stream_max", json_integer(HERD_API_STREAM_RUNS_MAX));
+    json_object_set_new(runs, "live_default", json_integer(HERD_LIVE_RUNS_DEFAULT));
+    json_object_set_new(runs, "sim_default", json_integer(1));
+    json_object_set_new(runs, "sim_auto_max", json_integer(HERD_SIM_AUTO_RUNS_MAX));
+    json_object_set_new(runs, "sim_auto_samples", json_integer(HERD_SIM_AUTO_SAMPLES));
+    json_object_set_new(root, "runs", runs);
     char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(root);
     return text;

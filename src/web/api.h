@@ -21,6 +21,12 @@
 /* naive and mitigated side by side ("mode":"both") is the most one request runs. */
 #define HERD_API_MAX_RUNS 2
 
+/* The most "runs" GET /api/run/stream takes (POST /api/run takes HERD_RUNS_MAX): a GET
+ * that any page can make the browser send must not be able to start a thousand repeats.
+ * As many as the simulator repeats by itself (HERD_SIM_AUTO_RUNS_MAX), so the defaults of
+ * both backends fit. */
+#define HERD_API_STREAM_RUNS_MAX 10
+
 /** A validated POST /api/run (or stream) request: what to run, on which backend. */
 struct herd_api_run {
     bool live; /* the live backend (serialized); else the simulator */
@@ -40,16 +46,27 @@ struct herd_api_run {
  */
 int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, size_t errlen);
 
+/** The repeats job @p i of @p run makes as known before it starts (the runner's
+ *  herd_front_runs: "runs", or the backend's default; the simulator may add some after its
+ *  first run, HERD_SIM_AUTO_*). */
+int herd__api_runs(const struct herd_api_run *run, size_t i);
+
+/** Told before each repeat of job @p i: repeat @p rep (1-based) of @p reps, the repeats
+ *  known then (they grow once at most: the simulator's, after its first). */
+typedef void herd_api_progress_fn(void *ctx, size_t i, int rep, int reps);
+
 /**
  * Run job @p i of @p run (the simulator with the costs of @p prof, @p prof_path its file
  * or NULL) into @p r, which the caller finalises on success. The run reports its progress
- * to @p watch (borrowed, may be NULL), whose poll may stop it; a live run must be the
- * only one in the process (the caller serializes). @return 0, -HERD_EINTR when stopped,
- * or another negative HERD_E* code, each with one line in @p err (nothing left to free).
+ * to @p watch (borrowed, may be NULL), whose poll may stop it, and each repeat's start to
+ * @p progress (may be NULL) with @p ctx; a live run must be the only one in the process
+ * (the caller serializes). @return 0, -HERD_EINTR when stopped, or another negative
+ * HERD_E* code, each with one line in @p err (nothing left to free).
  */
 int herd__api_run_one(const struct herd_api_run *run, size_t i, const struct herd_profile *prof,
                       const char *prof_path, const struct herd_watch *watch,
-                      struct herd_report *r, char *err, size_t errlen);
+                      herd_api_progress_fn *progress, void *ctx, struct herd_report *r, char *err,
+                      size_t errlen);
 
 /** HTTP status for a failed run's code: 400 the user's to change, 503 interrupted, 500. */
 unsigned herd__api_run_status(int rc);
@@ -62,8 +79,13 @@ char *herd__api_reports_json(struct herd_report *const *runs, size_t nruns);
 
 /**
  * The catalogue of `herd list --format json` plus "live_max_n" (0 without a live backend)
- * and "sim_model" per scenario. Costs a bisection of the live backend's check per live scenario
- * (reads /proc limits): compute once. @return malloc'd text or NULL.
+ * and "sim_model" per scenario, and what "runs" may be: {"runs":{"max":HERD_RUNS_MAX,
+ * "stream_max":HERD_API_STREAM_RUNS_MAX,"live_default":HERD_LIVE_RUNS_DEFAULT,
+ * "sim_default":1,"sim_auto_max":HERD_SIM_AUTO_RUNS_MAX,"sim_auto_samples":
+ * HERD_SIM_AUTO_SAMPLES}} (the simulator's default of 1 grows to at most sim_auto_max when
+ * one run gives fewer than sim_auto_samples latency samples). Costs a bisection of the live
+ * backend's check per live scenario (reads /proc limits): compute once. @return malloc'd
+ * text or NULL.
  */
 char *herd__api_catalogue(void);
 

@@ -2,8 +2,9 @@
  *
  * MHD parses HTTP; this file routes, collects POST bodies (incrementally, refused past
  * HERD_SERVER_BODY_MAX with 413 — early from Content-Length when there is one), checks
- * Host and Origin (a page on another site must not start herds on this machine), and turns
- * api.c's answers into responses. Every error is a 4xx/5xx with {"error":"<one line>"}.
+ * Host, Origin and Sec-Fetch-Site (a page on another site must not start herds on this
+ * machine), and turns api.c's answers into responses. Every error is a 4xx/5xx with
+ * {"error":"<one line>"}.
  *
  * Threads: MHD's thread per connection (bounded by CONNECTIONS_MAX), so a run blocks only
  * its own request. Live runs share the process-wide live backend (one stop flag, one run
@@ -289,7 +290,7 @@ static bool server_stopping(struct herd_server *s)
 }
 
 static bool watch_stop(struct watcher *w, char *why, size_t len);
-static void watch_begin(struct watcher *w, size_t i);
+static void watch_repeat(void *ctx, size_t i, int rep, int reps);
 static void watch_end(struct watcher *w, size_t i);
 static bool watch_poll(void *ctx, int64_t sim_ns, uint64_t events);
 
@@ -312,11 +313,9 @@ static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, s
         char why[512];
         int rc = -HERD_EINTR;
         /* A stop between two runs must not start the next one. */
-        if (!watch_stop(w, why, sizeof why)) {
-            watch_begin(w, i);
+        if (!watch_stop(w, why, sizeof why))
             rc = herd__api_run_one(run, i, &s->prof, s->prof_path[0] ? s->prof_path : NULL, &sw,
-                                   &reports[i], why, sizeof why);
-        }
+                                   watch_repeat, w, &reports[i], why, sizeof why);
         if (rc < 0) {
             snprintf(err, errlen, "%s %s: %s", spec->sc->name, herd_spec_strategy(spec), why);
             code = herd__api_run_status(rc);
@@ -342,13 +341,13 @@ static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, s
 
 /*
  * The run goes on a worker thread of its own (stream_work) while the connection's thread
- * waits in stream_read for something to send: the worker and the simulator's poll
- * publish under mu and signal cv; stream_read sends the latest state at most every
- * PROGRESS_EVERY_NS (states in between are coalesced, never queued) and the end at once.
- * stream_free (MHD's, when the response is done with, also when the client left early)
- * sets gone, which stops the run, and joins the worker: nothing outlives the response.
- * Lock order: st->mu before live_lock.mu and s->mu (release() runs under st->mu); no
- * path takes st->mu while holding either.
+ * waits in stream_read for something to send: the worker (at each repeat of each spec)
+ * and the simulator's poll publish under mu and signal cv; stream_read sends the latest
+ * state at most every PROGRESS_EVERY_NS (states in between are coalesced, never queued)
+ * and the end at once. stream_free (MHD's, when the response is done with, also when the
+ * client left early) sets gone, which stops the run, and joins the worker: nothing
+ * outlives the response. Lock order: st->mu before live_lock.mu and s->mu (release() runs
+ * under st->mu); no path takes st->mu while holding either.
  */
 enum stream_phase { PH_START, PH_RUN, PH_END };
 
@@ -362,11 +361,15 @@ struct stream {
     pthread_mutex_t mu; /* guards everything down to `gone` */
     pthread_cond_t cv;  /* broadcast at each change below; CLOCK_MONOTONIC timeouts */
     uint64_t seq;       /* bumped at each change worth sending */
-    size_t run_no;      /* the run going, 1-based (0: none began yet) */
-    size_t runs_done;   /* runs finished */
-    uint64_t events;    /* the simulator's events so far in run run_no (0 on live) */
-    int64_t sim_ns;     /* and its simulated time */
-    bool finished;      /* the worker ended and gave its turn back: code, json, err final */
+    size_t spec_no;     /* the spec going, 1-based (0: none began yet) */
+    int rep;            /* its repeat going, 1-based */
+    /* Each spec's repeats as known so far (the simulator's default grows after its first
+     * run: HERD_SIM_AUTO_*), and the trigger events of the repeats finished. */
+    int reps[HERD_API_MAX_RUNS];
+    int64_t done_events;
+    uint64_t events; /* the simulator's events so far in the repeat going (0 on live) */
+    int64_t sim_ns;  /* and its simulated time */
+    bool finished;   /* the worker ended and gave its turn back: code, json, err final */
     unsigned code;
     char *json;    /* code 200: {"runs":[...]}; owned */
     char err[600]; /* else the one-line reason */
@@ -405,29 +408,36 @@ static void publish(struct stream *st)
     pthread_cond_broadcast(&st->cv);
 }
 
-static void watch_begin(struct watcher *w, size_t i)
+/* The runner's word before repeat @p rep of @p reps of spec @p i (api.h): the repeat
+ * before it, if any, has finished. */
+static void watch_repeat(void *ctx, size_t i, int rep, int reps)
 {
-    struct stream *st = w->st;
+    struct stream *st = ((struct watcher *)ctx)->st;
     if (!st)
         return;
     pthread_mutex_lock(&st->mu);
-    st->run_no = i + 1;
+    if (rep > 1)
+        st->done_events += st->run.jobs[i].spec.events;
+    st->spec_no = i + 1;
+    st->rep = rep;
+    st->reps[i] = reps;
     st->events = 0;
     st->sim_ns = 0;
     publish(st);
     pthread_mutex_unlock(&st->mu);
 }
 
+/* Spec @p i's last repeat finished. */
 static void watch_end(struct watcher *w, size_t i)
 {
     struct stream *st = w->st;
     if (!st)
         return;
     pthread_mutex_lock(&st->mu);
-    st->runs_done = i + 1;
+    st->done_events += st->run.jobs[i].spec.events;
     /* The last run's end is the "done" event that follows (stream_work): a "running"
      * event with every run done would only race it. */
-    if (st->runs_done < st->run.nspecs)
+    if (i + 1 < st->run.nspecs)
         publish(st);
     pthread_mutex_unlock(&st->mu);
 }
@@ -495,10 +505,31 @@ static char *final_events(const char *progress, const char *json)
     return both;
 }
 
-/* "done" and "of" count the runs' events, as the page's progress bar shows them. */
+/* "runs" counts every repeat of every spec, as known so far; "done" and "of" count their
+ * trigger events, as the page's progress bar shows them. st->mu held (or no worker yet). */
+static size_t runs_of(const struct stream *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->run.nspecs; i++)
+        n += (size_t)st->reps[i];
+    return n;
+}
+
 static long long events_of(const struct stream *st)
 {
-    return (long long)(st->run.jobs[0].spec.events * (int64_t)st->run.nspecs);
+    long long n = 0;
+    for (size_t i = 0; i < st->run.nspecs; i++)
+        n += (long long)st->run.jobs[i].spec.events * st->reps[i];
+    return n;
+}
+
+/* The repeat going, 1-based among runs_of(): the specs before it, then its own. */
+static size_t run_index(const struct stream *st)
+{
+    size_t n = (size_t)st->rep;
+    for (size_t i = 0; i + 1 < st->spec_no; i++)
+        n += (size_t)st->reps[i];
+    return n;
 }
 
 /*
@@ -507,8 +538,7 @@ static long long events_of(const struct stream *st)
  */
 static char *stream_next(struct stream *st)
 {
-    char data[512], *text = NULL;
-    long long of = events_of(st);
+    char data[640], *text = NULL;
     pthread_mutex_lock(&st->mu);
     for (;;) {
         int64_t now = herd_clock_monotonic_ns();
@@ -528,12 +558,13 @@ static char *stream_next(struct stream *st)
     }
     st->sent_ns = herd_clock_monotonic_ns();
     st->sent_seq = st->seq;
+    long long of = events_of(st);
     if (st->finished) {
         st->phase = PH_END;
         if (st->code == 200) {
             snprintf(data, sizeof data,
                      "{\"phase\":\"done\",\"done\":%lld,\"of\":%lld,\"runs\":%zu}", of, of,
-                     st->run.nspecs);
+                     runs_of(st));
             text = final_events(data, st->json);
         } else {
             char *e = herd__api_error_json(st->err);
@@ -541,15 +572,14 @@ static char *stream_next(struct stream *st)
             free(e);
         }
     } else {
-        const struct herd_run_spec *spec = &st->run.jobs[st->run_no - 1].spec;
+        const struct herd_run_spec *spec = &st->run.jobs[st->spec_no - 1].spec;
         snprintf(data, sizeof data,
                  "{\"phase\":\"running\",\"done\":%lld,\"of\":%lld,\"run\":%zu,\"runs\":%zu,"
-                 "\"backend\":\"%s\",\"mode\":\"%s\",\"strategy\":\"%s\",\"events\":%" PRIu64
-                 ",\"sim_ns\":%" PRId64 "}",
-                 (long long)(spec->events * (int64_t)st->runs_done), of, st->run_no, st->run.nspecs,
-                 st->run.live ? "live" : "sim",
-                 herd_spec_mode_name(spec), herd_spec_strategy(spec),
-                 st->events, st->sim_ns);
+                 "\"repeat\":%d,\"repeats\":%d,\"backend\":\"%s\",\"mode\":\"%s\","
+                 "\"strategy\":\"%s\",\"events\":%" PRIu64 ",\"sim_ns\":%" PRId64 "}",
+                 (long long)st->done_events, of, run_index(st), runs_of(st), st->rep,
+                 st->reps[st->spec_no - 1], st->run.live ? "live" : "sim",
+                 herd_spec_mode_name(spec), herd_spec_strategy(spec), st->events, st->sim_ns);
         text = event("progress", data);
     }
     pthread_mutex_unlock(&st->mu);
@@ -567,6 +597,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         switch (st->phase) {
         case PH_START: {
             char data[128];
+            /* Before the worker starts: after, reps is its to change under mu. */
+            snprintf(data, sizeof data,
+                     "{\"phase\":\"started\",\"done\":0,\"of\":%lld,\"runs\":%zu}", events_of(st),
+                     runs_of(st));
             int e = pthread_create(&st->worker, NULL, stream_work, st);
             if (e != 0) {
                 char msg[128], *j;
@@ -578,9 +612,6 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
                 break;
             }
             st->worker_started = true;
-            snprintf(data, sizeof data,
-                     "{\"phase\":\"started\",\"done\":0,\"of\":%lld,\"runs\":%zu}", events_of(st),
-                     st->run.nspecs);
             st->buf = event("progress", data);
             st->sent_ns = herd_clock_monotonic_ns();
             st->phase = PH_RUN;
@@ -678,12 +709,22 @@ static enum MHD_Result serve_stream(struct herd_server *s, struct MHD_Connection
         ok = send_error(s, c, req, 400, "%s", err);
         goto out;
     }
+    /* A GET starts this run, and any page can make a browser send a GET: few repeats. */
+    if (run.runs > HERD_API_STREAM_RUNS_MAX) {
+        ok = send_error(s, c, req, 400,
+                        "runs: %d is more than the stream runs (at most %d); POST /api/run "
+                        "takes up to %d",
+                        run.runs, HERD_API_STREAM_RUNS_MAX, HERD_RUNS_MAX);
+        goto out;
+    }
     struct stream *st = calloc(1, sizeof *st);
     if (!st) {
         ok = MHD_NO;
         goto out;
     }
     *st = (struct stream){.s = s, .run = run, .phase = PH_START};
+    for (size_t i = 0; i < run.nspecs; i++)
+        st->reps[i] = herd__api_runs(&run, i);
     unsigned retry_s;
     const char *why = "";
     unsigned code = acquire(s, &run, &st->slot, &retry_s, &why);
@@ -782,6 +823,16 @@ static bool same_origin(const char *origin, const char *host)
     return p && strcmp(p + 3, host) == 0;
 }
 
+/* A browser's GET from another site's page (an <img>, a no-cors fetch) carries no Origin,
+ * but it does say where it came from (Fetch Metadata): runs start only from this server's
+ * own page ("same-origin") or a URL the user opened ("none"). Clients that are not
+ * browsers send no Sec-Fetch-Site and are let through, as before. */
+static bool from_elsewhere(struct MHD_Connection *c)
+{
+    const char *site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    return site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0;
+}
+
 /* ---- routing ------------------------------------------------------------------------ */
 
 static bool is(const char *method, const char *m)
@@ -802,6 +853,11 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
                           host ? host : "", s->port);
     if (origin && strcmp(origin, "null") != 0 && (!host || !same_origin(origin, host)))
         return send_error(s, c, req, 403, "requests from %.64s are not allowed", origin);
+    if ((strcmp(url, "/api/run") == 0 || strcmp(url, "/api/run/stream") == 0) && from_elsewhere(c))
+        return send_error(s, c, req, 403,
+                          "runs start only from this server's own page, not from another "
+                          "site's (Sec-Fetch-Site: %.32s)",
+                          MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site"));
 
     if (strcmp(url, "/api/run") == 0) {
         if (!is(method, MHD_HTTP_METHOD_POST))
@@ -809,7 +865,8 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
         return serve_run(s, c, req);
     }
     if (strcmp(url, "/api/run/stream") == 0) {
-        if (!get)
+        /* Not HEAD: it would take a run's turn (a live one, 409 for others) for nothing. */
+        if (!is(method, MHD_HTTP_METHOD_GET))
             return send_405(s, c, req, method, url, "GET");
         return serve_stream(s, c, req);
     }

@@ -5,21 +5,29 @@
  * (a few at a time), live runs one at a time in the process (a second gets 409 with
  * Retry-After). Endpoints (the contract in notes/web.md):
  *   GET  /api/scenarios    the catalogue of `herd list --format json` + live_max_n, sim_model
+ *                          per scenario, and "runs" (its limits and defaults, api.h)
  *   POST /api/run          {"scenario":..,"backend":..,...} → {"runs":[REPORT]}
- *   GET  /api/run/stream   the same as query parameters (params as p.KEY) →
+ *   GET  /api/run/stream   the same as query parameters (params as p.KEY; "runs" at most
+ *                          HERD_API_STREAM_RUNS_MAX; not HEAD) →
  *                          text/event-stream, the run going on a thread of its own:
  *     event: progress  {"phase":"started","done":0,"of":E,"runs":R}
- *     event: progress  {"phase":"running","done":D,"of":E,"run":I,"runs":R,
- *                       "backend":"sim"|"live","mode":"naive"|"mitigated","strategy":S,
- *                       "events":K,"sim_ns":T}   at most every 100 ms while run I (1-based)
- *                       of R goes: D the events of the runs finished, E of all of them;
- *                       K and T the simulator's engine events and simulated ns so far in
- *                       run I (0 on live, which reports when a run begins and ends)
+ *     event: progress  {"phase":"running","done":D,"of":E,"run":I,"runs":R,"repeat":k,
+ *                       "repeats":K,"backend":"sim"|"live","mode":"naive"|"mitigated",
+ *                       "strategy":S,"events":X,"sim_ns":T}   at most every 100 ms while
+ *                       run I (1-based) of R goes, repeat k of K of its spec (mode): R
+ *                       counts every repeat of every spec, D the trigger events of the
+ *                       runs finished, E of all R. The simulator's default repeats may
+ *                       grow after its first run (HERD_SIM_AUTO_*): then K, R and E grow
+ *                       (never shrink). X and T are the simulator's engine events and
+ *                       simulated ns so far in run I (0 on live, which reports when a run
+ *                       begins and ends)
  *     event: progress  {"phase":"done","done":E,"of":E,"runs":R}
  *     event: report    {"runs":[REPORT...]}, as POST /api/run answers
  *     or, instead of done and report, event: error {"error":"<one line>"}; comments
  *     (": keep-alive") when there is nothing new. A client who leaves stops the run.
  *   GET  /metrics          Prometheus text
+ *   A request from a browser on another site's page (Origin, or Sec-Fetch-Site other than
+ *   same-origin or none) starts no run: 403.
  *   GET  /, /app.js ...    the page, embedded in the binary (assets.h)
  * Thread safety: start and stop from one thread; requests are served on the daemon's
  * threads. Stopping interrupts the runs in progress (live and simulated) and waits for

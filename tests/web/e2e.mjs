@@ -517,6 +517,26 @@ async function streamRound(ctx) {
      'stream: a "running" event shows the simulator\'s events and clock', texts);
   await page.unroute(stream);
 
+  // Repeats: run I of R counts every repeat of both modes (and says whose it is), the bar
+  // the trigger events of the runs finished.
+  await page.route(stream, async (route) => {
+    const real = await api('/api/run', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                         body: JSON.stringify(bodyFromUrl(route.request().url())) });
+    await new Promise((r) => setTimeout(r, 400));
+    await route.fulfill({ status: 200, contentType: 'text/event-stream', body: sse([
+      ['progress', { phase: 'started', done: 0, of: 120, runs: 6 }],
+      ['progress', { phase: 'running', done: 40, of: 120, run: 3, runs: 6, repeat: 1, repeats: 3,
+                     backend: 'live', mode: 'mitigated', events: 0, sim_ns: 0 }],
+      ['progress', { phase: 'done', done: 120, of: 120, runs: 6 }], ['report', real]]) });
+  });
+  await recordProgress(page);
+  const repeated = await trigger(page);
+  await checkAgainstApi('stream with repeats', repeated);
+  const rtexts = await page.evaluate(() => window.progressSeen);
+  ok(rtexts.some((t) => t.startsWith('event 40 of 120 · run 3 of 6 (mitigated) · ')),
+     'stream: a repeat shows its run of all runs, its mode, and the events of the runs done', rtexts);
+  await page.unroute(stream);
+
   // A report as a busy machine gives it: untrusted, and a p99 of 50 samples (open above).
   const WHY = 'made up: other processes used 61 % of the 2 CPUs (limit 20 %)';
   await page.route(stream, async (route) => {
@@ -659,6 +679,13 @@ async function runsRound(ctx) {
   ok(!has(plain.url) && !has(sent.at(-1)) && plain.last.runs === 1 && /\b1 run\b/.test(plain.machine),
      'runs: left empty, it is neither in the URL nor sent, and the simulator runs once', { url: plain.url, m: plain.machine });
   await page.click('#more summary');
+  const ri = catalogue.runs;
+  const field = await page.evaluate(() => ({ max: document.getElementById('runs').max,
+                                             hint: document.getElementById('runs-hint').textContent }));
+  ok(Number.isInteger(ri.max) && field.max === String(ri.max) && field.hint.includes(`1–${fmt(ri.max)}`) &&
+     field.hint.includes(`${ri.live_default} on live`) && field.hint.includes(`on sim ${ri.sim_default}`) &&
+     field.hint.includes(`up to ${ri.sim_auto_max}`) && field.hint.includes(`${ri.sim_auto_samples} latency samples`),
+     'runs: the field\'s limit and the hint\'s defaults are the catalogue\'s (GET /api/scenarios runs)', { ri, field });
   await page.fill('#runs', '2');
   const two = await trigger(page);
   const get = (u) => new URL(u).searchParams.get('runs');
@@ -671,13 +698,21 @@ async function runsRound(ctx) {
   const again = await waitRun(page, 0);
   okEq({ runs: again.last.runs, field: await page.inputValue('#runs'), c: again.counters },
        { runs: 2, field: '2', c: two.counters }, 'runs: reloading the URL keeps runs');
+  // More runs than the stream takes (a GET starts it): the page posts them instead.
+  const many = ri.stream_max + 2;
   await page.click('#more summary');
-  await page.fill('#runs', '1001');
+  await page.fill('#runs', String(many));
+  const post = await trigger(page);
+  ok(new URL(sent.at(-1)).pathname === '/api/run' && post.last.runs === many &&
+     new RegExp(`\\b${many} runs pooled\\b`).test(post.machine) && !post.statusError,
+     `runs: ${many}, more than the stream's ${ri.stream_max}, go by POST and are pooled`,
+     { sent: sent.at(-1), runs: post.last.runs, m: post.machine });
+  await page.fill('#runs', String(ri.max + 1));
   await page.click('#trigger');
   await page.waitForFunction(() => document.getElementById('status').classList.contains('error'));
   const refused = await readPage(page);
-  ok(/runs must be an integer from 1 to 1,000/.test(refused.status), 'runs: out of range is refused with a reason',
-     refused.status);
+  ok(new RegExp(`runs must be an integer from 1 to ${fmt(ri.max)}`).test(refused.status),
+     'runs: out of range is refused with a reason', refused.status);
   await page.close();
 }
 

@@ -272,6 +272,26 @@ Test(web, scenarios_are_the_catalogue_plus_machine_figures)
         cr_assert(json_equal(rest, w), "%s differs from herd list --format json", name);
         json_decref(rest);
     }
+    /* What "runs" may be and is by default, for the page (not herd list's). */
+    json_t *runs = json_object_get(got, "runs");
+    cr_assert(json_is_object(runs), "no runs object: %s", r.body);
+    const struct {
+        const char *key;
+        long long want;
+    } figures[] = {{"max", HERD_RUNS_MAX},
+                   {"stream_max", HERD_API_STREAM_RUNS_MAX},
+                   {"live_default", HERD_LIVE_RUNS_DEFAULT},
+                   {"sim_default", 1},
+                   {"sim_auto_max", HERD_SIM_AUTO_RUNS_MAX},
+                   {"sim_auto_samples", HERD_SIM_AUTO_SAMPLES}};
+    for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++) {
+        json_t *v = json_object_get(runs, figures[i].key);
+        cr_assert(json_is_integer(v), "runs.%s: %s", figures[i].key, r.body);
+        cr_assert_eq(json_integer_value(v), figures[i].want, "runs.%s", figures[i].key);
+    }
+    cr_assert_eq(json_object_size(runs), sizeof figures / sizeof figures[0], "%s", r.body);
+    cr_assert(!json_object_get(want, "runs"), "herd list has runs of its own now");
+    cr_assert_eq(json_object_size(got), json_object_size(want) + 1, "%s", r.body);
     json_decref(got);
     json_decref(want);
     resp_free(&r);
@@ -597,6 +617,70 @@ Test(web, refusals_name_the_field_as_the_api_spells_it)
     }
 }
 
+/* ---- what a GET may start ------------------------------------------------------------ */
+
+/* Any page can make a browser send a GET (an <img>, a no-cors fetch: no Origin header), and
+ * GET /api/run/stream starts a run: it takes few repeats, HEAD starts nothing, and a
+ * request a browser says came from another site starts no run. */
+Test(web, the_stream_takes_few_runs_no_head_and_no_other_site)
+{
+    struct resp r;
+    char path[256], body[160];
+    const char *cheap = "scenario=accept&backend=sim&n=10&events=1";
+
+    snprintf(path, sizeof path, "/api/run/stream?%s&runs=%d", cheap, HERD_API_STREAM_RUNS_MAX + 1);
+    request(port, "GET", path, NULL, &r);
+    assert_refused(&r, 400, "stream: runs over the stream's limit");
+    cr_assert(strstr(r.body, "POST /api/run"), "the refusal says where more runs go: %s", r.body);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/run/stream?%s&runs=%d", cheap, HERD_API_STREAM_RUNS_MAX);
+    request(port, "GET", path, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, "event: report"), "%s", r.body);
+    resp_free(&r);
+    snprintf(body, sizeof body,
+             "{\"scenario\":\"accept\",\"backend\":\"sim\",\"n\":10,\"events\":1,\"runs\":%d}",
+             HERD_API_STREAM_RUNS_MAX + 1);
+    request(port, "POST", "/api/run", body, &r);
+    cr_assert_eq(r.status, 200, "POST takes more runs than the stream: %s", r.body);
+    json_t *j = json_loads(r.body, 0, NULL);
+    json_t *run0 = json_array_get(json_object_get(j, "runs"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(run0, "runs")), HERD_API_STREAM_RUNS_MAX + 1,
+                 "%s", r.body);
+    json_decref(j);
+    resp_free(&r);
+
+    snprintf(path, sizeof path, "/api/run/stream?%s", cheap);
+    request(port, "HEAD", path, NULL, &r);
+    cr_assert_eq(r.status, 405, "HEAD on the stream: %d", r.status);
+    cr_assert_str_eq(header(&r, "Allow"), "GET");
+    resp_free(&r);
+
+    static const char *const elsewhere[] = {"cross-site", "same-site"};
+    for (size_t i = 0; i < 2; i++) {
+        char extra[64];
+        snprintf(extra, sizeof extra, "Sec-Fetch-Site: %s\r\n", elsewhere[i]);
+        request_h(port, "GET", path, extra, NULL, 0, &r);
+        assert_refused(&r, 403, elsewhere[i]);
+        resp_free(&r);
+        const char *post = "{\"scenario\":\"accept\",\"n\":10,\"events\":1}";
+        request_h(port, "POST", "/api/run", extra, post, strlen(post), &r);
+        assert_refused(&r, 403, elsewhere[i]);
+        resp_free(&r);
+        request_h(port, "GET", "/api/scenarios", extra, NULL, 0, &r);
+        cr_assert_eq(r.status, 200, "%s: the catalogue starts nothing", elsewhere[i]);
+        resp_free(&r);
+    }
+    static const char *const here[] = {"Sec-Fetch-Site: same-origin\r\n",
+                                       "Sec-Fetch-Site: none\r\n"};
+    for (size_t i = 0; i < 2; i++) {
+        request_h(port, "GET", path, here[i], NULL, 0, &r);
+        cr_assert_eq(r.status, 200, "%s: %s", here[i], r.body);
+        resp_free(&r);
+    }
+    alive();
+}
+
 /* ---- live runs take turns ----------------------------------------------------------- */
 
 struct long_run {
@@ -649,6 +733,23 @@ static bool wait_for_409(unsigned p, struct resp *out)
         sleep_ms(30); /* room for the long run to take its turn */
     }
     return false;
+}
+
+/* A live stream with "runs" left out counts the live default's repeats, from "started" on. */
+Test(web, live_stream_counts_the_default_repeats)
+{
+    skip_without_live("condvar", 20);
+    struct resp r;
+    char want[128];
+    request(port, "GET", "/api/run/stream?scenario=condvar&backend=live&n=20&events=5", NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    snprintf(want, sizeof want, "{\"phase\":\"started\",\"done\":0,\"of\":%d,\"runs\":%d}",
+             5 * HERD_LIVE_RUNS_DEFAULT, HERD_LIVE_RUNS_DEFAULT);
+    cr_assert(strstr(r.body, want), "no %s in %s", want, r.body);
+    snprintf(want, sizeof want, "{\"phase\":\"done\",\"done\":%d,\"of\":%d,\"runs\":%d}",
+             5 * HERD_LIVE_RUNS_DEFAULT, 5 * HERD_LIVE_RUNS_DEFAULT, HERD_LIVE_RUNS_DEFAULT);
+    cr_assert(strstr(r.body, want), "no %s in %s", want, r.body);
+    resp_free(&r);
 }
 
 Test(web, live_runs_take_turns_simulations_do_not)
@@ -1012,6 +1113,66 @@ Test(web, stream_shows_progress_while_a_simulation_runs)
                   (long long)took);
     sse_close(&st);
     alive();
+}
+
+/* Every repeat of every spec is counted: "run" I of "runs" R over both modes, "repeat" k of
+ * "repeats" K within one, "done" the trigger events of the runs finished of "of", all R. */
+Test(web, stream_counts_every_repeat_of_every_mode)
+{
+    struct sse st;
+    char name[32], *data;
+    int64_t last_run = 0, most = 0;
+    bool done = false, report = false;
+    /* 2 trigger events a run, 2 runs a mode: about 0.4 s a naive run here. */
+    sse_open(&st, port,
+             "scenario=cache&backend=sim&mode=both&mitigation=singleflight&n=300000&events=2"
+             "&seed=2&runs=2");
+    while (sse_next(&st, name, sizeof name, &data)) {
+        json_t *j = json_loads(data, 0, NULL);
+        cr_assert_not_null(j, "%s", data);
+        if (strcmp(name, "report") == 0) {
+            cr_assert(done, "the report before the done event");
+            json_t *runs = json_object_get(j, "runs");
+            cr_assert_eq(json_array_size(runs), 2);
+            for (size_t i = 0; i < 2; i++)
+                cr_assert_eq(json_integer_value(json_object_get(json_array_get(runs, i), "runs")),
+                             2);
+            report = true;
+            json_decref(j);
+            free(data);
+            continue;
+        }
+        cr_assert_str_eq(name, "progress", "%s: %s", name, data);
+        const char *phase = json_string_value(json_object_get(j, "phase"));
+        cr_assert_not_null(phase, "%s", data);
+        cr_assert_eq(json_integer_value(integer_field_of(j, "of")), 8, "%s", data);
+        cr_assert_eq(json_integer_value(integer_field_of(j, "runs")), 4, "%s", data);
+        if (strcmp(phase, "running") == 0) {
+            int64_t run = json_integer_value(integer_field_of(j, "run"));
+            int64_t rep = json_integer_value(integer_field_of(j, "repeat"));
+            bool naive = strcmp(json_string_value(json_object_get(j, "mode")), "naive") == 0;
+            cr_assert(!done, "running after done");
+            cr_assert_eq(json_integer_value(integer_field_of(j, "repeats")), 2, "%s", data);
+            cr_assert(rep >= 1 && rep <= 2, "%s", data);
+            cr_assert_eq(run, naive ? rep : 2 + rep, "%s", data);
+            cr_assert_geq(run, last_run, "progress went back: %s", data);
+            cr_assert_eq(json_integer_value(integer_field_of(j, "done")), 2 * (run - 1), "%s",
+                         data);
+            last_run = run;
+            most = run > most ? run : most;
+        } else if (strcmp(phase, "done") == 0) {
+            cr_assert_eq(json_integer_value(integer_field_of(j, "done")), 8, "%s", data);
+            done = true;
+        } else {
+            cr_assert_str_eq(phase, "started", "%s", data);
+            cr_assert_eq(last_run + done, 0, "started after other progress");
+        }
+        json_decref(j);
+        free(data);
+    }
+    cr_assert(st.ended && report, "the stream did not end with the report");
+    cr_assert_geq(most, 2, "no progress from the second run (a naive run takes ~0.4 s)");
+    sse_close(&st);
 }
 
 Test(web, a_client_that_leaves_stops_its_simulation)
