@@ -148,13 +148,11 @@ int herd_report_intervals(struct herd_report *r)
 {
     struct herd_report_ci *ci = &r->ci;
     struct herd_rng rng;
-    const double *series[HERD_EV_CI] = {r->ev.wakes,  r->ev.useful, r->ev.served,
-                                        r->ev.wasted, r->ev.failed, r->ev.origin};
     int rc;
     herd_rng_stream(&rng, r->run.seed, UINT64_C(0x696e74657276616c)); /* "interval" */
     memset(ci, 0, sizeof *ci);
     for (int i = 0; i < HERD_EV_CI; i++)
-        if ((rc = event_ci(r, series[i], &rng, &ci->ev[i])) < 0)
+        if ((rc = event_ci(r, herd_report_ev_series(r, i), &rng, &ci->ev[i])) < 0)
             return rc;
     if ((rc = latency_ci(r, &rng, ci->lat)) < 0)
         return rc;

@@ -221,24 +221,42 @@ const char *herd_outcome_doc(enum herd_outcome o)
     return "";
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double herd_median(const double *v, size_t n)
 {
     if (n == 0)
         return 0;
     double *c = malloc(n * sizeof *c);
     if (!c)
-        return v[0];
+        return NAN; /* no figure rather than a wrong one */
     memcpy(c, v, n * sizeof *c);
-    qsort(c, n, sizeof *c, cmp_double);
-    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+    double m = herd_stats_quantile(c, n, 0.5);
     free(c);
     return m;
+}
+
+const double *herd_report_ev_series(const struct herd_report *r, int which)
+{
+    switch (which) {
+    case HERD_EV_CI_WAKES:
+        return r->ev.wakes;
+    case HERD_EV_CI_USEFUL:
+        return r->ev.useful;
+    case HERD_EV_CI_SERVED:
+        return r->ev.served;
+    case HERD_EV_CI_WASTED:
+        return r->ev.wasted;
+    case HERD_EV_CI_FAILED:
+        return r->ev.failed;
+    default:
+        return r->ev.origin;
+    }
+}
+
+double herd_report_ev_median(const struct herd_report *r, int which)
+{
+    if (r->ci.present) /* the same type-7 median, already computed */
+        return r->ci.ev[which].point;
+    return herd_median(herd_report_ev_series(r, which), r->nevents);
 }
 
 void herd_report_figures(const struct herd_report *r, struct herd_figures *f)

@@ -306,8 +306,17 @@ const char *herd_outcome_name(enum herd_outcome o);
 /** One line saying what the class means (the glossary's short form). */
 const char *herd_outcome_doc(enum herd_outcome o);
 
-/** Median of the per-event figures in @p v (n values); 0 when n = 0. */
+/** Median of the per-event figures in @p v (n finite values): herd_stats_quantile's type 7
+ *  at 0.5 of a copy; 0 when n = 0, NAN when the copy cannot be allocated (writers print an
+ *  absent figure, never a wrong one). */
 double herd_median(const double *v, size_t n);
+
+/** The per-event series of HERD_EV_CI_* @p which (r->ev.wakes ... r->ev.origin). */
+const double *herd_report_ev_series(const struct herd_report *r, int which);
+
+/** The per-event median of series @p which (HERD_EV_CI_*): the interval's point when
+ *  r->ci is present (no second copy and sort), else herd_median of the series. */
+double herd_report_ev_median(const struct herd_report *r, int which);
 
 /* Writers: all write to @p f and return 0 or a negated errno. */
 enum herd_format { HERD_FORMAT_TEXT, HERD_FORMAT_JSON, HERD_FORMAT_CSV };

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 static void header(FILE *f, const struct herd_report *r)
@@ -37,9 +38,16 @@ static void row(FILE *f, const struct herd_report *r)
     herd_report_figures(r, &g);
     fprintf(f, ",%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g", g.wakes, g.useful, g.served,
             g.wasted, g.failed, g.idle, g.origin_load, g.peak);
-    fprintf(f, ",%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f", g.pe_wakes, g.pe_useful, g.pe_served,
-            g.pe_wasted, g.pe_failed, g.pe_origin_load, herd_median(r->ev.wakes, r->nevents),
-            herd_median(r->ev.origin, r->nevents));
+    fprintf(f, ",%.4f,%.4f,%.4f,%.4f,%.4f,%.4f", g.pe_wakes, g.pe_useful, g.pe_served,
+            g.pe_wasted, g.pe_failed, g.pe_origin_load);
+    const int med[] = {HERD_EV_CI_WAKES, HERD_EV_CI_ORIGIN};
+    for (size_t i = 0; i < sizeof med / sizeof med[0]; i++) {
+        double m = herd_report_ev_median(r, med[i]);
+        if (isfinite(m))
+            fprintf(f, ",%.4f", m);
+        else
+            fputc(',', f); /* no figure (out of memory): an empty field, never "nan" */
+    }
     fprintf(f, ",%" PRIu64 ",%.1f,%.10g,%.10g,%.10g,%.10g,%.10g", h->count, g.lat_mean,
             g.lat_p50, g.lat_p90, g.lat_p99, g.lat_p999, g.lat_max);
     if (r->spread.present)

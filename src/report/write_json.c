@@ -6,11 +6,23 @@
 #include <jansson.h>
 #include <math.h>
 
-/* The per-event figures (means or medians) of the outcome classes and origin load. */
+/* A number as JSON: a value that is not finite (an open side of an interval, an infinite
+ * ratio, a median that could not be computed) is null, where json_real would fail. */
+static json_t *real_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* The per-event figures (means or medians) of the outcome classes and origin load, in the
+ * order of HERD_EV_CI_*. */
 static json_t *figures(const double *v)
 {
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "wakes", v[0], "useful", v[1], "served",
-                     v[2], "wasted", v[3], "failed", v[4], "origin_load", v[5]);
+    static const char *const keys[HERD_EV_CI] = {"wakes",  "useful", "served",
+                                                 "wasted", "failed", "origin_load"};
+    json_t *o = json_object();
+    for (int i = 0; i < HERD_EV_CI; i++)
+        json_object_set_new(o, keys[i], real_or_null(v[i]));
+    return o;
 }
 
 static json_t *number(double v, bool real)
@@ -46,18 +58,12 @@ static json_t *params_json(const struct herd_run_info *run)
     return o;
 }
 
-/* A bound as JSON: an open side (infinite) is null. */
-static json_t *bound(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *interval_json(const struct herd_stats_interval *ci)
 {
     json_t *o = json_object();
     json_object_set_new(o, "point", json_real(ci->point));
-    json_object_set_new(o, "lo", bound(ci->lo));
-    json_object_set_new(o, "hi", bound(ci->hi));
+    json_object_set_new(o, "lo", real_or_null(ci->lo));
+    json_object_set_new(o, "hi", real_or_null(ci->hi));
     json_object_set_new(o, "n", json_integer((json_int_t)ci->n));
     json_object_set_new(o, "enough_samples", json_boolean(ci->enough_samples));
     return o;
@@ -112,12 +118,10 @@ void *herd_report_to_json(const struct herd_report *r)
                         figures((const double[]){f.wakes / ev, f.useful / ev, f.served / ev,
                                                  f.wasted / ev, f.failed / ev,
                                                  f.origin_load / ev}));
-    size_t n = r->nevents;
-    json_object_set_new(o, "per_event_median",
-                        figures((const double[]){
-                            herd_median(r->ev.wakes, n), herd_median(r->ev.useful, n),
-                            herd_median(r->ev.served, n), herd_median(r->ev.wasted, n),
-                            herd_median(r->ev.failed, n), herd_median(r->ev.origin, n)}));
+    double med[HERD_EV_CI];
+    for (int i = 0; i < HERD_EV_CI; i++)
+        med[i] = herd_report_ev_median(r, i);
+    json_object_set_new(o, "per_event_median", figures(med));
     json_object_set_new(o, "events_measured", json_integer((json_int_t)r->nevents));
     if (r->ci.present)
         json_object_set_new(o, "intervals", intervals_json(&r->ci));
