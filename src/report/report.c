@@ -374,6 +374,9 @@ int herd_report_merge(struct herd_report *r, const struct herd_report *o)
             r->waiters[w].n[c] += o->waiters[w].n[c];
     r->runs = (int)r->acc.n;
     herd_figures_result(&r->acc, &r->mean, &r->stddev);
+    /* Intervals computed before this run was pooled describe fewer runs: gone until
+     * herd_report_intervals is called again. */
+    r->ci.present = false;
     return 0;
 }
 

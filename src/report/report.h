@@ -250,8 +250,9 @@ void herd_report_figures(const struct herd_report *r, struct herd_figures *out);
 
 /**
  * Pool run @p other (another run of the same spec, with a derived seed) into @p r:
- * counters, events (tagged with their run), latency histogram and waiter tiles add up;
- * mean and stddev cover every run so far. On the first call @p r itself becomes run 0.
+ * counters, events (tagged with their run), latency histogram, simulated time and waiter
+ * tiles add up; mean and stddev cover every run so far; intervals computed before are
+ * dropped (ci.present = false). On the first call @p r itself becomes run 0.
  * @p other is only read. @return 0 or -HERD_ENOMEM.
  */
 int herd_report_merge(struct herd_report *r, const struct herd_report *other);

@@ -546,3 +546,21 @@ Test(writers, medians_come_from_the_intervals)
     free(buf);
     drop(r);
 }
+
+/* Intervals computed before a merge describe fewer runs: the merge drops them, and the
+ * writers print the pooled figures, not the stale interval. */
+Test(report, merge_drops_stale_intervals)
+{
+    struct herd_report *a = make(true, 300), *b = make(true, 100);
+    cr_assert_eq(herd_report_intervals(a), 0);
+    cr_assert(a->ci.present);
+    cr_assert_eq(herd_report_ev_median(a, HERD_EV_CI_WAKES), 300);
+    cr_assert_eq(herd_report_merge(a, b), 0);
+    cr_assert_not(a->ci.present);
+    cr_assert_eq(herd_report_ev_median(a, HERD_EV_CI_WAKES), 200, "300 x 3 and 100 x 3");
+    cr_assert_eq(herd_report_intervals(a), 0);
+    cr_assert(a->ci.present);
+    cr_assert_leq(a->ci.ev[HERD_EV_CI_WAKES].lo, 100);
+    drop(a);
+    drop(b);
+}
