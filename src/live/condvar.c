@@ -43,8 +43,10 @@
  *
  * Timing must not disturb the herd (bench/probe_condvar.c is the reference: two
  * timestamps, nothing else). Between the trigger and the winner's stamp the producer
- * only sleeps; every /proc read happens after the herd settled, and the next trigger
- * follows one wake of a private partner thread (warm_up) and 3 ms in 1 ms naps
+ * only sleeps, in 1 ms naps, and reads one word (taken) between them; the N waiters'
+ * counters are summed only once the winner has its stamp (the drain), every /proc read
+ * happens after the herd settled, and the watch is polled only outside that window. The next
+ * trigger follows one wake of a private partner thread (warm_up) and 3 ms in 1 ms naps
  * (herd__tasks_cool says why). Read right before the trigger, the 11 ms sweep made
  * signal's p50 60-80 us where the probe measures 10-15.
  *
@@ -56,7 +58,8 @@
  * Thread safety: one run at a time. Each waiter writes only its own cache-line-aligned
  * struct waiter (relaxed/release atomics); the producer reads them after settling. The
  * only words all waiters touch are the ones under test: the mutex and condvar, or the
- * futex word and the item word.
+ * futex word and the item word; besides them each event's winner bumps `taken` once,
+ * after its stamp.
  */
 #include "live_int.h"
 
@@ -71,8 +74,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* How often the producer polls the waiters' flags while an event drains: short enough
- * not to add to the measured drain much, long enough to leave the 2 cores to the herd. */
+/* How often the producer polls the waiters' flags while an event drains (after the winner
+ * took the item): short enough not to add to the measured drain much, long enough to leave
+ * the 2 cores to the herd. */
 #define POLL_NS (50 * 1000)
 /* The quiesce poll: two reads this far apart must agree. */
 #define QUIESCE_POLL_NS (1000 * 1000)
@@ -96,7 +100,6 @@ struct waiter {
     atomic_int in_wait;      /* 1 while inside the wait call (set before, cleared after) */
     _Atomic uint64_t wakes;  /* returns from the wait (futex: rc 0) */
     _Atomic uint64_t useful; /* items dequeued */
-    _Atomic uint64_t wasted; /* wakes that found nothing */
     _Atomic uint64_t origin; /* mutex acquisitions on return / CAS attempts */
     _Atomic uint64_t spurious;
     _Atomic uint64_t eagain;
@@ -125,6 +128,11 @@ struct herd_condvar {
 
     atomic_int closing;    /* teardown: waiters leave their loop */
     atomic_int event_open; /* between enqueue and the end of settling */
+
+    /* Items taken, bumped once by each winner after its latency stamp: the one word the
+     * producer reads while the herd runs. Its own cache line, so those reads do not pull
+     * the contended words' line (mutex, item, futex word) away from the waiters. */
+    _Alignas(64) _Atomic uint64_t taken;
 };
 
 static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
@@ -173,14 +181,13 @@ static void *pthread_waiter(void *arg)
             note_return(w, true);
             /* The return holds the mutex: one acquisition at the contended resource. */
             atomic_fetch_add_explicit(&w->origin, 1, memory_order_relaxed);
-            if (cv->queued == 0 && !atomic_load(&cv->closing))
-                atomic_fetch_add_explicit(&w->wasted, 1, memory_order_relaxed);
         }
         if (atomic_load(&cv->closing))
             break;
         cv->queued--;
         atomic_store_explicit(&w->latency_ns, herd__now_ns() - cv->head_ts, memory_order_relaxed);
         atomic_fetch_add_explicit(&w->useful, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&cv->taken, 1, memory_order_release);
     }
     atomic_store_explicit(&w->in_wait, 0, memory_order_relaxed);
     pthread_mutex_unlock(&cv->mu);
@@ -199,6 +206,7 @@ static bool futex_take(struct waiter *w)
     int64_t ts = atomic_load_explicit(&cv->item_ts, memory_order_relaxed);
     atomic_store_explicit(&w->latency_ns, herd__now_ns() - ts, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->useful, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&cv->taken, 1, memory_order_release);
     return true;
 }
 
@@ -228,8 +236,7 @@ static void *futex_waiter(void *arg)
         if (atomic_load(&cv->closing))
             break;
         if (rc == 0) {
-            if (!futex_take(w))
-                atomic_fetch_add_explicit(&w->wasted, 1, memory_order_relaxed);
+            futex_take(w); /* a wake that loses the CAS is wasted: wakes - useful */
         } else if (e == EAGAIN) {
             atomic_fetch_add_explicit(&w->eagain, 1, memory_order_relaxed);
         } else {
@@ -343,7 +350,7 @@ static void warm_stop(struct warm *wp)
 
 /* Sums over the waiters, read by the producer. */
 struct totals {
-    uint64_t wakes, useful, wasted, origin, spurious, eagain;
+    uint64_t wakes, useful, origin, spurious, eagain;
 };
 
 static void sum_totals(const struct herd_condvar *cv, struct totals *t)
@@ -353,7 +360,6 @@ static void sum_totals(const struct herd_condvar *cv, struct totals *t)
         const struct waiter *w = &cv->w[i];
         t->wakes += atomic_load_explicit(&w->wakes, memory_order_relaxed);
         t->useful += atomic_load_explicit(&w->useful, memory_order_relaxed);
-        t->wasted += atomic_load_explicit(&w->wasted, memory_order_relaxed);
         t->origin += atomic_load_explicit(&w->origin, memory_order_relaxed);
         t->spurious += atomic_load_explicit(&w->spurious, memory_order_relaxed);
         t->eagain += atomic_load_explicit(&w->eagain, memory_order_relaxed);
@@ -390,11 +396,22 @@ static bool all_waiting(struct herd_condvar *cv, uint64_t unused)
     return count_in_wait(cv) == cv->n;
 }
 
-static bool useful_reached(struct herd_condvar *cv, uint64_t want)
+/* Wait for an event's winner: nap, then read the one word it bumps, until @p want items
+ * were taken or the deadline. Nothing else runs here: the kernel often queues the winner
+ * on this CPU, where it runs only once the producer sleeps, so any work (a scan of the
+ * waiters' counters, a 50 us poll whose timer preempts it, a poll of the watch) is timed
+ * as latency. @return 0, -HERD_ETIMEDOUT, -HERD_EINTR. */
+static int await_winner(struct herd_condvar *cv, uint64_t want, int64_t deadline)
 {
-    struct totals t;
-    sum_totals(cv, &t);
-    return t.useful >= want;
+    for (;;) {
+        herd__sleep_ns(HERD_NAP_NS);
+        if (atomic_load_explicit(&cv->taken, memory_order_acquire) >= want)
+            return 0;
+        if (herd__live_stopping())
+            return -HERD_EINTR;
+        if (herd__now_ns() >= deadline)
+            return -HERD_ETIMEDOUT;
+    }
 }
 
 static bool wakes_reached(struct herd_condvar *cv, uint64_t want)
@@ -422,34 +439,9 @@ static int settle(struct herd_condvar *cv, struct herd_tasks *ts, int64_t deadli
     return 0;
 }
 
-/* Growable array of int64 owned by the producer. */
-struct vec {
-    int64_t *v;
-    size_t n, cap, dropped;
-};
-
-static int vec_push(struct vec *a, int64_t x, size_t max)
-{
-    if (a->n == a->cap) {
-        if (a->cap >= max) {
-            a->dropped++;
-            return 0;
-        }
-        size_t cap = a->cap ? a->cap * 2 : 1024;
-        if (cap > max)
-            cap = max;
-        int64_t *p = realloc(a->v, cap * sizeof *p);
-        if (!p)
-            return -HERD_ENOMEM;
-        a->v = p;
-        a->cap = cap;
-    }
-    a->v[a->n++] = x;
-    return 0;
-}
-
-static void fill_timeline(struct herd_report *r, const struct vec *arrivals,
-                          const struct vec *wakes, int64_t t_start, int64_t t_end)
+/* Arrivals: the events' enqueue stamps (@p nev of them); wakes: every logged return. */
+static void fill_timeline(struct herd_report *r, const int64_t *arrivals, size_t nev,
+                          const struct herd_i64s *wakes, int64_t t_start, int64_t t_end)
 {
     int64_t span = t_end - t_start + 1;
     int64_t bucket = herd_timeline_pick_bucket(span, 10 * 1000, 1000);
@@ -459,8 +451,8 @@ static void fill_timeline(struct herd_report *r, const struct vec *arrivals,
     int64_t *arr = herd_report_series(r, "arrivals");
     int64_t *wk = herd_report_series(r, "wakes");
     len = r->timeline.len;
-    for (size_t i = 0; arr && i < arrivals->n; i++) {
-        int64_t b = (arrivals->v[i] - t_start) / bucket;
+    for (size_t i = 0; arr && i < nev; i++) {
+        int64_t b = (arrivals[i] - t_start) / bucket;
         if (b >= 0 && (size_t)b < len)
             arr[b]++;
     }
@@ -489,8 +481,9 @@ struct run {
     int64_t settle_ns;
     uint64_t *seen_wakes, *seen_useful;      /* per waiter, after the previous event */
     double *ev_switch, *ev_drain, *ev_woken; /* per event */
-    size_t ndrain;
-    struct vec arrivals, wake_log;
+    int64_t *ev_t0;                          /* per event: the enqueue stamp */
+    size_t ndrain, nev;
+    struct herd_i64s wake_log;
     struct totals before; /* waiter totals at the start of the event */
     uint64_t vol_before;  /* waiters' voluntary switches, settled */
     uint64_t invol_start, invol_end;
@@ -509,10 +502,11 @@ static int setup(struct run *ru, char *err, size_t errlen)
     ru->ev_switch = calloc(nev, sizeof *ru->ev_switch);
     ru->ev_drain = calloc(nev, sizeof *ru->ev_drain);
     ru->ev_woken = calloc(nev, sizeof *ru->ev_woken);
+    ru->ev_t0 = calloc(nev, sizeof *ru->ev_t0);
     ru->seen_wakes = calloc(cv->n, sizeof *ru->seen_wakes);
     ru->seen_useful = calloc(cv->n, sizeof *ru->seen_useful);
-    if (!cv->w || !ru->ev_switch || !ru->ev_drain || !ru->ev_woken || !ru->seen_wakes ||
-        !ru->seen_useful) {
+    if (!cv->w || !ru->ev_switch || !ru->ev_drain || !ru->ev_woken || !ru->ev_t0 ||
+        !ru->seen_wakes || !ru->seen_useful) {
         snprintf(err, errlen, "condvar: out of memory for %zu waiters", cv->n);
         return -HERD_ENOMEM;
     }
@@ -619,7 +613,7 @@ static int collect(struct run *ru, struct herd_report *r, int64_t t0, struct her
          * is logged at the same instant. */
         int64_t wt = atomic_load_explicit(&w->wake_ns, memory_order_relaxed);
         for (uint64_t j = 0; j < k; j++)
-            if (vec_push(&ru->wake_log, wt, WAKE_LOG_MAX) < 0)
+            if (herd__i64s_push(&ru->wake_log, wt, WAKE_LOG_MAX) < 0)
                 return -HERD_ENOMEM;
         int64_t rw = atomic_load_explicit(&w->rewait_ns, memory_order_relaxed);
         if (rw > last_rewait)
@@ -644,17 +638,11 @@ static int one_event(struct run *ru, size_t e, struct herd_report *r, char *err,
     atomic_store(&cv->event_open, 1);
     int64_t t0 = herd__now_ns();
     long woken = post(cv, t0);
-    /* Nothing until the winner could hold the item: the kernel often queues it on this
-     * CPU, where it runs only once the producer sleeps, so any work here (a scan of the
-     * waiters' counters, a 50 us poll whose timer preempts it) is timed as latency. */
-    herd__sleep_ns(HERD_NAP_NS);
     int64_t deadline = t0 + ru->settle_ns;
-    if (vec_push(&ru->arrivals, t0, SIZE_MAX) < 0)
-        goto nomem;
 
     /* The item must be taken: if it is not within settle_ms the run is broken, not
-     * merely noisy. */
-    rc = poll_until(cv, useful_reached, ru->before.useful + 1, deadline);
+     * merely noisy. One item per event, so the e-th event's winner makes taken e + 1. */
+    rc = await_winner(cv, (uint64_t)e + 1, deadline);
     if (rc == -HERD_ETIMEDOUT)
         snprintf(err, errlen,
                  "condvar: event %zu: the item was not dequeued within "
@@ -662,7 +650,10 @@ static int one_event(struct run *ru, size_t e, struct herd_report *r, char *err,
                  e + 1, (long long)(ru->settle_ns / 1000000));
     if (rc < 0)
         return rc;
-    /* futex: the kernel said how many it woke, and each of them returns 0 from
+    ru->ev_t0[e] = t0;
+    ru->nev = e + 1;
+    /* The winner has its stamp: from here on the producer may scan the N waiters (the
+     * drain). futex: the kernel said how many it woke, and each of them returns 0 from
      * FUTEX_WAIT: an exact count to wait for before asking /proc. */
     if (woken > 0) {
         rc = poll_until(cv, wakes_reached, ru->before.wakes + (uint64_t)woken, deadline);
@@ -721,7 +712,7 @@ static int fill_report(struct run *ru, struct herd_report *r)
         per_useful[i] = atomic_load(&cv->w[i].useful);
     herd_report_spread(r, per_useful, cv->n);
     free(per_useful);
-    fill_timeline(r, &ru->arrivals, &ru->wake_log, ru->t_start, ru->t_end);
+    fill_timeline(r, ru->ev_t0, ru->nev, &ru->wake_log, ru->t_start, ru->t_end);
 
     sum_totals(cv, &all);
     for (size_t e = 0; e < ru->events; e++)
@@ -805,7 +796,7 @@ out:
     free(ru.ev_woken);
     free(ru.ev_drain);
     free(ru.ev_switch);
-    free(ru.arrivals.v);
+    free(ru.ev_t0);
     free(ru.wake_log.v);
     free(ru.cv.w);
     return rc;

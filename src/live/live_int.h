@@ -130,6 +130,21 @@ pid_t herd__gettid(void);
  */
 int herd__thread_spawn(pthread_t *th, void *(*fn)(void *), void *arg, size_t stack);
 
+/* ---- samples ------------------------------------------------------------------- */
+
+/** A growable array of int64 (timestamps, durations) owned by one thread; zero it to
+ *  start, free(v) when done. */
+struct herd_i64s {
+    int64_t *v;
+    size_t n, cap;
+    uint64_t dropped; /* pushes refused at the cap */
+};
+
+/** Append @p x, growing up to @p max entries (past it the value is counted in dropped).
+ *  Allocates: never call it between a trigger and the timestamp that ends its latency.
+ *  @return 0, or -HERD_ENOMEM (the value is not kept). */
+int herd__i64s_push(struct herd_i64s *a, int64_t x, size_t max);
+
 /* ---- time ----------------------------------------------------------------------- */
 
 int64_t herd__now_ns(void);            /* CLOCK_MONOTONIC */

@@ -1,4 +1,5 @@
-/* tasks.c — counting context switches from the kernel, and small thread helpers.
+/* tasks.c — counting context switches from the kernel, and small helpers (threads, time,
+ * growable sample arrays).
  *
  * Most wake-ups of a naive epoll herd never reach user space (DESIGN §4), so the
  * herds count each waiter's voluntary context switches from
@@ -188,6 +189,26 @@ void herd__tasks_cool(int64_t ns)
 {
     for (int64_t slept = 0; slept < ns && !herd__live_stopping(); slept += HERD_NAP_NS)
         herd__sleep_ns(HERD_NAP_NS);
+}
+
+int herd__i64s_push(struct herd_i64s *a, int64_t x, size_t max)
+{
+    if (a->n == a->cap) {
+        if (a->cap >= max) {
+            a->dropped++;
+            return 0;
+        }
+        size_t cap = a->cap ? a->cap * 2 : 1024;
+        if (cap > max)
+            cap = max;
+        int64_t *p = realloc(a->v, cap * sizeof *p);
+        if (!p)
+            return -HERD_ENOMEM;
+        a->v = p;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 0;
 }
 
 pid_t herd__gettid(void)
