@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "torture.h"
+
 #define S INT64_C(1000000000)
 #define MS INT64_C(1000000)
 
@@ -732,39 +734,13 @@ Test(breaker, property_only_legal_transitions, .timeout = 60)
 
 /* ---- allocation failures ------------------------------------------------------- */
 
-struct counting_alloc {
-    int calls;   /* allocations attempted */
-    int fail_at; /* fail the fail_at-th allocation (1-based); 0: never */
-    int live;    /* blocks allocated and not freed */
-};
-
-static void *counting_realloc(void *ctx, void *ptr, size_t size)
-{
-    struct counting_alloc *a = ctx;
-    if (size == 0) {
-        if (ptr) {
-            a->live--;
-            free(ptr);
-        }
-        return NULL;
-    }
-    if (ptr == NULL) {
-        a->calls++;
-        if (a->calls == a->fail_at)
-            return NULL;
-        void *p = malloc(size);
-        if (p)
-            a->live++;
-        return p;
-    }
-    return realloc(ptr, size);
-}
-
+/* torture.h's allocator: the module allocates fresh blocks and frees them, never
+ * reallocates one, so its calls are the allocations. */
 Test(breaker, allocation_failure_each_step_is_clean)
 {
     for (int kind = 0; kind < 2; kind++) {
-        struct counting_alloc ca = {0};
-        struct herd_allocator al = {counting_realloc, &ca};
+        struct torture ca = {0};
+        struct herd_allocator al = {torture_realloc, &ca};
         struct herd_breaker_config c = base_cfg();
         c.window = kind ? HERD_BREAKER_WINDOW_COUNT : HERD_BREAKER_WINDOW_TIME;
         c.alloc = &al;
@@ -776,7 +752,7 @@ Test(breaker, allocation_failure_each_step_is_clean)
         herd_breaker_free(b);
         cr_assert_eq(ca.live, 0);
         for (int n = 1; n <= needed; n++) {
-            ca = (struct counting_alloc){.fail_at = n};
+            ca = (struct torture){.fail_at = n};
             b = (struct herd_breaker *)0x1;
             cr_assert_eq(herd_breaker_new(&c, &b), -HERD_ENOMEM, "fail at %d", n);
             cr_assert_eq(b, (struct herd_breaker *)0x1);

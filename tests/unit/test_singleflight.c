@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "torture.h"
+
 static struct herd_singleflight *make(const struct herd_singleflight_config *cfg)
 {
     struct herd_singleflight *sf = NULL;
@@ -446,36 +448,13 @@ Test(singleflight, fixed_value_buffers_never_allocate)
 
 /* ---- allocation failures: fail the 1st, 2nd, ... allocation in turn ---------------- */
 
-struct talloc {
-    int fail_at; /* the call that fails (1-based); 0: none */
-    int calls;   /* allocations and reallocations so far */
-    long live;   /* blocks allocated and not freed */
-};
-
-static void *t_realloc(void *ctx, void *p, size_t n)
-{
-    struct talloc *a = ctx;
-    if (n == 0) {
-        if (p)
-            a->live--;
-        free(p);
-        return NULL;
-    }
-    if (++a->calls == a->fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        a->live++;
-    return q;
-}
-
 Test(singleflight, every_init_allocation_failing_in_turn_is_clean)
 {
     for (size_t vlen = 0; vlen <= 16; vlen += 16) {
         int n = 1, made = 0;
         for (;; n++) {
-            struct talloc ta = {.fail_at = n};
-            struct herd_allocator al = {t_realloc, &ta};
+            struct torture ta = {.fail_at = n};
+            struct herd_allocator al = {torture_realloc, &ta};
             struct herd_singleflight_config cfg = {.max_flights = 8, .max_value_len = vlen,
                                                    .alloc = &al};
             struct herd_singleflight *sf = (void *)0x1;
@@ -484,12 +463,12 @@ Test(singleflight, every_init_allocation_failing_in_turn_is_clean)
                 made = ta.calls;
                 cr_assert_gt(ta.live, 0);
                 herd_singleflight_free(sf);
-                cr_assert_eq(ta.live, 0, "free leaked %ld blocks", ta.live);
+                cr_assert_eq(ta.live, 0, "free leaked %d blocks", ta.live);
                 break;
             }
             cr_assert_eq(rc, -HERD_ENOMEM, "allocation %d failed: %s", n, herd_strerror(rc));
             cr_assert_eq(sf, (void *)0x1, "out-param written on failure");
-            cr_assert_eq(ta.live, 0, "allocation %d failed: %ld blocks leaked", n, ta.live);
+            cr_assert_eq(ta.live, 0, "allocation %d failed: %d blocks leaked", n, ta.live);
         }
         /* The struct, slots, buckets, keys (and values in fixed mode): each failed once,
          * then the next round succeeded with that many allocations. */
@@ -500,8 +479,8 @@ Test(singleflight, every_init_allocation_failing_in_turn_is_clean)
 
 Test(singleflight, grow_mode_allocation_failure_reaches_joiners)
 {
-    struct talloc ta = {0};
-    struct herd_allocator al = {t_realloc, &ta};
+    struct torture ta = {0};
+    struct herd_allocator al = {torture_realloc, &ta};
     struct herd_singleflight_config cfg = {.max_flights = 2, .alloc = &al};
     struct herd_singleflight *sf = make(&cfg);
     struct herd_singleflight_ticket l, j;

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "torture.h"
+
 static struct herd_swr *make(int64_t ttl, int64_t stale)
 {
     struct herd_swr_config cfg = {.max_entries = 8, .ttl_ns = ttl, .stale_ns = stale};
@@ -395,36 +397,13 @@ Test(swr, fixed_value_buffers)
     herd_swr_free(c);
 }
 
-struct talloc {
-    int fail_at; /* the call that fails (1-based); 0: none */
-    int calls;
-    long live; /* blocks allocated and not freed */
-};
-
-static void *t_realloc(void *ctx, void *p, size_t n)
-{
-    struct talloc *a = ctx;
-    if (n == 0) {
-        if (p)
-            a->live--;
-        free(p);
-        return NULL;
-    }
-    if (++a->calls == a->fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        a->live++;
-    return q;
-}
-
 Test(swr, every_init_allocation_failing_in_turn_is_clean)
 {
     for (size_t vlen = 0; vlen <= 16; vlen += 16) {
         int n, made = 0;
         for (n = 1;; n++) {
-            struct talloc ta = {.fail_at = n};
-            struct herd_allocator al = {t_realloc, &ta};
+            struct torture ta = {.fail_at = n};
+            struct herd_allocator al = {torture_realloc, &ta};
             struct herd_swr_config cfg = {.max_entries = 8, .max_value_len = vlen, .alloc = &al};
             struct herd_swr *c = (void *)0x1;
             int rc = herd_swr_new(&cfg, &c);
@@ -434,12 +413,12 @@ Test(swr, every_init_allocation_failing_in_turn_is_clean)
                 /* Grow mode allocates through the hook too, and frees it all. */
                 cr_assert_eq(herd_swr_set(c, "k", 1, "value", 6, 0, NULL, 0, NULL), 0);
                 herd_swr_free(c);
-                cr_assert_eq(ta.live, 0, "free leaked %ld blocks", ta.live);
+                cr_assert_eq(ta.live, 0, "free leaked %d blocks", ta.live);
                 break;
             }
             cr_assert_eq(rc, -HERD_ENOMEM, "allocation %d: %s", n, herd_strerror(rc));
             cr_assert_eq(c, (void *)0x1, "out-param written on failure");
-            cr_assert_eq(ta.live, 0, "allocation %d failed: %ld blocks leaked", n, ta.live);
+            cr_assert_eq(ta.live, 0, "allocation %d failed: %d blocks leaked", n, ta.live);
         }
         cr_assert_eq(made, vlen ? 5 : 4); /* struct, entries, buckets, keys (, values) */
         cr_assert_eq(n, made + 1);
@@ -448,8 +427,8 @@ Test(swr, every_init_allocation_failing_in_turn_is_clean)
 
 Test(swr, grow_mode_set_failure_is_clean)
 {
-    struct talloc ta = {0};
-    struct herd_allocator al = {t_realloc, &ta};
+    struct torture ta = {0};
+    struct herd_allocator al = {torture_realloc, &ta};
     struct herd_swr_config cfg = {.max_entries = 4, .ttl_ns = 100, .alloc = &al};
     struct herd_swr *c;
     char buf[8] = {0};

@@ -9,6 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "torture.h"
+
 #define S INT64_C(1000000000)
 #define MS INT64_C(1000000)
 
@@ -290,43 +292,19 @@ Test(throttle, negative_times_and_small_windows)
 
 /* ---- allocation failure ---------------------------------------------------------- */
 
-struct counting_alloc {
-    int calls, fail_at, live;
-};
-
-static void *counting_realloc(void *ctx, void *ptr, size_t size)
-{
-    struct counting_alloc *a = ctx;
-    if (size == 0) {
-        if (ptr) {
-            a->live--;
-            free(ptr);
-        }
-        return NULL;
-    }
-    if (ptr == NULL) {
-        a->calls++;
-        if (a->calls == a->fail_at)
-            return NULL;
-        void *p = malloc(size);
-        if (p)
-            a->live++;
-        return p;
-    }
-    return realloc(ptr, size);
-}
-
+/* torture.h's allocator: the module allocates fresh blocks and frees them, never
+ * reallocates one, so its calls are the allocations. */
 Test(throttle, allocation_failure_is_clean)
 {
-    struct counting_alloc ca = {0};
-    struct herd_allocator al = {counting_realloc, &ca};
+    struct torture ca = {0};
+    struct herd_allocator al = {torture_realloc, &ca};
     struct herd_throttle_config c = {.alloc = &al};
     struct herd_throttle *t = NULL;
     cr_assert_eq(herd_throttle_new(&c, &t), 0);
     cr_assert_eq(ca.calls, 1, "one block: the struct and its buckets");
     herd_throttle_free(t);
     cr_assert_eq(ca.live, 0);
-    ca = (struct counting_alloc){.fail_at = 1};
+    ca = (struct torture){.fail_at = 1};
     t = (struct herd_throttle *)0x1;
     cr_assert_eq(herd_throttle_new(&c, &t), -HERD_ENOMEM);
     cr_assert_eq(t, (struct herd_throttle *)0x1);
