@@ -463,33 +463,24 @@ static int i64_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Samples (ns) kept across a run's events for a median. */
-struct samples {
-    int64_t *v;
-    size_t n, cap;
-};
-
-/* Append @p x; without memory for more the sample is dropped (a median of fewer). */
-static void sample(struct samples *s, int64_t x)
+/* Samples (ns) kept across a run's events for a median: without memory for more a sample
+ * is dropped (a median of fewer). */
+static void sample(struct herd_i64s *s, int64_t x)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024;
-        int64_t *p = realloc(s->v, cap * sizeof *p);
-        if (!p)
-            return;
-        s->v = p;
-        s->cap = cap;
-    }
-    s->v[s->n++] = x;
+    (void)herd__i64s_push(s, x, SIZE_MAX);
 }
 
-/* Report the median of @p s in ms as extra @p name (nothing when there is no sample). */
-static void median_ms_extra(struct herd_report *r, const char *name, struct samples *s)
+/* Report the median of @p s in ms as extra @p name (nothing when there is no sample):
+ * herd_median's, the mean of the two middle values for an even count. */
+static void median_ms_extra(struct herd_report *r, const char *name, const struct herd_i64s *s)
 {
-    if (!s->n)
+    double *ms = s->n ? malloc(s->n * sizeof *ms) : NULL;
+    if (!ms)
         return;
-    qsort(s->v, s->n, sizeof *s->v, i64_cmp);
-    herd_report_extra(r, name, (double)s->v[s->n / 2] / 1e6);
+    for (size_t i = 0; i < s->n; i++)
+        ms[i] = (double)s->v[i] / 1e6;
+    herd_report_extra(r, name, herd_median(ms, s->n));
+    free(ms);
 }
 
 /* The first event's timeline, from W to @p end. */
@@ -682,7 +673,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     struct herd_origin_conn *filler = NULL;
     struct herd_origin_value *fillv = NULL;
     int64_t *fill_ns = NULL;
-    struct samples qdur = {0}, lag = {0};
+    struct herd_i64s qdur = {0}, lag = {0};
     int nthreads = 0, nconns = 0, rc;
     bool mu_ok = false, hist_ok = false, cv_ok = false, done_ok = false;
     struct herd_rng rng;
@@ -868,6 +859,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     herd_report_extra(r, "shared_results", (double)tot.shared);
     herd_report_extra(r, "early_refreshes", (double)tot.early);
     median_ms_extra(r, "query_ms_median", &qdur);
+    /* The upper median of the keys' start-up queries, as src/sim/model_cache.c takes it. */
     qsort(fill_ns, (size_t)R.keys, sizeof *fill_ns, i64_cmp);
     herd_report_extra(r, "query_ms_alone", (double)fill_ns[R.keys / 2] / 1e6);
     herd_report_extra(r, "rows", (double)cfg->rows);
