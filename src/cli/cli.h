@@ -62,17 +62,6 @@ FILE *herd__cli_open_out(const char *path, char *tmp, size_t tmplen);
 int herd__cli_commit_out(FILE *f, const char *path, const char *tmp);
 void herd__cli_abort_out(FILE *f, const char *path, const char *tmp);
 
-/** @p v (a count, or nanoseconds when @p time) in three figures with its unit; ±∞ as such. */
-void herd__cli_fmt_value(double v, bool time, bool utf8, char *buf, size_t len);
-
-/** "1.20ms [1.10ms, 1.40ms]": "*" after the point when it has too few samples to bound it,
- * "(" / ")" on an open side, "(unbounded)" when both are. */
-void herd__cli_fmt_ci(const struct herd_stats_interval *ci, bool time, bool utf8, char *buf,
-                      size_t len);
-
-/** Print @p s on stdout padded to @p width display columns (UTF-8 aware). */
-void herd__cli_put_cell(const char *s, int width);
-
 /** Record argv for provenance (main does it once). */
 void herd__cli_set_command(int argc, char **argv);
 

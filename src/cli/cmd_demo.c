@@ -43,20 +43,35 @@ static const struct demo_row rows[] = {
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
+/* Columns: the longest label, two cells of an interval each ("25.62ms [25.10, 26.80]ms",
+ * as herd run writes it), the ratio ("no difference measured" is the longest): 100 in all,
+ * a space before each column so that a full cell never touches the next, and a cell
+ * longer than its column taken back from the next one's padding. */
+#define LABEL_W 21
+#define CELL_W 26
+
+static void row(const char *label, const char *a, const char *b, const char *ratio)
+{
+    fputs("  ", stdout);
+    herd_text_cell(stdout, label, LABEL_W, true);
+    fputc(' ', stdout);
+    int over = herd_text_cell(stdout, a, CELL_W, true) - CELL_W;
+    fputc(' ', stdout);
+    herd_text_cell(stdout, b, CELL_W - over, true);
+    printf(" %s\n", ratio);
+}
+
 static void line(const char *label, const struct herd_stats_interval *a,
                  const struct herd_stats_interval *b, bool time, bool utf8)
 {
     char ca[96], cb[96], ratio[48];
     struct herd_stats_comparison c = herd_stats_compare(a, b);
-    herd__cli_fmt_ci(a, time, utf8, ca, sizeof ca);
-    herd__cli_fmt_ci(b, time, utf8, cb, sizeof cb);
+    herd_text_interval(ca, sizeof ca, a, time, utf8, HERD_TEXT_CI_BOTH);
+    herd_text_interval(cb, sizeof cb, b, time, utf8, HERD_TEXT_CI_BOTH);
     if (herd_stats_format_comparison(ratio, sizeof ratio, &c,
                                      utf8 ? HERD_STATS_UTF8 : HERD_STATS_ASCII) < 0)
         snprintf(ratio, sizeof ratio, "?");
-    printf("  %-22s ", label);
-    herd__cli_put_cell(ca, 26);
-    herd__cli_put_cell(cb, 26);
-    printf("%s\n", ratio);
+    row(label, ca, cb, ratio);
 }
 
 static void print_table(struct herd_report *rep, bool utf8)
@@ -69,7 +84,7 @@ static void print_table(struct herd_report *rep, bool utf8)
                (long long)nv->run.n, nv->run.strategy, mt->run.strategy, nv->runs,
                nv->runs == 1 ? "" : "s", (long long)nv->run.events,
                nv->run.events == 1 ? "" : "s");
-        printf("  %-22s %-25s %-25s %s\n", "", "naive", "mitigated", "naive / mitigated");
+        row("", "naive", "mitigated", "naive / mitigated");
         line("wakes per event", &nv->ci.ev[HERD_EV_CI_WAKES], &mt->ci.ev[HERD_EV_CI_WAKES], false,
              utf8);
         line("wasted per event", &nv->ci.ev[HERD_EV_CI_WASTED], &mt->ci.ev[HERD_EV_CI_WASTED],

@@ -167,19 +167,33 @@ static const char *verdict(const struct row *r, char *buf, size_t len)
     return buf;
 }
 
+/* Columns: the label, live and sim each an interval as herd run writes it, and how they
+ * compare (a ratio with its interval and "off" at the longest): 100 in all, a space
+ * before each column so that a full cell never touches the next, and a cell longer than
+ * its column taken back from the next one's padding. */
+#define LABEL_W 15
+#define CELL_W 27
+
+static void row_text(const char *label, const char *live, const char *sim, const char *cmp)
+{
+    fputs("  ", stdout);
+    herd_text_cell(stdout, label, LABEL_W, true);
+    fputc(' ', stdout);
+    int over = herd_text_cell(stdout, live, CELL_W, true) - CELL_W;
+    fputc(' ', stdout);
+    herd_text_cell(stdout, sim, CELL_W - over, true);
+    printf(" %s\n", cmp);
+}
+
 /* One figure's line: label, live, sim, and how they compare. */
 static void figure_line(const char *label, const struct herd_stats_interval *live,
                         const struct herd_stats_interval *sim, bool time, const char *cmp,
                         bool utf8)
 {
-    char l[64], s[64];
-    herd__cli_fmt_ci(live, time, utf8, l, sizeof l);
-    herd__cli_fmt_ci(sim, time, utf8, s, sizeof s);
-    printf("  ");
-    herd__cli_put_cell(label, 16);
-    herd__cli_put_cell(l, 28);
-    herd__cli_put_cell(s, 28);
-    printf("%s\n", cmp);
+    char l[96], s[96];
+    herd_text_interval(l, sizeof l, live, time, utf8, HERD_TEXT_CI_BOTH);
+    herd_text_interval(s, sizeof s, sim, time, utf8, HERD_TEXT_CI_BOTH);
+    row_text(label, l, s, cmp);
 }
 
 static void print_text(const struct row *rows, size_t n, int runs)
@@ -196,12 +210,8 @@ static void print_text(const struct row *rows, size_t n, int runs)
         char v[48], cmp[64], ratio[48];
         printf("\n%s, N = %lld, %s: %s%s\n", r->scenario, (long long)r->n, r->strategy,
                verdict(r, v, sizeof v), r->trusted ? "" : " (machine busy)");
-        if (i == 0 || strcmp(rows[i - 1].scenario, r->scenario) != 0 || rows[i - 1].n != r->n) {
-            printf("  %-16s", "");
-            herd__cli_put_cell("live", 28);
-            herd__cli_put_cell("sim", 28);
-            printf("sim vs live\n");
-        }
+        if (i == 0 || strcmp(rows[i - 1].scenario, r->scenario) != 0 || rows[i - 1].n != r->n)
+            row_text("", "live", "sim", "sim vs live");
         snprintf(cmp, sizeof cmp, "%s%s", r->wakes_ok ? "ok" : "off",
                  r->wakes_points ? " (points)" : "");
         figure_line("wakes per event", &r->live_wakes, &r->sim_wakes, false, cmp, utf8);

@@ -338,6 +338,31 @@ int herd_write_json(FILE *f, struct herd_report *const *runs, size_t nruns);
  * aware), continuation lines indented by @p indent; ends the line. The text writer's
  * WARNING lines, and herd demo's and herd fidelity's. */
 void herd_text_wrap(FILE *f, const char *first, const char *text, int indent, int width);
+
+/* The text writer's figures, exported so that every table herd prints (herd run's report,
+ * herd demo's, herd fidelity's) writes a value and an interval by the same rules. */
+
+/** @p v into @p buf as the text report prints it: nanoseconds when @p time, two decimals
+ *  in the largest unit below it ("812ns", "25.62ms"; "µs" when @p utf8, else "us"), else a
+ *  count ("1,234", "12.35"); an infinity as "∞" / "inf" (signed), NaN (no figure) as "-". */
+void herd_text_value(char *buf, size_t len, double v, bool time, bool utf8);
+
+/* Which part of an interval herd_text_interval writes. */
+enum herd_text_ci_part {
+    HERD_TEXT_CI_POINT,  /* "25.62ms", with "*" when too few samples bound it */
+    HERD_TEXT_CI_BOUNDS, /* "[25.10, 26.80]ms"; "(" / ")" on an open side, "(unbounded)" */
+    HERD_TEXT_CI_BOTH,   /* "25.62ms [25.10, 26.80]ms": the two, one space apart */
+};
+
+/** @p part of @p ci into @p buf, its values as herd_text_value writes them; the bounds
+ *  carry one unit after the bracket when both share it. */
+void herd_text_interval(char *buf, size_t len, const struct herd_stats_interval *ci, bool time,
+                        bool utf8, enum herd_text_ci_part part);
+
+/** Print @p s padded with spaces to @p width display columns (UTF-8 aware: "µ" and "∞"
+ *  are one), after it when @p left, before it otherwise; a longer @p s is never cut.
+ *  @return the columns printed (a caller can let the next cell make up for a long one). */
+int herd_text_cell(FILE *f, const char *s, int width, bool left);
 int herd_write_csv(FILE *f, struct herd_report *const *runs, size_t nruns);
 
 /** One report as a jansson object (json_t *, returned as void * to keep jansson private). */

@@ -29,12 +29,10 @@ struct out {
     struct herd_figures *fig; /* each run's figures */
 };
 
+/* A count: thousands separated ("1,234"), a fraction with two decimals below 100 ("12.35")
+ * and one above ("123.4"). */
 static void fmt_count(double v, char *buf, size_t len)
 {
-    if (v != v) {
-        snprintf(buf, len, "-");
-        return;
-    }
     if (fabs(v - round(v)) > 1e-9 || fabs(v) >= 1e15) {
         snprintf(buf, len, fabs(v) >= 100 ? "%.1f" : "%.2f", v);
         return;
@@ -52,9 +50,10 @@ static void fmt_count(double v, char *buf, size_t len)
     buf[o] = '\0';
 }
 
-static void fmt_ns(const struct out *o, double ns, char *buf, size_t len)
+/* Nanoseconds with two decimals in the largest unit below the value, as wrk2 prints them. */
+static void fmt_ns(double ns, bool utf8, char *buf, size_t len)
 {
-    const char *us = o->utf8 ? "\xc2\xb5s" : "us";
+    const char *us = utf8 ? "\xc2\xb5s" : "us";
     if (ns < 1e3)
         snprintf(buf, len, "%.0fns", ns);
     else if (ns < 1e6)
@@ -65,10 +64,78 @@ static void fmt_ns(const struct out *o, double ns, char *buf, size_t len)
         snprintf(buf, len, "%.2fs", ns / 1e9);
 }
 
+void herd_text_value(char *buf, size_t len, double v, bool time, bool utf8)
+{
+    if (isnan(v))
+        snprintf(buf, len, "-");
+    else if (isinf(v))
+        snprintf(buf, len, "%s%s", v < 0 ? "-" : "", utf8 ? "\xe2\x88\x9e" : "inf");
+    else if (time)
+        fmt_ns(v, utf8, buf, len);
+    else
+        fmt_count(v, buf, len);
+}
+
+/* The unit a formatted time ends in ("ms" of "25.62ms"): its trailing non-digits. */
+static size_t unit_at(const char *s)
+{
+    size_t n = strlen(s);
+    while (n && !(s[n - 1] >= '0' && s[n - 1] <= '9'))
+        n--;
+    return n;
+}
+
+void herd_text_interval(char *buf, size_t len, const struct herd_stats_interval *ci, bool time,
+                        bool utf8, enum herd_text_ci_part part)
+{
+    char point[40] = "", bounds[80] = "";
+    if (part != HERD_TEXT_CI_BOUNDS) {
+        herd_text_value(point, sizeof point - 1, ci->point, time, utf8);
+        if (!ci->enough_samples)
+            strcat(point, "*");
+    }
+    if (part != HERD_TEXT_CI_POINT && isinf(ci->lo) && isinf(ci->hi)) {
+        snprintf(bounds, sizeof bounds, "(unbounded)");
+    } else if (part != HERD_TEXT_CI_POINT) {
+        char lo[32], hi[32], unit[8] = "";
+        herd_text_value(lo, sizeof lo, ci->lo, time, utf8);
+        herd_text_value(hi, sizeof hi, ci->hi, time, utf8);
+        /* "[25.62, 26.80]ms": one unit after the bracket when both bounds share it */
+        if (time && isfinite(ci->lo) && isfinite(ci->hi)) {
+            size_t ul = unit_at(lo), uh = unit_at(hi);
+            if (strcmp(lo + ul, hi + uh) == 0 && strlen(hi + uh) < sizeof unit) {
+                memcpy(unit, hi + uh, strlen(hi + uh) + 1);
+                lo[ul] = '\0';
+                hi[uh] = '\0';
+            }
+        }
+        snprintf(bounds, sizeof bounds, "%s%s, %s%s%s", isfinite(ci->lo) ? "[" : "(", lo, hi,
+                 isfinite(ci->hi) ? "]" : ")", unit);
+    }
+    snprintf(buf, len, "%s%s%s", point, point[0] && bounds[0] ? " " : "", bounds);
+}
+
+int herd_text_cell(FILE *f, const char *s, int width, bool left)
+{
+    int cols = 0;
+    for (const char *p = s; *p; p++)
+        cols += ((unsigned char)*p & 0xc0) != 0x80; /* continuation bytes take no column */
+    if (!left)
+        for (int i = cols; i < width; i++)
+            fputc(' ', f);
+    fputs(s, f);
+    if (left)
+        for (int i = cols; i < width; i++)
+            fputc(' ', f);
+    return cols > width ? cols : width;
+}
+
 static void fmt_ratio(const struct out *o, double a, double b, char *buf, size_t len)
 {
     const char *x = o->utf8 ? "\xc3\x97" : "x";
-    if (a == 0 && b == 0)
+    if (isnan(a) || isnan(b))
+        snprintf(buf, len, "-"); /* a figure one side does not have */
+    else if (a == 0 && b == 0)
         snprintf(buf, len, "=");
     else if (b == 0)
         snprintf(buf, len, "%s", o->utf8 ? "\xe2\x88\x9e" : "inf");
@@ -78,34 +145,18 @@ static void fmt_ratio(const struct out *o, double a, double b, char *buf, size_t
         snprintf(buf, len, "%.2f%s", a / b, x);
 }
 
-/* Pad to @p w display columns: UTF-8 continuation bytes take no column. */
-static void cell(FILE *f, const char *s, int w, bool left)
-{
-    int cols = 0;
-    for (const char *p = s; *p; p++)
-        if (((unsigned char)*p & 0xc0) != 0x80)
-            cols++;
-    if (!left)
-        for (int i = cols; i < w; i++)
-            fputc(' ', f);
-    fputs(s, f);
-    if (left)
-        for (int i = cols; i < w; i++)
-            fputc(' ', f);
-}
-
 static void row_cells(const struct out *o, const char *label, char (*cells)[48], bool ratio,
                       const char *ratio_text)
 {
     fputs("  ", o->f);
-    cell(o->f, label, LABEL_W, true);
+    herd_text_cell(o->f, label, LABEL_W, true);
     for (size_t i = 0; i < o->n; i++) {
         fputc(' ', o->f); /* a column's cells never touch, however full */
-        cell(o->f, cells[i], COL_W - 1, false);
+        herd_text_cell(o->f, cells[i], COL_W - 1, false);
     }
     if (ratio) {
         fputc(' ', o->f);
-        cell(o->f, ratio_text, RATIO_W - 1, false);
+        herd_text_cell(o->f, ratio_text, RATIO_W - 1, false);
     }
     fputc('\n', o->f);
 }
@@ -116,28 +167,12 @@ typedef double (*fig_fn)(const struct herd_report *r, const struct herd_figures 
 static void row_fig(const struct out *o, const char *label, fig_fn get, bool time)
 {
     char cells[HERD_TEXT_MAX_RUNS][48], ratio[32] = "";
-    for (size_t i = 0; i < o->n; i++) {
-        double v = get(o->runs[i], &o->fig[i]);
-        if (time)
-            fmt_ns(o, v, cells[i], sizeof cells[i]);
-        else
-            fmt_count(v, cells[i], sizeof cells[i]);
-    }
+    for (size_t i = 0; i < o->n; i++)
+        herd_text_value(cells[i], sizeof cells[i], get(o->runs[i], &o->fig[i]), time, o->utf8);
     if (o->n == 2)
         fmt_ratio(o, get(o->runs[0], &o->fig[0]), get(o->runs[1], &o->fig[1]), ratio,
                   sizeof ratio);
     row_cells(o, label, cells, o->n == 2, ratio);
-}
-
-/* A bound of an interval, or "inf" / "∞" for an open side. */
-static void fmt_bound(const struct out *o, double v, bool time, char *buf, size_t len)
-{
-    if (!isfinite(v))
-        snprintf(buf, len, "%s%s", v < 0 ? "-" : "", o->utf8 ? "\xe2\x88\x9e" : "inf");
-    else if (time)
-        fmt_ns(o, v, buf, len);
-    else
-        fmt_count(v, buf, len);
 }
 
 /*
@@ -160,35 +195,8 @@ static void row_ci(const struct out *o, const char *label, fig_fn get, bool time
     for (size_t i = 0; i < o->n; i++) {
         const struct herd_stats_interval *ci =
             latency ? &o->runs[i]->ci.lat[which] : &o->runs[i]->ci.ev[which];
-        char lo[18], hi[18];
-        if (time)
-            fmt_ns(o, ci->point, cells[i], sizeof cells[i]);
-        else
-            fmt_count(ci->point, cells[i], sizeof cells[i]);
-        if (!ci->enough_samples)
-            strcat(cells[i], "*");
-        fmt_bound(o, ci->lo, time, lo, sizeof lo);
-        fmt_bound(o, ci->hi, time, hi, sizeof hi);
-        /* "[25.62, 26.80]ms": one unit after the bracket when both bounds share it */
-        char unit[8] = "";
-        size_t ll = strlen(lo), lh = strlen(hi);
-        if (time && isfinite(ci->lo) && isfinite(ci->hi)) {
-            size_t ul = ll, uh = lh;
-            while (ul && !((lo[ul - 1] >= '0' && lo[ul - 1] <= '9')))
-                ul--;
-            while (uh && !((hi[uh - 1] >= '0' && hi[uh - 1] <= '9')))
-                uh--;
-            if (strcmp(lo + ul, hi + uh) == 0 && strlen(hi + uh) < sizeof unit) {
-                memcpy(unit, hi + uh, strlen(hi + uh) + 1);
-                lo[ul] = '\0';
-                hi[uh] = '\0';
-            }
-        }
-        if (isinf(ci->lo) && isinf(ci->hi))
-            snprintf(under[i], sizeof under[i], "(unbounded)");
-        else
-            snprintf(under[i], sizeof under[i], "%s%s, %s%s%s", isfinite(ci->lo) ? "[" : "(",
-                     lo, hi, isfinite(ci->hi) ? "]" : ")", unit);
+        herd_text_interval(cells[i], sizeof cells[i], ci, time, o->utf8, HERD_TEXT_CI_POINT);
+        herd_text_interval(under[i], sizeof under[i], ci, time, o->utf8, HERD_TEXT_CI_BOUNDS);
     }
     if (o->n == 2) {
         const struct herd_report_ci *a = &o->runs[0]->ci, *b = &o->runs[1]->ci;
@@ -316,7 +324,7 @@ static void extra_rows(const struct out *o)
         for (size_t i = 0; i < o->n; i++) {
             double v;
             if (herd_report_get_extra(o->runs[i], names[k], &v))
-                fmt_count(v, cells[i], sizeof cells[i]);
+                herd_text_value(cells[i], sizeof cells[i], v, false, o->utf8);
             else
                 snprintf(cells[i], sizeof cells[i], "-");
         }
@@ -409,8 +417,8 @@ static int timeline_rows(const struct out *o)
                     peak = cols[i][c];
         }
         char dur[32], pk[32];
-        fmt_ns(o, (double)col_ns, dur, sizeof dur);
-        fmt_count((double)peak, pk, sizeof pk);
+        herd_text_value(dur, sizeof dur, (double)col_ns, true, o->utf8);
+        herd_text_value(pk, sizeof pk, (double)peak, false, o->utf8);
         fprintf(o->f, "\nTimeline: %s per %s column (one scale for all rows, top = %s)\n", name,
                 dur, pk);
         for (size_t i = 0; i < o->n; i++) {
@@ -571,7 +579,7 @@ static void wall_lines(const struct out *o)
         char w[32], over[32] = "";
         if (!r->has_provenance)
             continue;
-        fmt_ns(o, (double)r->provenance.wall_ns, w, sizeof w);
+        herd_text_value(w, sizeof w, (double)r->provenance.wall_ns, true, o->utf8);
         if (r->runs > 1)
             snprintf(over, sizeof over, " (%d runs)", r->runs);
         fprintf(o->f, "  %-16.16s %s: %s of wall time%s, started %s\n", r->run.strategy,

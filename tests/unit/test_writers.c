@@ -564,3 +564,53 @@ Test(report, merge_drops_stale_intervals)
     drop(a);
     drop(b);
 }
+
+/* The text writer's figures, the one set of rules herd run, herd demo and herd fidelity
+ * print by (cells.c had its own: the same interval read differently in each). */
+Test(writers, text_value_interval_and_cell)
+{
+    char b[64];
+    herd_text_value(b, sizeof b, 25620000, true, false);
+    cr_assert_str_eq(b, "25.62ms");
+    herd_text_value(b, sizeof b, 152580, true, true);
+    cr_assert_str_eq(b, "152.58\xc2\xb5s");
+    herd_text_value(b, sizeof b, 812, true, false);
+    cr_assert_str_eq(b, "812ns");
+    herd_text_value(b, sizeof b, 1234567, false, false);
+    cr_assert_str_eq(b, "1,234,567");
+    herd_text_value(b, sizeof b, 12.345, false, false);
+    cr_assert_str_eq(b, "12.35");
+    herd_text_value(b, sizeof b, -INFINITY, true, true);
+    cr_assert_str_eq(b, "-\xe2\x88\x9e");
+    herd_text_value(b, sizeof b, NAN, true, false);
+    cr_assert_str_eq(b, "-", "no figure");
+
+    struct herd_stats_interval ci = {.point = 25620000, .lo = 25100000, .hi = 26800000,
+                                     .n = 300, .enough_samples = true};
+    herd_text_interval(b, sizeof b, &ci, true, false, HERD_TEXT_CI_POINT);
+    cr_assert_str_eq(b, "25.62ms");
+    herd_text_interval(b, sizeof b, &ci, true, false, HERD_TEXT_CI_BOUNDS);
+    cr_assert_str_eq(b, "[25.10, 26.80]ms");
+    herd_text_interval(b, sizeof b, &ci, true, false, HERD_TEXT_CI_BOTH);
+    cr_assert_str_eq(b, "25.62ms [25.10, 26.80]ms");
+    ci = (struct herd_stats_interval){.point = 990000, .lo = 950000, .hi = INFINITY, .n = 100};
+    herd_text_interval(b, sizeof b, &ci, true, true, HERD_TEXT_CI_BOTH);
+    cr_assert_str_eq(b, "990.00\xc2\xb5s* [950.00\xc2\xb5s, \xe2\x88\x9e)");
+    ci = (struct herd_stats_interval){.point = 20, .lo = -INFINITY, .hi = INFINITY, .n = 3};
+    herd_text_interval(b, sizeof b, &ci, false, false, HERD_TEXT_CI_BOTH);
+    cr_assert_str_eq(b, "20* (unbounded)");
+    ci = (struct herd_stats_interval){.point = 1500, .lo = 900, .hi = 2000000,
+                                      .n = 1000, .enough_samples = true};
+    herd_text_interval(b, sizeof b, &ci, true, false, HERD_TEXT_CI_BOUNDS);
+    cr_assert_str_eq(b, "[900ns, 2.00ms]", "units differ: each bound keeps its own");
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(herd_text_cell(f, "\xc2\xb5s", 4, true), 4, "two display columns, padded");
+    cr_assert_eq(herd_text_cell(f, "abc", 2, false), 3, "never cut");
+    cr_assert_eq(herd_text_cell(f, "x", 3, false), 3);
+    fclose(f);
+    cr_assert_str_eq(buf, "\xc2\xb5s  abc  x");
+    free(buf);
+}
