@@ -16,7 +16,9 @@
  *               still did the work: thrown away), failed (it gave up on a request the
  *               backend never worked on, or it got an error), idle (did not fire).
  *               wakes = clients that fired. Requests answered after queueing are the
- *               extra served_after_queueing;
+ *               extra served_after_queueing. An event whose backend did not drain within
+ *               1 s counts in settle_timeouts; its clients that gave up are decided from
+ *               the backend's records once their requests are done (struct ledger);
  *   origin_load connections the backend accepted;
  *   peak        most requests in flight at the backend at once, queued ones included
  *               (measured live under the backend's lock, not reconstructed);
@@ -71,8 +73,8 @@ struct client {
     int64_t splay_ns;    /* splay: this client's fixed offset */
 
     bool fired;
-    enum herd_outcome out; /* useful: answered in time; failed; wasted: gave up on work
-                              the backend still did */
+    enum herd_outcome out; /* useful: answered in time; failed (when it timed out, the
+                              backend's record may make it wasted: the ledger) */
     bool timedout;         /* gave up at its timeout */
     bool queued;           /* answered after waiting behind others (not waste) */
     int64_t lat_ns;   /* scheduled fire -> reply (or give-up); -1 when not recorded */
@@ -365,6 +367,124 @@ static int build_timeline(struct herd_report *r, const struct cron *c,
     return 0;
 }
 
+/* ---- outcomes that wait for the backend's records ------------------------------------ */
+
+/*
+ * A client that gave up is wasted if the backend still worked on its request, failed if it
+ * never did, and only the backend's record of the request says which. A record names its
+ * client only once done, so while requests of an event are still in flight (its drain ran
+ * out: settle_timeouts) the event's timed-out clients stay undecided, and the event goes to
+ * the report once they are all decided: when their records are done, when none of the
+ * event's requests is in flight any more, at the latest once the backend stopped. Events
+ * go to the report in order; the main thread alone touches the ledger.
+ */
+#define REC_CHUNK 256
+
+struct ledger {
+    int64_t n, events;      /* clients, events of the run */
+    struct herd_event *ev;  /* per event: its figures so far */
+    int64_t *undecided;     /* per event: its timed-out clients not decided yet */
+    uint8_t **who;          /* per event with undecided clients: 1 per such client */
+    int64_t *open;          /* per pending event: its requests in flight (scratch) */
+    int64_t done, reported; /* events finished; events handed to the report */
+    size_t rec_seen;        /* the records before it are done and applied */
+    int64_t wasted_work;    /* decided wasted: work_for_gone_clients */
+};
+
+static int ledger_init(struct ledger *L, int64_t n, int64_t events)
+{
+    size_t ne = (size_t)events;
+    L->n = n;
+    L->events = events;
+    L->ev = calloc(ne, sizeof *L->ev);
+    L->undecided = calloc(ne, sizeof *L->undecided);
+    L->who = calloc(ne, sizeof *L->who);
+    L->open = calloc(ne, sizeof *L->open);
+    return L->ev && L->undecided && L->who && L->open ? 0 : -HERD_ENOMEM;
+}
+
+static void ledger_free(struct ledger *L)
+{
+    for (int64_t e = 0; L->who && e < L->events; e++)
+        free(L->who[e]);
+    free(L->ev);
+    free(L->undecided);
+    free(L->who);
+    free(L->open);
+}
+
+/* Client @p i gave up in event @p e: its outcome waits for the records. */
+static int ledger_wait(struct ledger *L, int64_t e, int64_t i)
+{
+    if (!L->who[e] && !(L->who[e] = calloc((size_t)L->n, 1)))
+        return -HERD_ENOMEM;
+    L->who[e][i] = 1;
+    L->undecided[e]++;
+    return 0;
+}
+
+static void decide(struct ledger *L, struct herd_report *r, int64_t e, int64_t i,
+                   enum herd_outcome o)
+{
+    L->who[e][i] = 0;
+    L->ev[e].wasted += o == HERD_OUT_WASTED;
+    L->ev[e].failed += o == HERD_OUT_FAILED;
+    L->wasted_work += o == HERD_OUT_WASTED;
+    herd_report_waiter(r, (size_t)i, o);
+    if (--L->undecided[e] == 0) {
+        free(L->who[e]);
+        L->who[e] = NULL;
+    }
+}
+
+/*
+ * Apply the records not applied yet, copied under the backend's lock: a done record of a
+ * request the backend worked on makes its undecided client wasted. rec_seen stops at the
+ * first record still in flight, so the next pass sees it again. An event without requests
+ * in flight has its remaining undecided clients failed; with @p final (every backend thread
+ * joined) nothing is in flight any more. Then the decided events go to the report, in order.
+ * @return 0 or -HERD_ENOMEM.
+ */
+static int ledger_settle(struct ledger *L, struct herd_report *r, struct herd_tcpsrv *be,
+                         bool final)
+{
+    struct herd_tcpsrv_rec buf[REC_CHUNK];
+    size_t at = L->rec_seen, k;
+    bool blocked = false;
+    memset(L->open + L->reported, 0, (size_t)(L->done - L->reported) * sizeof *L->open);
+    while ((k = herd__tcpsrv_records_copy(be, at, buf, REC_CHUNK)) > 0) {
+        for (size_t j = 0; j < k; j++) {
+            const struct herd_tcpsrv_rec *x = &buf[j];
+            bool pending = x->event >= L->reported && x->event < L->done;
+            if (!x->t_done && !final) {
+                if (!blocked)
+                    L->rec_seen = at + j;
+                blocked = true;
+                if (pending)
+                    L->open[x->event]++;
+                continue;
+            }
+            /* A record names its client once the request was read, as any worked one was. */
+            if (pending && x->worked && x->client < (uint64_t)L->n && L->who[x->event] &&
+                L->who[x->event][x->client])
+                decide(L, r, x->event, x->client, HERD_OUT_WASTED);
+        }
+        at += k;
+    }
+    if (!blocked)
+        L->rec_seen = at;
+    for (int64_t e = L->reported; e < L->done; e++)
+        for (int64_t i = 0; L->who[e] && (final || !L->open[e]) && i < L->n; i++)
+            if (L->who[e][i])
+                decide(L, r, e, i, HERD_OUT_FAILED);
+    for (; L->reported < L->done && !L->undecided[L->reported]; L->reported++) {
+        int rc = herd_report_add_event(r, &L->ev[L->reported]);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* ---- the run ------------------------------------------------------------------------- */
 
 static int run(const struct herd_run_spec *spec, struct herd_report *r, char *err, size_t errlen)
@@ -372,10 +492,10 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     struct cron c = {0};
     struct herd_tcpsrv *be = NULL;
     int64_t *boundary_mono = NULL;
+    struct ledger L = {0};
     int64_t spawned = 0, nev = 0;
-    int64_t timeouts = 0, errors = 0, served = 0, queued = 0, wasted_work = 0;
-    size_t rec_seen = 0;
-    int64_t late_max = 0, span_sum_ns = 0, kq_peak = 0;
+    int64_t timeouts = 0, errors = 0, queued = 0, settle_timeouts = 0;
+    int64_t late_max = 0, span_sum_ns = 0, q_peak = 0, kq_peak = 0;
     double late_sum = 0;
     int rc = 0;
     const struct herd_cron_config *cfg = &spec->cfg.cron;
@@ -394,7 +514,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
 
     c.cl = calloc((size_t)c.n, sizeof *c.cl);
     boundary_mono = calloc((size_t)c.events, sizeof *boundary_mono);
-    if (!c.cl || !boundary_mono) {
+    if (!c.cl || !boundary_mono || ledger_init(&L, c.n, c.events) < 0) {
         snprintf(err, errlen, "cron: out of memory for %" PRId64 " clients", c.n);
         rc = -HERD_ENOMEM;
         goto out;
@@ -474,41 +594,35 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
             goto out;
         }
         /* Let the backend drain before the next event so events do not overlap
-         * (a client that timed out may have left its request behind). */
+         * (a client that timed out may have left its request behind). A drain that runs
+         * out is counted: its requests still in flight keep the event's timed-out
+         * clients undecided (the ledger). */
         rc = herd__tcpsrv_wait_idle(be, HERD_NS_PER_MS, HERD_NS_PER_S);
         if (rc == -HERD_EINTR)
             goto out;
+        settle_timeouts += rc == -HERD_ETIMEDOUT;
         rc = 0;
 
         struct herd_tcpsrv_stats st;
         herd__tcpsrv_stats(be, &st);
-        /* A client that gave up but whose request the backend still worked on: the work
-         * was thrown away (wasted); one the backend never worked on failed. The backend
-         * is idle, so this event's records are complete. */
-        size_t nrec;
-        uint64_t dropped;
-        const struct herd_tcpsrv_rec *rec = herd__tcpsrv_records(be, &nrec, &dropped);
-        for (; rec_seen < nrec; rec_seen++) {
-            const struct herd_tcpsrv_rec *x = &rec[rec_seen];
-            if (x->event == (int32_t)e && x->worked && x->client < (uint64_t)c.n &&
-                c.cl[x->client].timedout && c.cl[x->client].out == HERD_OUT_FAILED) {
-                c.cl[x->client].out = HERD_OUT_WASTED;
-                wasted_work++;
-            }
-        }
-        struct herd_event ev = {.origin_load = st.arrivals,
-                                .peak = (uint64_t)st.peak_inflight};
+        struct herd_event *ev = &L.ev[e];
+        *ev = (struct herd_event){.origin_load = st.arrivals, .peak = (uint64_t)st.peak_inflight};
         for (int64_t i = 0; i < c.n; i++) {
             struct client *k = &c.cl[i];
             if (!k->fired) {
-                ev.idle++;
+                ev->idle++;
                 herd_report_waiter(r, (size_t)i, HERD_OUT_IDLE);
                 continue;
             }
-            ev.useful += k->out == HERD_OUT_USEFUL;
-            ev.wasted += k->out == HERD_OUT_WASTED;
-            ev.failed += k->out == HERD_OUT_FAILED;
-            served += k->out == HERD_OUT_USEFUL;
+            if (k->timedout) {
+                /* Wasted or failed: the backend's record decides (ledger_settle). */
+                if ((rc = ledger_wait(&L, e, i)) < 0)
+                    goto nomem;
+            } else {
+                ev->useful += k->out == HERD_OUT_USEFUL;
+                ev->failed += k->out == HERD_OUT_FAILED;
+                herd_report_waiter(r, (size_t)i, (enum herd_outcome)k->out);
+            }
             queued += k->out == HERD_OUT_USEFUL && k->queued;
             timeouts += k->timedout;
             errors += k->out == HERD_OUT_FAILED && !k->timedout;
@@ -517,22 +631,21 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
             late_sum += (double)k->late_ns;
             if (k->late_ns > late_max)
                 late_max = k->late_ns;
-            herd_report_waiter(r, (size_t)i, (enum herd_outcome)k->out);
         }
-        rc = herd_report_add_event(r, &ev);
-        if (rc < 0) {
-            snprintf(err, errlen, "cron: out of memory");
-            goto out;
-        }
-        double qp;
-        if (!herd_report_get_extra(r, "queue_peak", &qp) || st.peak_queue > qp)
-            herd_report_extra(r, "queue_peak", (double)st.peak_queue);
+        L.done = e + 1;
+        if ((rc = ledger_settle(&L, r, be, false)) < 0)
+            goto nomem;
+        if (st.peak_queue > q_peak)
+            q_peak = st.peak_queue;
         if (st.peak_kernel_backlog > kq_peak)
             kq_peak = st.peak_kernel_backlog;
         span_sum_ns += st.last_arrival - st.first_arrival;
         nev++;
     }
+    goto out;
 
+nomem:
+    snprintf(err, errlen, "cron: out of memory");
 out:
     /* Teardown on every path. The backend stops first: a client still waiting for a
      * reply (interrupted run) then sees its connection closed at once instead of
@@ -550,6 +663,10 @@ out:
     if (herd__live_stopping() && (rc == 0 || rc == -HERD_ETIMEDOUT))
         rc = -HERD_EINTR;
 
+    /* Every backend thread is joined: the records are final, and so are the outcomes
+     * that waited for them. */
+    if (rc == 0 && be && (rc = ledger_settle(&L, r, be, true)) < 0)
+        snprintf(err, errlen, "cron: out of memory");
     if (rc == 0 && be) {
         size_t nrec;
         uint64_t dropped;
@@ -564,10 +681,11 @@ out:
             free(per);
         }
         int64_t fired = (int64_t)r->wakes;
-        herd_report_extra(r, "served", (double)served);
+        herd_report_extra(r, "queue_peak", (double)q_peak);
+        herd_report_extra(r, "served", (double)r->useful);
         herd_report_extra(r, "served_after_queueing", (double)queued);
         herd_report_extra(r, "timeouts", (double)timeouts);
-        herd_report_extra(r, "work_for_gone_clients", (double)wasted_work);
+        herd_report_extra(r, "work_for_gone_clients", (double)L.wasted_work);
         herd_report_extra(r, "errors", (double)errors);
         herd_report_extra(r, "backend_work_us_measured",
                           herd__tcpsrv_work_ns_measured(be) / 1000.0);
@@ -579,6 +697,7 @@ out:
         herd_report_extra(r, "fire_late_max_us", (double)late_max / 1e3);
         herd_report_extra(r, "accept_backlog_peak", (double)kq_peak);
         herd_report_extra(r, "acceptor_boost", herd__tcpsrv_acceptor_boost(be));
+        herd_report_extra(r, "settle_timeouts", (double)settle_timeouts);
         if (dropped)
             herd_report_extra(r, "untracked_requests", (double)dropped);
     }
@@ -586,6 +705,7 @@ out:
     pthread_cond_destroy(&c.done);
     pthread_cond_destroy(&c.go);
     pthread_mutex_destroy(&c.mu);
+    ledger_free(&L);
     free(boundary_mono);
     free(c.cl);
     return rc;

@@ -495,6 +495,19 @@ const struct herd_tcpsrv_rec *herd__tcpsrv_records(struct herd_tcpsrv *b, size_t
     return b->rec;
 }
 
+size_t herd__tcpsrv_records_copy(struct herd_tcpsrv *b, size_t from, struct herd_tcpsrv_rec *out,
+                                 size_t max)
+{
+    pthread_mutex_lock(&b->mu);
+    size_t k = from < b->nrec ? b->nrec - from : 0;
+    if (k > max)
+        k = max;
+    if (k)
+        memcpy(out, b->rec + from, k * sizeof *out);
+    pthread_mutex_unlock(&b->mu);
+    return k;
+}
+
 void herd__tcpsrv_per_worker(struct herd_tcpsrv *b, uint64_t *out)
 {
     pthread_mutex_lock(&b->mu);

@@ -30,7 +30,9 @@
  * Cost: two mutex sections and three clock reads per request, plus the work.
  * Thread safety: start/stop/free from one thread; the query functions may be called
  * from any thread while it runs. Records are complete after stop, or, up to the count
- * herd__tcpsrv_records() gives, after herd__tcpsrv_wait_idle() returned 0.
+ * herd__tcpsrv_records() gives, after herd__tcpsrv_wait_idle() returned 0; read them in
+ * place only then. While requests may be in flight, copy them with
+ * herd__tcpsrv_records_copy() (a record is final once its t_done is set).
  */
 #ifndef HERD_LIVE_TCPSRV_H
 #define HERD_LIVE_TCPSRV_H
@@ -115,6 +117,12 @@ void herd__tcpsrv_stop(struct herd_tcpsrv *b);
 /** The records (complete after stop): *n of them; *dropped more were not kept. */
 const struct herd_tcpsrv_rec *herd__tcpsrv_records(struct herd_tcpsrv *b, size_t *n,
                                                      uint64_t *dropped);
+
+/** Copy up to @p max records from index @p from on into @p out under the lock, so while
+ *  the workers may still be writing them. @return how many were copied (0: none from
+ *  there yet). */
+size_t herd__tcpsrv_records_copy(struct herd_tcpsrv *b, size_t from, struct herd_tcpsrv_rec *out,
+                                 size_t max);
 
 /** Requests served by each worker since start (@p out holds cfg->workers entries). */
 void herd__tcpsrv_per_worker(struct herd_tcpsrv *b, uint64_t *out);
