@@ -215,12 +215,10 @@ static void print_text(const struct row *rows, size_t n, int runs)
         snprintf(cmp, sizeof cmp, "%s%s", r->wakes_ok ? "ok" : "off",
                  r->wakes_points ? " (points)" : "");
         figure_line("wakes per event", &r->live_wakes, &r->sim_wakes, false, cmp, utf8);
-        struct herd_stats_comparison c = r->p99;
-        c.verdict = HERD_STATS_LARGER; /* the ratio itself, overlap or not */
-        if (r->p99_points)
-            snprintf(ratio, sizeof ratio, "%.2f%s", c.ratio, utf8 ? "\xc3\x97" : "x");
-        else if (herd_stats_format_comparison(ratio, sizeof ratio, &c,
-                                              utf8 ? HERD_STATS_UTF8 : HERD_STATS_ASCII) < 0)
+        /* The ratio itself, overlap or not (the verdict is [1/2, 2]'s, not the overlap's);
+         * judged on the points, the point alone. */
+        if (herd_stats_format_ratio(ratio, sizeof ratio, &r->p99, !r->p99_points,
+                                    utf8 ? HERD_STATS_UTF8 : HERD_STATS_ASCII) < 0)
             snprintf(ratio, sizeof ratio, "?");
         snprintf(cmp, sizeof cmp, "%s %s%s", ratio, r->p99_ok ? "ok" : "off",
                  r->p99_points ? " (points)" : "");
@@ -230,34 +228,46 @@ static void print_text(const struct row *rows, size_t n, int runs)
     }
 }
 
-static json_t *ci_json(const struct herd_stats_interval *ci)
+/* One row as JSON: each interval as the report's JSON writes one (herd_report_interval_json),
+ * the ratio's sides null where they are open or infinite (a p99 of 0 on one side). */
+static json_t *row_json(const struct row *r)
 {
-    return json_pack("{s:f, s:o, s:o, s:b}", "point", ci->point, "lo",
-                     isfinite(ci->lo) ? json_real(ci->lo) : json_null(), "hi",
-                     isfinite(ci->hi) ? json_real(ci->hi) : json_null(), "enough_samples",
-                     ci->enough_samples);
+    char v[48];
+    json_t *o = json_object(), *ratio = json_object();
+    if (!o || !ratio) {
+        json_decref(o);
+        json_decref(ratio);
+        return NULL;
+    }
+    json_object_set_new(ratio, "point", herd_report_json_number(r->p99.ratio));
+    json_object_set_new(ratio, "lo", herd_report_json_number(r->p99.lo));
+    json_object_set_new(ratio, "hi", herd_report_json_number(r->p99.hi));
+    json_object_set_new(o, "scenario", json_string(r->scenario));
+    json_object_set_new(o, "strategy", json_string(r->strategy));
+    json_object_set_new(o, "n", json_integer((json_int_t)r->n));
+    json_object_set_new(o, "live_wakes_per_event", herd_report_interval_json(&r->live_wakes));
+    json_object_set_new(o, "sim_wakes_per_event", herd_report_interval_json(&r->sim_wakes));
+    json_object_set_new(o, "live_p99_ns", herd_report_interval_json(&r->live_p99));
+    json_object_set_new(o, "sim_p99_ns", herd_report_interval_json(&r->sim_p99));
+    json_object_set_new(o, "p99_ratio_sim_live", ratio);
+    json_object_set_new(o, "wakes_ok", json_boolean(r->wakes_ok));
+    json_object_set_new(o, "p99_ok", json_boolean(r->p99_ok));
+    json_object_set_new(o, "wakes_on_points", json_boolean(r->wakes_points));
+    json_object_set_new(o, "p99_on_points", json_boolean(r->p99_points));
+    json_object_set_new(o, "verdict", json_string(verdict(r, v, sizeof v)));
+    json_object_set_new(o, "machine_trusted", json_boolean(r->trusted));
+    json_object_set_new(o, "machine_warning", json_string(r->why));
+    return o;
 }
 
 static int print_json(const struct row *rows, size_t n)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const struct row *r = &rows[i];
-        char v[48];
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:{s:f, s:o, s:o}, s:b, s:b, "
-                           "s:b, s:b, s:s, s:b, s:s}",
-                           "scenario", r->scenario, "strategy", r->strategy, "n",
-                           (json_int_t)r->n, "live_wakes_per_event", ci_json(&r->live_wakes),
-                           "sim_wakes_per_event", ci_json(&r->sim_wakes), "live_p99_ns",
-                           ci_json(&r->live_p99), "sim_p99_ns", ci_json(&r->sim_p99),
-                           "p99_ratio_sim_live", "point", r->p99.ratio, "lo",
-                           isfinite(r->p99.lo) ? json_real(r->p99.lo) : json_null(), "hi",
-                           isfinite(r->p99.hi) ? json_real(r->p99.hi) : json_null(), "wakes_ok",
-                           r->wakes_ok, "p99_ok", r->p99_ok, "wakes_on_points", r->wakes_points,
-                           "p99_on_points", r->p99_points, "verdict", verdict(r, v, sizeof v),
-                           "machine_trusted", r->trusted, "machine_warning", r->why));
-    }
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append_new(arr, row_json(&rows[i])) < 0) { /* never a row left out */
+            json_decref(arr);
+            return -1;
+        }
     json_t *root = json_pack("{s:f, s:f, s:o}", "wakes_tolerance", WAKES_TOL, "p99_factor",
                              P99_FACTOR, "rows", arr);
     int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

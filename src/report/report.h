@@ -368,4 +368,12 @@ int herd_write_csv(FILE *f, struct herd_report *const *runs, size_t nruns);
 /** One report as a jansson object (json_t *, returned as void * to keep jansson private). */
 void *herd_report_to_json(const struct herd_report *r);
 
+/** @p ci as the report's JSON writes an interval (json_t *, as void *): {point, lo, hi, n,
+ *  enough_samples}, an open side null. Every front end's interval JSON. */
+void *herd_report_interval_json(const struct herd_stats_interval *ci);
+
+/** @p v as a JSON number (json_t *, as void *), or null when it is not finite (an open side,
+ *  an infinite ratio): json_real refuses those, and a json_pack given one fails whole. */
+void *herd_report_json_number(double v);
+
 #endif

@@ -577,27 +577,36 @@ static void format_number(char *buf, size_t len, double v, enum herd_stats_chars
         snprintf(buf, len, "%.*f", exp10 >= 2 ? 0 : 2 - exp10, v);
 }
 
+int herd_stats_format_ratio(char *buf, size_t len, const struct herd_stats_comparison *c,
+                            bool interval, enum herd_stats_charset cs)
+{
+    char r[32], lo[32], hi[32];
+    const char *times = cs == HERD_STATS_UTF8 ? "\xc3\x97" : "x";
+    int w;
+    format_number(r, sizeof r, c->ratio, cs);
+    format_number(lo, sizeof lo, c->lo, cs);
+    format_number(hi, sizeof hi, c->hi, cs);
+    if (!interval)
+        w = snprintf(buf, len, "%s%s", r, times);
+    /* Something against a certain nothing: the interval (inf-inf) or (0-0) says less than
+     * the two sides do. */
+    else if (isinf(c->lo))
+        w = snprintf(buf, len, "%s%s (>0 vs 0)", r, times);
+    else if (c->hi == 0)
+        w = snprintf(buf, len, "0%s (0 vs >0)", times);
+    else
+        w = snprintf(buf, len, "%s%s (%s-%s)", r, times, lo, hi);
+    if (w < 0 || (size_t)w >= len)
+        return -HERD_ELIMIT;
+    return w;
+}
+
 int herd_stats_format_comparison(char *buf, size_t len, const struct herd_stats_comparison *c,
                                  enum herd_stats_charset cs)
 {
-    int w;
-    if (c->verdict == HERD_STATS_SAME) {
-        w = snprintf(buf, len, "no difference measured");
-    } else {
-        char r[32], lo[32], hi[32];
-        const char *times = cs == HERD_STATS_UTF8 ? "\xc3\x97" : "x";
-        format_number(r, sizeof r, c->ratio, cs);
-        format_number(lo, sizeof lo, c->lo, cs);
-        format_number(hi, sizeof hi, c->hi, cs);
-        /* Something against a certain nothing: the interval (inf-inf) or (0-0) says less
-         * than the two sides do. */
-        if (isinf(c->lo))
-            w = snprintf(buf, len, "%s%s (>0 vs 0)", r, times);
-        else if (c->hi == 0)
-            w = snprintf(buf, len, "0%s (0 vs >0)", times);
-        else
-            w = snprintf(buf, len, "%s%s (%s-%s)", r, times, lo, hi);
-    }
+    if (c->verdict != HERD_STATS_SAME)
+        return herd_stats_format_ratio(buf, len, c, true, cs);
+    int w = snprintf(buf, len, "no difference measured");
     if (w < 0 || (size_t)w >= len)
         return -HERD_ELIMIT;
     return w;

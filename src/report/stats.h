@@ -213,4 +213,13 @@ struct herd_stats_comparison herd_stats_compare(const struct herd_stats_interval
 int herd_stats_format_comparison(char *buf, size_t len, const struct herd_stats_comparison *c,
                                  enum herd_stats_charset cs);
 
+/**
+ * The ratio of @p c as herd_stats_format_comparison() writes it, whatever the verdict (for
+ * a reader who judges the ratio itself, as herd fidelity judges sim/live against [1/2, 2]):
+ * "1.28x (1.24-1.29)", or with @p interval false the ratio alone, "1.28x". @return as
+ * herd_stats_format_comparison().
+ */
+int herd_stats_format_ratio(char *buf, size_t len, const struct herd_stats_comparison *c,
+                            bool interval, enum herd_stats_charset cs);
+
 #endif

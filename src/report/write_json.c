@@ -13,6 +13,11 @@ static json_t *real_or_null(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
+void *herd_report_json_number(double v)
+{
+    return real_or_null(v);
+}
+
 /* The per-event figures (means or medians) of the outcome classes and origin load, in the
  * order of HERD_EV_CI_*. */
 static json_t *figures(const double *v)
@@ -58,10 +63,10 @@ static json_t *params_json(const struct herd_run_info *run)
     return o;
 }
 
-static json_t *interval_json(const struct herd_stats_interval *ci)
+void *herd_report_interval_json(const struct herd_stats_interval *ci)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "point", json_real(ci->point));
+    json_object_set_new(o, "point", real_or_null(ci->point));
     json_object_set_new(o, "lo", real_or_null(ci->lo));
     json_object_set_new(o, "hi", real_or_null(ci->hi));
     json_object_set_new(o, "n", json_integer((json_int_t)ci->n));
@@ -76,9 +81,9 @@ static json_t *intervals_json(const struct herd_report_ci *ci)
     static const char *const lat[HERD_LAT_CI] = {"p50", "p90", "p99", "p999"};
     json_t *o = json_object(), *e = json_object(), *l = json_object();
     for (int i = 0; i < HERD_EV_CI; i++)
-        json_object_set_new(e, ev[i], interval_json(&ci->ev[i]));
+        json_object_set_new(e, ev[i], herd_report_interval_json(&ci->ev[i]));
     for (int i = 0; i < HERD_LAT_CI; i++)
-        json_object_set_new(l, lat[i], interval_json(&ci->lat[i]));
+        json_object_set_new(l, lat[i], herd_report_interval_json(&ci->lat[i]));
     json_object_set_new(o, "conf", json_real(HERD_STATS_CONF));
     json_object_set_new(o, "per_event_median", e);
     json_object_set_new(o, "latency_ns", l);

@@ -1009,3 +1009,26 @@ Test(stats, format_ascii_and_utf8)
     cr_assert_eq(herd_stats_format_comparison(buf, 22, &same, HERD_STATS_ASCII), -HERD_ELIMIT);
     cr_assert_eq(strlen(buf), 21);
 }
+
+/* The ratio and its interval whatever the verdict (herd fidelity judges sim/live against
+ * [1/2, 2] itself, and used to force a verdict to get the text); alone, the ratio only. */
+Test(stats, format_ratio_whatever_the_verdict)
+{
+    struct herd_stats_comparison same = {HERD_STATS_SAME, 1.1, 0.5, 2};
+    char buf[64];
+    cr_assert_eq(herd_stats_format_ratio(buf, sizeof buf, &same, true, HERD_STATS_ASCII), 18);
+    cr_assert_str_eq(buf, "1.10x (0.500-2.00)");
+    cr_assert_eq(herd_stats_format_ratio(buf, sizeof buf, &same, false, HERD_STATS_UTF8), 6);
+    cr_assert_str_eq(buf, "1.10\xc3\x97");
+    struct herd_stats_comparison inf = {HERD_STATS_LARGER, INFINITY, INFINITY, INFINITY};
+    herd_stats_format_ratio(buf, sizeof buf, &inf, false, HERD_STATS_ASCII);
+    cr_assert_str_eq(buf, "infx");
+    /* The comparison's text is this one's once the verdict says they differ. */
+    struct herd_stats_comparison larger = {HERD_STATS_LARGER, 12.3, 8.1, 19};
+    char cmp[64];
+    herd_stats_format_comparison(cmp, sizeof cmp, &larger, HERD_STATS_UTF8);
+    herd_stats_format_ratio(buf, sizeof buf, &larger, true, HERD_STATS_UTF8);
+    cr_assert_str_eq(buf, cmp);
+    cr_assert_eq(herd_stats_format_ratio(buf, 5, &larger, true, HERD_STATS_ASCII), -HERD_ELIMIT);
+    cr_assert_eq(strlen(buf), 4);
+}

@@ -614,3 +614,26 @@ Test(writers, text_value_interval_and_cell)
     cr_assert_str_eq(buf, "\xc2\xb5s  abc  x");
     free(buf);
 }
+
+/* The report's interval JSON, exported for every front end (herd fidelity had a copy
+ * without "n"); a number that is not finite is null, never a failed json_pack. */
+Test(writers, interval_json_for_every_front_end)
+{
+    struct herd_stats_interval ci = {.point = 5, .lo = 4, .hi = INFINITY, .n = 12};
+    json_t *o = herd_report_interval_json(&ci);
+    cr_assert_float_eq(json_real_value(json_object_get(o, "point")), 5, 0);
+    cr_assert_float_eq(json_real_value(json_object_get(o, "lo")), 4, 0);
+    cr_assert(json_is_null(json_object_get(o, "hi")));
+    cr_assert_eq(json_integer_value(json_object_get(o, "n")), 12);
+    cr_assert(json_is_false(json_object_get(o, "enough_samples")));
+    json_decref(o);
+    json_t *v = herd_report_json_number(INFINITY);
+    cr_assert(json_is_null(v));
+    json_decref(v);
+    v = herd_report_json_number(NAN);
+    cr_assert(json_is_null(v));
+    json_decref(v);
+    v = herd_report_json_number(0.5);
+    cr_assert_float_eq(json_real_value(v), 0.5, 0);
+    json_decref(v);
+}
