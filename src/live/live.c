@@ -102,19 +102,12 @@ long herd__read_long(const char *path, long dflt)
     return v;
 }
 
-/* Tasks that exist on the whole machine now: the 4th field of /proc/loadavg is
- * "running/total". */
+/* Tasks that exist on the whole machine now (0 when unknown). */
 static long machine_tasks(void)
 {
-    FILE *f = fopen("/proc/loadavg", "re");
-    long running = 0, total = 0;
-    double a, b, c;
-    if (!f)
-        return 0;
-    if (fscanf(f, "%lf %lf %lf %ld/%ld", &a, &b, &c, &running, &total) != 5)
-        total = 0;
-    fclose(f);
-    return total;
+    double load1;
+    long running, total;
+    return herd__read_loadavg(&load1, &running, &total) == 0 ? total : 0;
 }
 
 /* Stack of a waiter thread (herd__thread_spawn's default) plus the kernel's own. */

@@ -54,6 +54,14 @@ struct herd_live_needs {
 int herd__live_check_needs(const struct herd_live_needs *need, const char *what, char *err,
                            size_t errlen);
 
+/** /proc/loadavg: the 1-minute load, and the "R/T" field's tasks runnable and tasks that
+ *  exist machine-wide. @return 0 or a negated errno (-EPROTO: not understood). machine.c */
+int herd__read_loadavg(double *load1, long *runnable, long *tasks);
+
+/** User + system CPU time of this process and its reaped children, ns (getrusage):
+ *  the own_ns of a machine sample. machine.c */
+int64_t herd__own_cpu_ns(void);
+
 /** The first number in the file at @p path (a /proc/sys knob), or @p dflt. */
 long herd__read_long(const char *path, long dflt);
 

@@ -7,6 +7,8 @@
  */
 #include "machine.h"
 
+#include "live_int.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -61,23 +63,45 @@ static int read_stat(struct herd_machine_sample *s)
     return 0;
 }
 
-static void read_loadavg(struct herd_machine_sample *s)
+int herd__read_loadavg(double *load1, long *runnable, long *tasks)
 {
     char buf[128];
+    ssize_t got = read_head("/proc/loadavg", buf, sizeof buf);
+    if (got < 0)
+        return (int)got;
+    return sscanf(buf, "%lf %*f %*f %ld/%ld", load1, runnable, tasks) == 3 ? 0 : -EPROTO;
+}
+
+static void read_loadavg(struct herd_machine_sample *s)
+{
     double l1;
-    int run, tasks;
+    long run, tasks;
     s->load1 = -1;
     s->runnable = -1;
-    if (read_head("/proc/loadavg", buf, sizeof buf) > 0 &&
-        sscanf(buf, "%lf %*f %*f %d/%d", &l1, &run, &tasks) == 3) {
+    if (herd__read_loadavg(&l1, &run, &tasks) == 0) {
         s->load1 = l1;
-        s->runnable = run;
+        s->runnable = (int)run;
     }
 }
 
 static int64_t tv_ns(struct timeval tv)
 {
     return (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+}
+
+/* User + system CPU of this process and its reaped children. */
+static int64_t own_ns(const struct rusage *self, const struct rusage *kids)
+{
+    return tv_ns(self->ru_utime) + tv_ns(self->ru_stime) + tv_ns(kids->ru_utime) +
+           tv_ns(kids->ru_stime);
+}
+
+int64_t herd__own_cpu_ns(void)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    return own_ns(&self, &kids);
 }
 
 static int sample(struct herd_machine_sample *s)
@@ -91,8 +115,7 @@ static int sample(struct herd_machine_sample *s)
     /* Neither call can fail with these arguments. */
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &kids);
-    s->own_ns =
-        tv_ns(self.ru_utime) + tv_ns(self.ru_stime) + tv_ns(kids.ru_utime) + tv_ns(kids.ru_stime);
+    s->own_ns = own_ns(&self, &kids);
     s->vol = (uint64_t)self.ru_nvcsw + (uint64_t)kids.ru_nvcsw;
     s->invol = (uint64_t)self.ru_nivcsw + (uint64_t)kids.ru_nivcsw;
     clock_gettime(CLOCK_MONOTONIC, &ts);
