@@ -31,6 +31,7 @@
  *    machine's variation too.
  *  - accept_loop_spread, condvar_loop_spread: the same for the naive herds at N = 2,000,
  *    whose latency is nearly all wake loop: the sim's factor on the per-waiter cost.
+ *    A spread not measured (N = 2,000 does not fit, or p90 <= p50) keeps its default.
  * Cost: about 5-10 s of wall time. Thread safety: one calibration at a time.
  */
 #include "live_int.h"
@@ -41,23 +42,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t cpu_ns(void)
-{
-    struct rusage self, kids;
-    getrusage(RUSAGE_SELF, &self);
-    getrusage(RUSAGE_CHILDREN, &kids);
-    int64_t us = (int64_t)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
-                           kids.ru_stime.tv_sec) *
-                     1000000 +
-                 self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
-                 kids.ru_stime.tv_usec;
-    return us * 1000;
-}
 
 struct measured {
     int64_t cpu_ns;
@@ -66,28 +53,32 @@ struct measured {
     double query_ms_alone;
 };
 
-/* One live run of @p scenario with strategy @p strategy (0: naive; 1: its first
- * mitigation) at N = @p n, watched by @p watch. */
-static int measure(const char *scenario, int strategy, int64_t n, int64_t events, const char *set,
+/* A spec for scenario @p id with @p strategy (its enum: HERD_ACCEPT_EPOLL ..., which is
+ * the strategy's index in the scenario's table) at N = @p n, the other settings default. */
+static void spec_of(struct herd_run_spec *spec, enum herd_scenario_id id, int strategy, int64_t n)
+{
+    herd_spec_init(spec, herd_scenarios[id]);
+    spec->n = n;
+    herd_spec_use_index(spec, strategy);
+}
+
+/* One live run of scenario @p id with @p strategy at N = @p n, watched by @p watch. */
+static int measure(enum herd_scenario_id id, int strategy, int64_t n, int64_t events,
                    struct measured *m, bool quiet, const struct herd_watch *watch, char *err,
                    size_t errlen)
 {
     struct herd_run_spec spec;
     struct herd_report r;
-    herd_spec_init(&spec, herd_scenario_find(scenario));
-    spec.n = n;
+    spec_of(&spec, id, strategy, n);
     spec.events = events;
-    herd_spec_use_index(&spec, strategy);
-    if (set && herd_spec_set(&spec, set, err, errlen) < 0)
-        return -HERD_EINVAL;
     if (!quiet)
-        fprintf(stderr, "herd: calibrate: %s %s, n=%lld ...\n", scenario, herd_spec_strategy(&spec),
-                (long long)n);
-    int64_t c0 = cpu_ns();
+        fprintf(stderr, "herd: calibrate: %s %s, n=%lld ...\n", spec.sc->name,
+                herd_spec_strategy(&spec), (long long)n);
+    int64_t c0 = herd__own_cpu_ns();
     int rc = herd__live_run_watched(&spec, watch, &r, err, errlen);
     if (rc < 0)
         return rc;
-    m->cpu_ns = cpu_ns() - c0;
+    m->cpu_ns = herd__own_cpu_ns() - c0;
     m->wasted = r.wasted;
     m->p50_ns = herd_hist_quantile(&r.latency, 0.5);
     m->p90_ns = herd_hist_quantile(&r.latency, 0.9);
@@ -194,14 +185,13 @@ static int64_t mutex_handoff_ns(void)
     return dt;
 }
 
-/* Can this machine run @p scenario at N = @p n (threads, descriptors, pid_max)? */
-static bool fits(const char *scenario, int64_t n)
+/* Can this machine run scenario @p id with @p strategy at N = @p n (threads, descriptors,
+ * pid_max)? */
+static bool fits(enum herd_scenario_id id, int strategy, int64_t n)
 {
     struct herd_run_spec spec;
     char why[256];
-    herd_spec_init(&spec, herd_scenario_find(scenario));
-    spec.n = n;
-    herd_spec_use_index(&spec, 1);
+    spec_of(&spec, id, strategy, n);
     return herd_live_backend.check(&spec, why, sizeof why) == 0;
 }
 
@@ -230,20 +220,26 @@ int herd_live_calibrate(struct herd_profile *p, bool quiet, const struct herd_wa
     const int64_t n = HERD_PROFILE_N, n2 = HERD_PROFILE_N_HIGH;
     int rc;
 
+    const enum herd_scenario_id acc = HERD_SC_ACCEPT, cvar = HERD_SC_CONDVAR;
+    const int epoll = HERD_ACCEPT_EPOLL, excl = HERD_ACCEPT_EPOLL_EXCLUSIVE;
+    const int bcast = HERD_CONDVAR_BROADCAST, sig = HERD_CONDVAR_SIGNAL;
+
     herd_profile_defaults(p);
-    if ((rc = measure("accept", 0, n, 60, NULL, &an, quiet, watch, err, errlen)) < 0 ||
-        (rc = measure("accept", 1, n, 60, NULL, &ax, quiet, watch, err, errlen)) < 0 ||
-        (rc = measure("condvar", 0, n, 80, NULL, &cn, quiet, watch, err, errlen)) < 0 ||
-        (rc = measure("condvar", 1, n, 80, NULL, &cs, quiet, watch, err, errlen)) < 0 ||
-        (rc = measure("cache", 1, 4, 1, NULL, &q, quiet, watch, err, errlen)) < 0)
+    if ((rc = measure(acc, epoll, n, 60, &an, quiet, watch, err, errlen)) < 0 ||
+        (rc = measure(acc, excl, n, 60, &ax, quiet, watch, err, errlen)) < 0 ||
+        (rc = measure(cvar, bcast, n, 80, &cn, quiet, watch, err, errlen)) < 0 ||
+        (rc = measure(cvar, sig, n, 80, &cs, quiet, watch, err, errlen)) < 0 ||
+        (rc = measure(HERD_SC_CACHE, HERD_CACHE_SINGLEFLIGHT, 4, 1, &q, quiet, watch, err,
+                      errlen)) < 0)
         return rc;
-    if (fits("accept", n2) &&
-        ((rc = measure("accept", 1, n2, 60, NULL, &ax2, quiet, watch, err, errlen)) < 0 ||
-         (rc = measure("accept", 0, n2, 40, NULL, &an2, quiet, watch, err, errlen)) < 0))
+    /* Both strategies of a pair need the same threads and descriptors: one check. */
+    if (fits(acc, excl, n2) &&
+        ((rc = measure(acc, excl, n2, 60, &ax2, quiet, watch, err, errlen)) < 0 ||
+         (rc = measure(acc, epoll, n2, 40, &an2, quiet, watch, err, errlen)) < 0))
         return rc;
-    if (fits("condvar", n2) &&
-        ((rc = measure("condvar", 1, n2, 60, NULL, &cs2, quiet, watch, err, errlen)) < 0 ||
-         (rc = measure("condvar", 0, n2, 40, NULL, &cn2, quiet, watch, err, errlen)) < 0))
+    if (fits(cvar, sig, n2) &&
+        ((rc = measure(cvar, sig, n2, 60, &cs2, quiet, watch, err, errlen)) < 0 ||
+         (rc = measure(cvar, bcast, n2, 40, &cn2, quiet, watch, err, errlen)) < 0))
         return rc;
 
     double v;
@@ -274,10 +270,16 @@ int herd_live_calibrate(struct herd_profile *p, bool quiet, const struct herd_wa
         p->accept_herd_per_waiter_high_ns = (double)(an2.p50_ns - ax2.p50_ns) / (double)n2;
     if (cn2.p50_ns > cs2.p50_ns && cs2.p50_ns > 0)
         p->condvar_herd_per_waiter_high_ns = (double)(cn2.p50_ns - cs2.p50_ns) / (double)n2;
-    p->accept_spread = spread_of(&ax);
-    p->condvar_spread = spread_of(&cs);
-    p->accept_loop_spread = spread_of(&an2);
-    p->condvar_loop_spread = spread_of(&cn2);
+    /* spread_of() is 0 when not measured (the N = 2,000 runs did not fit) or p90 <= p50:
+     * the profile's default stays then. */
+    if ((v = spread_of(&ax)) > 0)
+        p->accept_spread = v;
+    if ((v = spread_of(&cs)) > 0)
+        p->condvar_spread = v;
+    if ((v = spread_of(&an2)) > 0)
+        p->accept_loop_spread = v;
+    if ((v = spread_of(&cn2)) > 0)
+        p->condvar_loop_spread = v;
 
     struct utsname u;
     p->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
