@@ -1,10 +1,14 @@
 /* live_test.h — what the live tests share: a watch whose stop flag a test raises (from
  * another thread, as a signal handler or a departed HTTP client would), running a spec on
- * the live backend through it, and the backend's up-front check. Header-only, for tests.
+ * the live backend through it, and the backend's up-front check; counting what a run must
+ * leave as it found (threads, descriptors); reading a report (an extra, the tiles' sum
+ * per outcome class). Header-only, for Criterion tests.
  */
 #ifndef HERD_TESTS_LIVE_TEST_H
 #define HERD_TESTS_LIVE_TEST_H
 
+#include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,6 +59,50 @@ static inline bool live_test_supports(const char *name)
 {
     const struct herd_scenario *sc = herd_scenario_find(name);
     return sc && herd_backend_supports(&herd_live_backend, sc);
+}
+
+/** Entries of directory @p path but "." and ".." (it must exist). Reading /proc/self/fd
+ *  holds one descriptor of its own: it is in every count alike, so counts compare. */
+static inline int live_test_count_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    int k = 0;
+    cr_assert_not_null(d, "opendir %s", path);
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.')
+            k++;
+    closedir(d);
+    return k;
+}
+
+/** What a run must leave as it found it: this process's threads and descriptors. */
+struct live_test_census {
+    int tasks, fds;
+};
+
+static inline struct live_test_census live_test_census(void)
+{
+    return (struct live_test_census){live_test_count_dir("/proc/self/task"),
+                                     live_test_count_dir("/proc/self/fd")};
+}
+
+/** The report's extra figure @p name, which must be there. */
+static inline double live_test_extra(const struct herd_report *r, const char *name)
+{
+    double v = -1;
+    cr_assert(herd_report_get_extra(r, name, &v), "extra %s missing", name);
+    return v;
+}
+
+/** Reactions of class @p o summed over the report's tiles: every waiter's when the
+ *  population fits them (HERD_REPORT_WAITERS), and then the report's counter of @p o. */
+static inline uint64_t live_test_tiles(const struct herd_report *r, enum herd_outcome o)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < r->nwaiters; i++)
+        k += r->waiters[i].n[o];
+    return k;
 }
 
 #endif

@@ -7,7 +7,6 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/logging.h> /* cr_log_info only: Criterion 2.4 exits 1 after any warning */
-#include <dirent.h>
 #include <errno.h>
 #include <herd/error.h>
 #include <pthread.h>
@@ -20,32 +19,9 @@
 #include "live_test.h"
 #include "../machine_load.h"
 
-static int count_dir(const char *path)
+static void expect_clean(struct live_test_census before)
 {
-    DIR *d = opendir(path);
-    int n = 0;
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - (strcmp(path, "/proc/self/fd") == 0); /* opendir's own descriptor */
-}
-
-struct census {
-    int fds, tasks;
-};
-
-static struct census census(void)
-{
-    return (struct census){count_dir("/proc/self/fd"), count_dir("/proc/self/task")};
-}
-
-static void expect_clean(struct census before)
-{
-    struct census after = census();
+    struct live_test_census after = live_test_census();
     cr_expect_eq(after.fds, before.fds, "descriptors before %d, after %d", before.fds, after.fds);
     cr_expect_eq(after.tasks, before.tasks, "threads before %d, after %d", before.tasks,
                  after.tasks);
@@ -81,13 +57,6 @@ static int run_accept(const char *mitigation, int64_t n, int64_t events, const c
     return rc;
 }
 
-static double extra(const struct herd_report *r, const char *name)
-{
-    double v = -1;
-    cr_expect(herd_report_get_extra(r, name, &v), "extra %s missing", name);
-    return v;
-}
-
 static void log_run(const char *label, const struct herd_report *r)
 {
     cr_log_info("%-16s wakes/ev %.0f useful/ev %.0f peak %llu p50 %lld us p99 %lld us "
@@ -95,8 +64,8 @@ static void log_run(const char *label, const struct herd_report *r)
                 label, herd_median(r->ev.wakes, r->nevents), herd_median(r->ev.useful, r->nevents),
                 (unsigned long long)r->peak, (long long)herd_hist_quantile(&r->latency, 0.5) / 1000,
                 (long long)herd_hist_quantile(&r->latency, 0.99) / 1000,
-                (long long)r->spread.workers_used, r->spread.max_share, extra(r, "eagain"),
-                extra(r, "user_returns"));
+                (long long)r->spread.workers_used, r->spread.max_share,
+                live_test_extra(r, "eagain"), live_test_extra(r, "user_returns"));
 }
 
 /* Common checks of a serial run of @p events connections. */
@@ -107,8 +76,8 @@ static void expect_serial_basics(const struct herd_report *r, int64_t events)
     cr_expect_eq(r->latency.count, (uint64_t)events, "every connection timed");
     cr_expect(r->spread.present, "spread reported");
     cr_expect_gt(r->spread.workers_used, 0);
-    cr_expect_eq(extra(r, "settle_timeouts"), 0);
-    cr_expect_eq(extra(r, "connect_errors"), 0);
+    cr_expect_eq(live_test_extra(r, "settle_timeouts"), 0);
+    cr_expect_eq(live_test_extra(r, "connect_errors"), 0);
     cr_expect_gt(r->timeline.len, 0);
 }
 
@@ -117,7 +86,7 @@ Test(accept, naive_herd_vs_every_mitigation, .timeout = 120)
 {
     const int64_t n = 1000, events = 20;
     static const char *const mit[] = {"epoll-exclusive", "reuseport", "blocking-accept"};
-    struct census before = census();
+    struct live_test_census before = live_test_census();
     struct herd_report naive, m[3];
 
     cr_assert_eq(run_accept(NULL, n, events, "thread", "serial", &naive), 0);
@@ -126,7 +95,7 @@ Test(accept, naive_herd_vs_every_mitigation, .timeout = 120)
     cr_expect_geq(herd_median(naive.ev.wakes, naive.nevents), 0.8 * n, "naive: every worker wakes");
     cr_expect_geq(naive.peak, (uint64_t)(0.8 * n), "naive: distinct workers woken");
     /* Most of those wakes never reach user space: returns under-count the herd. */
-    cr_expect_lt(extra(&naive, "user_returns") * 10, (double)naive.wakes);
+    cr_expect_lt(live_test_extra(&naive, "user_returns") * 10, (double)naive.wakes);
 
     int64_t naive_p50 = herd_hist_quantile(&naive.latency, 0.5);
     int64_t naive_p99 = herd_hist_quantile(&naive.latency, 0.99);
@@ -150,7 +119,7 @@ Test(accept, naive_herd_vs_every_mitigation, .timeout = 120)
             expect_serial_basics(&m[i], events);
             cr_expect_leq(herd_median(m[i].ev.wakes, m[i].nevents), 1.2, "%s: one wake", mit[i]);
             cr_expect_leq(m[i].peak, 2, "%s: one worker per connection", mit[i]);
-            cr_expect_eq(extra(&m[i], "eagain"), 0, "%s: nobody loses a race", mit[i]);
+            cr_expect_eq(live_test_extra(&m[i], "eagain"), 0, "%s: nobody loses a race", mit[i]);
             int64_t p50 = herd_hist_quantile(&m[i].latency, 0.5);
             int64_t p99 = herd_hist_quantile(&m[i].latency, 0.99);
             ratio = (double)naive_p99 / (double)p99;
@@ -198,7 +167,7 @@ Test(accept, forked_worker_processes, .timeout = 120)
 {
     const int64_t n = 64, events = 10;
     static const char *const mit[] = {"epoll-exclusive", "reuseport", "blocking-accept"};
-    struct census before = census();
+    struct live_test_census before = live_test_census();
     struct herd_report r;
 
     cr_assert_eq(run_accept(NULL, n, events, "process", "serial", &r), 0);
@@ -219,7 +188,7 @@ Test(accept, forked_worker_processes, .timeout = 120)
 Test(accept, burst_pattern, .timeout = 120)
 {
     const int64_t n = 300, events = 100;
-    struct census before = census();
+    struct live_test_census before = live_test_census();
     struct herd_report naive, excl, blk;
 
     cr_assert_eq(run_accept(NULL, n, events, "thread", "burst", &naive), 0);
@@ -231,16 +200,17 @@ Test(accept, burst_pattern, .timeout = 120)
         cr_expect_eq(all[i]->nevents, 1, "a burst is one event");
         cr_expect_eq(all[i]->useful, (uint64_t)events);
         cr_expect_eq(all[i]->latency.count, (uint64_t)events);
-        cr_expect_eq(extra(all[i], "settle_timeouts"), 0);
+        cr_expect_eq(live_test_extra(all[i], "settle_timeouts"), 0);
         cr_expect(all[i]->spread.present);
     }
     /* A burst lets one woken worker take several connections, so the naive herd
      * wakes fewer than N per connection, but still many times the mitigated count (the
      * kernel's context switches: the burst is one event, its reactions one a worker). */
-    double sn = extra(&naive, "kernel_switches"), se = extra(&excl, "kernel_switches");
+    double sn = live_test_extra(&naive, "kernel_switches"),
+           se = live_test_extra(&excl, "kernel_switches");
     cr_expect_geq(sn, 5 * se, "naive %.0f vs exclusive %.0f switches", sn, se);
     cr_expect_leq(se, 1.2 * events);
-    cr_expect_leq(extra(&blk, "kernel_switches"), 1.2 * events);
+    cr_expect_leq(live_test_extra(&blk, "kernel_switches"), 1.2 * events);
     for (int i = 0; i < 3; i++)
         cr_expect_eq(all[i]->useful + all[i]->wasted + all[i]->idle, (uint64_t)n + all[i]->useful -
                          (uint64_t)all[i]->spread.workers_used,
@@ -254,7 +224,7 @@ Test(accept, burst_pattern, .timeout = 120)
 
 Test(accept, burst_beyond_backlog_is_refused, .timeout = 30)
 {
-    struct census before = census();
+    struct live_test_census before = live_test_census();
     struct herd_report r;
     FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
     int smc = 4096;
@@ -272,7 +242,7 @@ Test(accept, burst_beyond_backlog_is_refused, .timeout = 30)
 Test(accept, leaves_nothing_behind, .timeout = 120)
 {
     static const char *const mit[] = {NULL, "epoll-exclusive", "reuseport", "blocking-accept"};
-    struct census before = census();
+    struct live_test_census before = live_test_census();
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 4; i++) {
             struct herd_report r;
@@ -296,7 +266,7 @@ static void *interrupt_later(void *arg)
 
 static void interrupt_mid_run(const char *mitigation, const char *workers)
 {
-    struct census before = census();
+    struct live_test_census before = live_test_census();
     struct herd_report r;
     pthread_t th;
     long delay = 400 * 1000 * 1000;

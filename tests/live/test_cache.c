@@ -11,7 +11,6 @@
  *  - no thread, descriptor or temporary directory is left behind, also when interrupted.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <herd/error.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,23 +23,6 @@
 
 #define N 100
 #define EVENTS 5
-
-static int count_dir(const char *path, const char *prefix)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    int k = 0;
-    cr_assert_not_null(d, "opendir %s", path);
-    while ((de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.' && strncmp(de->d_name, prefix, strlen(prefix)) == 0)
-            k++;
-    closedir(d);
-    return k;
-}
-
-struct census {
-    int tasks, fds, tmpdirs;
-};
 
 /* The origin makes its directory under $TMPDIR: each test gets a private one, so other
  * herd runs on the machine cannot blur the count. */
@@ -61,11 +43,16 @@ static void drop_tmpdir(void)
         rmdir(tmpdir); /* fails, and leaves evidence, if the run left anything inside */
 }
 
+/* The live tests' census, and what is in the private $TMPDIR. */
+struct census {
+    struct live_test_census live;
+    int tmpdirs;
+};
+
 static struct census census(void)
 {
     private_tmpdir();
-    return (struct census){count_dir("/proc/self/task", ""), count_dir("/proc/self/fd", ""),
-                           count_dir(tmpdir, "")};
+    return (struct census){live_test_census(), live_test_count_dir(tmpdir)};
 }
 
 static void spec_for(struct herd_run_spec *spec, const char *mitigation, int64_t n, int64_t events,
@@ -83,13 +70,6 @@ static void spec_for(struct herd_run_spec *spec, const char *mitigation, int64_t
         cr_assert_eq(herd_spec_set(spec, sets[i], err, sizeof err), 0, "%s", err);
 }
 
-static double extra(const struct herd_report *r, const char *name)
-{
-    double v = -1;
-    cr_assert(herd_report_get_extra(r, name, &v), "extra %s missing", name);
-    return v;
-}
-
 static int64_t series_sum(struct herd_report *r, const char *name)
 {
     int64_t s = 0;
@@ -98,15 +78,6 @@ static int64_t series_sum(struct herd_report *r, const char *name)
             for (size_t b = 0; b < r->timeline.len; b++)
                 s += r->timeline.series[i].v[b];
     return s;
-}
-
-/* Reactions of class @p o over every requester's tile (N <= 240: all of them). */
-static uint64_t outcomes(const struct herd_report *r, enum herd_outcome o)
-{
-    uint64_t k = 0;
-    for (size_t i = 0; i < r->nwaiters; i++)
-        k += r->waiters[i].n[o];
-    return k;
 }
 
 /* One run; checks what every run must satisfy (clean exit, nothing left behind, sane
@@ -122,15 +93,15 @@ static void run_checked(struct herd_report *r, const char *mitigation, int64_t n
     int rc = live_test_run(&spec, r, err, sizeof err);
     struct census after = census();
     cr_assert_eq(rc, 0, "%s: %s", mitigation ? mitigation : "naive", err);
-    cr_assert_eq(after.tasks, before.tasks, "threads left behind");
-    cr_assert_eq(after.fds, before.fds, "descriptors left behind");
+    cr_assert_eq(after.live.tasks, before.live.tasks, "threads left behind");
+    cr_assert_eq(after.live.fds, before.live.fds, "descriptors left behind");
     cr_assert_eq(after.tmpdirs, before.tmpdirs, "temporary directory left behind");
     cr_assert_eq(r->nevents, (size_t)events);
-    cr_assert_eq(extra(r, "errors"), 0);
-    cr_assert_eq(extra(r, "timed_out"), 0);
+    cr_assert_eq(live_test_extra(r, "errors"), 0);
+    cr_assert_eq(live_test_extra(r, "timed_out"), 0);
     /* 100 requesters every 2 ms want ~0.5 of a core: they keep up with their schedule
      * until the expiry (measured 0.05-0.3 ms late; 20 ms allows a loaded machine). */
-    double lag = extra(r, "lag_ms_at_expiry");
+    double lag = live_test_extra(r, "lag_ms_at_expiry");
     cr_assert(lag >= 0 && lag < 10 * (double)spec.cfg.cache.period_ns / 1e6,
               "requesters %.3f ms behind their schedule at the expiry", lag);
     cr_assert_gt(r->latency.count, 0);
@@ -160,16 +131,16 @@ Test(live_cache, singleflight_one_query_per_expiry, .timeout = 120, .fini = drop
         cr_assert_eq(sf.ev.useful[e], 1);
     }
     cr_assert_eq(sf.peak, 1);
-    cr_assert_gt(extra(&sf, "shared_results"), 0, "nobody joined the flight");
+    cr_assert_gt(live_test_extra(&sf, "shared_results"), 0, "nobody joined the flight");
     /* One refresh per expiry; every joiner served the leader's result, never wasted. */
-    cr_assert_eq(outcomes(&sf, HERD_OUT_USEFUL), (uint64_t)EVENTS);
-    cr_assert_eq(outcomes(&sf, HERD_OUT_WASTED), 0);
+    cr_assert_eq(live_test_tiles(&sf, HERD_OUT_USEFUL), (uint64_t)EVENTS);
+    cr_assert_eq(live_test_tiles(&sf, HERD_OUT_WASTED), 0);
     cr_assert_eq(sf.wasted, 0);
-    cr_assert_eq(outcomes(&sf, HERD_OUT_SERVED), sf.served);
-    cr_assert_geq((double)sf.served, extra(&sf, "shared_results"));
-    cr_assert_geq(outcomes(&naive, HERD_OUT_WASTED), 1);
-    cr_assert_eq(outcomes(&naive, HERD_OUT_WASTED), naive.wasted);
-    cr_assert_eq(extra(&naive, "shared_results"), 0);
+    cr_assert_eq(live_test_tiles(&sf, HERD_OUT_SERVED), sf.served);
+    cr_assert_geq((double)sf.served, live_test_extra(&sf, "shared_results"));
+    cr_assert_geq(live_test_tiles(&naive, HERD_OUT_WASTED), 1);
+    cr_assert_eq(live_test_tiles(&naive, HERD_OUT_WASTED), naive.wasted);
+    cr_assert_eq(live_test_extra(&naive, "shared_results"), 0);
     herd_report_fini(&naive);
     herd_report_fini(&sf);
 }
@@ -181,11 +152,11 @@ Test(live_cache, swr_one_refresh_and_stale_serves, .timeout = 120, .fini = drop_
     for (size_t e = 0; e < swr.nevents; e++)
         cr_assert_eq(swr.ev.origin[e], 1, "event %zu: %g origin queries", e, swr.ev.origin[e]);
     cr_assert_eq(swr.peak, 1);
-    double stale = extra(&swr, "stale_serves");
+    double stale = live_test_extra(&swr, "stale_serves");
     cr_assert_geq(stale, N - 1, "stale serves not counted (%g)", stale);
     cr_assert_gt(series_sum(&swr, "stale"), 0);
-    cr_assert_eq(extra(&naive, "stale_serves"), 0);
-    cr_assert_geq(outcomes(&swr, HERD_OUT_SERVED), 1, "served stale");
+    cr_assert_eq(live_test_extra(&naive, "stale_serves"), 0);
+    cr_assert_geq(live_test_tiles(&swr, HERD_OUT_SERVED), 1, "served stale");
     cr_assert_eq(swr.wasted, 0, "nothing wasted: one refresh per expiry");
     herd_report_fini(&naive);
     herd_report_fini(&swr);
@@ -197,7 +168,7 @@ Test(live_cache, xfetch_refreshes_early, .timeout = 120, .fini = drop_tmpdir)
     naive_vs("xfetch", &naive, &xf, NULL);
     /* Early refreshes through singleflight's begin: one (rarely two, when a long
      * measured delta makes a second draw likely) per expiry, never a herd. */
-    cr_assert_geq(extra(&xf, "early_refreshes"), EVENTS / 2);
+    cr_assert_geq(live_test_extra(&xf, "early_refreshes"), EVENTS / 2);
     cr_assert_leq(herd_median(xf.ev.origin, xf.nevents), 2);
     cr_assert_leq(xf.peak, 2);
     herd_report_fini(&naive);
@@ -209,8 +180,9 @@ Test(live_cache, xfetch_beta_zero_is_singleflight_at_expiry, .timeout = 120, .fi
     static const char *const sets[] = {"beta=0", NULL};
     struct herd_report xf;
     run_checked(&xf, "xfetch", N, 3, sets);
-    cr_assert_eq(extra(&xf, "early_refreshes"), 0);
-    cr_assert_gt(extra(&xf, "shared_results"), 0, "without early refresh misses must join");
+    cr_assert_eq(live_test_extra(&xf, "early_refreshes"), 0);
+    cr_assert_gt(live_test_extra(&xf, "shared_results"), 0,
+                 "without early refresh misses must join");
     herd_report_fini(&xf);
 }
 
@@ -220,7 +192,7 @@ Test(live_cache, ttl_jitter_cannot_help_one_hot_key, .timeout = 120, .fini = dro
     run_checked(&jit, "ttl-jitter", N, EVENTS, NULL);
     /* One key expires at one (jittered) moment: everyone still misses together. */
     cr_assert_gt(herd_median(jit.ev.origin, jit.nevents), 1);
-    cr_assert_eq(extra(&jit, "expiry_spread_ms"), 0);
+    cr_assert_eq(live_test_extra(&jit, "expiry_spread_ms"), 0);
     herd_report_fini(&jit);
 }
 
@@ -237,8 +209,9 @@ Test(live_cache, ttl_jitter_spreads_many_keys, .timeout = 240, .fini = drop_tmpd
         struct herd_report naive, jit;
         run_checked(&naive, NULL, N, 2, sets);
         run_checked(&jit, "ttl-jitter", N, 2, sets);
-        cr_assert_eq(extra(&naive, "expiry_spread_ms"), 0);
-        cr_assert_gt(extra(&jit, "expiry_spread_ms"), 300, "10 keys' expiries did not spread");
+        cr_assert_eq(live_test_extra(&naive, "expiry_spread_ms"), 0);
+        cr_assert_gt(live_test_extra(&jit, "expiry_spread_ms"), 300,
+                     "10 keys' expiries did not spread");
         for (size_t e = 0; e < jit.nevents; e++)
             cr_assert_eq(jit.ev.useful[e], 10);
         last_naive = naive.peak;
@@ -285,8 +258,8 @@ Test(live_cache, interrupt_tears_down, .timeout = 60, .fini = drop_tmpdir)
         struct census after = census();
         cr_assert_eq(rc, -HERD_EINTR, "interrupt at %ld ms: rc %d (%s)", (long)ms, rc, err);
         cr_assert_lt(took, (double)ms / 1000 + 2.0, "teardown took %.2f s", took);
-        cr_assert_eq(after.tasks, before.tasks);
-        cr_assert_eq(after.fds, before.fds);
+        cr_assert_eq(after.live.tasks, before.live.tasks);
+        cr_assert_eq(after.live.fds, before.live.fds);
         cr_assert_eq(after.tmpdirs, before.tmpdirs);
         herd_report_fini(&r);
     }

@@ -9,19 +9,6 @@
 
 #include "live_test.h"
 
-static int count_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    int n = 0;
-    struct dirent *e;
-    cr_assert_not_null(d, "%s", path);
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
 static int count_tmp_herd(void)
 {
     DIR *d = opendir("/tmp");
@@ -59,7 +46,8 @@ Test(cleanup, hundred_runs_leave_nothing_behind, .timeout = 600)
     static const char *const fast_cron[] = {"period_ms=100", "window_ms=20", "work_us=50", NULL};
     static const char *const small_cache[] = {"rows=2000", "ttl_ms=20", "lead_ms=2", NULL};
     static const char *const procs[] = {"workers=process", NULL};
-    int tasks0 = count_dir("/proc/self/task"), fds0 = count_dir("/proc/self/fd");
+    int tasks0 = live_test_count_dir("/proc/self/task"),
+        fds0 = live_test_count_dir("/proc/self/fd");
     int tmp0 = count_tmp_herd();
 
     for (int i = 0; i < 100; i++) {
@@ -82,8 +70,8 @@ Test(cleanup, hundred_runs_leave_nothing_behind, .timeout = 600)
             break;
         }
     }
-    cr_assert_eq(count_dir("/proc/self/task"), tasks0, "threads left behind");
-    cr_assert_eq(count_dir("/proc/self/fd"), fds0, "descriptors left behind");
+    cr_assert_eq(live_test_count_dir("/proc/self/task"), tasks0, "threads left behind");
+    cr_assert_eq(live_test_count_dir("/proc/self/fd"), fds0, "descriptors left behind");
     cr_assert_eq(count_tmp_herd(), tmp0, "temporary files left behind in /tmp");
     errno = 0;
     cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child process is left behind");

@@ -7,7 +7,6 @@
  * run must also leave no thread and no descriptor behind, including an interrupted one.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <herd/error.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,30 +17,6 @@
 
 #define N 1000
 #define EVENTS 20
-
-static int count_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    int k = 0;
-    cr_assert_not_null(d, "opendir %s", path);
-    while ((de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.')
-            k++;
-    closedir(d);
-    return k;
-}
-
-struct census {
-    int tasks, fds;
-};
-
-static struct census census(void)
-{
-    /* The DIR of /proc/self/fd holds one descriptor while it is read: it shows up in
-     * both counts alike. */
-    return (struct census){count_dir("/proc/self/task"), count_dir("/proc/self/fd")};
-}
 
 /* The two runs every test compares: the naive broadcast and the default mitigation. */
 enum mode { MODE_NAIVE, MODE_MITIGATED };
@@ -60,13 +35,6 @@ static void spec_for(struct herd_run_spec *spec, const char *primitive, enum mod
     cr_assert_eq(herd_spec_set(spec, kv, err, sizeof err), 0, "%s", err);
 }
 
-static double extra(const struct herd_report *r, const char *name)
-{
-    double v = -1;
-    cr_assert(herd_report_get_extra(r, name, &v), "extra %s missing", name);
-    return v;
-}
-
 /* One run of @p primitive in @p mode; checks what every run must satisfy and leaves the
  * report in @p r for the caller's own checks. */
 static void run_checked(struct herd_report *r, const char *primitive, enum mode mode,
@@ -77,9 +45,9 @@ static void run_checked(struct herd_report *r, const char *primitive, enum mode 
     spec_for(&spec, primitive, mode, n, events);
     live_test_clear();
 
-    struct census before = census();
+    struct live_test_census before = live_test_census();
     int rc = live_test_run(&spec, r, err, sizeof err);
-    struct census after = census();
+    struct live_test_census after = live_test_census();
 
     cr_assert_eq(rc, 0, "herd_live_run: %d %s", rc, err);
     cr_assert_eq(after.tasks, before.tasks, "threads left behind: %d -> %d", before.tasks,
@@ -97,8 +65,10 @@ static void run_checked(struct herd_report *r, const char *primitive, enum mode 
                 "switches %.0f; p50 %lld ns p99 %lld ns; settle timeouts %.0f\n",
                 primitive, mode == MODE_NAIVE ? "naive" : "mitigated", (long long)n, wakes_med,
                 herd_median(r->ev.wasted, r->nevents), herd_median(r->ev.origin, r->nevents),
-                extra(r, "kernel_switches_median"), (long long)herd_hist_quantile(&r->latency, 0.5),
-                (long long)herd_hist_quantile(&r->latency, 0.99), extra(r, "settle_timeouts"));
+                live_test_extra(r, "kernel_switches_median"),
+                (long long)herd_hist_quantile(&r->latency, 0.5),
+                (long long)herd_hist_quantile(&r->latency, 0.99),
+                live_test_extra(r, "settle_timeouts"));
 }
 
 static void check_herd(const struct herd_report *r)
@@ -112,7 +82,7 @@ static void check_herd(const struct herd_report *r)
     cr_expect_geq(origin, 0.95 * N, "median origin load %.0f < 0.95 N", origin);
     cr_expect_geq(r->peak, (uint64_t)(0.95 * N));
     /* Every woken waiter goes back to sleep: at least one voluntary switch each. */
-    cr_expect_geq(extra(r, "kernel_switches_median"), 0.95 * N);
+    cr_expect_geq(live_test_extra(r, "kernel_switches_median"), 0.95 * N);
     /* Nearly every waiter woke at least once and nearly all of them for nothing. */
     size_t wasted_waiters = 0;
     for (size_t i = 0; i < r->nwaiters; i++)
@@ -128,7 +98,7 @@ static void check_one(const struct herd_report *r)
     cr_expect_eq(herd_median(r->ev.origin, r->nevents), 1.0);
     /* Allow a stray spurious wake, never a herd. */
     cr_expect_leq(r->wakes, (uint64_t)EVENTS + 3, "total wakes %llu", (unsigned long long)r->wakes);
-    cr_expect_lt(extra(r, "kernel_switches_median"), 10.0);
+    cr_expect_lt(live_test_extra(r, "kernel_switches_median"), 10.0);
     size_t idle = 0;
     for (size_t i = 0; i < r->nwaiters; i++)
         idle += herd_waiter_class(&r->waiters[i]) == HERD_OUT_IDLE;
@@ -157,8 +127,8 @@ Test(live_condvar, futex_wake_all_wakes_the_herd, .timeout = 60)
     run_checked(&r, "futex", MODE_NAIVE, N, EVENTS);
     check_herd(&r);
     /* The kernel's own count agrees with the returns the waiters saw. */
-    cr_expect_geq(extra(&r, "futex_woken_median"), 0.95 * N);
-    cr_expect_eq(extra(&r, "eagain"), 0.0, "waiters were not all asleep before an event");
+    cr_expect_geq(live_test_extra(&r, "futex_woken_median"), 0.95 * N);
+    cr_expect_eq(live_test_extra(&r, "eagain"), 0.0, "waiters were not all asleep before an event");
     herd_report_fini(&r);
 }
 
@@ -167,7 +137,7 @@ Test(live_condvar, futex_wake_one_wakes_one, .timeout = 60)
     struct herd_report r;
     run_checked(&r, "futex", MODE_MITIGATED, N, EVENTS);
     check_one(&r);
-    cr_expect_eq(extra(&r, "futex_woken_median"), 1.0);
+    cr_expect_eq(live_test_extra(&r, "futex_woken_median"), 1.0);
     herd_report_fini(&r);
 }
 
@@ -202,14 +172,14 @@ Test(live_condvar, interrupt_tears_down, .timeout = 60)
         memset(&r, 0, sizeof r);
         spec_for(&spec, prim ? "futex" : "pthread", MODE_NAIVE, N, HERD_EVENTS_MAX);
         live_test_clear();
-        struct census before = census();
+        struct live_test_census before = live_test_census();
         cr_assert_eq(pthread_create(&th, NULL, interrupter, NULL), 0);
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc = live_test_run(&spec, &r, err, sizeof err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         pthread_join(th, NULL);
-        struct census after = census();
+        struct live_test_census after = live_test_census();
         double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
         cr_expect_eq(rc, -HERD_EINTR, "rc %d (%s)", rc, err);
         cr_expect_lt(secs, 5.0, "teardown took %.2f s", secs);

@@ -22,7 +22,6 @@
  * window plus a fraction of a second.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <herd/clock.h>
 #include <herd/error.h>
 #include <pthread.h>
@@ -34,18 +33,6 @@
 #include "live_test.h"
 
 #define N 500
-
-static int count_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    int n = 0;
-    if (!d)
-        return -1;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
 
 static void make_spec(struct herd_run_spec *spec, const char *mitigation, int64_t n)
 {
@@ -70,7 +57,8 @@ static void run_one(const char *mitigation, uint64_t *peak, double *coverage)
     struct herd_run_spec spec;
     struct herd_report r;
     char err[256] = "";
-    int fds0 = count_dir("/proc/self/fd"), tasks0 = count_dir("/proc/self/task");
+    int fds0 = live_test_count_dir("/proc/self/fd"),
+        tasks0 = live_test_count_dir("/proc/self/task");
 
     make_spec(&spec, mitigation, N);
     live_test_clear();
@@ -133,8 +121,8 @@ static void run_one(const char *mitigation, uint64_t *peak, double *coverage)
                 herd_hist_quantile(&r.latency, 0.99) / 1e6, (double)elapsed / 1e9);
     herd_report_fini(&r);
 
-    cr_assert_eq(count_dir("/proc/self/fd"), fds0, "descriptors left behind");
-    cr_assert_eq(count_dir("/proc/self/task"), tasks0, "threads left behind");
+    cr_assert_eq(live_test_count_dir("/proc/self/fd"), fds0, "descriptors left behind");
+    cr_assert_eq(live_test_count_dir("/proc/self/task"), tasks0, "threads left behind");
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -200,7 +188,8 @@ Test(cron, interrupt_cleans_up, .timeout = 30)
     struct herd_report r;
     char err[256];
     pthread_t th;
-    int fds0 = count_dir("/proc/self/fd"), tasks0 = count_dir("/proc/self/task");
+    int fds0 = live_test_count_dir("/proc/self/fd"),
+        tasks0 = live_test_count_dir("/proc/self/task");
 
     make_spec(&spec, "jitter", N);
     /* A long window and period: the interrupt lands while clients sleep. */
@@ -216,8 +205,8 @@ Test(cron, interrupt_cleans_up, .timeout = 30)
     cr_assert_eq(rc, -HERD_EINTR, "rc %d: %s", rc, err);
     /* Teardown is prompt: interrupted at 0.3 s, slices of 100 ms. */
     cr_assert_lt(took, 1500000000LL, "took %.2f s", (double)took / 1e9);
-    cr_assert_eq(count_dir("/proc/self/fd"), fds0, "descriptors left behind");
-    cr_assert_eq(count_dir("/proc/self/task"), tasks0, "threads left behind");
+    cr_assert_eq(live_test_count_dir("/proc/self/fd"), fds0, "descriptors left behind");
+    cr_assert_eq(live_test_count_dir("/proc/self/task"), tasks0, "threads left behind");
 }
 
 Test(cron, several_events, .timeout = 30)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../../src/front/runner.h"
+#include "live_test.h"
 
 /* Settings that keep each scenario's run short at N = 24. */
 static const char *const *fast_sets(const struct herd_scenario *sc)
@@ -44,14 +45,6 @@ static const char *const *fast_sets(const struct herd_scenario *sc)
     return none;
 }
 
-static uint64_t tiles(const struct herd_report *r, enum herd_outcome o)
-{
-    uint64_t k = 0;
-    for (size_t i = 0; i < r->nwaiters; i++)
-        k += r->waiters[i].n[o];
-    return k;
-}
-
 static double series_sum(const double *v, size_t n)
 {
     double s = 0;
@@ -70,10 +63,10 @@ static void check(const struct herd_report *r, const char *what)
     cr_assert_leq(r->population, HERD_REPORT_WAITERS, "%s: every waiter has a tile", what);
     cr_assert_eq((int64_t)r->nwaiters, r->population, "%s", what);
     for (int c = 0; c < HERD_OUT_COUNT; c++)
-        cr_assert_eq(tiles(r, (enum herd_outcome)c), counters[c],
+        cr_assert_eq(live_test_tiles(r, (enum herd_outcome)c), counters[c],
                      "%s: the tiles' %s (%llu) are not the counter (%llu)", what,
                      herd_outcome_name((enum herd_outcome)c),
-                     (unsigned long long)tiles(r, (enum herd_outcome)c),
+                     (unsigned long long)live_test_tiles(r, (enum herd_outcome)c),
                      (unsigned long long)counters[c]);
     cr_assert_eq(r->wakes, r->useful + r->served + r->wasted + r->failed, "%s: wakes", what);
     size_t n = r->nevents;

@@ -24,6 +24,7 @@
 #include "../../src/live/live.h"
 #include "../../src/sim/model_cache.h"
 #include "../../src/sim/sim.h"
+#include "../live/live_test.h"
 #include "model_test.h"
 
 static const char *const strategies[] = {NULL, "singleflight", "swr", "xfetch", "ttl-jitter"};
@@ -56,16 +57,6 @@ static void run(const struct herd_run_spec *spec, const struct herd_profile *pro
 {
     run_sim(spec, prof, r);
     cr_assert_eq(r->nevents, (size_t)spec->events);
-}
-
-/* Reactions of class @p o over the tiles of the first requesters (all of them at N <=
- * 240: then they equal the report's counter, which is asserted). */
-static uint64_t outcomes(const struct herd_report *r, enum herd_outcome o)
-{
-    uint64_t k = 0;
-    for (size_t i = 0; i < r->nwaiters; i++)
-        k += r->waiters[i].n[o];
-    return k;
 }
 
 Test(model_cache, deterministic)
@@ -121,8 +112,8 @@ Test(model_cache, herd_and_mitigations_at_200)
     }
     cr_assert_eq(naive->peak, 200);
     cr_assert(p99(naive) > 450e6 && p99(naive) < 620e6, "naive p99 %.1f ms", p99(naive) / 1e6);
-    cr_assert_eq(outcomes(naive, HERD_OUT_USEFUL), 5); /* one refresh per expiry */
-    cr_assert_eq(outcomes(naive, HERD_OUT_WASTED), 199 * 5);
+    cr_assert_eq(live_test_tiles(naive, HERD_OUT_USEFUL), 5); /* one refresh per expiry */
+    cr_assert_eq(live_test_tiles(naive, HERD_OUT_WASTED), 199 * 5);
     cr_assert_eq(naive->wasted, 199 * 5);
     /* Singleflight and swr: one query per expiry, in every event. */
     for (size_t e = 0; e < sf->nevents; e++) {
@@ -136,7 +127,7 @@ Test(model_cache, herd_and_mitigations_at_200)
      * never wasted (one query's time). */
     cr_assert_eq(sf->ev.wakes[0], 200);
     cr_assert_eq(extra(sf, "shared_results"), 199 * 5);
-    cr_assert_eq(outcomes(sf, HERD_OUT_SERVED), 199 * 5);
+    cr_assert_eq(live_test_tiles(sf, HERD_OUT_SERVED), 199 * 5);
     cr_assert_eq(sf->served, 199 * 5);
     cr_assert_eq(sf->wasted, 0);
     cr_assert(p99(sf) < 6.5e6 && p99(sf) > 4e6, "singleflight p99 %.2f ms", p99(sf) / 1e6);
@@ -151,8 +142,8 @@ Test(model_cache, herd_and_mitigations_at_200)
                   extra(swr, "stale_serves"));
     cr_assert_eq((double)swr->served, extra(swr, "stale_serves"));
     cr_assert_gt(series_sum(swr, "stale"), 0);
-    cr_assert_eq(outcomes(swr, HERD_OUT_USEFUL), 5);
-    cr_assert_eq((double)outcomes(swr, HERD_OUT_SERVED), extra(swr, "stale_serves"));
+    cr_assert_eq(live_test_tiles(swr, HERD_OUT_USEFUL), 5);
+    cr_assert_eq((double)live_test_tiles(swr, HERD_OUT_SERVED), extra(swr, "stale_serves"));
     cr_assert(p99(swr) < 1e6, "swr p99 %.2f ms", p99(swr) / 1e6);
     /* xfetch: 200 readers per 2 ms of a 6 ms query: one refreshes early, nobody misses. */
     cr_assert_eq(extra(xf, "early_refreshes"), 5);

@@ -12,7 +12,6 @@
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -994,23 +993,11 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int count_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    int n = 0;
-    if (!d)
-        return -1;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
 /* How long until this process has @p tasks threads again (-1: not within @p max_ms). */
 static int64_t wait_tasks(int tasks, int64_t max_ms)
 {
     int64_t t0 = now_ms();
-    while (count_dir("/proc/self/task") != tasks) {
+    while (live_test_count_dir("/proc/self/task") != tasks) {
         if (now_ms() - t0 > max_ms)
             return -1;
         struct timespec ts = {0, 5 * 1000000L};
@@ -1177,11 +1164,11 @@ Test(web, stream_counts_every_repeat_of_every_mode)
 
 Test(web, a_client_that_leaves_stops_its_simulation)
 {
-    int tasks0 = count_dir("/proc/self/task");
+    int tasks0 = live_test_count_dir("/proc/self/task");
     struct sse st;
     sse_open(&st, port, LONG_SIM);
     until_simulating(&st);
-    cr_assert_gt(count_dir("/proc/self/task"), tasks0, "no thread runs the stream");
+    cr_assert_gt(live_test_count_dir("/proc/self/task"), tasks0, "no thread runs the stream");
     sse_close(&st); /* mid-run: the simulation has seconds to go */
     /* The connection's thread and the worker end once the next write fails and the
      * simulator's next poll sees it: a fraction of a second, not the run's seconds. */
@@ -1214,7 +1201,8 @@ Test(web, a_client_that_leaves_stops_its_simulation)
 
 Test(web_stop, stop_interrupts_a_live_run_and_leaves_nothing_behind, .timeout = 30)
 {
-    int fds0 = count_dir("/proc/self/fd"), tasks0 = count_dir("/proc/self/task");
+    int fds0 = live_test_count_dir("/proc/self/fd"),
+        tasks0 = live_test_count_dir("/proc/self/task");
     start();
     /* An idle keep-alive connection and a finished request must not hold the stop up. */
     int idle = dial(port);
@@ -1250,10 +1238,10 @@ Test(web_stop, stop_interrupts_a_live_run_and_leaves_nothing_behind, .timeout = 
         resp_free(&lr.r);
     }
     close(idle);
-    cr_assert_eq(count_dir("/proc/self/fd"), fds0, "descriptors left open");
-    for (int k = 0; k < 100 && count_dir("/proc/self/task") != tasks0; k++)
+    cr_assert_eq(live_test_count_dir("/proc/self/fd"), fds0, "descriptors left open");
+    for (int k = 0; k < 100 && live_test_count_dir("/proc/self/task") != tasks0; k++)
         sleep_ms(10);
-    cr_assert_eq(count_dir("/proc/self/task"), tasks0, "threads left running");
+    cr_assert_eq(live_test_count_dir("/proc/self/task"), tasks0, "threads left running");
     /* The port is closed. */
     int fd = dial(port);
     cr_assert_lt(fd, 0, "still listening after stop");
@@ -1269,7 +1257,8 @@ static void *post_sim(void *arg)
 
 Test(web_stop, stop_stops_long_simulations_promptly, .timeout = 30)
 {
-    int fds0 = count_dir("/proc/self/fd"), tasks0 = count_dir("/proc/self/task");
+    int fds0 = live_test_count_dir("/proc/self/fd"),
+        tasks0 = live_test_count_dir("/proc/self/task");
     start();
     /* Two simulations of seconds each: one posted, one streamed. */
     struct long_run lr = {
@@ -1304,7 +1293,7 @@ Test(web_stop, stop_stops_long_simulations_promptly, .timeout = 30)
     cr_assert(strstr(data, "interrupted"), "%s", data);
     free(data);
     sse_close(&st);
-    cr_assert_eq(count_dir("/proc/self/fd"), fds0, "descriptors left open");
+    cr_assert_eq(live_test_count_dir("/proc/self/fd"), fds0, "descriptors left open");
     cr_assert_geq(wait_tasks(tasks0, 1000), 0, "threads left running");
 }
 
