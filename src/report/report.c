@@ -137,6 +137,17 @@ int herd_report_timeline(struct herd_report *r, int64_t bucket_ns, size_t len)
     return 0;
 }
 
+/* The series that count events per bucket; every other one is a level sampled per bucket.
+ * The one list, read once when a series is made. */
+static bool counts_per_bucket(const char *name)
+{
+    static const char *const counts[] = {"arrivals", "wakes", "errors", "retries", "stale"};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        if (strcmp(name, counts[i]) == 0)
+            return true;
+    return false;
+}
+
 int64_t *herd_report_series(struct herd_report *r, const char *name)
 {
     struct herd_timeline *tl = &r->timeline;
@@ -153,6 +164,7 @@ int64_t *herd_report_series(struct herd_report *r, const char *name)
     struct herd_series *s = &tl->series[tl->nseries++];
     snprintf(s->name, sizeof s->name, "%s", name);
     s->v = v;
+    s->sums = counts_per_bucket(name);
     return v;
 }
 

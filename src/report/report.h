@@ -82,6 +82,9 @@ struct herd_run_info {
 struct herd_series {
     char name[24];
     int64_t *v; /* timeline.len values */
+    bool sums;  /* a count per bucket (arrivals, wakes ...): a coarser bucket adds them up;
+                   else a level (in flight, queued): a coarser bucket takes its peak. Set
+                   from the name when the series is made (herd_report_series) */
 };
 
 struct herd_timeline {

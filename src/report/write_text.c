@@ -242,7 +242,7 @@ FIG(g_p999, f->lat_p999)
 FIG(g_max, f->lat_max)
 FIG(g_mean, f->lat_mean)
 FIG(g_count, (double)r->latency.count)
-FIG(g_simtime, f->sim_time_ns)
+FIG(g_simtime, r->sim_time_ns >= 0 ? f->sim_time_ns : NAN) /* a live run has none: "-" */
 #undef FIG
 
 static void section(const struct out *o, const char *title)
@@ -393,21 +393,19 @@ static int timeline_rows(const struct out *o)
         memset(cols, 0, o->n * sizeof *cols);
         for (size_t i = 0; i < o->n; i++) {
             const struct herd_timeline *tl = &o->runs[i]->timeline;
-            const int64_t *v = NULL;
+            const struct herd_series *sr = NULL;
             for (int k = 0; k < tl->nseries; k++)
                 if (strcmp(tl->series[k].name, name) == 0)
-                    v = tl->series[k].v;
-            if (!v)
+                    sr = &tl->series[k];
+            if (!sr)
                 continue;
+            const int64_t *v = sr->v;
             for (size_t b = 0; b < tl->len; b++) {
                 size_t c = (size_t)((int64_t)b * tl->bucket_ns / col_ns);
                 if (c >= SPARK_W)
                     c = SPARK_W - 1;
-                /* arrivals add up within a column; levels take the max */
-                bool additive = strcmp(name, "arrivals") == 0 || strcmp(name, "wakes") == 0 ||
-                                strcmp(name, "errors") == 0 || strcmp(name, "retries") == 0 ||
-                                strcmp(name, "stale") == 0;
-                if (additive)
+                /* counts add up within a column; levels take the max */
+                if (sr->sums)
                     cols[i][c] += v[b];
                 else if (v[b] > cols[i][c])
                     cols[i][c] = v[b];
@@ -475,8 +473,9 @@ static void backends_of(struct herd_report *const *runs, size_t n, char *buf, si
             snprintf(buf + strlen(buf), len - strlen(buf), " + %s", runs[i]->backend);
 }
 
-/* The heading: what ran, with which settings, how often, on how noisy a machine. */
-static void heading(FILE *f, struct herd_report *const *runs, size_t n, bool utf8)
+/* The heading: what ran, with which settings, how often, on how noisy a machine; wrapped
+ * at @p width, as the tables are. */
+static void heading(FILE *f, struct herd_report *const *runs, size_t n, bool utf8, int width)
 {
     const struct herd_report *r0 = runs[0];
     const struct herd_run_info *s = &r0->run;
@@ -492,7 +491,7 @@ static void heading(FILE *f, struct herd_report *const *runs, size_t n, bool utf
     int col = fprintf(f, "  params:");
     for (int i = 0; i < s->nparams; i++) {
         int w = (int)(strlen(s->params[i].key) + strlen(s->params[i].text)) + 2;
-        if (col + w > WIDTH_DEFAULT) {
+        if (col + w > width) {
             fputs("\n         ", f);
             col = 9;
         }
@@ -502,7 +501,7 @@ static void heading(FILE *f, struct herd_report *const *runs, size_t n, bool utf
     char what[512];
     snprintf(what, sizeof what, "%s: %s; %s contend for %s", s->trigger, s->naive_name,
              s->waiters, s->resource);
-    herd_text_wrap(f, "  ", what, 4, WIDTH_DEFAULT);
+    herd_text_wrap(f, "  ", what, 4, width);
     if (r0->runs > 1)
         fprintf(f, "  counts are pooled over the %d runs (derived seeds); timeline, spread and "
                    "details are the first run's\n",
@@ -514,7 +513,7 @@ static void heading(FILE *f, struct herd_report *const *runs, size_t n, bool utf
         for (int w = 0; w < r->machine.nwarnings; w++) {
             char head[96];
             snprintf(head, sizeof head, "  WARNING (%s, %s): ", r->run.strategy, r->backend);
-            herd_text_wrap(f, head, r->machine.warnings[w], 4, WIDTH_DEFAULT);
+            herd_text_wrap(f, head, r->machine.warnings[w], 4, width);
         }
     }
 }
@@ -554,11 +553,14 @@ static void block(const struct out *o)
 
     spread_rows(o);
     extra_rows(o);
-    if (o->runs[0]->sim_time_ns >= 0) {
-        /* An aggregate's is the total over its runs, as its wall time is. */
-        bool pooled = false;
-        for (size_t i = 0; i < o->n; i++)
-            pooled |= o->runs[i]->runs > 1;
+    /* Whenever a run of the block is simulated (with --backend both the live run comes
+     * first). An aggregate's is the total over its runs, as its wall time is. */
+    bool sim = false, pooled = false;
+    for (size_t i = 0; i < o->n; i++) {
+        sim |= o->runs[i]->sim_time_ns >= 0;
+        pooled |= o->runs[i]->runs > 1 && o->runs[i]->sim_time_ns >= 0;
+    }
+    if (sim) {
         fputc('\n', o->f);
         row_fig(o, pooled ? "simulated time (all runs)" : "simulated time", g_simtime, true);
     }
@@ -607,7 +609,7 @@ int herd_write_text(FILE *f, struct herd_report *const *runs, size_t nruns,
     for (size_t i = 0; i < nruns; i++)
         herd_report_figures(runs[i], &fig[i]);
 
-    heading(f, runs, nruns, utf8);
+    heading(f, runs, nruns, utf8, width);
     for (size_t b = 0; b < nruns; b += per) {
         struct out o = {.f = f,
                         .utf8 = utf8,

@@ -637,3 +637,79 @@ Test(writers, interval_json_for_every_front_end)
     cr_assert_float_eq(json_real_value(v), 0.5, 0);
     json_decref(v);
 }
+
+/* --backend both puts the live run first: the simulated time row is there whenever a run
+ * is simulated, "-" under the live one (it used to look at the first run only). */
+Test(writers, text_simulated_time_when_any_run_is_simulated)
+{
+    struct herd_report *runs[2] = {make(true, 300), make(true, 300)};
+    runs[1]->backend = "sim";
+    runs[1]->sim_time_ns = 42000000;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(herd_write_text(f, runs, 2, NULL), 0);
+    fclose(f);
+    const char *row = strstr(buf, "simulated time");
+    cr_assert(row, "%s", buf);
+    char line[256];
+    snprintf(line, sizeof line, "%.*s", (int)(strchr(row, '\n') - row), row);
+    cr_assert(strstr(line, " - ") && strstr(line, "42.00ms"), "%s", line);
+    free(buf);
+    drop(runs[0]);
+    drop(runs[1]);
+}
+
+/* The heading and its warnings wrap at the width asked for, as the tables fit it. */
+Test(writers, text_heading_wraps_at_the_width)
+{
+    struct herd_report *r = make(true, 300);
+    r->has_machine = true;
+    herd_machine_warn(&r->machine, "other processes used 86 %% of the 2 CPUs during the run, "
+                                   "which is far above the limit of 20 %% that this report "
+                                   "holds a live figure to before it trusts it");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(herd_write_text(f, &r, 1, &(struct herd_text_opts){.width = 60}), 0);
+    fclose(f);
+    cr_assert(strstr(buf, "WARNING"), "%s", buf);
+    /* The heading is everything before the first table's blank line. */
+    const char *end = strstr(buf, "\n\n");
+    size_t cur = 0;
+    for (const char *p = buf; p < end; p++) {
+        cur = *p == '\n' ? 0 : cur + 1;
+        cr_assert_leq(cur, 60, "a heading line past 60 columns:\n%.*s", (int)(end - buf), buf);
+    }
+    free(buf);
+    drop(r);
+}
+
+/* Whether a coarser column adds a series up or takes its peak is the series' own (set when
+ * it is made), not a list of names inside the drawing loop: 640 buckets into 64 columns. */
+Test(writers, text_timeline_sums_counts_and_peaks_levels)
+{
+    struct herd_report *r = make(true, 300);
+    cr_assert_eq(herd_report_timeline(r, 1000000, 640), 0);
+    int64_t *arr = herd_report_series(r, "arrivals"), *inf = herd_report_series(r, "inflight");
+    cr_assert(arr && inf);
+    cr_assert(r->timeline.series[0].sums, "arrivals count per bucket");
+    cr_assert_not(r->timeline.series[1].sums, "in flight is a level");
+    for (int b = 0; b < 640; b++) {
+        arr[b] = 1;
+        inf[b] = 3;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(herd_write_text(f, &r, 1, NULL), 0);
+    fclose(f);
+    cr_assert(strstr(buf, "Timeline: arrivals per 10.00ms column (one scale for all rows, "
+                          "top = 10)"),
+              "%s", buf);
+    cr_assert(strstr(buf, "Timeline: inflight per 10.00ms column (one scale for all rows, "
+                          "top = 3)"),
+              "%s", buf);
+    free(buf);
+    drop(r);
+}
