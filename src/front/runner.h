@@ -30,10 +30,13 @@
 #define HERD_RUNS_MAX 1000
 
 /* A simulation repeats (derived seeds, so still a pure function of its spec) until its
- * latency has the 299 samples that bound a p99 from above at 95 % (stats.h), at most
- * SIM_AUTO_RUNS_MAX runs, and only while the extra runs stay small: n x events of them
- * at most SIM_AUTO_WORK_MAX (accept at N = 1,000 repeats; at N = 1,000,000 it does not,
- * and its p99 says it has too few samples). */
+ * latency has the samples that bound its p99 (HERD_SIM_AUTO_Q) from above at the reports'
+ * confidence (HERD_STATS_CONF), at most SIM_AUTO_RUNS_MAX runs, and only while the extra
+ * runs stay small: n x events of them at most SIM_AUTO_WORK_MAX (accept at N = 1,000
+ * repeats; at N = 1,000,000 it does not, and its p99 says it has too few samples).
+ * HERD_SIM_AUTO_SAMPLES is herd_stats_min_samples(HERD_SIM_AUTO_Q, HERD_STATS_CONF), a
+ * constant for the API's JSON: tests/unit/test_stats.c checks that they agree. */
+#define HERD_SIM_AUTO_Q 0.99
 #define HERD_SIM_AUTO_SAMPLES 299
 #define HERD_SIM_AUTO_RUNS_MAX 10
 #define HERD_SIM_AUTO_WORK_MAX 2e7

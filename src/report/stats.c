@@ -244,6 +244,38 @@ struct herd_stats_ranks herd_stats_quantile_ranks(size_t n, double q, double con
     return r;
 }
 
+/* Both sides of the q-quantile bounded by n samples. */
+static bool bounded(size_t n, double q, double conf)
+{
+    struct herd_stats_ranks r = herd_stats_quantile_ranks(n, q, conf);
+    return r.lo >= 1 && r.hi <= n;
+}
+
+size_t herd_stats_min_samples(double q, double conf)
+{
+    assert(q >= 0 && q <= 1);
+    assert(conf > 0 && conf < 1);
+    if (q <= 0 || q >= 1)
+        return 0; /* the side beyond the sample stays open at any n */
+    /* Bounded from some n on: both extremes' misses, (1 - q)^n and q^n, only fall as n
+     * grows. Double until bounded, then halve the gap. */
+    size_t hi = 2;
+    while (!bounded(hi, q, conf)) {
+        if (hi > SIZE_MAX / 4)
+            return 0;
+        hi *= 2;
+    }
+    size_t lo = hi / 2; /* not bounded (or 1, which never is) */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (bounded(mid, q, conf))
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
+}
+
 static struct herd_stats_interval empty_interval(double conf)
 {
     return (struct herd_stats_interval){

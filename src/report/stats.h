@@ -134,6 +134,14 @@ double herd_stats_binom_sf(uint64_t n, double p, uint64_t k);
 struct herd_stats_ranks herd_stats_quantile_ranks(size_t n, double q, double conf);
 
 /**
+ * The fewest samples whose order statistics bound the q-quantile on both sides at @p conf
+ * (herd_stats_quantile_ranks() gives both ranks from there on): 299 for a p99 at 95 %, 59
+ * for a p95, 6 for a median. 0 for q = 0 or 1, whose side beyond the sample is always
+ * open. Cost: O(log of the answer) calls of herd_stats_quantile_ranks().
+ */
+size_t herd_stats_min_samples(double q, double conf);
+
+/**
  * The q-quantile of @p sorted (ascending) with its distribution-free interval at @p conf:
  * the point by type 7, the bounds by herd_stats_quantile_ranks(), widened if needed to
  * contain the point (type 7 may interpolate past a one-sided bound: q = 0.001, n = 10 gives

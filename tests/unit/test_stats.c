@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/front/runner.h" /* HERD_SIM_AUTO_*: the simulator's repeats aim at a rank */
 #include "../../src/report/stats.h"
 #include "../../src/report/stats_int.h"
 
@@ -425,6 +426,28 @@ Test(stats, p99_needs_299_samples_for_an_upper_bound)
     cr_assert_geq(iv.coverage, 0.95);
     cr_assert_float_eq(iv.coverage, 0.950206303456, 1e-10);
     free(x);
+}
+
+/* The fewest samples that bound a quantile, from the rank function itself: the simulator's
+ * automatic repeats aim at it (HERD_SIM_AUTO_SAMPLES is this for its p99, written out for
+ * the API's JSON; the two must agree). */
+Test(stats, min_samples_from_the_ranks)
+{
+    cr_assert_eq(herd_stats_min_samples(0.99, 0.95), 299);
+    cr_assert_eq(herd_stats_min_samples(HERD_SIM_AUTO_Q, HERD_STATS_CONF), HERD_SIM_AUTO_SAMPLES);
+    cr_assert_eq(herd_stats_min_samples(0.95, 0.95), 59);
+    cr_assert_eq(herd_stats_min_samples(0.5, 0.95), 6);
+    cr_assert_eq(herd_stats_min_samples(0.01, 0.95), 299, "a low tail as its mirror");
+    cr_assert_eq(herd_stats_min_samples(0, 0.95), 0, "never bounded below");
+    cr_assert_eq(herd_stats_min_samples(1, 0.95), 0, "never bounded above");
+    const double qs[] = {0.5, 0.9, 0.99, 0.999};
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        size_t n = herd_stats_min_samples(qs[i], 0.95);
+        struct herd_stats_ranks a = herd_stats_quantile_ranks(n - 1, qs[i], 0.95);
+        struct herd_stats_ranks b = herd_stats_quantile_ranks(n, qs[i], 0.95);
+        cr_assert(a.lo == 0 || a.hi > n - 1, "q %g: %zu - 1 already bounded", qs[i], n);
+        cr_assert(b.lo >= 1 && b.hi <= n, "q %g: %zu not bounded", qs[i], n);
+    }
 }
 
 Test(stats, ranks_at_a_million_samples)
