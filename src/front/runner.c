@@ -72,13 +72,16 @@ static int run_once(const struct herd_job *job, const struct herd_run_spec *spec
     return 0;
 }
 
-/* The simulator's default runs, from its first run @p r: deterministic, as the run is. */
+/* The simulator's default runs, from its first run @p r: deterministic, as the run is. The
+ * samples it aims at come from the rank function itself (18 us; HERD_SIM_AUTO_SAMPLES is
+ * their published copy). */
 static int sim_auto_runs(const struct herd_run_spec *spec, const struct herd_report *r)
 {
     uint64_t got = r->latency.count;
-    if (got == 0 || got >= HERD_SIM_AUTO_SAMPLES)
+    uint64_t need = herd_stats_min_samples(HERD_SIM_AUTO_Q, HERD_STATS_CONF);
+    if (got == 0 || got >= need)
         return 1;
-    int want = (int)((HERD_SIM_AUTO_SAMPLES + got - 1) / got);
+    int want = (int)((need + got - 1) / got);
     if (want > HERD_SIM_AUTO_RUNS_MAX)
         want = HERD_SIM_AUTO_RUNS_MAX;
     if ((double)spec->n * (double)spec->events * (want - 1) > HERD_SIM_AUTO_WORK_MAX)

@@ -34,8 +34,9 @@
  * confidence (HERD_STATS_CONF), at most SIM_AUTO_RUNS_MAX runs, and only while the extra
  * runs stay small: n x events of them at most SIM_AUTO_WORK_MAX (accept at N = 1,000
  * repeats; at N = 1,000,000 it does not, and its p99 says it has too few samples).
- * HERD_SIM_AUTO_SAMPLES is herd_stats_min_samples(HERD_SIM_AUTO_Q, HERD_STATS_CONF), a
- * constant for the API's JSON: tests/unit/test_stats.c checks that they agree. */
+ * The runner asks herd_stats_min_samples(HERD_SIM_AUTO_Q, HERD_STATS_CONF) for them;
+ * HERD_SIM_AUTO_SAMPLES is the same figure as a constant, for the API's JSON
+ * (tests/unit/test_stats.c checks that the two agree). */
 #define HERD_SIM_AUTO_Q 0.99
 #define HERD_SIM_AUTO_SAMPLES 299
 #define HERD_SIM_AUTO_RUNS_MAX 10
