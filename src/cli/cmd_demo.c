@@ -100,9 +100,11 @@ static void print_table(struct herd_report *rep, bool utf8)
             for (int w = 0; w < r->machine.nwarnings; w++)
                 herd_text_wrap(stdout, head, r->machine.warnings[w], 4, 100);
         }
-        /* The herd the scenario is about: N reactions per event. */
+        /* The herd the scenario is about: N reactions per event. A short one is noted only
+         * when no warning above already says why (the cache's "the herd limited itself",
+         * a machine others kept busy). */
         double herd = nv->ci.ev[HERD_EV_CI_WAKES].point;
-        if (herd < 0.9 * (double)nv->run.n) {
+        if (herd < 0.9 * (double)nv->run.n && nv->machine.nwarnings == 0) {
             char note[256];
             snprintf(note, sizeof note,
                      "the naive herd was %.0f of N = %lld per event (below 90 %%): the kernel "
