@@ -272,7 +272,8 @@ int main(int argc, char **argv)
             return herd_cmd_serve(2, hargv);
         if (strcmp(argv[2], "fidelity") == 0)
             return herd_cmd_fidelity(2, hargv);
-        return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, calibrate, serve, fidelity",
+        return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, "
+                                 "calibrate, serve, fidelity",
                                  argv[2]);
     }
     if (strcmp(cmd, "list") == 0)
@@ -289,7 +290,7 @@ int main(int argc, char **argv)
         return herd_cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "fidelity") == 0)
         return herd_cmd_fidelity(argc - 1, argv + 1);
-    return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, calibrate, serve, fidelity (see "
-                             "herd --help)",
+    return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, "
+                             "calibrate, serve, fidelity (see herd --help)",
                              cmd);
 }
