@@ -192,8 +192,10 @@ assert sim["latency_ns"]["p50"] > 4e6, sim["latency_ns"]  # the profile hop is i
 ' && ok "--backend both: the sim runs with the calibrated profile" || nok "--backend both profile" "$out"
 
 # -- fidelity ------------------------------------------------------------------------
-# One small row pair with the stored profile: the shape and the wake counts (exact at
-# N = 20 for condvar: both backends wake all of them, or one), not the live p99s.
+# One small row pair with the stored profile: the shape and the wake counts (at N = 20 for
+# condvar: the simulator wakes all 20, or one; live, as tests/live/test_condvar.c holds
+# it, the broadcast's median wakes 95 % to all of them and the signal's exactly one), not
+# the live p99s.
 out=$(HERD_PROFILE="$tmp/both.json" "$herd" fidelity -S condvar -n 20 --runs 1 --profile -q \
       --format json)
 printf '%s' "$out" | python3 -c '
@@ -203,7 +205,9 @@ rows = d["rows"]
 assert [(r["scenario"], r["strategy"], r["n"]) for r in rows] == \
     [("condvar", "broadcast", 20), ("condvar", "signal", 20)], rows
 for r, w in zip(rows, (20, 1)):
-    assert r["live_wakes_per_event"]["point"] == w and r["sim_wakes_per_event"]["point"] == w, r
+    live = r["live_wakes_per_event"]["point"]
+    assert (0.95 * w <= live <= w if w > 1 else live == w) and \
+        r["sim_wakes_per_event"]["point"] == w, r
     assert r["wakes_ok"] and r["verdict"].split(":")[0].rstrip("*") in ("agree", "differ"), r
     assert r["live_p99_ns"]["point"] > 0 and r["sim_p99_ns"]["point"] > 0, r
     assert r["verdict"].startswith("agree") == (r["wakes_ok"] and r["p99_ok"]), r
@@ -229,8 +233,11 @@ for label in ("wakes per event", "wasted per event", "origin load per event", "p
     rows = [l for l in t.splitlines() if l.startswith("  " + label)]
     assert len(rows) == 4, (label, rows)
     for l in rows:
-        assert re.search(r"[\[(]", l) and ("\u00d7" in l or "no difference measured" in l), l
+        # the ratio: a number (or infinity) and its times sign, x where the locale is not UTF-8
+        assert re.search(r"[\[(]", l) and (re.search(r"(\d|\u221e|inf)[\u00d7x]( |$)", l) or
+                                           "no difference measured" in l), l
 assert "\u221e, \u221e" not in t and "(\u221e-\u221e)" not in t and "1 runs" not in t, t
+assert "inf, inf" not in t and "(inf-inf)" not in t, t
 assert max(len(l) for l in t.splitlines()) <= 100, max(t.splitlines(), key=len)
 # Counted from the kernel: the naive herd is (about) all 20, the mitigated one wake.
 acc = t.split("accept, N = 20")[1].split("\n\n")[0]
