@@ -29,11 +29,13 @@ struct herd_report;
 
 /* How a front end watches a run: progress, and the way to stop it. */
 struct herd_watch {
-    /** Polled by the run at safe points (the simulator about every HERD_SIM_WATCH_EVERY
-     *  units of work with its simulated time and events; a live run at least every few
-     *  milliseconds of waiting, with its elapsed wall time and events done). Return true
-     *  to stop the run. Must be cheap and must not block; may be called from any of the
-     *  run's threads, so what it reads must be atomic. */
+    /** Polled by the run at safe points, never inside a timed window: the simulator about
+     *  every HERD_SIM_WATCH_EVERY units of work, with its simulated time and events; a
+     *  live run from its controlling thread only, between events and in the waits that
+     *  time nothing (at most every 10 ms there, at least every ~100 ms), with its elapsed
+     *  wall time and events done; a stop asked during a timed wait is seen when the wait
+     *  ends (at most the scenario's settle_ms). Return true to stop the run. Must be cheap
+     *  and must not block for long. */
     bool (*poll)(void *ctx, int64_t progress_ns, uint64_t events);
     void *ctx; /* borrowed */
 };
