@@ -48,6 +48,22 @@ static void drop(struct herd_report *r)
     free(r);
 }
 
+/* The JSON herd_write_json writes for @p runs, parsed. */
+static json_t *json_of(struct herd_report *const *runs, size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    cr_assert_eq(herd_write_json(f, runs, n), 0);
+    fclose(f);
+    json_error_t jerr;
+    json_t *root = json_loads(buf, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    free(buf);
+    return root;
+}
+
 Test(report, totals_are_sums_and_wasted_is_derived)
 {
     struct herd_report *r = make(true, 300);
@@ -220,13 +236,7 @@ Test(report, merge_pools_runs_and_keeps_their_means)
     cr_assert_leq(a->ci.ev[HERD_EV_CI_WAKES].lo, 100);
     cr_assert_geq(a->ci.ev[HERD_EV_CI_WAKES].hi, 300);
 
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    struct herd_report *runs[1] = {a};
-    cr_assert_eq(herd_write_json(f, runs, 1), 0);
-    fclose(f);
-    json_t *root = json_loads(buf, 0, NULL);
+    json_t *root = json_of(&a, 1);
     json_t *run = json_array_get(json_object_get(root, "runs"), 0);
     cr_assert_eq(json_integer_value(json_object_get(run, "runs")), 2);
     cr_assert_eq(json_integer_value(json_object_get(run, "wakes")), 1200);
@@ -242,7 +252,6 @@ Test(report, merge_pools_runs_and_keeps_their_means)
     json_t *iv = json_object_get(run, "intervals");
     cr_assert_not_null(json_object_get(json_object_get(iv, "latency_ns"), "p99"));
     json_decref(root);
-    free(buf);
     drop(a);
     drop(b);
 }
@@ -406,21 +415,17 @@ Test(report, merged_sim_time_is_the_total)
     cr_assert_eq(a->sim_time_ns, 5000000);
     cr_assert_float_eq(a->mean.sim_time_ns, 2500000, 1e-6, "the mean is per run");
 
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    struct herd_report *runs[1] = {a};
-    cr_assert_eq(herd_write_json(f, runs, 1), 0);
-    fclose(f);
-    json_t *root = json_loads(buf, 0, NULL);
+    json_t *root = json_of(&a, 1);
     json_t *run = json_array_get(json_object_get(root, "runs"), 0);
     cr_assert_eq(json_integer_value(json_object_get(run, "sim_time_ns")), 5000000);
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(run, "provenance"), "sim_ns")),
                  5000000);
     json_decref(root);
-    free(buf);
 
-    f = open_memstream(&buf, &len);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct herd_report *runs[1] = {a};
     cr_assert_eq(herd_write_text(f, runs, 1, NULL), 0);
     fclose(f);
     const char *row = strstr(buf, "simulated time (all runs)");
@@ -527,19 +532,15 @@ Test(writers, medians_come_from_the_intervals)
     cr_assert_eq(r->ci.ev[HERD_EV_CI_WAKES].point, 300);
     r->ci.ev[HERD_EV_CI_WAKES].point = 299.5;
     r->ci.ev[HERD_EV_CI_ORIGIN].point = 298.5;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert_eq(herd_write_json(f, &r, 1), 0);
-    fclose(f);
-    json_t *root = json_loads(buf, 0, NULL);
+    json_t *root = json_of(&r, 1);
     json_t *med = json_object_get(json_array_get(json_object_get(root, "runs"), 0),
                                   "per_event_median");
     cr_assert_float_eq(json_real_value(json_object_get(med, "wakes")), 299.5, 0);
     cr_assert_float_eq(json_real_value(json_object_get(med, "wasted")), 299, 0);
     json_decref(root);
-    free(buf);
-    f = open_memstream(&buf, &len);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
     cr_assert_eq(herd_write_csv(f, &r, 1), 0);
     fclose(f);
     cr_assert(strstr(buf, ",299.5000,298.5000,"), "%s", buf);
