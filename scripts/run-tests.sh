@@ -26,8 +26,9 @@ if [[ -n "$asan" ]]; then
             --buildtype=debug >/dev/null || status=1
     fi
     meson setup --reconfigure "$asan" >/dev/null && ninja -C "$asan" >&2 || status=1
-    # Criterion forks each test; leak checks stay on, halt on the first UB report.
-    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+    # Criterion forks each test; leak checks stay on, halt on the first UB report; an
+    # allocation too large returns NULL as glibc's does, so the OOM paths are tested too.
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:allocator_may_return_null=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_suite "$asan" "asan+ubsan"
 fi
