@@ -1,0 +1,31 @@
+/* fleet.h — the simulator of scenario files: a struct herd_fleet (scenario/fleet.h) run on
+ * the discrete-event engine (DESIGN §8).
+ *
+ * Each kind of component is one small module with its own state and figures (client
+ * fleets, services, caches; faults on a timeline); this is their one entry point. The run
+ * is a pure function of the model and the seed: same model and seed, byte-identical report.
+ *
+ * Thread safety: runs share nothing; several may run at once on different threads.
+ */
+#ifndef HERD_SIM_FLEET_H
+#define HERD_SIM_FLEET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../report/report.h"
+#include "../scenario/fleet.h"
+#include "engine.h"
+
+/**
+ * Simulate @p m with run seed @p seed into @p r (initialised by the caller with
+ * herd_report_init; backend "sim"): the DESIGN §1 figures for the herd's resource
+ * (m->herd), the client fleets' end-to-end latency, the timeline, and per component its
+ * figures and timelines, retry amplification, the recovery time and verdict. @p hooks
+ * (may be NULL) are attached to the engine. @return 0, -HERD_EINTR when the watch stopped
+ * it, or a negative code with one line in @p err.
+ */
+int herd_sim_fleet(const struct herd_fleet *m, uint64_t seed, const struct herd_sim_hooks *hooks,
+                   struct herd_report *r, char *err, size_t errlen);
+
+#endif
