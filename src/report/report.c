@@ -30,6 +30,7 @@ void herd_report_fini(struct herd_report *r)
     free(r->run_hist);
     for (int i = 0; i < r->timeline.nseries; i++)
         free(r->timeline.series[i].v);
+    herd_fleet_figures_free(r->fleet);
     memset(r, 0, sizeof *r);
 }
 
@@ -368,6 +369,8 @@ int herd_report_merge(struct herd_report *r, const struct herd_report *o)
     if (o->peak > r->peak)
         r->peak = o->peak;
     herd_hist_merge(&r->latency, &o->latency);
+    if (!r->fleet && o->fleet && !(r->fleet = herd_fleet_figures_dup(o->fleet)))
+        return -HERD_ENOMEM; /* the first run's, as the timeline */
     /* Simulated time is the total over the runs, as the wall time around them is: a
      * merged report that kept run 0's span beside the wall time of all R runs made the
      * simulator look R times slower than it is. */

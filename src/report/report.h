@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fleet_figures.h"
 #include "hist.h"
 #include "machine.h"
 #include "provenance.h"
@@ -223,6 +224,10 @@ struct herd_report {
     struct herd_machine machine;
 
     struct herd_report_ci ci; /* herd_report_intervals(); ci.present says whether */
+
+    /* A fleet run's per-component section (fleet_figures.h), owned; NULL for every other
+     * scenario. An aggregate keeps the first run's, as it keeps the first run's timeline. */
+    struct herd_fleet_figures *fleet;
 };
 
 /** Initialise @p r for the run @p info (copied). @return 0 or -HERD_ENOMEM. */

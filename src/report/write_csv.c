@@ -72,5 +72,15 @@ int herd_write_csv(FILE *f, struct herd_report *const *runs, size_t nruns)
         }
         row(f, runs[i]);
     }
+    /* Fleet runs: their per-component section after every run's row (fleet_figures.c). */
+    for (size_t i = 0; i < nruns; i++) {
+        if (!runs[i]->fleet)
+            continue;
+        char label[32];
+        snprintf(label, sizeof label, "%zu", i + 1);
+        fputc('\n', f);
+        if (herd_fleet_figures_csv(f, runs[i]->fleet, label) < 0)
+            return -EIO;
+    }
     return ferror(f) ? -EIO : 0;
 }

@@ -150,6 +150,11 @@ void *herd_report_to_json(const struct herd_report *r)
         json_object_set_new(tl, r->timeline.series[s].name, a);
     }
     json_object_set_new(o, "timeline", tl);
+    if (r->fleet) {
+        json_t *fl = herd_fleet_figures_json(r->fleet);
+        if (fl)
+            json_object_set_new(o, "fleet", fl);
+    }
 
     /* Each tile's class, and its counts by class in the order of "outcomes". */
     json_t *w = json_array(), *wc = json_array(), *names = json_array();

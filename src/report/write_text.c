@@ -624,6 +624,9 @@ int herd_write_text(FILE *f, struct herd_report *const *runs, size_t nruns,
     struct out all = {.f = f, .utf8 = utf8, .runs = runs, .n = nruns, .fig = fig};
     waiter_rows(&all);
     int rc = timeline_rows(&all);
+    for (size_t i = 0; i < nruns; i++) /* fleet runs: the per-component table */
+        if (runs[i]->fleet)
+            herd_fleet_figures_text(f, runs[i]->fleet, utf8, width);
     wall_lines(&all);
     free(fig);
     if (rc < 0)

@@ -1,0 +1,126 @@
+/* fleet_figures.h — a fleet run's per-component figures, topology, faults and recovery.
+ *
+ * What it is for. A run of a scenario file (scenario/fleet.h, sim/fleet.h) reports the
+ * DESIGN §1 figures for its herd resource like every run, plus this section: per
+ * component (client fleet, service, cache) what it received and what became of it, its
+ * retry amplification (attempts / unique calls), and its timelines on one shared bucket;
+ * the topology (calls between components, for the page to draw); the faults; and the
+ * recovery after the last fault (time to recover, verdict recovered / stuck / no fault).
+ * The report owns one (struct herd_report.fleet, freed by herd_report_fini); an aggregate
+ * of runs keeps the first run's, as it keeps the first run's timeline.
+ *
+ * The report layer sits below scenario/: this header does not know struct herd_fleet;
+ * the simulator copies what the page needs (names, kinds as strings, indices).
+ * Writers: JSON (an object), CSV (a documented section), text (a compact table);
+ * docs/glossary.md ("Fleet figures") says what each figure means.
+ * Cost: about 0.3 MB per component at the largest timeline. Thread safety: none.
+ */
+#ifndef HERD_REPORT_FLEET_FIGURES_H
+#define HERD_REPORT_FLEET_FIGURES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define HERD_FLEET_FIG_COMPS 16
+#define HERD_FLEET_FIG_EDGES 64
+#define HERD_FLEET_FIG_FAULTS 16
+
+/* A component's timeline series: X(ID, name, sums). sums: a count per bucket; else a
+ * level (the most within the bucket). latency is the mean of the attempts answered in
+ * the bucket (clients: of the calls that ended in it), ns; 0 when none. */
+#define HERD_FLEET_SERIES(X)                                                                \
+    X(ARRIVALS, "arrivals", true)                                                           \
+    X(GOODPUT, "goodput", true)                                                             \
+    X(ERRORS, "errors", true)                                                               \
+    X(RETRIES, "retries", true)                                                             \
+    X(QUEUE, "queue", false)                                                                \
+    X(CONCURRENCY, "concurrency", false)                                                    \
+    X(LATENCY, "latency_ns", false)
+
+enum herd_fleet_series {
+#define HERD__FLEET_SERIES_ENUM(id, name, sums) HERD_FLEET_S_##id,
+    HERD_FLEET_SERIES(HERD__FLEET_SERIES_ENUM)
+#undef HERD__FLEET_SERIES_ENUM
+        HERD_FLEET_NSERIES
+};
+
+struct herd_fleet_comp_figures {
+    char name[32];
+    const char *kind; /* static: "clients", "service", "cache" */
+    /* Received (a client fleet: made). */
+    uint64_t calls;    /* unique logical calls received (clients: begun) */
+    uint64_t attempts; /* attempts received (clients: sent), retries and hedges included */
+    uint64_t retries;  /* attempts after a call's first */
+    double amplification; /* attempts / calls; 0 when no call */
+    /* What the component answered (clients: how its calls ended). */
+    uint64_t ok, errors, rejected, shed, dropped;
+    uint64_t cancelled; /* abandoned work skipped (cancel_abandoned) */
+    uint64_t timeouts;  /* attempts to this component its callers timed out on (clients:
+                           its own attempts that timed out) */
+    uint64_t wasted;    /* attempts whose work was done for a caller who had given up */
+    int64_t wasted_ns;  /* worker time spent on them */
+    int64_t peak_queue, peak_concurrency;
+    int64_t p50_ns, p99_ns; /* attempts answered, arrival → answer (clients: end to end) */
+    uint64_t hits, misses, stale, coalesced; /* caches */
+    int64_t *series[HERD_FLEET_NSERIES];     /* owned, nbuckets each */
+};
+
+struct herd_fleet_edge_figures {
+    int from, to; /* component indices */
+    int64_t timeout_ns;
+    int max_attempts;
+};
+
+struct herd_fleet_fault_figures {
+    const char *kind; /* static: "errors", "latency", ... */
+    int target, peer; /* peer -1 unless a partition */
+    int64_t at_ns, for_ns;
+};
+
+struct herd_fleet_figures {
+    char name[32]; /* the scenario's */
+    int herd;      /* the herd's resource (component index) */
+    int ncomps;
+    struct herd_fleet_comp_figures comps[HERD_FLEET_FIG_COMPS];
+    int64_t bucket_ns;
+    size_t nbuckets;
+    int nedges;
+    struct herd_fleet_edge_figures edges[HERD_FLEET_FIG_EDGES];
+    int nfaults;
+    struct herd_fleet_fault_figures faults[HERD_FLEET_FIG_FAULTS];
+    /* Recovery: client fleets' goodput (successful calls per second). */
+    double recover_share;
+    double goodput_before;  /* over the buckets before the first fault starts */
+    double goodput_after;   /* from the last fault's end to the end of arrivals */
+    int64_t recover_ns;     /* last fault's end → recovered; -1 when not (stuck, no fault) */
+    const char *verdict;    /* static: "recovered", "stuck", "no fault" */
+};
+
+/** A zeroed figures object, or NULL without memory. Free with herd_fleet_figures_free. */
+struct herd_fleet_figures *herd_fleet_figures_new(void);
+
+/** Allocate @p nbuckets of @p bucket_ns for every series of the first @p ncomps
+ *  components (zeroed). @return 0 or -HERD_ENOMEM. */
+int herd_fleet_figures_size(struct herd_fleet_figures *f, int ncomps, int64_t bucket_ns,
+                            size_t nbuckets);
+
+void herd_fleet_figures_free(struct herd_fleet_figures *f);
+
+/** A deep copy of @p f, or NULL without memory. */
+struct herd_fleet_figures *herd_fleet_figures_dup(const struct herd_fleet_figures *f);
+
+/** The series' names ("arrivals", ...), HERD_FLEET_NSERIES of them. */
+const char *herd_fleet_series_name(int s);
+
+/** @p f as a JSON object (json_t *, as void *), or NULL without memory. */
+void *herd_fleet_figures_json(const struct herd_fleet_figures *f);
+
+/** The CSV section: a "fleet" table then a "fleet_timeline" table (see write_csv.c).
+ *  @p run labels the rows. @return 0 or a negated errno. */
+int herd_fleet_figures_csv(FILE *out, const struct herd_fleet_figures *f, const char *run);
+
+/** The text table (within @p width columns) and the recovery line. */
+void herd_fleet_figures_text(FILE *out, const struct herd_fleet_figures *f, bool utf8, int width);
+
+#endif
