@@ -11,15 +11,18 @@
 #include "../web/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <herd/error.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char serve_usage[] =
-    "usage: herd serve [--listen HOST:PORT] [--log]\n"
+    "usage: herd serve [--listen HOST:PORT] [--token TOKEN] [--allow-host NAME]...\n"
+    "                  [--max-events N] [--max-cpu SECONDS] [--sims-per-client N] [--log]\n"
     "\n"
     "Serve the herd page: pick a scenario, set N, trigger it naive and mitigated, on the\n"
     "simulator or live on this machine, and watch the waiters, the counters, the p99 and\n"
@@ -28,13 +31,28 @@ static const char serve_usage[] =
     "  -l, --listen HOST:PORT  where to listen (default 127.0.0.1:8080); HOST is an IPv4\n"
     "                          address, PORT 0 to 65535 (0: any free port; the URL\n"
     "                          printed says which)\n"
+    "      --token TOKEN       every request must carry it (?token=TOKEN in the URL, then a\n"
+    "                          cookie; or 'Authorization: token TOKEN'); letters, digits,\n"
+    "                          -_.~; also from $HERD_TOKEN. Required off loopback: herd\n"
+    "                          serve makes one and prints it once, in the URL\n"
+    "      --allow-host NAME   also answer requests for Host NAME (a DNS name this machine\n"
+    "                          is reached by, a proxy's); by default only 127.0.0.1,\n"
+    "                          localhost, the listening address and, on 0.0.0.0, this\n"
+    "                          machine's addresses and host name (repeatable)\n"
+    "      --max-events N      stop a request's simulations past N simulator events in all\n"
+    "                          (default 2000000000; 422 with the reason)\n"
+    "      --max-cpu SECONDS   stop a request's simulations past this much CPU time\n"
+    "                          (default 300)\n"
+    "      --sims-per-client N simulations one client address may run at once, 1 to 4\n"
+    "                          (default 2; one more gets 429)\n"
     "      --log               one line per request on stderr\n"
     "  -h, --help              this help\n"
     "\n"
-    "Endpoints: / (the page), GET /api/scenarios, POST /api/run, GET /api/run/stream\n"
+    "Endpoints: / (the page), GET /api/scenarios, POST /api/run, POST /api/run/stream\n"
     "(Server-Sent Events), GET /metrics (Prometheus). Live runs take turns: a second\n"
-    "one while one is going gets 409 with Retry-After. The server has no authentication:\n"
-    "binding another address than 127.0.0.1 lets anyone who reaches it run herds here.\n";
+    "one while one is going gets 409 with Retry-After. Requests from other sites' pages\n"
+    "and for other Host names are refused; off loopback, anyone who has the token can\n"
+    "run herds on this machine.\n";
 
 /* "HOST:PORT" → host (copied into @p host) and port. @return 0 or -1. */
 static int parse_listen(const char *text, char *host, size_t hostlen, unsigned *port)
@@ -55,11 +73,46 @@ static int parse_listen(const char *text, char *host, size_t hostlen, unsigned *
     return 0;
 }
 
+/* @p text as a whole number from @p lo to @p hi: decimal digits only. @return 0 or -1. */
+static int parse_count(const char *text, unsigned long long lo, unsigned long long hi,
+                       unsigned long long *out)
+{
+    size_t n = strspn(text, "0123456789");
+    if (n == 0 || n > 19 || text[n] != '\0')
+        return -1;
+    unsigned long long v = strtoull(text, NULL, 10);
+    if (v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A token of 32 hex digits from /dev/urandom into @p out (33 bytes). @return 0 or -1. */
+static int make_token(char out[33])
+{
+    unsigned char b[16];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, b, sizeof b);
+    close(fd);
+    if (n != (ssize_t)sizeof b)
+        return -1;
+    for (size_t i = 0; i < sizeof b; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+    return 0;
+}
+
 int herd_cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
         {"log", no_argument, NULL, 'L'},
+        {"token", required_argument, NULL, 'T'},
+        {"allow-host", required_argument, NULL, 'A'},
+        {"max-events", required_argument, NULL, 'E'},
+        {"max-cpu", required_argument, NULL, 'C'},
+        {"sims-per-client", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -67,6 +120,11 @@ int herd_cmd_serve(int argc, char **argv)
     char host[64], err[512];
     unsigned port;
     bool log = false;
+    const char *token = getenv("HERD_TOKEN");
+    const char *allow[17] = {NULL};
+    size_t nallow = 0;
+    unsigned long long max_events = 0, max_cpu = 0, sims = 0;
+    char made[33];
     int c;
     optind = 1;
     opterr = 0;
@@ -77,6 +135,36 @@ int herd_cmd_serve(int argc, char **argv)
             break;
         case 'L':
             log = true;
+            break;
+        case 'T':
+            token = optarg;
+            break;
+        case 'A':
+            if (nallow + 1 == sizeof allow / sizeof allow[0])
+                return herd__usage_error("--allow-host: at most %zu names", nallow);
+            if (!optarg[0] || strpbrk(optarg, ":/ \t"))
+                return herd__usage_error("--allow-host: expected a host name without port or "
+                                         "scheme, got '%s'",
+                                         optarg);
+            allow[nallow++] = optarg;
+            break;
+        case 'E':
+            if (parse_count(optarg, 1, 1000000000000000ULL, &max_events) < 0)
+                return herd__usage_error("--max-events: expected a whole number from 1 to "
+                                         "10^15, got '%s'",
+                                         optarg);
+            break;
+        case 'C':
+            if (parse_count(optarg, 1, 86400, &max_cpu) < 0)
+                return herd__usage_error("--max-cpu: expected whole seconds from 1 to 86400, "
+                                         "got '%s'",
+                                         optarg);
+            break;
+        case 'S':
+            if (parse_count(optarg, 1, HERD_SERVER_SIMS_MAX, &sims) < 0)
+                return herd__usage_error("--sims-per-client: expected a whole number from 1 "
+                                         "to %d, got '%s'",
+                                         HERD_SERVER_SIMS_MAX, optarg);
             break;
         case 'h':
             fputs(serve_usage, stdout);
@@ -112,26 +200,48 @@ int herd_cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Off loopback a token is required (as Jupyter's): made here unless given. */
+    bool loopback = strncmp(host, "127.", 4) == 0;
+    if (token && !token[0])
+        token = NULL;
+    if (!loopback && !token) {
+        if (make_token(made) < 0)
+            return herd__fail("serve: cannot read /dev/urandom for a token: %s",
+                              strerror(errno));
+        token = made;
+    }
+
     struct herd_server *srv;
     struct herd_server_config cfg = {.host = host,
                                      .port = port,
                                      .profile = &prof,
                                      .profile_path = fo.profile_path,
-                                     .log = log};
+                                     .log = log,
+                                     .token = token,
+                                     .allow_hosts = allow,
+                                     .sims_per_ip = (unsigned)sims,
+                                     .max_events = max_events,
+                                     .max_cpu_s = (double)max_cpu};
     rc = herd_server_start(&cfg, &srv, err, sizeof err);
     if (rc < 0) {
         pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
         /* A malformed address is the user's to fix; a port in use is the machine's. */
         if (rc == -HERD_EINVAL || rc == -EADDRNOTAVAIL)
-            return herd__usage_error("--listen: %s", err);
+            return herd__usage_error("%s: %s", strstr(err, "token") ? "--token" : "--listen",
+                                     err);
         return herd__fail("serve: %s", err);
     }
-    if (strncmp(host, "127.", 4) != 0)
+    if (!loopback)
         fprintf(stderr,
-                "herd: listening on %s, not loopback: anyone who reaches it can run "
-                "herds on this machine\n",
-                host);
-    printf("herd: serving http://%s:%u/\n", host, herd_server_port(srv));
+                "herd: listening on %s, not loopback: anyone who has the token can run herds "
+                "on this machine%s\n",
+                host, token == made ? " (a new token: printed once, below)" : "");
+    /* The token once, in the URL, as Jupyter prints it. */
+    if (token)
+        printf("herd: serving http://%s:%u/?token=%s\n",
+               strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host, herd_server_port(srv), token);
+    else
+        printf("herd: serving http://%s:%u/\n", host, herd_server_port(srv));
     fflush(stdout);
 
     int sig = 0;

@@ -21,11 +21,10 @@
 /* naive and mitigated side by side ("mode":"both") is the most one request runs. */
 #define HERD_API_MAX_RUNS 2
 
-/* The most "runs" GET /api/run/stream takes (POST /api/run takes HERD_RUNS_MAX): a GET
- * that any page can make the browser send must not be able to start a thousand repeats.
- * As many as the simulator repeats by itself (HERD_SIM_AUTO_RUNS_MAX), so the defaults of
- * both backends fit. */
-#define HERD_API_STREAM_RUNS_MAX 10
+/* The most "runs" POST /api/run/stream takes: as many as POST /api/run, now that no GET
+ * starts a run (it was 10 while any page could make a browser send the stream's GET).
+ * Still in the catalogue as "stream_max" for pages that read it. */
+#define HERD_API_STREAM_RUNS_MAX HERD_RUNS_MAX
 
 /** A validated POST /api/run (or stream) request: what to run, on which backend. */
 struct herd_api_run {
@@ -39,8 +38,7 @@ struct herd_api_run {
 };
 
 /**
- * Turn @p req (borrowed; the body of POST /api/run, or the stream's query as an object of
- * strings with "params" nested) into @p out. Numbers may come as JSON numbers or as
+ * Turn @p req (borrowed; the body of POST /api/run or POST /api/run/stream) into @p out. Numbers may come as JSON numbers or as
  * strings. Unknown fields, wrong types and out-of-range values are refused.
  * @return 0, or -HERD_EINVAL with the one-line reason in @p err (@p out not written).
  */

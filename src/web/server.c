@@ -24,10 +24,13 @@
 
 #include "api.h"
 #include "assets.h"
+#include "gate.h"
 #include "metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <poll.h>
 #include <herd/clock.h>
 #include <herd/error.h>
 #include <inttypes.h>
@@ -38,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,8 +49,16 @@
 #include "../live/live.h"
 #include "../sim/engine.h"
 
-#define CONNECTIONS_MAX 64
-#define IDLE_TIMEOUT_S 60
+/* Connections served at once (a thread each), all addresses; and waiting at the gate. */
+#define CONNECTIONS_MAX 128
+#define PENDING_MAX 512
+#define HEADER_BYTES_MAX 8192
+/* How long a response may wait for its client to read (a write-inactivity timeout). */
+#define IDLE_TIMEOUT_S 30
+/* A POST run looks at its client's socket at most this often (the leaving client). */
+#define CLIENT_CHECK_NS (100 * HERD_NS_PER_MS)
+/* Host names this server answers to, beyond the loopback ones. */
+#define HOSTS_MAX 64
 #define RETRY_AFTER_MAX_S 60
 /* How long stopping waits for requests in flight to send their answers (an interrupted
  * live run tears down within about a second) before closing their connections. */
@@ -54,9 +66,19 @@
 
 struct herd_server {
     struct MHD_Daemon *d;
+    struct herd_gate *gate; /* owns the listening socket; per-address counts */
     unsigned port;
-    bool loopback; /* bound to 127.0.0.0/8: only loopback Host names are accepted */
     bool log;
+    char token[HERD_SERVER_TOKEN_MAX + 1]; /* "": none */
+    /* The Host names answered (without port), and whether each takes any port (an
+     * allowed name: a proxy in front may use its own) or only ours. */
+    char *hosts[HOSTS_MAX];
+    bool any_port[HOSTS_MAX];
+    size_t nhosts;
+    unsigned sims_per_ip;
+    int64_t body_deadline_ns;
+    uint64_t max_events;
+    int64_t max_cpu_ns;
     struct herd_profile prof;
     char prof_path[4096]; /* where prof came from ("" the built-in figures); as the CLI's */
     char *catalogue; /* GET /api/scenarios, computed once (live_max_n bisects limits) */
@@ -80,10 +102,14 @@ static struct {
 struct request {
     char *body;
     size_t len, cap;
-    bool too_large; /* the body passed the cap: dropped, 413 at the end */
-    unsigned code;  /* status sent, for the log line */
+    bool too_large;     /* the body passed the cap: dropped, 413 at the end */
+    bool set_cookie;    /* the token came in the URL: give the page its cookie */
+    unsigned code;      /* status sent, for the log line */
+    uint32_t ip;        /* the client's address (network order) */
+    int fd;             /* the client's socket, to see it leave during a POST run */
     int64_t t0;
-    char what[96]; /* "POST /api/run", for the log line */
+    int64_t deadline_ns; /* the body must have arrived by then */
+    char what[96];      /* "POST /api/run", for the log line */
 };
 
 /* ---- responses ----------------------------------------------------------------------- */
@@ -94,6 +120,14 @@ static enum MHD_Result send_response(struct herd_server *s, struct MHD_Connectio
     if (!resp)
         return MHD_NO; /* out of memory: MHD closes the connection */
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* Each request on a connection of its own, so that each passes the gate (gate.h). */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (req->set_cookie) {
+        char cookie[HERD_SERVER_TOKEN_MAX + 64];
+        snprintf(cookie, sizeof cookie, "herd_token=%s; Path=/; HttpOnly; SameSite=Strict",
+                 s->token);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    }
     enum MHD_Result ok = MHD_queue_response(c, code, resp);
     MHD_destroy_response(resp);
     if (ok == MHD_YES) {
@@ -193,23 +227,26 @@ static enum MHD_Result send_405(struct herd_server *s, struct MHD_Connection *c,
 /* What took a run's slot: released exactly once by release(). */
 struct slot {
     bool live, held;
+    uint32_t ip; /* the client whose simulation turn it is */
 };
 
 /*
- * Take the slot @p run needs: the process's live lock, or one of the simulation slots.
- * @return 0, or the status of a refusal (409/503) with the seconds to wait in *retry_s.
+ * Take the slot @p run needs: the process's live lock, or one of the simulation slots and
+ * one of client @p ip's turns. @return 0, or the status of a refusal (409/429/503) with
+ * the seconds to wait in *retry_s.
  */
-static unsigned acquire(struct herd_server *s, const struct herd_api_run *run, struct slot *slot,
-                        unsigned *retry_s, const char **why)
+static unsigned acquire(struct herd_server *s, const struct herd_api_run *run, uint32_t ip,
+                        struct slot *slot, unsigned *retry_s, char *why,
+                        size_t whylen)
 {
     unsigned code = 0;
-    *slot = (struct slot){.live = run->live};
+    *slot = (struct slot){.live = run->live, .ip = ip};
     *retry_s = 1;
     pthread_mutex_lock(&s->mu);
     bool stopping = s->stopping;
     pthread_mutex_unlock(&s->mu);
     if (stopping) {
-        *why = "the server is stopping";
+        snprintf(why, whylen, "the server is stopping");
         return 503;
     }
     if (run->live) {
@@ -222,7 +259,8 @@ static unsigned acquire(struct herd_server *s, const struct herd_api_run *run, s
             *retry_s = (unsigned)(secs < 1                   ? 1
                                   : secs > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S
                                                              : secs);
-            *why = "another live run is going; live runs take turns (simulations do not)";
+            snprintf(why, whylen,
+                     "another live run is going; live runs take turns (simulations do not)");
             code = 409;
         } else {
             live_lock.owner = s;
@@ -232,15 +270,26 @@ static unsigned acquire(struct herd_server *s, const struct herd_api_run *run, s
         pthread_mutex_unlock(&live_lock.mu);
         return code;
     }
+    /* One client's turns first: a client holding its share is told so (429), not that the
+     * server is busy, and cannot take every slot from the others. */
+    if (!herd__gate_sim_take(s->gate, ip, s->sims_per_ip)) {
+        snprintf(why, whylen,
+                 "this client address already runs %u simulation%s, as many as one client may "
+                 "at once (herd serve --sims-per-client)",
+                 s->sims_per_ip, s->sims_per_ip == 1 ? "" : "s");
+        return 429;
+    }
     pthread_mutex_lock(&s->mu);
     if (s->sims >= HERD_SERVER_SIMS_MAX) {
-        *why = "the simulator is busy with other requests";
+        snprintf(why, whylen, "the simulator is busy with other requests");
         code = 503;
     } else {
         s->sims++;
         slot->held = true;
     }
     pthread_mutex_unlock(&s->mu);
+    if (code)
+        herd__gate_sim_give(s->gate, ip);
     return code;
 }
 
@@ -258,6 +307,7 @@ static void release(struct herd_server *s, struct slot *slot)
         pthread_mutex_lock(&s->mu);
         s->sims--;
         pthread_mutex_unlock(&s->mu);
+        herd__gate_sim_give(s->gate, slot->ip);
     }
 }
 
@@ -274,12 +324,23 @@ static void release(struct herd_server *s, struct slot *slot)
 
 struct stream;
 
-/* Who may stop a run and who hears of its progress: the server (stopping), and for the
- * SSE stream the stream (progress, the client leaving). Lives on the running thread. */
+/* Who may stop a run and who hears of its progress: the server (stopping), the run
+ * ceilings, the client leaving (a POST's socket; the stream's failed write), and for the
+ * SSE stream the stream (progress). Lives on the running thread. */
 struct watcher {
     struct herd_server *s;
     struct stream *st; /* NULL: POST /api/run, which shows no progress */
+    int fd;            /* POST /api/run: the client's socket, looked at for its end; else -1 */
+    bool live;         /* the ceilings are the simulator's */
+    /* The running thread's own: */
+    int64_t cpu0_ns;        /* its CPU time when the request's runs began */
+    int64_t checked_ns;     /* when fd was last looked at */
+    uint64_t events_before; /* simulator events of the repeats finished */
+    uint64_t events_now;    /* and of the one going */
+    int why;                /* why it stopped: 0, or a WHY_* */
 };
+
+enum { WHY_GONE = 1, WHY_EVENTS, WHY_CPU };
 
 static bool server_stopping(struct herd_server *s)
 {
@@ -290,6 +351,8 @@ static bool server_stopping(struct herd_server *s)
 }
 
 static bool watch_stop(struct watcher *w, char *why, size_t len);
+static unsigned stopped_why(const struct watcher *w, char *why, size_t len);
+static int64_t thread_cpu_ns(void);
 static void watch_repeat(void *ctx, size_t i, int rep, int reps);
 static void watch_end(struct watcher *w, size_t i);
 static bool watch_poll(void *ctx, int64_t sim_ns, uint64_t events);
@@ -308,6 +371,8 @@ static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, s
     size_t done = 0;
     unsigned code = 200;
     *out = NULL;
+    w->live = run->live;
+    w->cpu0_ns = thread_cpu_ns();
     for (size_t i = 0; i < run->nspecs; i++) {
         const struct herd_run_spec *spec = &run->jobs[i].spec;
         char why[512];
@@ -317,8 +382,10 @@ static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, s
             rc = herd__api_run_one(run, i, &s->prof, s->prof_path[0] ? s->prof_path : NULL, &sw,
                                    watch_repeat, w, &reports[i], why, sizeof why);
         if (rc < 0) {
-            snprintf(err, errlen, "%s %s: %s", spec->sc->name, herd_spec_strategy(spec), why);
             code = herd__api_run_status(rc);
+            if (rc == -HERD_EINTR && w->why)
+                code = stopped_why(w, why, sizeof why);
+            snprintf(err, errlen, "%s %s: %s", spec->sc->name, herd_spec_strategy(spec), why);
             break;
         }
         herd__metrics_run(&s->metrics, &reports[i]);
@@ -383,8 +450,55 @@ struct stream {
     size_t len, off;
 };
 
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * HERD_NS_PER_S + ts.tv_nsec;
+}
+
+/* Has the client of socket @p fd left? Its end of file (or a reset) says so; bytes it
+ * sent after its request (a pipelined one) do not. Never blocks. */
+static bool client_left(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, 0) <= 0)
+        return false;
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* The reason and status of a run its watcher stopped (w->why set). */
+static unsigned stopped_why(const struct watcher *w, char *why, size_t len)
+{
+    const struct herd_server *s = w->s;
+    switch (w->why) {
+    case WHY_EVENTS:
+        snprintf(why, len,
+                 "stopped at the server's ceiling of %" PRIu64 " simulator events per request "
+                 "(herd serve --max-events); ask for fewer events, a smaller n or fewer runs",
+                 s->max_events);
+        return 422;
+    case WHY_CPU:
+        snprintf(why, len,
+                 "stopped at the server's ceiling of %.0f CPU seconds per request (herd serve "
+                 "--max-cpu); ask for fewer events, a smaller n or fewer runs",
+                 (double)s->max_cpu_ns / 1e9);
+        return 422;
+    default:
+        snprintf(why, len, "interrupted: the client went away");
+        return 503;
+    }
+}
+
 static bool watch_stop(struct watcher *w, char *why, size_t len)
 {
+    if (w->why) {
+        stopped_why(w, why, len);
+        return true;
+    }
     if (server_stopping(w->s)) {
         snprintf(why, len, "interrupted: the server is stopping");
         return true;
@@ -412,7 +526,10 @@ static void publish(struct stream *st)
  * before it, if any, has finished. */
 static void watch_repeat(void *ctx, size_t i, int rep, int reps)
 {
-    struct stream *st = ((struct watcher *)ctx)->st;
+    struct watcher *w = ctx;
+    struct stream *st = w->st;
+    w->events_before += w->events_now;
+    w->events_now = 0;
     if (!st)
         return;
     pthread_mutex_lock(&st->mu);
@@ -449,6 +566,24 @@ static bool watch_poll(void *ctx, int64_t sim_ns, uint64_t events)
     struct watcher *w = ctx;
     bool stop = server_stopping(w->s);
     struct stream *st = w->st;
+    if (!w->why && !w->live) {
+        /* The ceilings: every repeat's events, and the CPU time of this thread, which runs
+         * every repeat of the request (a simulation is single-threaded). */
+        w->events_now = events;
+        if (w->events_before + events > w->s->max_events)
+            w->why = WHY_EVENTS;
+        else if (thread_cpu_ns() - w->cpu0_ns > w->s->max_cpu_ns)
+            w->why = WHY_CPU;
+    }
+    if (!w->why && w->fd >= 0) {
+        int64_t now = herd_clock_monotonic_ns();
+        if (now - w->checked_ns >= CLIENT_CHECK_NS) {
+            w->checked_ns = now;
+            if (client_left(w->fd))
+                w->why = WHY_GONE;
+        }
+    }
+    stop = stop || w->why;
     if (st) {
         pthread_mutex_lock(&st->mu);
         st->events = events;
@@ -463,7 +598,7 @@ static bool watch_poll(void *ctx, int64_t sim_ns, uint64_t events)
 static void *stream_work(void *arg)
 {
     struct stream *st = arg;
-    struct watcher w = {.s = st->s, .st = st};
+    struct watcher w = {.s = st->s, .st = st, .fd = -1};
     char err[sizeof st->err], *json = NULL;
     unsigned code = run_all(st->s, &st->run, &w, &json, err, sizeof err);
     pthread_mutex_lock(&st->mu);
@@ -665,94 +800,66 @@ static int stream_init_sync(struct stream *st)
     return -e;
 }
 
-struct query {
-    json_t *obj, *params;
-    bool bad;
-};
-
-static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *value)
+/* The body of a POST that starts runs, as @p run. @return 0, or the status of a refusal
+ * (400, 413) with one line in @p err. */
+static unsigned body_run(const struct request *req, struct herd_api_run *run, char *err,
+                         size_t errlen)
 {
-    struct query *q = cls;
-    (void)kind;
-    json_t *v = json_string(value ? value : "");
-    if (!v) { /* not UTF-8 */
-        q->bad = true;
-        return MHD_NO;
+    json_error_t jerr;
+    if (req->too_large) {
+        snprintf(err, errlen, "request body over %d bytes", HERD_SERVER_BODY_MAX);
+        return 413;
     }
-    if (strncmp(key, "p.", 2) == 0)
-        json_object_set_new(q->params, key + 2, v);
-    else
-        json_object_set_new(q->obj, key, v);
-    return MHD_YES;
+    if (req->len == 0) {
+        snprintf(err, errlen, "empty body; expected a JSON object such as {\"scenario\":\"accept\"}");
+        return 400;
+    }
+    json_t *body = json_loadb(req->body, req->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!body) {
+        snprintf(err, errlen, "bad JSON at line %d column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+        return 400;
+    }
+    int rc = herd__api_parse_run(body, run, err, errlen);
+    json_decref(body);
+    return rc < 0 ? 400 : 0;
 }
 
+/* POST /api/run/stream: the body as POST /api/run takes it, the answer an event stream. */
 static enum MHD_Result serve_stream(struct herd_server *s, struct MHD_Connection *c,
                                     struct request *req)
 {
-    struct query q = {json_object(), json_object(), false};
     struct herd_api_run run;
     char err[600];
-    enum MHD_Result ok;
-    if (!q.obj || !q.params) {
-        ok = MHD_NO;
-        goto out;
-    }
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &q);
-    if (q.bad) {
-        ok = send_error(s, c, req, 400, "query: parameters must be UTF-8 text");
-        goto out;
-    }
-    if (json_object_size(q.params))
-        json_object_set(q.obj, "params", q.params);
-    if (herd__api_parse_run(q.obj, &run, err, sizeof err) < 0) {
-        ok = send_error(s, c, req, 400, "%s", err);
-        goto out;
-    }
-    /* A GET starts this run, and any page can make a browser send a GET: few repeats. */
-    if (run.runs > HERD_API_STREAM_RUNS_MAX) {
-        ok = send_error(s, c, req, 400,
-                        "runs: %d is more than the stream runs (at most %d); POST /api/run "
-                        "takes up to %d",
-                        run.runs, HERD_API_STREAM_RUNS_MAX, HERD_RUNS_MAX);
-        goto out;
-    }
+    unsigned code = body_run(req, &run, err, sizeof err);
+    if (code)
+        return send_error(s, c, req, code, "%s", err);
     struct stream *st = calloc(1, sizeof *st);
-    if (!st) {
-        ok = MHD_NO;
-        goto out;
-    }
+    if (!st)
+        return MHD_NO;
     *st = (struct stream){.s = s, .run = run, .phase = PH_START};
     for (size_t i = 0; i < run.nspecs; i++)
         st->reps[i] = herd__api_runs(&run, i);
     unsigned retry_s;
-    const char *why = "";
-    unsigned code = acquire(s, &run, &st->slot, &retry_s, &why);
+    code = acquire(s, &run, req->ip, &st->slot, &retry_s, err, sizeof err);
     if (code) {
         free(st);
-        ok = send_retry(s, c, req, code, retry_s, why);
-        goto out;
+        return send_retry(s, c, req, code, retry_s, err);
     }
     if (stream_init_sync(st) < 0) {
         release(s, &st->slot);
         free(st);
-        ok = MHD_NO;
-        goto out;
+        return MHD_NO;
     }
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
     if (!r) {
         stream_free(st);
-        ok = MHD_NO;
-        goto out;
+        return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    ok = send_response(s, c, req, 200, r);
-out:
-    json_decref(q.params);
-    json_decref(q.obj);
-    return ok;
+    return send_response(s, c, req, 200, r);
 }
 
 /* ---- POST /api/run ------------------------------------------------------------------ */
@@ -760,31 +867,19 @@ out:
 static enum MHD_Result serve_run(struct herd_server *s, struct MHD_Connection *c,
                                  struct request *req)
 {
-    json_error_t jerr;
     struct herd_api_run run;
     struct slot slot;
     char err[600], *out = NULL;
     unsigned retry_s;
-    const char *why = "";
-
-    if (req->too_large)
-        return send_error(s, c, req, 413, "request body over %d bytes", HERD_SERVER_BODY_MAX);
-    if (req->len == 0)
-        return send_error(s, c, req, 400,
-                          "empty body; expected a JSON object such as {\"scenario\":\"accept\"}");
-    json_t *body = json_loadb(req->body, req->len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!body)
-        return send_error(s, c, req, 400, "bad JSON at line %d column %d: %s", jerr.line,
-                          jerr.column, jerr.text);
-    int rc = herd__api_parse_run(body, &run, err, sizeof err);
-    json_decref(body);
-    if (rc < 0)
-        return send_error(s, c, req, 400, "%s", err);
-    unsigned code = acquire(s, &run, &slot, &retry_s, &why);
+    unsigned code = body_run(req, &run, err, sizeof err);
     if (code)
-        return send_retry(s, c, req, code, retry_s, why);
-    /* The run blocks this connection's thread only; a stopping server stops it (503). */
-    struct watcher w = {.s = s, .st = NULL};
+        return send_error(s, c, req, code, "%s", err);
+    code = acquire(s, &run, req->ip, &slot, &retry_s, err, sizeof err);
+    if (code)
+        return send_retry(s, c, req, code, retry_s, err);
+    /* The run blocks this connection's thread only; a stopping server, a client who
+     * leaves or a ceiling stops it. */
+    struct watcher w = {.s = s, .st = NULL, .fd = req->fd};
     code = run_all(s, &run, &w, &out, err, sizeof err);
     release(s, &slot);
     if (code != 200)
@@ -792,45 +887,110 @@ static enum MHD_Result serve_run(struct herd_server *s, struct MHD_Connection *c
     return send_json(s, c, req, 200, out);
 }
 
-/* ---- Host and Origin ---------------------------------------------------------------- */
+/* ---- Host, Origin and token --------------------------------------------------------- */
 
-/* Is @p host ("127.0.0.1:8080", "localhost:8080", "[::1]:8080") a loopback name with our
- * port? A page on another site that resolves its own name to 127.0.0.1 (DNS rebinding)
- * sends its own name here, and is refused. */
-static bool loopback_host(const char *host, unsigned port)
+/* Is @p host ("127.0.0.1:8080", "localhost:8080", "[::1]:8080", the bound address, an
+ * allowed name) a name of this server with its port? Digits only after the colon: no sign,
+ * space or second colon. A page on another site that resolves its own name to this
+ * machine (DNS rebinding) sends its own name here, and is refused. */
+static bool host_ok(const struct herd_server *s, const char *host)
 {
-    static const char *const names[] = {"127.0.0.1", "localhost", "[::1]", NULL};
-    for (int i = 0; names[i]; i++) {
-        size_t n = strlen(names[i]);
-        if (strncmp(host, names[i], n) != 0)
-            continue;
-        if (host[n] == '\0')
-            return port == 80;
-        if (host[n] == ':') {
-            char *end;
-            unsigned long p = strtoul(host + n + 1, &end, 10);
-            return *end == '\0' && p == port;
-        }
+    const char *colon = strrchr(host, ':');
+    if (colon && strchr(colon, ']'))
+        colon = NULL; /* "[::1]" alone */
+    size_t name = colon ? (size_t)(colon - host) : strlen(host);
+    bool has_port = colon != NULL;
+    unsigned long port = 80;
+    if (has_port) {
+        const char *p = colon + 1;
+        size_t n = strspn(p, "0123456789");
+        if (n == 0 || n > 5 || p[n] != '\0')
+            return false;
+        port = strtoul(p, NULL, 10);
     }
+    for (size_t i = 0; i < s->nhosts; i++)
+        if (strlen(s->hosts[i]) == name && strncasecmp(host, s->hosts[i], name) == 0)
+            return port == s->port || (s->any_port[i] && !has_port);
     return false;
 }
 
-/* A browser sends Origin on cross-site POSTs (which need no preflight with a text/plain
- * body): its host:port must be the Host this request was sent to. */
+/* An Origin is this server's exactly: "http://" and the Host the request was sent to (a
+ * sandboxed frame's "null", https, another host or port: not ours). */
 static bool same_origin(const char *origin, const char *host)
 {
-    const char *p = strstr(origin, "://");
-    return p && strcmp(p + 3, host) == 0;
+    return strncmp(origin, "http://", 7) == 0 && strcasecmp(origin + 7, host) == 0;
 }
 
-/* A browser's GET from another site's page (an <img>, a no-cors fetch) carries no Origin,
- * but it does say where it came from (Fetch Metadata): runs start only from this server's
- * own page ("same-origin") or a URL the user opened ("none"). Clients that are not
- * browsers send no Sec-Fetch-Site and are let through, as before. */
+/* A browser's request from another site's page (an <img>, a no-cors fetch) may carry no
+ * Origin, but it does say where it came from (Fetch Metadata): runs start only from this
+ * server's own page ("same-origin") or a URL the user opened ("none"). Clients that are
+ * not browsers send no Sec-Fetch-Site and are let through. */
 static bool from_elsewhere(struct MHD_Connection *c)
 {
     const char *site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
     return site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0;
+}
+
+/* @p a equals the token, in time that does not depend on where they differ. */
+static bool token_eq(const struct herd_server *s, const char *a)
+{
+    size_t n = strlen(s->token);
+    if (!a || strlen(a) != n)
+        return false;
+    unsigned char d = 0;
+    for (size_t i = 0; i < n; i++)
+        d |= (unsigned char)(a[i] ^ s->token[i]);
+    return d == 0;
+}
+
+/* Does the request carry the token: "Authorization: token T" (or Bearer), the page's
+ * cookie, or ?token=T (then the answer sets the cookie)? */
+static bool has_token(const struct herd_server *s, struct MHD_Connection *c,
+                      struct request *req)
+{
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (auth && (strncasecmp(auth, "token ", 6) == 0 || strncasecmp(auth, "bearer ", 7) == 0) &&
+        token_eq(s, strchr(auth, ' ') + 1))
+        return true;
+    if (token_eq(s, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "herd_token")))
+        return true;
+    if (token_eq(s, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token"))) {
+        req->set_cookie = true;
+        return true;
+    }
+    return false;
+}
+
+/* Refuse a request that is not this server's own (Host, Origin, Sec-Fetch-Site, token):
+ * @return true with the refusal queued in *ok. Before any body is read. */
+static bool refused(struct herd_server *s, struct MHD_Connection *c, struct request *req,
+                    const char *url, enum MHD_Result *ok)
+{
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (!host || !host_ok(s, host))
+        *ok = send_error(s, c, req, 403,
+                         "Host '%.64s' is not this server; open http://127.0.0.1:%u/ (or "
+                         "allow the name: herd serve --allow-host)",
+                         host ? host : "", s->port);
+    else if (origin && !same_origin(origin, host))
+        *ok = send_error(s, c, req, 403,
+                         "requests from %.64s are not allowed: only this server's own page "
+                         "(http://%.64s)",
+                         origin, host);
+    else if (strncmp(url, "/api/run", 8) == 0 && from_elsewhere(c))
+        *ok = send_error(s, c, req, 403,
+                         "runs start only from this server's own page, not from another "
+                         "site's (Sec-Fetch-Site: %.32s)",
+                         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site"));
+    else if (s->token[0] && !has_token(s, c, req))
+        *ok = send_error(s, c, req, 401,
+                         "this server needs its token: open the URL herd serve printed "
+                         "(http://HOST:%u/?token=...) or send 'Authorization: token ...'",
+                         s->port);
+    else
+        return false;
+    return true;
 }
 
 /* ---- routing ------------------------------------------------------------------------ */
@@ -844,20 +1004,6 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
                              const char *url, const char *method)
 {
     bool get = is(method, MHD_HTTP_METHOD_GET) || is(method, MHD_HTTP_METHOD_HEAD);
-    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
-
-    if (s->loopback && (!host || !loopback_host(host, s->port)))
-        return send_error(s, c, req, 403,
-                          "Host '%.64s' is not this server; open http://127.0.0.1:%u/",
-                          host ? host : "", s->port);
-    if (origin && strcmp(origin, "null") != 0 && (!host || !same_origin(origin, host)))
-        return send_error(s, c, req, 403, "requests from %.64s are not allowed", origin);
-    if ((strcmp(url, "/api/run") == 0 || strcmp(url, "/api/run/stream") == 0) && from_elsewhere(c))
-        return send_error(s, c, req, 403,
-                          "runs start only from this server's own page, not from another "
-                          "site's (Sec-Fetch-Site: %.32s)",
-                          MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site"));
 
     if (strcmp(url, "/api/run") == 0) {
         if (!is(method, MHD_HTTP_METHOD_POST))
@@ -865,9 +1011,10 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
         return serve_run(s, c, req);
     }
     if (strcmp(url, "/api/run/stream") == 0) {
-        /* Not HEAD: it would take a run's turn (a live one, 409 for others) for nothing. */
-        if (!is(method, MHD_HTTP_METHOD_GET))
-            return send_405(s, c, req, method, url, "GET");
+        /* No GET: any page can make a browser send one (an <img>), and it would start a
+         * run. */
+        if (!is(method, MHD_HTTP_METHOD_POST))
+            return send_405(s, c, req, method, url, "POST");
         return serve_stream(s, c, req);
     }
     if (strcmp(url, "/api/scenarios") == 0) {
@@ -903,6 +1050,28 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
     return send_static(s, c, req, a->data, a->len, a->mime, "no-cache");
 }
 
+/* The client's IPv4 address (network order), 0 when MHD does not say. */
+static uint32_t client_ip(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
+        return 0;
+    return ((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr.s_addr;
+}
+
+/* Body bytes must arrive by req->deadline_ns: MHD's timeout, which each byte resets, is
+ * cut to what is left of it (at least 1 s, MHD's unit). @return false once it passed. */
+static bool body_in_time(struct MHD_Connection *c, const struct request *req)
+{
+    int64_t left = req->deadline_ns - herd_clock_monotonic_ns();
+    if (left <= 0)
+        return false;
+    unsigned secs = (unsigned)((left + HERD_NS_PER_S - 1) / HERD_NS_PER_S);
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, secs);
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -912,29 +1081,45 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
 
     if (!req) {
-        /* First call: headers only. Refuse a declared oversize body before reading it. */
+        /* First call: headers only. Refuse what is not ours, or a declared oversize body,
+         * before reading any of it. */
         req = calloc(1, sizeof *req);
         if (!req)
             return MHD_NO;
         req->t0 = herd_clock_monotonic_ns();
+        req->deadline_ns = req->t0 + s->body_deadline_ns;
+        req->ip = client_ip(c);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        req->fd = ci ? ci->connect_fd : -1;
         snprintf(req->what, sizeof req->what, "%.16s %.70s", method, url);
         *con_cls = req;
         pthread_mutex_lock(&s->mu);
         s->inflight++;
         pthread_mutex_unlock(&s->mu);
+        enum MHD_Result ok;
+        if (refused(s, c, req, url, &ok))
+            return ok;
         if (!is(method, MHD_HTTP_METHOD_POST) && !is(method, MHD_HTTP_METHOD_PUT))
             return route(s, c, req, url, method);
+        /* The gate refused a Content-Length that is not digits; one over the cap is
+         * refused here, before reading the body. */
         const char *cl =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > HERD_SERVER_BODY_MAX) {
             req->too_large = true;
             return send_error(s, c, req, 413, "request body over %d bytes", HERD_SERVER_BODY_MAX);
         }
+        body_in_time(c, req);
         return MHD_YES;
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (req->code)
+            return MHD_YES; /* answered already: the rest is dropped */
+        if (!body_in_time(c, req))
+            return MHD_NO; /* MHD cannot answer in the middle of a body: close */
         if (req->too_large || req->len + n > HERD_SERVER_BODY_MAX) {
             /* Chunked or lying about its length: drop the rest, answer 413 at the end. */
             req->too_large = true;
@@ -958,7 +1143,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (req->code)
-        return MHD_YES; /* answered already (an early 413) */
+        return MHD_YES; /* answered already (a refusal before the body) */
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S);
     return route(s, c, req, url, method);
 }
 
@@ -980,6 +1166,28 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     pthread_mutex_lock(&s->mu);
     s->inflight--;
     pthread_mutex_unlock(&s->mu);
+}
+
+/* MHD's word on each connection handed over by the gate: the per-address counts. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct herd_server *s = cls;
+    (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        herd__gate_client_open(s->gate, client_ip(c));
+    else
+        herd__gate_client_closed(s->gate, client_ip(c));
+}
+
+/* The gate's hand-over (gate.h): MHD serves the connection from here, on a thread of
+ * its own; it closes @p fd also when it cannot. */
+static int pass(void *ctx, int fd, const struct sockaddr_in *peer)
+{
+    struct herd_server *s = ctx;
+    if (MHD_add_connection(s->d, fd, (const struct sockaddr *)peer, sizeof *peer) != MHD_YES)
+        return -HERD_ENOMEM;
+    return 0;
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap)
@@ -1010,7 +1218,7 @@ static int listen_on(const char *host, unsigned port, int *fd_out, unsigned *por
         return rc;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 64) != 0 ||
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, SOMAXCONN) != 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &salen) != 0) {
         rc = -errno;
         snprintf(err, errlen, "cannot listen on %s:%u: %s", host, port, strerror(errno));
@@ -1022,24 +1230,103 @@ static int listen_on(const char *host, unsigned port, int *fd_out, unsigned *por
     return 0;
 }
 
+/* Answer to Host @p name (copied; @p any_port: also without a port). @return 0 or -1. */
+static int add_host(struct herd_server *s, const char *name, bool any_port)
+{
+    for (size_t i = 0; i < s->nhosts; i++)
+        if (strcasecmp(s->hosts[i], name) == 0)
+            return 0;
+    if (s->nhosts == HOSTS_MAX || !(s->hosts[s->nhosts] = strdup(name)))
+        return -1;
+    s->any_port[s->nhosts++] = any_port;
+    return 0;
+}
+
+/* The Host names of a server bound to @p host: the loopback names, the bound address, and
+ * for 0.0.0.0 every IPv4 address of this machine and its name; then @p allow. */
+static int add_hosts(struct herd_server *s, const char *host, const char *const *allow)
+{
+    int rc = add_host(s, "127.0.0.1", false) | add_host(s, "localhost", false) |
+             add_host(s, "[::1]", false);
+    if (strcmp(host, "0.0.0.0") != 0)
+        rc |= add_host(s, host, false);
+    else {
+        struct ifaddrs *ifs, *i;
+        char name[256];
+        if (getifaddrs(&ifs) == 0) {
+            for (i = ifs; i; i = i->ifa_next)
+                if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+                    inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr,
+                              name, sizeof name))
+                    rc |= add_host(s, name, false);
+            freeifaddrs(ifs);
+        }
+        if (gethostname(name, sizeof name) == 0) {
+            name[sizeof name - 1] = '\0';
+            rc |= add_host(s, name, false);
+        }
+    }
+    for (; allow && *allow; allow++)
+        rc |= add_host(s, *allow, true);
+    return rc ? -HERD_ENOMEM : 0;
+}
+
+static void free_hosts(struct herd_server *s)
+{
+    for (size_t i = 0; i < s->nhosts; i++)
+        free(s->hosts[i]);
+}
+
 int herd_server_start(const struct herd_server_config *cfg, struct herd_server **out, char *err,
                       size_t errlen)
 {
     const char *host = cfg->host ? cfg->host : "127.0.0.1";
+    const char *token = cfg->token ? cfg->token : "";
     int fd = -1, rc;
+    struct in_addr addr;
+    if (inet_pton(AF_INET, host, &addr) != 1) {
+        snprintf(err, errlen, "'%s' is not an IPv4 address", host);
+        return -HERD_EINVAL;
+    }
+    if (strncmp(host, "127.", 4) != 0 && !token[0]) {
+        snprintf(err, errlen,
+                 "listening on %s (not loopback) needs a token: anyone who reaches it could "
+                 "run herds on this machine",
+                 host);
+        return -HERD_EINVAL;
+    }
+    if (strlen(token) > HERD_SERVER_TOKEN_MAX || strspn(token, "0123456789abcdefghijklmnopqrstuvwxyz"
+                                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.~") !=
+                                                         strlen(token)) {
+        snprintf(err, errlen,
+                 "the token must be at most %d letters, digits or -_.~ (it goes in a URL and "
+                 "a cookie)",
+                 HERD_SERVER_TOKEN_MAX);
+        return -HERD_EINVAL;
+    }
     struct herd_server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return -HERD_ENOMEM;
     }
     s->log = cfg->log;
-    s->loopback = strncmp(host, "127.", 4) == 0;
+    snprintf(s->token, sizeof s->token, "%s", token);
+    s->sims_per_ip = cfg->sims_per_ip ? cfg->sims_per_ip : HERD_SERVER_SIMS_PER_IP;
+    s->body_deadline_ns =
+        (int64_t)(cfg->body_deadline_ms ? cfg->body_deadline_ms : HERD_SERVER_BODY_DEADLINE_MS) *
+        HERD_NS_PER_MS;
+    s->max_events = cfg->max_events ? cfg->max_events : HERD_SERVER_MAX_EVENTS;
+    s->max_cpu_ns = (int64_t)((cfg->max_cpu_s > 0 ? cfg->max_cpu_s : HERD_SERVER_MAX_CPU_S) * 1e9);
     if (cfg->profile)
         s->prof = *cfg->profile;
     else
         herd_profile_defaults(&s->prof);
     snprintf(s->prof_path, sizeof s->prof_path, "%s", cfg->profile_path ? cfg->profile_path : "");
     pthread_mutex_init(&s->mu, NULL);
+    if ((rc = add_hosts(s, host, cfg->allow_hosts)) < 0) {
+        snprintf(err, errlen, "out of memory (or more than %d host names)", HOSTS_MAX);
+        goto fail_mu;
+    }
     if ((rc = herd__metrics_init(&s->metrics)) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail_mu;
@@ -1053,18 +1340,38 @@ int herd_server_start(const struct herd_server_config *cfg, struct herd_server *
     s->catalogue_len = strlen(s->catalogue);
     if ((rc = listen_on(host, cfg->port, &fd, &s->port, err, errlen)) < 0)
         goto fail_catalogue;
-    /* The daemon owns fd from here: MHD_stop_daemon closes it. */
+    /* No listening socket of MHD's own: the gate accepts and hands connections over. */
     s->d = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
-                                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+                                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                                MHD_USE_NO_LISTEN_SOCKET,
                             0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
-                            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned)CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX + 8,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->d) {
         rc = -HERD_EINVAL;
         snprintf(err, errlen, "libmicrohttpd could not start a daemon on %s:%u", host, s->port);
         close(fd);
+        goto fail_catalogue;
+    }
+    struct herd_gate_config gc = {
+        .listen_fd = fd,
+        .per_ip_max = cfg->per_ip_max ? cfg->per_ip_max : HERD_SERVER_PER_IP_MAX,
+        .pending_max = PENDING_MAX,
+        .served_max = CONNECTIONS_MAX,
+        .header_deadline_ns = (int64_t)(cfg->header_deadline_ms ? cfg->header_deadline_ms
+                                                               : HERD_SERVER_HEADER_DEADLINE_MS) *
+                              HERD_NS_PER_MS,
+        .header_max = HEADER_BYTES_MAX,
+        .pass = pass,
+        .ctx = s,
+    };
+    if ((rc = herd__gate_start(&gc, &s->gate)) < 0) { /* fd closed */
+        snprintf(err, errlen, "cannot start accepting on %s:%u: %s", host, s->port,
+                 herd_strerror(rc));
+        MHD_stop_daemon(s->d);
+        s->gate = NULL;
         goto fail_catalogue;
     }
     *out = s;
@@ -1075,6 +1382,7 @@ fail_catalogue:
 fail_metrics:
     herd__metrics_fini(&s->metrics);
 fail_mu:
+    free_hosts(s);
     pthread_mutex_destroy(&s->mu);
     free(s);
     return rc;
@@ -1095,7 +1403,7 @@ void herd_server_stop(struct herd_server *s)
     /* Stop accepting, let the requests in flight answer (the interrupted runs' 503s and
      * error events included: each simulation's poll sees `stopping` within some ms), then
      * close every connection and join every thread. */
-    MHD_socket lfd = MHD_quiesce_daemon(s->d);
+    herd__gate_close(s->gate); /* no new connection from here */
     for (int waited = 0; waited < DRAIN_MAX_MS; waited += 10) {
         pthread_mutex_lock(&s->mu);
         int inflight = s->inflight;
@@ -1106,10 +1414,10 @@ void herd_server_stop(struct herd_server *s)
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(s->d);
-    if (lfd != MHD_INVALID_SOCKET)
-        close(lfd); /* quiesced: ours to close */
+    herd__gate_free(s->gate); /* after MHD: its connections' ends count in the gate */
     free(s->catalogue);
     herd__metrics_fini(&s->metrics);
+    free_hosts(s);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

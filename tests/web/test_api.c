@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <herd/error.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -44,7 +45,9 @@ static void resp_free(struct resp *r)
     memset(r, 0, sizeof *r);
 }
 
-static int dial(unsigned port)
+/* Connect from @p src (another loopback address is another client: 127.0.0.0/8 is all
+ * this machine's; NULL: the kernel's choice, 127.0.0.1). */
+static int dial_from(unsigned port, const char *src)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     struct timeval tv = {.tv_sec = 25};
@@ -54,11 +57,24 @@ static int dial(unsigned port)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (src) {
+        struct sockaddr_in me = {.sin_family = AF_INET};
+        inet_pton(AF_INET, src, &me.sin_addr);
+        if (bind(fd, (struct sockaddr *)&me, sizeof me) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
         return -1;
     }
     return fd;
+}
+
+static int dial(unsigned port)
+{
+    return dial_from(port, NULL);
 }
 
 static void send_all(int fd, const void *p, size_t n)
@@ -152,17 +168,26 @@ static void parse(char *raw, size_t n, struct resp *out)
     free(raw);
 }
 
-/* Send @p raw bytes as they are; the reply in @p out (status -1 when none). */
-static void raw_request(unsigned port, const void *raw, size_t rawlen, struct resp *out)
+/* Send @p raw bytes as they are (then end the sending side when @p eof: a client who
+ * half-closes is taken as gone once its request is in, so only for requests that start
+ * no run); the reply in @p out (status -1 when none). */
+static void raw_request_eof(unsigned port, const void *raw, size_t rawlen, bool eof,
+                            struct resp *out)
 {
     int fd = dial(port);
     cr_assert_geq(fd, 0, "connect to 127.0.0.1:%u: %s", port, strerror(errno));
     send_all(fd, raw, rawlen);
-    shutdown(fd, SHUT_WR);
+    if (eof)
+        shutdown(fd, SHUT_WR);
     size_t n;
     char *buf = read_all(fd, &n);
     close(fd);
     parse(buf, n, out);
+}
+
+static void raw_request(unsigned port, const void *raw, size_t rawlen, struct resp *out)
+{
+    raw_request_eof(port, raw, rawlen, false, out);
 }
 
 static void request_h(unsigned port, const char *method, const char *path, const char *extra,
@@ -546,26 +571,30 @@ Test(web, malformed_requests_get_a_reason_and_the_server_survives)
     assert_refused(&r, 403, "a cross-site POST");
     resp_free(&r);
 
-    /* The stream validates the same way, from its query string. */
-    request(port, "GET", "/api/run/stream?scenario=accept&n=0", NULL, &r);
+    /* The stream validates the same way, from the same body. */
+    request(port, "POST", "/api/run/stream", "{\"scenario\":\"accept\",\"n\":0}", &r);
     assert_refused(&r, 400, "stream n = 0");
     resp_free(&r);
-    request(port, "GET", "/api/run/stream?scenario=accept&p.nope=1", NULL, &r);
+    request(port, "POST", "/api/run/stream", "{\"scenario\":\"accept\",\"params\":{\"nope\":1}}",
+            &r);
     assert_refused(&r, 400, "stream unknown param");
     resp_free(&r);
-    request(port, "GET", "/api/run/stream?scenario=%ff", NULL, &r);
+    request(port, "POST", "/api/run/stream", "{\"scenario\":\"\xff\"}", &r);
     assert_refused(&r, 400, "stream not UTF-8");
     resp_free(&r);
+    request(port, "POST", "/api/run/stream", "", &r);
+    assert_refused(&r, 400, "stream without a body");
+    resp_free(&r);
 
-    /* Random bytes instead of HTTP: whatever MHD answers, the server stays up. */
+    /* Random bytes instead of HTTP: one JSON 4xx (the gate's), and the server stays up. */
     srand(5);
     for (int k = 0; k < 20; k++) {
         unsigned char noise[512];
         size_t n = 1 + (size_t)rand() % sizeof noise;
         for (size_t i = 0; i < n; i++)
             noise[i] = (unsigned char)rand();
-        raw_request(port, noise, n, &r);
-        cr_assert(r.status == -1 || (r.status >= 400 && r.status < 500), "noise: %d", r.status);
+        raw_request_eof(port, noise, n, true, &r);
+        assert_refused(&r, 400, "noise");
         resp_free(&r);
     }
     /* A valid small body with bytes flipped: 200 or a 4xx with a reason, never a 5xx. */
@@ -616,54 +645,43 @@ Test(web, refusals_name_the_field_as_the_api_spells_it)
     }
 }
 
-/* ---- what a GET may start ------------------------------------------------------------ */
+/* ---- what a GET may start: nothing ------------------------------------------------- */
 
-/* Any page can make a browser send a GET (an <img>, a no-cors fetch: no Origin header), and
- * GET /api/run/stream starts a run: it takes few repeats, HEAD starts nothing, and a
- * request a browser says came from another site starts no run. */
-Test(web, the_stream_takes_few_runs_no_head_and_no_other_site)
+/* Any page can make a browser send a GET (an <img>, a no-cors fetch: no Origin header), so
+ * no GET starts a run: the stream is a POST (with as many runs as POST /api/run), HEAD and
+ * GET are 405, and a request a browser says came from another site starts no run. */
+Test(web, no_get_starts_a_run_and_no_other_site_does)
 {
     struct resp r;
-    char path[256], body[160];
-    const char *cheap = "scenario=accept&backend=sim&n=10&events=1";
+    char body[160];
+    const char *cheap = "{\"scenario\":\"accept\",\"backend\":\"sim\",\"n\":10,\"events\":1}";
 
-    snprintf(path, sizeof path, "/api/run/stream?%s&runs=%d", cheap, HERD_API_STREAM_RUNS_MAX + 1);
-    request(port, "GET", path, NULL, &r);
-    assert_refused(&r, 400, "stream: runs over the stream's limit");
-    cr_assert(strstr(r.body, "POST /api/run"), "the refusal says where more runs go: %s", r.body);
-    resp_free(&r);
-    snprintf(path, sizeof path, "/api/run/stream?%s&runs=%d", cheap, HERD_API_STREAM_RUNS_MAX);
-    request(port, "GET", path, NULL, &r);
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_assert(strstr(r.body, "event: report"), "%s", r.body);
-    resp_free(&r);
+    static const char *const methods[] = {"GET", "HEAD"};
+    for (size_t i = 0; i < 2; i++) {
+        request(port, methods[i], "/api/run/stream?scenario=accept&backend=sim&n=10&events=1",
+                NULL, &r);
+        cr_assert_eq(r.status, 405, "%s on the stream: %d", methods[i], r.status);
+        cr_assert_str_eq(header(&r, "Allow"), "POST");
+        resp_free(&r);
+    }
     snprintf(body, sizeof body,
              "{\"scenario\":\"accept\",\"backend\":\"sim\",\"n\":10,\"events\":1,\"runs\":%d}",
-             HERD_API_STREAM_RUNS_MAX + 1);
-    request(port, "POST", "/api/run", body, &r);
-    cr_assert_eq(r.status, 200, "POST takes more runs than the stream: %s", r.body);
-    json_t *j = json_loads(r.body, 0, NULL);
-    json_t *run0 = json_array_get(json_object_get(j, "runs"), 0);
-    cr_assert_eq(json_integer_value(json_object_get(run0, "runs")), HERD_API_STREAM_RUNS_MAX + 1,
-                 "%s", r.body);
-    json_decref(j);
-    resp_free(&r);
-
-    snprintf(path, sizeof path, "/api/run/stream?%s", cheap);
-    request(port, "HEAD", path, NULL, &r);
-    cr_assert_eq(r.status, 405, "HEAD on the stream: %d", r.status);
-    cr_assert_str_eq(header(&r, "Allow"), "GET");
+             11);
+    request(port, "POST", "/api/run/stream", body, &r);
+    cr_assert_eq(r.status, 200, "the stream takes as many runs as POST: %s", r.body);
+    cr_assert_str_eq(header(&r, "Content-Type"), "text/event-stream");
+    cr_assert(strstr(r.body, "event: report"), "%s", r.body);
+    cr_assert(strstr(r.body, "\"runs\":11"), "%s", r.body);
     resp_free(&r);
 
     static const char *const elsewhere[] = {"cross-site", "same-site"};
     for (size_t i = 0; i < 2; i++) {
         char extra[64];
         snprintf(extra, sizeof extra, "Sec-Fetch-Site: %s\r\n", elsewhere[i]);
-        request_h(port, "GET", path, extra, NULL, 0, &r);
+        request_h(port, "POST", "/api/run/stream", extra, cheap, strlen(cheap), &r);
         assert_refused(&r, 403, elsewhere[i]);
         resp_free(&r);
-        const char *post = "{\"scenario\":\"accept\",\"n\":10,\"events\":1}";
-        request_h(port, "POST", "/api/run", extra, post, strlen(post), &r);
+        request_h(port, "POST", "/api/run", extra, cheap, strlen(cheap), &r);
         assert_refused(&r, 403, elsewhere[i]);
         resp_free(&r);
         request_h(port, "GET", "/api/scenarios", extra, NULL, 0, &r);
@@ -673,7 +691,7 @@ Test(web, the_stream_takes_few_runs_no_head_and_no_other_site)
     static const char *const here[] = {"Sec-Fetch-Site: same-origin\r\n",
                                        "Sec-Fetch-Site: none\r\n"};
     for (size_t i = 0; i < 2; i++) {
-        request_h(port, "GET", path, here[i], NULL, 0, &r);
+        request_h(port, "POST", "/api/run/stream", here[i], cheap, strlen(cheap), &r);
         cr_assert_eq(r.status, 200, "%s: %s", here[i], r.body);
         resp_free(&r);
     }
@@ -740,7 +758,8 @@ Test(web, live_stream_counts_the_default_repeats)
     skip_without_live("condvar", 20);
     struct resp r;
     char want[128];
-    request(port, "GET", "/api/run/stream?scenario=condvar&backend=live&n=20&events=5", NULL, &r);
+    request(port, "POST", "/api/run/stream",
+            "{\"scenario\":\"condvar\",\"backend\":\"live\",\"n\":20,\"events\":5}", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     snprintf(want, sizeof want, "{\"phase\":\"started\",\"done\":0,\"of\":%d,\"runs\":%d}",
              5 * HERD_LIVE_RUNS_DEFAULT, HERD_LIVE_RUNS_DEFAULT);
@@ -835,10 +854,11 @@ Test(web, metrics_count_runs_wakes_latency_and_responses)
 Test(web, stream_sends_progress_then_the_report)
 {
     struct resp r;
-    request(port, "GET",
-            "/api/run/stream?scenario=accept&backend=sim&mode=mitigated&mitigation=epoll-exclusive"
-            "&n=100&events=5&seed=3&p.workers=thread",
-            NULL, &r);
+    request(port, "POST", "/api/run/stream",
+            "{\"scenario\":\"accept\",\"backend\":\"sim\",\"mode\":\"mitigated\","
+            "\"mitigation\":\"epoll-exclusive\",\"n\":100,\"events\":5,\"seed\":3,"
+            "\"params\":{\"workers\":\"thread\"}}",
+            &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_str_eq(header(&r, "Content-Type"), "text/event-stream");
     const char *prog = strstr(r.body, "event: progress\ndata: {\"phase\":\"started\"");
@@ -859,7 +879,7 @@ Test(web, stream_sends_progress_then_the_report)
 
 /* ---- the stream as a browser reads it: event by event -------------------------------- */
 
-/* An open GET /api/run/stream, read incrementally: the HTTP/1.1 chunks are undone into
+/* An open POST /api/run/stream, read incrementally: the HTTP/1.1 chunks are undone into
  * body, whose events are taken one at a time from bpos. */
 struct sse {
     int fd;
@@ -882,19 +902,26 @@ static void grow(char **p, size_t *cap, size_t need)
     cr_assert_not_null(*p);
 }
 
-static void sse_open(struct sse *st, unsigned p, const char *query)
+/* Open the stream of run @p body (JSON) from address @p src (NULL: 127.0.0.1). */
+static void sse_open_from(struct sse *st, unsigned p, const char *src, const char *body)
 {
     char head[1024];
     memset(st, 0, sizeof *st);
-    st->fd = dial(p);
+    st->fd = dial_from(p, src);
     cr_assert_geq(st->fd, 0, "connect: %s", strerror(errno));
     int n = snprintf(head, sizeof head,
-                     "GET /api/run/stream?%s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
-                     "Accept: text/event-stream\r\n\r\n",
-                     query, p);
+                     "POST /api/run/stream HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                     "Accept: text/event-stream\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     p, strlen(body), body);
     send_all(st->fd, head, (size_t)n);
     grow(&st->body, &st->bcap, 1);
     st->body[0] = '\0';
+}
+
+static void sse_open(struct sse *st, unsigned p, const char *body)
+{
+    sse_open_from(st, p, NULL, body);
 }
 
 static void sse_close(struct sse *st)
@@ -1033,7 +1060,8 @@ static void until_simulating(struct sse *st)
 
 /* A million requesters at one expiring key: some seconds of simulation (about 1 s per
  * 300000 here, more in a sanitizer build), so progress has time to show. */
-#define LONG_SIM "scenario=cache&backend=sim&mode=naive&n=1000000&events=20"
+#define LONG_SIM \
+    "{\"scenario\":\"cache\",\"backend\":\"sim\",\"mode\":\"naive\",\"n\":1000000,\"events\":20}"
 
 Test(web, stream_shows_progress_while_a_simulation_runs)
 {
@@ -1044,7 +1072,9 @@ Test(web, stream_shows_progress_while_a_simulation_runs)
     bool done = false, report = false;
     /* Long enough for a few progress events (the first at about 100 ms), short enough to
      * read to its end. */
-    sse_open(&st, port, "scenario=cache&backend=sim&mode=naive&n=300000&events=5&seed=2");
+    sse_open(&st, port,
+             "{\"scenario\":\"cache\",\"backend\":\"sim\",\"mode\":\"naive\",\"n\":300000,"
+             "\"events\":5,\"seed\":2}");
     while (sse_next(&st, name, sizeof name, &data)) {
         if (strcmp(name, "report") == 0) {
             cr_assert(done, "the report before the done event");
@@ -1112,8 +1142,8 @@ Test(web, stream_counts_every_repeat_of_every_mode)
     bool done = false, report = false;
     /* 2 trigger events a run, 2 runs a mode: about 0.4 s a naive run here. */
     sse_open(&st, port,
-             "scenario=cache&backend=sim&mode=both&mitigation=singleflight&n=300000&events=2"
-             "&seed=2&runs=2");
+             "{\"scenario\":\"cache\",\"backend\":\"sim\",\"mode\":\"both\","
+             "\"mitigation\":\"singleflight\",\"n\":300000,\"events\":2,\"seed\":2,\"runs\":2}");
     while (sse_next(&st, name, sizeof name, &data)) {
         json_t *j = json_loads(data, 0, NULL);
         cr_assert_not_null(j, "%s", data);
@@ -1178,11 +1208,14 @@ Test(web, a_client_that_leaves_stops_its_simulation)
     cr_assert(took >= 0 && took < 1500, "the run went on after the client left (%lld ms)",
               (long long)took);
     /* Its simulation slot came back: as many simulations as the server allows start at
-     * once (each holds its slot for a second or so), and leaving stops them all. */
+     * once (each holds its slot for a second or so; one client each, as one client may
+     * run only HERD_SERVER_SIMS_PER_IP), and leaving stops them all. */
     struct sse more[HERD_SERVER_SIMS_MAX];
     for (int i = 0; i < HERD_SERVER_SIMS_MAX; i++) {
-        char name[32], *data = NULL;
-        sse_open(&more[i], port, "scenario=cache&mode=naive&n=100000&events=20");
+        char name[32], *data = NULL, src[32];
+        snprintf(src, sizeof src, "127.0.0.%d", 10 + i);
+        sse_open_from(&more[i], port, src,
+                      "{\"scenario\":\"cache\",\"mode\":\"naive\",\"n\":100000,\"events\":20}");
         bool got = sse_next(&more[i], name, sizeof name, &data);
         cr_assert_eq(more[i].status, 200, "stream %d of %d refused", i + 1, HERD_SERVER_SIMS_MAX);
         cr_assert(got && strcmp(name, "progress") == 0, "stream %d: %s", i, data);
@@ -1197,6 +1230,325 @@ Test(web, a_client_that_leaves_stops_its_simulation)
     request(port, "POST", "/api/run", "{\"scenario\":\"accept\",\"n\":100,\"events\":2}", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     resp_free(&r);
+}
+
+/* ---- hostile requests: answered once, in JSON, before libmicrohttpd ----------------- */
+
+/* One status line, JSON, status @p status: what a raw @p raw gets. */
+static void assert_one_json_answer(const char *raw, int status, const char *what)
+{
+    struct resp r;
+    raw_request(port, raw, strlen(raw), &r);
+    assert_refused(&r, status, what);
+    cr_assert_str_eq(header(&r, "Content-Type"), "application/json", "%s", what);
+    cr_assert(!strstr(r.body, "HTTP/1.1 4") && !strstr(r.body, "HTTP/1.0 4") &&
+                  !strstr(r.body, "<html"),
+              "%s: a second answer in the body: %s", what, r.body);
+    cr_assert_null(strstr(r.head + 1, "HTTP/1."), "%s: two status lines: %s", what, r.head);
+    resp_free(&r);
+}
+
+Test(web, bad_content_length_and_garbage_get_one_json_400)
+{
+    static const char *const lengths[] = {"abc", "-1", "12345678901234567890", "+5", " 0x10",
+                                          "5, 6"};
+    char raw[512];
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        snprintf(raw, sizeof raw,
+                 "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: %s\r\n\r\n{}",
+                 port, lengths[i]);
+        assert_one_json_answer(raw, 400, lengths[i]);
+    }
+    snprintf(raw, sizeof raw,
+             "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: 2\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n{}",
+             port);
+    assert_one_json_answer(raw, 400, "Content-Length and chunked");
+    assert_one_json_answer("GARBAGE\r\n\r\n", 400, "GARBAGE");
+    assert_one_json_answer("GET\r\n\r\n", 400, "a method alone");
+    assert_one_json_answer("GET / HTTP/9.9\r\n\r\n", 505, "HTTP/9.9");
+    assert_one_json_answer("GET /a b HTTP/1.1\r\n\r\n", 400, "a space in the path");
+    snprintf(raw, sizeof raw, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n folded\r\n\r\n", port);
+    assert_one_json_answer(raw, 400, "a folded header");
+    /* Past 8 KiB of headers. */
+    size_t big = 9000;
+    char *huge = malloc(big + 64);
+    int n = snprintf(huge, 64, "GET / HTTP/1.1\r\nX-Big: ");
+    memset(huge + n, 'a', big);
+    strcpy(huge + n + big, "\r\n\r\n");
+    assert_one_json_answer(huge, 431, "9000 bytes of headers");
+    free(huge);
+    alive();
+}
+
+Test(web, host_and_origin_are_exactly_this_server)
+{
+    char raw[512], host[64];
+    static const char *const hosts[] = {"127.0.0.1: +%u", "127.0.0.1:+%u", "127.0.0.1:0%u",
+                                        "127.0.0.1:%u ", "127.0.0.1:%u:1", "127.0.0.1.evil:%u",
+                                        "evil.example:%u", "localhost.:%u", "127.0.0.1"};
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        snprintf(host, sizeof host, hosts[i], port);
+        snprintf(raw, sizeof raw, "GET /api/scenarios HTTP/1.1\r\nHost: %s\r\n\r\n", host);
+        struct resp r;
+        raw_request(port, raw, strlen(raw), &r);
+        assert_refused(&r, 403, host);
+        resp_free(&r);
+    }
+    static const char *const names[] = {"127.0.0.1", "localhost", "LOCALHOST", "[::1]"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(raw, sizeof raw, "GET /api/scenarios HTTP/1.1\r\nHost: %s:%u\r\n\r\n", names[i],
+                 port);
+        struct resp r;
+        raw_request(port, raw, strlen(raw), &r);
+        cr_assert_eq(r.status, 200, "%s: %s", names[i], r.body);
+        resp_free(&r);
+    }
+    /* Origin: exactly http://HOST; a sandboxed frame's "null", https, another port: no. */
+    char origin[96];
+    static const char *const origins[] = {"null", "https://127.0.0.1:%u", "http://127.0.0.1:1%u",
+                                          "file://", "http://127.0.0.1:%u.evil.example"};
+    const char *body = "{\"scenario\":\"accept\",\"n\":10,\"events\":1}";
+    for (size_t i = 0; i < sizeof origins / sizeof origins[0]; i++) {
+        char extra[160];
+        snprintf(origin, sizeof origin, origins[i], port);
+        snprintf(extra, sizeof extra, "Origin: %s\r\n", origin);
+        struct resp r;
+        request_h(port, "POST", "/api/run", extra, body, strlen(body), &r);
+        assert_refused(&r, 403, origin);
+        resp_free(&r);
+    }
+    char extra[96];
+    snprintf(extra, sizeof extra, "Origin: http://127.0.0.1:%u\r\n", port);
+    struct resp r;
+    request_h(port, "POST", "/api/run", extra, body, strlen(body), &r);
+    cr_assert_eq(r.status, 200, "this server's own page: %s", r.body);
+    resp_free(&r);
+}
+
+/* A server of its own with @p cfg (127.0.0.1 and port 0 unless set). */
+static struct herd_server *start_with(struct herd_server_config cfg, unsigned *p)
+{
+    struct herd_server *s;
+    char err[256];
+    if (!cfg.host)
+        cfg.host = "127.0.0.1";
+    cr_assert_eq(herd_server_start(&cfg, &s, err, sizeof err), 0, "%s", err);
+    *p = herd_server_port(s);
+    return s;
+}
+
+Test(web, off_loopback_a_token_is_required_and_hosts_are_checked)
+{
+    struct herd_server *s;
+    char err[256], raw[512];
+    struct herd_server_config cfg = {.host = "0.0.0.0"};
+    cr_assert_eq(herd_server_start(&cfg, &s, err, sizeof err), -HERD_EINVAL);
+    cr_assert(strstr(err, "token"), "%s", err);
+    unsigned p;
+    static const char *const allow[] = {"herd.example", NULL};
+    s = start_with((struct herd_server_config){.host = "0.0.0.0", .token = "s3cret-T0ken",
+                                               .allow_hosts = allow},
+                   &p);
+    static const struct {
+        const char *host, *auth;
+        int status;
+    } cases[] = {
+        {"127.0.0.1:%u", "", 401},
+        {"127.0.0.1:%u", "Authorization: token wrong\r\n", 401},
+        {"127.0.0.1:%u", "Authorization: token s3cret-T0ken\r\n", 200},
+        {"127.0.0.1:%u", "Authorization: Bearer s3cret-T0ken\r\n", 200},
+        {"127.0.0.1:%u", "Cookie: herd_token=s3cret-T0ken\r\n", 200},
+        {"evil.example:%u", "Authorization: token s3cret-T0ken\r\n", 403}, /* rebinding */
+        {"herd.example:%u", "Authorization: token s3cret-T0ken\r\n", 200},
+        {"herd.example", "Authorization: token s3cret-T0ken\r\n", 200}, /* behind a proxy */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char host[64];
+        snprintf(host, sizeof host, cases[i].host, p);
+        snprintf(raw, sizeof raw, "GET /api/scenarios HTTP/1.1\r\nHost: %s\r\n%s\r\n", host,
+                 cases[i].auth);
+        struct resp r;
+        raw_request(p, raw, strlen(raw), &r);
+        if (cases[i].status == 200)
+            cr_assert_eq(r.status, 200, "%s %s: %s", host, cases[i].auth, r.body);
+        else
+            assert_refused(&r, cases[i].status, cases[i].auth);
+        resp_free(&r);
+    }
+    /* The URL's token gives the page its cookie, HttpOnly and SameSite=Strict. */
+    snprintf(raw, sizeof raw, "GET /?token=s3cret-T0ken HTTP/1.1\r\nHost: localhost:%u\r\n\r\n", p);
+    struct resp r;
+    raw_request(p, raw, strlen(raw), &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    const char *cookie = header(&r, "Set-Cookie");
+    cr_assert(cookie && strstr(cookie, "herd_token=s3cret-T0ken") && strstr(cookie, "HttpOnly") &&
+                  strstr(cookie, "SameSite=Strict"),
+              "%s", cookie ? cookie : "no cookie");
+    resp_free(&r);
+    herd_server_stop(s);
+}
+
+/* Slowloris: 80 connections from 5 addresses, each sending a header line every 500 ms and
+ * never the blank line, plus 10 more from one of them. The extra 10 get 429 at once
+ * (HERD_SERVER_PER_IP_MAX per address), every slow one 408 at the deadline (3 s here,
+ * though each keeps sending), and a normal client is served all along; so is a body that
+ * trickles in, cut at its own deadline. */
+Test(web, slow_clients_do_not_lock_out_a_normal_one, .timeout = 40)
+{
+    enum { SLOW = 80, EXTRA = 10 };
+    unsigned p;
+    struct herd_server *s =
+        start_with((struct herd_server_config){.header_deadline_ms = 3000, .body_deadline_ms = 2000},
+                   &p);
+    int slow[SLOW];
+    char line[160], src[32];
+    int64_t t0 = now_ms();
+    for (int i = 0; i < SLOW; i++) {
+        snprintf(src, sizeof src, "127.0.0.%d", 2 + i / HERD_SERVER_PER_IP_MAX);
+        slow[i] = dial_from(p, src);
+        cr_assert_geq(slow[i], 0, "slow client %d: %s", i, strerror(errno));
+        int n = snprintf(line, sizeof line, "GET /api/scenarios HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n",
+                         p);
+        send_all(slow[i], line, (size_t)n);
+    }
+    for (int i = 0; i < EXTRA; i++) {
+        struct resp r;
+        int fd = dial_from(p, "127.0.0.2");
+        cr_assert_geq(fd, 0);
+        size_t n;
+        char *buf = read_all(fd, &n);
+        close(fd);
+        parse(buf, n, &r);
+        assert_refused(&r, 429, "one connection too many from 127.0.0.2");
+        resp_free(&r);
+    }
+    /* A body of 100 bytes, one byte every 400 ms. */
+    int trickle = dial_from(p, "127.0.0.9");
+    cr_assert_geq(trickle, 0);
+    int n = snprintf(line, sizeof line,
+                     "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: 100\r\n\r\n{",
+                     p);
+    send_all(trickle, line, (size_t)n);
+    int served = 0;
+    int64_t trickle_closed = -1;
+    for (int64_t last = 0; now_ms() - t0 < 4500;) {
+        int64_t t = now_ms() - t0;
+        if (t - last >= 500 && t < 2500) { /* each byte of it resets MHD's idle timeout */
+            last = t;
+            for (int i = 0; i < SLOW; i++)
+                send_all(slow[i], "X-Slow: 1\r\n", 11);
+        }
+        if (trickle_closed < 0) {
+            char c;
+            if (recv(trickle, &c, 1, MSG_DONTWAIT) == 0 ||
+                send(trickle, " ", 1, MSG_NOSIGNAL) < 0)
+                trickle_closed = t;
+        }
+        struct resp r;
+        request(p, "GET", "/api/scenarios", NULL, &r);
+        cr_assert_eq(r.status, 200, "a normal client at %lld ms: %d %s", (long long)t, r.status,
+                     r.body);
+        resp_free(&r);
+        served++;
+        sleep_ms(200);
+    }
+    cr_assert_geq(served, 10);
+    cr_assert(trickle_closed >= 0 && trickle_closed < 4000,
+              "a body trickling in was not cut at its deadline (%lld ms)",
+              (long long)trickle_closed);
+    close(trickle);
+    int timed_out = 0;
+    for (int i = 0; i < SLOW; i++) {
+        size_t len;
+        char *buf = read_all(slow[i], &len);
+        close(slow[i]);
+        struct resp r;
+        parse(buf, len, &r);
+        timed_out += r.status == 408 && strstr(r.body, "within 3000 ms") != NULL;
+        resp_free(&r);
+    }
+    cr_assert_eq(timed_out, SLOW, "only %d of %d slow clients got 408", timed_out, SLOW);
+    herd_server_stop(s);
+}
+
+/* A POST whose client leaves stops its simulation (the client's end of file), as the
+ * stream's does. */
+Test(web, a_post_whose_client_leaves_stops_its_simulation)
+{
+    int tasks0 = live_test_count_dir("/proc/self/task");
+    int fd = dial(port);
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: %zu\r\n\r\n",
+                     port, strlen(LONG_SIM));
+    send_all(fd, head, (size_t)n);
+    send_all(fd, LONG_SIM, strlen(LONG_SIM));
+    sleep_ms(500); /* simulating: the run has seconds to go */
+    cr_assert_gt(live_test_count_dir("/proc/self/task"), tasks0, "no thread runs the POST");
+    close(fd);
+    int64_t took = wait_tasks(tasks0, 5000);
+    cr_assert(took >= 0 && took < 1500, "the run went on after the client left (%lld ms)",
+              (long long)took);
+    alive();
+}
+
+/* One client cannot hold every simulation slot: its third at once gets 429 with a reason,
+ * while another client's runs. */
+Test(web, one_client_cannot_take_every_simulation_slot)
+{
+    int tasks0 = live_test_count_dir("/proc/self/task");
+    struct sse mine[HERD_SERVER_SIMS_PER_IP];
+    for (int i = 0; i < HERD_SERVER_SIMS_PER_IP; i++) {
+        sse_open(&mine[i], port, LONG_SIM);
+        until_simulating(&mine[i]);
+    }
+    struct resp r;
+    const char *cheap = "{\"scenario\":\"accept\",\"n\":10,\"events\":1}";
+    request(port, "POST", "/api/run", cheap, &r);
+    assert_refused(&r, 429, "a third simulation of one client");
+    cr_assert(strstr(r.body, "client"), "%s", r.body);
+    cr_assert_not_null(header(&r, "Retry-After"));
+    resp_free(&r);
+    int fd = dial_from(port, "127.0.0.3");
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: %zu\r\n\r\n%s",
+                     port, strlen(cheap), cheap);
+    send_all(fd, head, (size_t)n);
+    size_t len;
+    char *buf = read_all(fd, &len);
+    close(fd);
+    parse(buf, len, &r);
+    cr_assert_eq(r.status, 200, "another client: %s", r.body);
+    resp_free(&r);
+    for (int i = 0; i < HERD_SERVER_SIMS_PER_IP; i++)
+        sse_close(&mine[i]);
+    cr_assert_geq(wait_tasks(tasks0, 5000), 0, "streams whose clients left still run");
+}
+
+/* The run ceilings stop a request's simulations: 422 with the figure and the flag. */
+Test(web, run_ceilings_stop_a_simulation_with_the_reason)
+{
+    unsigned p;
+    struct resp r;
+    struct herd_server *s = start_with((struct herd_server_config){.max_events = 300000}, &p);
+    int64_t t0 = now_ms();
+    request(p, "POST", "/api/run", LONG_SIM, &r);
+    assert_refused(&r, 422, "past the event ceiling");
+    cr_assert(strstr(r.body, "300000 simulator events") && strstr(r.body, "--max-events"), "%s",
+              r.body);
+    resp_free(&r);
+    herd_server_stop(s);
+    s = start_with((struct herd_server_config){.max_cpu_s = 0.3}, &p);
+    request(p, "POST", "/api/run/stream", LONG_SIM, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, "event: error") && strstr(r.body, "CPU seconds") &&
+                  strstr(r.body, "--max-cpu"),
+              "%s", r.body);
+    resp_free(&r);
+    cr_assert_lt(now_ms() - t0, 10000, "the ceilings did not stop the runs early");
+    herd_server_stop(s);
 }
 
 /* ---- stopping ----------------------------------------------------------------------- */
