@@ -15,7 +15,10 @@
  * Descriptors: a WAL connection holds the database file and the -wal file; the -shm
  * mapping is shared per process but count it too: 3 per connection.
  * Cleanup: close() closes the last handles and unlinks origin.db, -wal, -shm and the
- * directory, on every path (open() undoes itself on failure).
+ * directory, on every path (open() undoes itself on failure). A run killed with SIGKILL
+ * cannot: so the directory's name says whose it is (herd-cache-PID.START-XXXXXX, START the
+ * process's start time, as a pid alone is reused) and open() first removes the directories
+ * of processes that no longer exist (this user's, in the same place).
  * Interrupts: a progress handler reads herd__live_stopping() every 1000 VM steps
  * (tens of microseconds) and aborts the scan, so a stop is prompt even mid-herd. The
  * table fill in open() runs on the run's controlling thread and times nothing: its handler
@@ -25,6 +28,7 @@
 
 #include "live_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <herd/error.h>
 #include <inttypes.h>
@@ -33,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define QUERY "SELECT count(*), sum(b), max(a) FROM items WHERE (a + ?1) % 13 != 0"
@@ -61,15 +66,67 @@ static int setup_check(void *arg)
     return herd__live_poll() ? 1 : 0;
 }
 
-static void remove_files(struct herd_origin *o)
+/* Unlink the database's files in @p dir, then the directory (not empty: left alone). */
+static void remove_dir(const char *dir)
 {
     static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    char p[320];
+    char p[600];
     for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", o->path, suffix[i]);
+        snprintf(p, sizeof p, "%s/origin.db%s", dir, suffix[i]);
         unlink(p);
     }
-    rmdir(o->dir);
+    rmdir(dir);
+}
+
+static void remove_files(struct herd_origin *o)
+{
+    remove_dir(o->dir);
+}
+
+/* When process @p pid started, in clock ticks after boot (/proc/PID/stat, field 22): with
+ * the pid it names one process for ever. 0: no such process (or no /proc). */
+static unsigned long long start_time(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* the command name (field 2) may hold spaces */
+    if (!p)
+        return 0;
+    for (int field = 2; *p && field < 22; p++)
+        field += *p == ' ';
+    return strtoull(p, NULL, 10);
+}
+
+/* Remove the herd-cache-PID.START-XXXXXX directories in @p base whose process is gone
+ * (killed before its close()): this user's own directories only, never through a link. */
+static void reap_stale(const char *base)
+{
+    if (start_time((long)getpid()) == 0)
+        return; /* no /proc: every owner would look dead */
+    DIR *d = opendir(base);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long pid;
+        unsigned long long start;
+        int end = 0;
+        if (sscanf(e->d_name, "herd-cache-%ld.%llu-%*6[A-Za-z0-9]%n", &pid, &start, &end) != 2 ||
+            end == 0 || e->d_name[end] != '\0' || pid <= 0 || start_time(pid) == start)
+            continue;
+        char dir[512];
+        struct stat st;
+        snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
+        if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+            remove_dir(dir);
+    }
+    closedir(d);
 }
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -105,9 +162,11 @@ static int sqlite_open(const struct herd_origin_config *cfg, struct herd_origin 
     }
     /* $TMPDIR when it is an absolute path that fits, as mktemp(1) does; else /tmp. */
     const char *base = getenv("TMPDIR");
-    if (!base || base[0] != '/' || strlen(base) > sizeof o->dir - 32)
+    if (!base || base[0] != '/' || strlen(base) > sizeof o->dir - 64)
         base = "/tmp";
-    snprintf(o->dir, sizeof o->dir, "%s/herd-cache-XXXXXX", base);
+    reap_stale(base);
+    snprintf(o->dir, sizeof o->dir, "%s/herd-cache-%ld.%llu-XXXXXX", base, (long)getpid(),
+             start_time((long)getpid()));
     if (!mkdtemp(o->dir)) {
         rc = -errno;
         snprintf(err, errlen, "sqlite origin: mkdtemp in %s: %s", base, strerror(errno));

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test_cleanup.sh HERD — SIGINT in the middle of a live run: the run stops within a
 # few seconds, exits 130, and leaves no process, thread or temporary file behind.
+# SIGKILL, which no handler sees: the worker processes die with herd (PR_SET_PDEATHSIG),
+# and the next run removes the temporary directory the killed one left.
 # Prints TAP.
 set -u
 herd=$1
@@ -38,6 +40,40 @@ interrupt() {
     fi
 }
 
+# kill9 "description" args...: SIGKILL once the run has started its worker processes
+# (accept, workers=process) or made its temporary directory (cache); then nothing of it
+# may run, and one more short run must leave $TMPDIR as it was before both.
+kill9() {
+    local what=$1 pid kids=0 made=0 left after i
+    shift
+    local before
+    before=$(tmp_count)
+    "$herd" "$@" -q >/dev/null 2>"$BATS_TMP/err" &
+    pid=$!
+    for ((i = 0; i < 100; i++)); do
+        kids=$(pgrep -P "$pid" | wc -l)
+        made=$(($(tmp_count) - before))
+        ((kids > 1 || made > 0)) && break
+        sleep 0.05
+    done
+    sleep 0.3 # mid-run
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null
+    # PR_SET_PDEATHSIG sends each worker SIGKILL as herd dies: gone within moments.
+    for ((i = 0; i < 50; i++)); do
+        left=$(pgrep -f -- "$herd $1 $2" | wc -l)
+        ((left == 0)) && break
+        sleep 0.1
+    done
+    "$herd" run cache -n 2 --events 1 --set rows=1000 -q >/dev/null 2>>"$BATS_TMP/err"
+    after=$(tmp_count)
+    if ((left == 0 && after <= before && (kids > 1 || made > 0))); then
+        ok "$what: SIGKILL; workers seen $kids, gone; temporary directories $made, removed by the next run"
+    else
+        nok "$what" "workers-seen=$kids processes-left=$left tmp-made=$made tmp-before=$before tmp-after=$after" "$(cat "$BATS_TMP/err")"
+    fi
+}
+
 BATS_TMP=$(mktemp -d -p /tmp)
 trap 'rm -rf "$tmp" "$BATS_TMP" "$HERD_TMP"' EXIT
 
@@ -46,6 +82,8 @@ interrupt "accept processes" 1.5 run accept -n 100 --events 100000 --set workers
 interrupt "condvar" 1.0 run condvar -n 300 --events 100000
 interrupt "cache" 2.0 run cache -n 50 --events 1000 --set rows=20000
 interrupt "cron" 1.0 run cron -n 100 --events 100 --set period_ms=1000
+kill9 "accept processes" run accept -n 100 --events 100000 --set workers=process
+kill9 "cache" run cache -n 50 --events 1000 --set rows=20000
 
 echo "1..$n"
 exit $((fails > 0))
