@@ -231,7 +231,7 @@ void herd_fleet_figures_text(FILE *out, const struct herd_fleet_figures *f, bool
 {
     (void)width; /* the table is 98 columns wide: it fits the default 100 */
     fprintf(out, "\nComponents (%s: the herd's resource is %s)\n", f->name, comp_name(f, f->herd));
-    fprintf(out, "%-14s %-7s %9s %9s %6s %9s %8s %8s %8s %10s %6s\n", "name", "kind", "calls",
+    fprintf(out, "%-12s %-7s %8s %8s %6s %8s %8s %8s %8s %9s %6s\n", "name", "kind", "calls",
             "attempts", "ampl.", "ok", "errors", "timeouts", "wasted", "p99", "peakQ");
     for (int i = 0; i < f->ncomps; i++) {
         const struct herd_fleet_comp_figures *c = &f->comps[i];
@@ -245,11 +245,9 @@ void herd_fleet_figures_text(FILE *out, const struct herd_fleet_figures *f, bool
         herd_text_value(wasted, sizeof wasted, (double)c->wasted, false, utf8);
         herd_text_value(p99, sizeof p99, (double)c->p99_ns, true, utf8);
         herd_text_value(pq, sizeof pq, (double)c->peak_queue, false, utf8);
-        char name[15];
-        snprintf(name, sizeof name, "%s", c->name);
-        fprintf(out, "%-14s %-7s %9s %9s %6.2f %9s %8s %8s %8s ", name, c->kind ? c->kind : "?",
+        fprintf(out, "%-12.12s %-7s %8s %8s %6.2f %8s %8s %8s %8s ", c->name, c->kind ? c->kind : "?",
                 calls, att, c->amplification, ok, errs, tmo, wasted);
-        herd_text_cell(out, p99, 10, false);
+        herd_text_cell(out, p99, 9, false);
         fprintf(out, " %6s\n", pq);
     }
     char rec[32] = "-";

@@ -110,6 +110,25 @@ int64_t fs_draw(struct herd_rng *rng, enum herd_fleet_dist d, int64_t mean, doub
     return mean;
 }
 
+int fs_ring_room(struct fsim *fs, void **buf, size_t *cap, size_t *head, size_t len, size_t size)
+{
+    if (len < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 256;
+    unsigned char *n = malloc(ncap * size), *old = *buf;
+    if (!n) {
+        fs_fail(fs, -HERD_ENOMEM);
+        return -HERD_ENOMEM;
+    }
+    for (size_t k = 0; k < len; k++) /* oldest first: the ring unrolled */
+        memcpy(n + k * size, old + ((*head + k) & (*cap - 1)) * size, size);
+    free(old);
+    *buf = n;
+    *cap = ncap;
+    *head = 0;
+    return 0;
+}
+
 /* ---- setup ------------------------------------------------------------------------------ */
 
 static const char *kind_name(enum herd_fleet_kind k)

@@ -245,10 +245,10 @@ static void ev_hit(struct herd_sim *sim, void *ctx, uint64_t h)
 {
     (void)sim;
     struct fsim *fs = ctx;
-    struct fs_att *a = fs_att_get(fs, h);
+    struct fs_comp *c;
+    struct fs_att *a = fs_att_callee(fs, h, &c);
     if (!a || a->callee != FS_CALLEE_BUSY)
         return;
-    struct fs_comp *c = &fs->comps[fs->edges[a->edge].to];
     if (a->epoch != c->epoch) {
         fs_drop(fs, (uint32_t)h, false);
         return;
@@ -273,14 +273,8 @@ void fs_cache_arrive(struct fsim *fs, struct fs_comp *c, uint32_t ai)
     const struct herd_fleet_cache *cs = &c->spec->u.cache;
     struct fs_att *a = &fs->atts[ai];
     int64_t now = herd_sim_now(fs->sim);
-    if (c->down) {
-        fs_answer(fs, ai, FS_REJECT, FS_HOW_NONE);
+    if (fs_refused(fs, c, ai))
         return;
-    }
-    if (c->err_p > 0 && herd_rng_uniform(&c->rng) < c->err_p) {
-        fs_answer(fs, ai, FS_ERROR, FS_HOW_NONE);
-        return;
-    }
     fs_level(fs, c, FS_TL_CONC, c->level_c + 1);
     struct fs_cache_copy *cp = copy_of(c, a->client);
     struct fs_entry *e = lookup(c, cp, a->key, true);

@@ -136,6 +136,14 @@ struct fs_att *fs_att_get(struct fsim *fs, uint64_t h)
     return &fs->atts[i];
 }
 
+struct fs_att *fs_att_callee(struct fsim *fs, uint64_t h, struct fs_comp **callee)
+{
+    struct fs_att *a = fs_att_get(fs, h);
+    if (a)
+        *callee = &fs->comps[fs->edges[a->edge].to];
+    return a;
+}
+
 static struct fs_call *call_get(struct fsim *fs, uint64_t h)
 {
     uint32_t i = (uint32_t)h;
@@ -232,6 +240,19 @@ void fs_calls_fini(struct fsim *fs)
     fs->atts = NULL;
 }
 
+bool fs_refused(struct fsim *fs, struct fs_comp *c, uint32_t ai)
+{
+    if (c->down) {
+        fs_answer(fs, ai, FS_REJECT, FS_HOW_NONE);
+        return true;
+    }
+    if (c->err_p > 0 && herd_rng_uniform(&c->rng) < c->err_p) {
+        fs_answer(fs, ai, FS_ERROR, FS_HOW_NONE);
+        return true;
+    }
+    return false;
+}
+
 bool fs_partitioned(const struct fsim *fs, int a, int b)
 {
     for (int i = 0; i < fs->npart; i++)
@@ -251,20 +272,9 @@ static struct herd_rng *caller_rng(struct fsim *fs, const struct fs_call *call)
 
 static void tmo_push(struct fsim *fs, struct fs_edge *ed, int64_t deadline, uint64_t h)
 {
-    if (ed->tmo_len == ed->tmo_cap) {
-        size_t ncap = ed->tmo_cap ? ed->tmo_cap * 2 : 256;
-        struct fs_tmo *n = malloc(ncap * sizeof *n);
-        if (!n) {
-            fs_fail(fs, -HERD_ENOMEM);
-            return;
-        }
-        for (size_t k = 0; k < ed->tmo_len; k++)
-            n[k] = ed->tmo[(ed->tmo_head + k) & (ed->tmo_cap - 1)];
-        free(ed->tmo);
-        ed->tmo = n;
-        ed->tmo_cap = ncap;
-        ed->tmo_head = 0;
-    }
+    if (fs_ring_room(fs, (void **)&ed->tmo, &ed->tmo_cap, &ed->tmo_head, ed->tmo_len,
+                     sizeof *ed->tmo) < 0)
+        return;
     ed->tmo[(ed->tmo_head + ed->tmo_len++) & (ed->tmo_cap - 1)] = (struct fs_tmo){deadline, h};
     if (!ed->tmo_armed) {
         ed->tmo_armed = true;
@@ -374,11 +384,11 @@ static void ev_arrive(struct herd_sim *sim, void *ctx, uint64_t h)
 {
     (void)sim;
     struct fsim *fs = ctx;
-    struct fs_att *a = fs_att_get(fs, h);
+    struct fs_comp *c;
+    struct fs_att *a = fs_att_callee(fs, h, &c);
     if (!a)
         return;
     uint32_t ai = (uint32_t)h;
-    struct fs_comp *c = &fs->comps[fs->edges[a->edge].to];
     a->arrive_ns = herd_sim_now(sim);
     a->epoch = c->epoch;
     fs_count_arrival(fs, c, a);

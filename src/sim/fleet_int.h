@@ -244,6 +244,10 @@ size_t fs_bucket(const struct fsim *fs, int64_t t);
 void fs_tl_add(struct fsim *fs, struct fs_comp *c, int series, int64_t v);
 void fs_level(struct fsim *fs, struct fs_comp *c, int series, int64_t v);
 int64_t fs_draw(struct herd_rng *rng, enum herd_fleet_dist d, int64_t mean, double sigma);
+/** Make room for one more in the ring @p *buf of @p *cap (a power of 2) entries of
+ *  @p size bytes holding @p len from @p *head: doubles it, oldest first at 0.
+ *  @return 0, or -HERD_ENOMEM (the run fails: fs_fail). */
+int fs_ring_room(struct fsim *fs, void **buf, size_t *cap, size_t *head, size_t len, size_t size);
 
 /* fleet_call.c */
 int fs_calls_init(struct fsim *fs);
@@ -259,10 +263,16 @@ void fs_answer(struct fsim *fs, uint32_t ai, int status, int how);
 void fs_drop(struct fsim *fs, uint32_t ai, bool cancelled);
 /** The attempt of handle @p h, or NULL when it is gone. */
 struct fs_att *fs_att_get(struct fsim *fs, uint64_t h);
+/** The attempt of handle @p h with its callee in @p *callee, or NULL when it is gone
+ *  (an event that outlived it). */
+struct fs_att *fs_att_callee(struct fsim *fs, uint64_t h, struct fs_comp **callee);
 /** Free attempt @p ai if both sides are done with it. */
 void fs_att_maybe_free(struct fsim *fs, uint32_t ai);
 /** Count the arrival of attempt @p a at component @p c (calls, attempts, retries). */
 void fs_count_arrival(struct fsim *fs, struct fs_comp *c, struct fs_att *a);
+/** Answer attempt @p ai at once if component @p c is down (REJECT) or an ERRORS fault
+ *  fails it (ERROR). @return true when it did. */
+bool fs_refused(struct fsim *fs, struct fs_comp *c, uint32_t ai);
 /** Whether a partition is in force between components @p a and @p b. */
 bool fs_partitioned(const struct fsim *fs, int a, int b);
 

@@ -120,20 +120,8 @@ static int64_t workers_now(const struct fs_comp *c)
 
 static void q_push(struct fsim *fs, struct fs_comp *c, uint64_t h)
 {
-    if (c->q_len == c->q_cap) {
-        size_t ncap = c->q_cap ? c->q_cap * 2 : 256;
-        uint64_t *n = malloc(ncap * sizeof *n);
-        if (!n) {
-            fs_fail(fs, -HERD_ENOMEM);
-            return;
-        }
-        for (size_t k = 0; k < c->q_len; k++)
-            n[k] = c->q[(c->q_head + k) & (c->q_cap - 1)];
-        free(c->q);
-        c->q = n;
-        c->q_cap = ncap;
-        c->q_head = 0;
-    }
+    if (fs_ring_room(fs, (void **)&c->q, &c->q_cap, &c->q_head, c->q_len, sizeof *c->q) < 0)
+        return;
     c->q[(c->q_head + c->q_len++) & (c->q_cap - 1)] = h;
     fs_level(fs, c, FS_TL_QUEUE, (int64_t)c->q_len);
 }
@@ -209,11 +197,11 @@ static void ev_work_done(struct herd_sim *sim, void *ctx, uint64_t h)
 {
     (void)sim;
     struct fsim *fs = ctx;
-    struct fs_att *a = fs_att_get(fs, h);
+    struct fs_comp *c;
+    struct fs_att *a = fs_att_callee(fs, h, &c);
     if (!a)
         return;
     uint32_t ai = (uint32_t)h;
-    struct fs_comp *c = &fs->comps[fs->edges[a->edge].to];
     if (a->epoch != c->epoch) {
         lost(fs, ai);
         return;
@@ -293,14 +281,8 @@ void fs_service_arrive(struct fsim *fs, struct fs_comp *c, uint32_t ai)
     struct fs_att *a = &fs->atts[ai];
     const struct herd_fleet_service *s = &c->spec->u.service;
     int64_t now = herd_sim_now(fs->sim);
-    if (c->down) {
-        fs_answer(fs, ai, FS_REJECT, FS_HOW_NONE);
+    if (fs_refused(fs, c, ai))
         return;
-    }
-    if (c->err_p > 0 && herd_rng_uniform(&c->rng) < c->err_p) {
-        fs_answer(fs, ai, FS_ERROR, FS_HOW_NONE);
-        return;
-    }
     if (c->rl) {
         int64_t ra;
         if (herd_ratelimit_take(c->rl, 1000, now, &ra) != HERD_RATELIMIT_GO) {
