@@ -99,11 +99,14 @@ struct herd_backoff {
 
 /**
  * Begin a retry sequence whose first attempt starts at @p now_ns. @p policy is
- * borrowed and must outlive @p b; its fields must be consistent (assert): base >= 0,
- * cap 0 or >= base and >= throttle base, max_attempts and deadlines >= 0.
+ * borrowed and must outlive @p b. A zeroed policy is valid (kind NONE: retry at once).
+ * @return 0, or -HERD_EINVAL (nothing written) for a NULL @p b or @p policy (a backoff
+ *         has no default policy) or inconsistent fields: base < 0, cap neither 0 nor
+ *         >= base and >= throttle base, max_attempts or a deadline < 0, an unknown kind
+ *         or formula (herd/error.h's contract).
  */
-void herd_backoff_init(struct herd_backoff *b, const struct herd_backoff_policy *policy,
-                       int64_t now_ns);
+int herd_backoff_init(struct herd_backoff *b, const struct herd_backoff_policy *policy,
+                      int64_t now_ns);
 
 /**
  * An attempt failed at @p now_ns: how long to wait before the next one?
@@ -117,6 +120,8 @@ void herd_backoff_init(struct herd_backoff *b, const struct herd_backoff_policy 
  *         @p *wait_ns is not written) when max_attempts attempts were made, the deadline
  *         has passed, the drawn wait would end past it, or a Retry-After is to be
  *         clamped but less than the base is left. Once given up, it stays given up.
+ *         -HERD_EINVAL for a NULL @p rng or @p wait_ns, an unknown @p sig, or a negative
+ *         @p retry_after_ns other than HERD_BACKOFF_NO_RETRY_AFTER.
  */
 int herd_backoff_next(struct herd_backoff *b, struct herd_rng *rng, int64_t now_ns,
                       enum herd_backoff_signal sig, int64_t retry_after_ns, int64_t *wait_ns);

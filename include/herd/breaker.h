@@ -202,7 +202,8 @@ void herd_breaker_free(struct herd_breaker *b);
  * and fails probes that timed out. @p rng (the caller's; not shared between threads) is
  * drawn from only to jitter an open interval. Always writes @p *permit.
  * @return HERD_BREAKER_GO (make the call, then record @p permit exactly once), or a
- *         reject reason with permit->retry_after_ns set.
+ *         reject reason with permit->retry_after_ns set; HERD_BREAKER_REJECT_OPEN with
+ *         nothing taken or written for a NULL @p rng or @p permit (herd/error.h).
  */
 enum herd_breaker_verdict herd_breaker_allow(struct herd_breaker *b, int64_t now_ns,
                                              struct herd_rng *rng,

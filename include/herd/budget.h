@@ -137,9 +137,10 @@ struct herd_budget_stats {
 void herd_budget_defaults(struct herd_budget_config *cfg, enum herd_budget_model model);
 
 /**
- * Create a budget at @p now_ns from @p cfg (copied; start from herd_budget_defaults()).
- * @return 0 with the budget in @p *out; -HERD_EINVAL for a value out of its documented
- *         range; -HERD_ENOMEM; or a negated errno if the mutex could not be made.
+ * Create a budget at @p now_ns from @p cfg (copied; start from herd_budget_defaults();
+ * NULL: the AWS model's defaults).
+ * @return 0 with the budget in @p *out; -HERD_EINVAL for a NULL @p out or a value out of
+ *         its documented range; -HERD_ENOMEM; or a negated errno if the mutex could not be made.
  */
 int herd_budget_new(const struct herd_budget_config *cfg, int64_t now_ns, struct herd_budget **out);
 
@@ -159,8 +160,9 @@ void herd_budget_record(struct herd_budget *b, enum herd_budget_outcome outcome,
  * May the caller start a retry (or hedge) of @p kind now? Checks and takes under the
  * budget's lock, so two threads can never both take the last token.
  * @return HERD_BUDGET_GO with @p *t filled (the attempt counts as in flight until
- *         herd_budget_release(), including while it waits in backoff), or a positive
- *         enum herd_budget_reason (@p *t not written).
+ *         herd_budget_release(), including while it waits in backoff), a positive
+ *         enum herd_budget_reason (@p *t not written), or -HERD_EINVAL for a NULL @p t or
+ *         an unknown @p kind.
  */
 int herd_budget_decide(struct herd_budget *b, enum herd_budget_kind kind, int64_t now_ns,
                        struct herd_budget_ticket *t);

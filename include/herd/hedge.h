@@ -76,8 +76,9 @@ struct herd_hedge_stats {
 void herd_hedge_defaults(struct herd_hedge_config *cfg);
 
 /**
- * Create a gate from @p cfg (copied; the budget pointer is borrowed).
- * @return 0 with the gate in @p *out; -HERD_EINVAL for a value out of range;
+ * Create a gate from @p cfg (copied; the budget pointer is borrowed; NULL: the defaults).
+ * @return 0 with the gate in @p *out; -HERD_EINVAL for a NULL @p out or a value out of
+ *         range (a zeroed config: window and max_hedges 0);
  *         -HERD_ENOMEM; or a negated errno if the mutex could not be made.
  */
 int herd_hedge_new(const struct herd_hedge_config *cfg, struct herd_hedge **out);
@@ -90,8 +91,8 @@ void herd_hedge_free(struct herd_hedge *h);
  * send another now (@p now_ns)? The next hedge is due at sent + (hedges_sent + 1) x
  * delay. The budget is asked last, so a refusal for any other reason takes nothing.
  * @return HERD_HEDGE_GO with @p *t filled (hand it to herd_hedge_done() when that hedge
- *         finishes or is cancelled), or a positive enum herd_hedge_reason (@p *t not
- *         written).
+ *         finishes or is cancelled), a positive enum herd_hedge_reason (@p *t not
+ *         written), or -HERD_EINVAL for a NULL @p t.
  */
 int herd_hedge_decide(struct herd_hedge *h, bool idempotent, uint32_t hedges_sent, int64_t sent_ns,
                       int64_t now_ns, struct herd_budget_ticket *t);

@@ -28,15 +28,15 @@
 
 /**
  * @p value spread uniformly over [value − d, value + d], d = |value|·pct/100 rounded
- * down; both ends saturate at the int64 range. @p pct must be in [0, 100] (assert);
+ * down; both ends saturate at the int64 range. @p pct is clamped to [0, 100] (NaN: 0);
  * pct 0 returns @p value and still takes one draw, so a stream stays aligned whatever
- * the setting.
+ * the setting. A NULL @p rng returns @p value (no randomness, no jitter).
  */
 int64_t herd_jitter_pct(int64_t value, double pct, struct herd_rng *rng);
 
 /**
- * A fresh uniform delay in [0, @p window_ns). @p window_ns must be >= 0 (assert); a
- * window of 0 or 1 returns 0 without drawing.
+ * A fresh uniform delay in [0, @p window_ns). A window below 2 (negative included) or
+ * a NULL @p rng returns 0 without drawing.
  */
 int64_t herd_jitter_window(int64_t window_ns, struct herd_rng *rng);
 
@@ -45,7 +45,7 @@ int64_t herd_jitter_window(int64_t window_ns, struct herd_rng *rng);
  * @p id (a host name, a machine id plus a job name ...). The same id, window and
  * @p salt always give the same offset, on any machine and in any process; a different
  * @p salt (e.g. a per-fleet or per-job secret) re-deals every offset, so two jobs of one
- * host do not share a phase. @p window_ns must be >= 0 (assert); 0 returns 0.
+ * host do not share a phase. A window <= 0 returns 0; a NULL @p id is the empty id.
  * The offset is the hash scaled by multiply-high, so it is unbiased to within
  * window/2^64.
  */
@@ -53,9 +53,9 @@ int64_t herd_jitter_splay(const void *id, size_t len, int64_t window_ns, uint64_
 
 /**
  * When a periodic job with phase @p offset_ns in a period of @p period_ns fires next:
- * the smallest t = k·period + offset (k any integer) with t > @p now_ns. @p period_ns
- * must be > 0 and 0 <= offset < period (assert). Times are whatever clock the caller
- * uses (CLOCK_REALTIME nanoseconds for a wall-clock schedule).
+ * the smallest t = k·period + offset (k any integer) with t > @p now_ns; the offset is
+ * taken modulo the period; a period <= 0 never fires (INT64_MAX). Times are whatever
+ * clock the caller uses (CLOCK_REALTIME nanoseconds for a wall-clock schedule).
  */
 int64_t herd_jitter_next_fire(int64_t now_ns, int64_t period_ns, int64_t offset_ns);
 

@@ -102,8 +102,8 @@ struct herd_ratelimit_reservation {
 };
 
 /**
- * Make a full bucket at @p now_ns.
- * @return 0, -HERD_EINVAL (rate or burst 0, per_ns < 0, burst·per_ns above
+ * Make a full bucket at @p now_ns. A rate has no default: @p cfg is required.
+ * @return 0, -HERD_EINVAL (NULL @p rl or @p cfg, rate or burst 0, per_ns < 0, burst·per_ns above
  *         HERD_RATELIMIT_MAX_UNITS, rate above it), or a negated errno from the mutex.
  */
 int herd_ratelimit_init(struct herd_ratelimit *rl, const struct herd_ratelimit_config *cfg,
@@ -116,7 +116,8 @@ void herd_ratelimit_fini(struct herd_ratelimit *rl);
  * Take @p n tokens (1 <= n) at @p now_ns if they are all there, else none.
  * @return HERD_RATELIMIT_GO, HERD_RATELIMIT_RATE or HERD_RATELIMIT_TOO_BIG. @p retry_after_ns
  *         (may be NULL) is always written: 0 on GO; on RATE the exact wait until n tokens
- *         are available; HERD_RATELIMIT_NEVER on TOO_BIG.
+ *         are available; HERD_RATELIMIT_NEVER on TOO_BIG. -HERD_EINVAL for n = 0
+ *         (nothing written).
  */
 int herd_ratelimit_take(struct herd_ratelimit *rl, uint64_t n, int64_t now_ns,
                         int64_t *retry_after_ns);
@@ -130,7 +131,8 @@ int herd_ratelimit_take(struct herd_ratelimit *rl, uint64_t n, int64_t now_ns,
  * the difference.
  * @return HERD_RATELIMIT_GO with @p *res filled; HERD_RATELIMIT_RATE when the wait
  *         would exceed max_wait_ns (nothing reserved; @p *retry_after_ns says when it
- *         would fit); HERD_RATELIMIT_TOO_BIG. @p retry_after_ns may be NULL.
+ *         would fit); HERD_RATELIMIT_TOO_BIG; -HERD_EINVAL for a NULL @p res, n = 0 or
+ *         a negative @p max_wait_ns. @p retry_after_ns may be NULL.
  */
 int herd_ratelimit_reserve(struct herd_ratelimit *rl, uint64_t n, int64_t now_ns,
                            int64_t max_wait_ns, struct herd_ratelimit_reservation *res,
@@ -139,7 +141,8 @@ int herd_ratelimit_reserve(struct herd_ratelimit *rl, uint64_t n, int64_t now_ns
 /**
  * The holder of @p res will not use it. Before res->act_ns, give back its tokens minus
  * those already promised to later reservations (all of them when it is the latest);
- * from act_ns on, nothing (they are consumed). A second cancel does nothing.
+ * from act_ns on, nothing (they are consumed). A second cancel (or a NULL @p res) does
+ * nothing.
  * @return the units (1/per_ns token) given back.
  */
 int64_t herd_ratelimit_cancel(struct herd_ratelimit *rl, struct herd_ratelimit_reservation *res,
@@ -169,7 +172,9 @@ struct herd_ratelimit_table_config {
 
 /**
  * Create a table; all memory is allocated here, none later.
- * @return 0 with the table in @p *out, -HERD_EINVAL, -HERD_ENOMEM, or a negated errno.
+ * @return 0 with the table in @p *out, -HERD_EINVAL (NULL @p cfg or @p out: a rate has
+ *         no default; a bucket as herd_ratelimit_init refuses), -HERD_ENOMEM, or a negated
+ *         errno.
  */
 int herd_ratelimit_table_new(const struct herd_ratelimit_table_config *cfg,
                              struct herd_ratelimit_table **out);
@@ -182,12 +187,13 @@ void herd_ratelimit_table_free(struct herd_ratelimit_table *t);
  * @p now_ns. Drops idle keys as it goes (at most a few per call, oldest first).
  * @return HERD_RATELIMIT_GO, _RATE, _TOO_BIG, _FULL (no slot: every key is still within
  *         idle_ns; retry_after says when the oldest frees), or -HERD_EINVAL when keylen
- *         exceeds max_key_len. @p retry_after_ns (may be NULL) as for herd_ratelimit_take().
+ *         exceeds max_key_len, n = 0, or @p key is NULL with a keylen. @p retry_after_ns (may be NULL) as for herd_ratelimit_take().
  */
 int herd_ratelimit_table_take(struct herd_ratelimit_table *t, const void *key, size_t keylen,
                               uint64_t n, int64_t now_ns, int64_t *retry_after_ns);
 
-/** Whole tokens @p key has at @p now_ns (burst for an unknown key). Changes nothing. */
+/** Whole tokens @p key has at @p now_ns (burst for an unknown key; a NULL key is the empty
+ *  key). Changes nothing. */
 uint64_t herd_ratelimit_table_tokens(struct herd_ratelimit_table *t, const void *key, size_t keylen,
                                      int64_t now_ns);
 

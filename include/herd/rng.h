@@ -40,10 +40,10 @@ double herd_rng_uniform(struct herd_rng *rng);
 /** Uniform in (0, 1]: safe to take the logarithm of. */
 double herd_rng_uniform_pos(struct herd_rng *rng);
 
-/** Uniform integer in [0, bound); @p bound > 0. Unbiased (Lemire's method). */
+/** Uniform integer in [0, bound). Unbiased (Lemire's method). @p bound 0: 0. */
 uint64_t herd_rng_below(struct herd_rng *rng, uint64_t bound);
 
-/** Uniform int64 in [lo, hi]; lo <= hi. */
+/** Uniform int64 in [lo, hi] (lo > hi: in [hi, lo]). */
 int64_t herd_rng_range(struct herd_rng *rng, int64_t lo, int64_t hi);
 
 /** Exponentially distributed with the given mean. */

@@ -97,7 +97,8 @@ void herd_throttle_free(struct herd_throttle *t);
 /**
  * Should a request asked for at @p now_ns be sent? Counts it as a request either way.
  * @p rng is the caller's (not shared between threads).
- * @return HERD_THROTTLE_GO or HERD_THROTTLE_REJECT_THROTTLED.
+ * @return HERD_THROTTLE_GO or HERD_THROTTLE_REJECT_THROTTLED (also, counting nothing, for
+ *         a NULL @p rng: herd/error.h).
  */
 enum herd_throttle_verdict herd_throttle_allow(struct herd_throttle *t, int64_t now_ns,
                                                struct herd_rng *rng);

@@ -62,8 +62,8 @@ struct herd_xfetch_key {
  * Should the reader at @p now_ns recompute the value that expires at @p expiry_ns
  * and took @p delta_ns to compute last time? Draws one uniform from @p rng
  * (borrowed, not shared between threads) unless the answer is decided without it.
- * @return true at or past the expiry; false when @p beta <= 0 or @p delta_ns <= 0
- *         and the entry is still valid; otherwise true with probability
+ * @return true at or past the expiry; false when @p beta <= 0, @p delta_ns <= 0 or
+ *         @p rng is NULL and the entry is still valid; otherwise true with probability
  *         exp(-(expiry_ns - now_ns) / (delta_ns * beta)).
  */
 bool herd_xfetch_should_refresh(int64_t now_ns, int64_t expiry_ns, int64_t delta_ns, double beta,
@@ -80,6 +80,7 @@ double herd_xfetch_probability(int64_t tau_ns, int64_t delta_ns, double beta);
  * Record a recomputation of @p k's value that started at @p started_ns and finished
  * at @p done_ns with a value valid until @p expiry_ns: delta = done - started (the
  * paper's delta: the last recomputation's duration; a negative span is stored as 0).
+ * NULL @p k: nothing.
  */
 void herd_xfetch_key_store(struct herd_xfetch_key *k, int64_t started_ns, int64_t done_ns,
                            int64_t expiry_ns);
@@ -96,7 +97,8 @@ bool herd_xfetch_key_should_refresh(const struct herd_xfetch_key *k, int64_t now
  *         store it, then herd_singleflight_complete(sf, t, ...) (or abandon);
  *         HERD_XFETCH_SERVE: serve your value (no draw, or a refresh already in flight:
  *         the joiner ticket was released here); or a negative code from
- *         herd_singleflight_begin() (table full, shed): the refresh is skipped, serve.
+ *         herd_singleflight_begin() (table full, shed): the refresh is skipped, serve;
+ *         -HERD_EINVAL for a NULL @p t.
  */
 int herd_xfetch_begin(struct herd_singleflight *sf, const void *key, size_t keylen,
                       int64_t now_ns, int64_t expiry_ns, int64_t delta_ns, double beta,

@@ -40,24 +40,28 @@ static int64_t effective_cap(const struct herd_backoff_policy *p)
     return p->cap_ns > 0 ? p->cap_ns : INT64_MAX;
 }
 
-void herd_backoff_init(struct herd_backoff *b, const struct herd_backoff_policy *policy,
-                       int64_t now_ns)
+/* A policy's fields are consistent (herd_backoff_init's documented ranges). */
+static bool policy_ok(const struct herd_backoff_policy *p)
 {
-    assert(b && policy);
-    assert(policy->kind >= HERD_BACKOFF_NONE && policy->kind <= HERD_BACKOFF_DECORRELATED);
-    assert(policy->base_ns >= 0 && policy->throttle_base_ns >= 0);
-    assert(policy->cap_ns == 0 ||
-           (policy->cap_ns >= policy->base_ns && policy->cap_ns >= policy->throttle_base_ns));
-    assert(policy->max_attempts >= 0);
-    assert(policy->deadline_ns >= 0 && policy->failure_deadline_ns >= 0);
-    assert(policy->formula == HERD_BACKOFF_FORMULA_HERD ||
-           policy->formula == HERD_BACKOFF_FORMULA_AWS2015);
+    return p->kind >= HERD_BACKOFF_NONE && p->kind <= HERD_BACKOFF_DECORRELATED &&
+           p->base_ns >= 0 && p->throttle_base_ns >= 0 &&
+           (p->cap_ns == 0 || (p->cap_ns >= p->base_ns && p->cap_ns >= p->throttle_base_ns)) &&
+           p->max_attempts >= 0 && p->deadline_ns >= 0 && p->failure_deadline_ns >= 0 &&
+           (p->formula == HERD_BACKOFF_FORMULA_HERD || p->formula == HERD_BACKOFF_FORMULA_AWS2015);
+}
+
+int herd_backoff_init(struct herd_backoff *b, const struct herd_backoff_policy *policy,
+                      int64_t now_ns)
+{
+    if (!b || !policy || !policy_ok(policy))
+        return -HERD_EINVAL;
     b->policy = policy;
     b->attempts = 0;
     b->stop = HERD_BACKOFF_GOING;
     b->start_ns = now_ns;
     b->first_failure_ns = now_ns;
     b->prev_wait_ns = 0;
+    return 0;
 }
 
 int64_t herd_backoff_deadline(const struct herd_backoff *b)
@@ -144,9 +148,10 @@ static int64_t draw(struct herd_backoff *b, struct herd_rng *rng, int64_t base, 
 int herd_backoff_next(struct herd_backoff *b, struct herd_rng *rng, int64_t now_ns,
                       enum herd_backoff_signal sig, int64_t retry_after_ns, int64_t *wait_ns)
 {
-    assert(b && b->policy && rng && wait_ns);
-    assert(sig == HERD_BACKOFF_FAILED || sig == HERD_BACKOFF_THROTTLED);
-    assert(retry_after_ns >= 0 || retry_after_ns == HERD_BACKOFF_NO_RETRY_AFTER);
+    assert(b && b->policy);
+    if (!rng || !wait_ns || (sig != HERD_BACKOFF_FAILED && sig != HERD_BACKOFF_THROTTLED) ||
+        (retry_after_ns < 0 && retry_after_ns != HERD_BACKOFF_NO_RETRY_AFTER))
+        return -HERD_EINVAL;
     const struct herd_backoff_policy *p = b->policy;
     if (b->stop != HERD_BACKOFF_GOING)
         return -HERD_EGIVEUP;

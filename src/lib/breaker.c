@@ -80,7 +80,8 @@ struct herd_breaker {
 
 void herd_breaker_config_default(struct herd_breaker_config *cfg)
 {
-    assert(cfg);
+    if (!cfg)
+        return;
     *cfg = (struct herd_breaker_config){
         .window = HERD_BREAKER_WINDOW_TIME,
         .window_calls = 100,                  /* Resilience4j slidingWindowSize */
@@ -127,7 +128,8 @@ static bool config_ok(const struct herd_breaker_config *c)
 
 int herd_breaker_new(const struct herd_breaker_config *cfg, struct herd_breaker **out)
 {
-    assert(out);
+    if (!out)
+        return -HERD_EINVAL;
     struct herd_breaker_config c;
     if (cfg)
         c = *cfg;
@@ -379,7 +381,9 @@ enum herd_breaker_verdict herd_breaker_allow(struct herd_breaker *b, int64_t now
                                              struct herd_rng *rng,
                                              struct herd_breaker_permit *permit)
 {
-    assert(b && rng && permit);
+    assert(b);
+    if (!rng || !permit)
+        return HERD_BREAKER_REJECT_OPEN; /* fails closed: nothing taken, nothing written */
     enum herd_breaker_verdict v = HERD_BREAKER_GO;
     struct herd_breaker_permit p = {0};
 
@@ -547,7 +551,9 @@ void herd_breaker_reset(struct herd_breaker *b, int64_t now_ns)
 
 void herd_breaker_stats(struct herd_breaker *b, int64_t now_ns, struct herd_breaker_stats *out)
 {
-    assert(b && out);
+    assert(b);
+    if (!out)
+        return;
     pthread_mutex_lock(&b->mu);
     int64_t now = clamp_now(b, now_ns);
     window_roll(b, now);

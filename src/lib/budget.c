@@ -56,7 +56,8 @@ struct herd_budget {
 
 void herd_budget_defaults(struct herd_budget_config *cfg, enum herd_budget_model model)
 {
-    assert(cfg);
+    if (!cfg)
+        return;
     *cfg = (struct herd_budget_config){0};
     cfg->model = model;
     cfg->aws.tokens = 500;
@@ -95,8 +96,12 @@ static bool valid(const struct herd_budget_config *c)
 
 int herd_budget_new(const struct herd_budget_config *cfg, int64_t now_ns, struct herd_budget **out)
 {
-    assert(cfg && out);
-    if (!valid(cfg))
+    struct herd_budget_config def;
+    if (!cfg) {
+        herd_budget_defaults(&def, HERD_BUDGET_AWS);
+        cfg = &def;
+    }
+    if (!out || !valid(cfg))
         return -HERD_EINVAL;
     struct herd_budget *b = herd__calloc(cfg->alloc, 1, sizeof *b);
     if (!b)
@@ -222,7 +227,8 @@ void herd_budget_record(struct herd_budget *b, enum herd_budget_outcome outcome,
 {
     (void)now_ns;
     assert(b);
-    assert(outcome >= HERD_BUDGET_SUCCESS && outcome <= HERD_BUDGET_CANCELED);
+    if (outcome < HERD_BUDGET_SUCCESS || outcome > HERD_BUDGET_CANCELED)
+        return;
     /* The model never changes after new(), so this needs no lock: Finagle and Envoy
      * learn nothing from a first attempt's outcome, and skip the mutex entirely. */
     if (b->cfg.model == HERD_BUDGET_FINAGLE || b->cfg.model == HERD_BUDGET_ENVOY)
@@ -241,8 +247,9 @@ void herd_budget_record(struct herd_budget *b, enum herd_budget_outcome outcome,
 int herd_budget_decide(struct herd_budget *b, enum herd_budget_kind kind, int64_t now_ns,
                        struct herd_budget_ticket *t)
 {
-    assert(b && t);
-    assert(kind >= HERD_BUDGET_RETRY && kind <= HERD_BUDGET_HEDGE);
+    assert(b);
+    if (!t || kind < HERD_BUDGET_RETRY || kind > HERD_BUDGET_HEDGE)
+        return -HERD_EINVAL;
     int reason = HERD_BUDGET_GO;
     int32_t cost = 0;
     pthread_mutex_lock(&b->mu);
@@ -296,9 +303,10 @@ void herd_budget_release(struct herd_budget *b, struct herd_budget_ticket *t,
                          enum herd_budget_outcome outcome, int64_t now_ns)
 {
     (void)now_ns;
-    assert(b && t);
+    assert(b);
+    if (!t || outcome < HERD_BUDGET_SUCCESS || outcome > HERD_BUDGET_CANCELED)
+        return;
     assert(t->held && "budget ticket released twice or never granted");
-    assert(outcome >= HERD_BUDGET_SUCCESS && outcome <= HERD_BUDGET_CANCELED);
     pthread_mutex_lock(&b->mu);
     assert(b->in_flight > 0);
     b->in_flight--;
@@ -315,7 +323,9 @@ void herd_budget_release(struct herd_budget *b, struct herd_budget_ticket *t,
 
 void herd_budget_stats(struct herd_budget *b, int64_t now_ns, struct herd_budget_stats *out)
 {
-    assert(b && out);
+    assert(b);
+    if (!out)
+        return;
     pthread_mutex_lock(&b->mu);
     out->requests = b->requests;
     out->retries = b->retries;

@@ -80,7 +80,8 @@ static int64_t bucket_hi(int i)
 
 void herd_hedge_defaults(struct herd_hedge_config *cfg)
 {
-    assert(cfg);
+    if (!cfg)
+        return;
     *cfg = (struct herd_hedge_config){0};
     cfg->delay_ns = 10 * INT64_C(1000000);
     cfg->percentile = 95.0;
@@ -92,7 +93,13 @@ void herd_hedge_defaults(struct herd_hedge_config *cfg)
 
 int herd_hedge_new(const struct herd_hedge_config *cfg, struct herd_hedge **out)
 {
-    assert(cfg && out);
+    struct herd_hedge_config def;
+    if (!cfg) {
+        herd_hedge_defaults(&def);
+        cfg = &def;
+    }
+    if (!out)
+        return -HERD_EINVAL;
     if (cfg->delay_ns < 0 || cfg->min_delay_ns < 0 || cfg->max_hedges < 1 || cfg->window < 64 ||
         !(cfg->percentile >= 0.0 && cfg->percentile < 100.0))
         return -HERD_EINVAL;
@@ -204,7 +211,9 @@ static int reject(struct herd_hedge *h, int reason)
 int herd_hedge_decide(struct herd_hedge *h, bool idempotent, uint32_t hedges_sent, int64_t sent_ns,
                       int64_t now_ns, struct herd_budget_ticket *t)
 {
-    assert(h && t);
+    assert(h);
+    if (!t)
+        return -HERD_EINVAL;
     if (!atomic_load_explicit(&h->enabled, memory_order_relaxed))
         return reject(h, HERD_HEDGE_DISABLED);
     if (!idempotent)
@@ -225,7 +234,9 @@ int herd_hedge_decide(struct herd_hedge *h, bool idempotent, uint32_t hedges_sen
 void herd_hedge_done(struct herd_hedge *h, struct herd_budget_ticket *t,
                      enum herd_budget_outcome outcome, int64_t now_ns)
 {
-    assert(h && t);
+    assert(h);
+    if (!t)
+        return;
     if (h->cfg.budget)
         herd_budget_release(h->cfg.budget, t, outcome, now_ns);
     t->held = false;
@@ -233,7 +244,9 @@ void herd_hedge_done(struct herd_hedge *h, struct herd_budget_ticket *t,
 
 void herd_hedge_stats(struct herd_hedge *h, struct herd_hedge_stats *out)
 {
-    assert(h && out);
+    assert(h);
+    if (!out)
+        return;
     out->hedged = atomic_load_explicit(&h->hedged, memory_order_relaxed);
     for (int i = 0; i < HERD_HEDGE_NREASONS; i++)
         out->rejected[i] = atomic_load_explicit(&h->rejected[i], memory_order_relaxed);

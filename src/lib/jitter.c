@@ -34,8 +34,9 @@ static int64_t sat_add(int64_t a, int64_t b)
 
 int64_t herd_jitter_pct(int64_t value, double pct, struct herd_rng *rng)
 {
-    assert(rng);
-    assert(pct >= 0.0 && pct <= 100.0); /* also rejects NaN */
+    if (!rng)
+        return value; /* no randomness: no jitter */
+    pct = pct > 100.0 ? 100.0 : pct >= 0.0 ? pct : 0.0; /* NaN: 0 */
     double dd = floor(fabs((double)value) * pct / 100.0);
     /* (double)INT64_MAX rounds up to 2^63, so compare with >= before converting. */
     int64_t d = dd >= 9223372036854775807.0 ? INT64_MAX : (int64_t)dd;
@@ -46,18 +47,16 @@ int64_t herd_jitter_pct(int64_t value, double pct, struct herd_rng *rng)
 
 int64_t herd_jitter_window(int64_t window_ns, struct herd_rng *rng)
 {
-    assert(rng);
-    assert(window_ns >= 0);
-    if (window_ns <= 1)
+    if (!rng || window_ns <= 1)
         return 0;
     return (int64_t)herd_rng_below(rng, (uint64_t)window_ns);
 }
 
 int64_t herd_jitter_splay(const void *id, size_t len, int64_t window_ns, uint64_t salt)
 {
-    assert(id || len == 0);
-    assert(window_ns >= 0);
-    if (window_ns == 0)
+    if (!id)
+        len = 0; /* the empty id */
+    if (window_ns <= 0)
         return 0;
     /* The salt goes through its own mix (with a constant so salt 0 is not the identity)
      * before it meets the id's hash, then the pair is mixed again: ids that differ in
@@ -69,8 +68,11 @@ int64_t herd_jitter_splay(const void *id, size_t len, int64_t window_ns, uint64_
 
 int64_t herd_jitter_next_fire(int64_t now_ns, int64_t period_ns, int64_t offset_ns)
 {
-    assert(period_ns > 0);
-    assert(offset_ns >= 0 && offset_ns < period_ns);
+    if (period_ns <= 0)
+        return INT64_MAX; /* no period: never */
+    offset_ns %= period_ns;
+    if (offset_ns < 0)
+        offset_ns += period_ns;
     int64_t x = now_ns - offset_ns;
     int64_t k = x / period_ns;
     if (x % period_ns != 0 && x < 0)

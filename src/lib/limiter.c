@@ -55,7 +55,8 @@ static void fill_defaults(struct herd_limiter_config *c)
 
 int herd_limiter_init(struct herd_limiter *l, const struct herd_limiter_config *cfg)
 {
-    assert(l);
+    if (!l)
+        return -HERD_EINVAL;
     struct herd_limiter_config c;
     memset(&c, 0, sizeof c);
     if (cfg)
@@ -83,7 +84,9 @@ void herd_limiter_fini(struct herd_limiter *l)
 
 int herd_limiter_acquire(struct herd_limiter *l, int64_t now_ns, struct herd_limiter_token *token)
 {
-    assert(l && token);
+    assert(l);
+    if (!token)
+        return -HERD_EINVAL;
     pthread_mutex_lock(&l->mu);
     if (l->inflight >= l->limit) {
         l->st.rejected++;
@@ -241,7 +244,9 @@ uint32_t herd_limiter_inflight(struct herd_limiter *l)
 
 void herd_limiter_stats(struct herd_limiter *l, struct herd_limiter_stats *out)
 {
-    assert(l && out);
+    assert(l);
+    if (!out)
+        return;
     pthread_mutex_lock(&l->mu);
     *out = l->st;
     pthread_mutex_unlock(&l->mu);

@@ -109,7 +109,8 @@ static int check_config(const struct herd_ratelimit_config *cfg, struct herd_rat
 int herd_ratelimit_init(struct herd_ratelimit *rl, const struct herd_ratelimit_config *cfg,
                         int64_t now_ns)
 {
-    assert(rl && cfg);
+    if (!rl || !cfg)
+        return -HERD_EINVAL; /* a rate has no default */
     struct herd_ratelimit b;
     memset(&b, 0, sizeof b);
     int rc = check_config(cfg, &b);
@@ -132,7 +133,9 @@ void herd_ratelimit_fini(struct herd_ratelimit *rl)
 int herd_ratelimit_take(struct herd_ratelimit *rl, uint64_t n, int64_t now_ns,
                         int64_t *retry_after_ns)
 {
-    assert(rl && n >= 1);
+    assert(rl);
+    if (n < 1)
+        return -HERD_EINVAL;
     int64_t retry;
     int d;
     pthread_mutex_lock(&rl->mu);
@@ -153,7 +156,9 @@ int herd_ratelimit_reserve(struct herd_ratelimit *rl, uint64_t n, int64_t now_ns
                            int64_t max_wait_ns, struct herd_ratelimit_reservation *res,
                            int64_t *retry_after_ns)
 {
-    assert(rl && res && n >= 1 && max_wait_ns >= 0);
+    assert(rl);
+    if (!res || n < 1 || max_wait_ns < 0)
+        return -HERD_EINVAL;
     int64_t retry = 0;
     int d = HERD_RATELIMIT_GO;
     pthread_mutex_lock(&rl->mu);
@@ -210,8 +215,10 @@ out:
 int64_t herd_ratelimit_cancel(struct herd_ratelimit *rl, struct herd_ratelimit_reservation *res,
                               int64_t now_ns)
 {
-    assert(rl && res);
+    assert(rl);
     int64_t given = 0;
+    if (!res)
+        return 0;
     pthread_mutex_lock(&rl->mu);
     if (!res->active)
         goto out;
@@ -263,7 +270,9 @@ uint64_t herd_ratelimit_tokens(struct herd_ratelimit *rl, int64_t now_ns)
 
 void herd_ratelimit_stats(struct herd_ratelimit *rl, struct herd_ratelimit_stats *out)
 {
-    assert(rl && out);
+    assert(rl);
+    if (!out)
+        return;
     pthread_mutex_lock(&rl->mu);
     *out = rl->st;
     pthread_mutex_unlock(&rl->mu);
@@ -381,7 +390,8 @@ void herd_ratelimit_table_free(struct herd_ratelimit_table *t)
 int herd_ratelimit_table_new(const struct herd_ratelimit_table_config *cfg,
                              struct herd_ratelimit_table **out)
 {
-    assert(cfg && out);
+    if (!cfg || !out)
+        return -HERD_EINVAL; /* a rate has no default */
     struct herd_ratelimit proto;
     memset(&proto, 0, sizeof proto);
     int rc = check_config(&cfg->bucket, &proto);
@@ -435,8 +445,8 @@ fail:
 int herd_ratelimit_table_take(struct herd_ratelimit_table *t, const void *key, size_t keylen,
                               uint64_t n, int64_t now_ns, int64_t *retry_after_ns)
 {
-    assert(t && (key || keylen == 0) && n >= 1);
-    if (keylen > t->max_key_len)
+    assert(t);
+    if ((!key && keylen) || n < 1 || keylen > t->max_key_len)
         return -HERD_EINVAL;
     uint64_t h = herd_hash_bytes(key, keylen);
     int64_t retry = 0;
@@ -492,7 +502,9 @@ out:
 uint64_t herd_ratelimit_table_tokens(struct herd_ratelimit_table *t, const void *key, size_t keylen,
                                      int64_t now_ns)
 {
-    assert(t && (key || keylen == 0));
+    assert(t);
+    if (!key)
+        keylen = 0; /* the empty key */
     if (keylen > t->max_key_len)
         return t->b.burst;
     uint64_t h = herd_hash_bytes(key, keylen);
@@ -533,7 +545,9 @@ int64_t herd_ratelimit_table_idle_ns(struct herd_ratelimit_table *t)
 
 void herd_ratelimit_table_stats(struct herd_ratelimit_table *t, struct herd_ratelimit_stats *out)
 {
-    assert(t && out);
+    assert(t);
+    if (!out)
+        return;
     pthread_mutex_lock(&t->b.mu);
     *out = t->b.st;
     pthread_mutex_unlock(&t->b.mu);

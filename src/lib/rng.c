@@ -78,6 +78,8 @@ double herd_rng_uniform_pos(struct herd_rng *rng)
 
 uint64_t herd_rng_below(struct herd_rng *rng, uint64_t bound)
 {
+    if (bound == 0)
+        return 0; /* an empty interval: the contract's defined value (herd/error.h) */
     /* Lemire, "Fast random integer generation in an interval" (2019). */
     unsigned __int128 m = (unsigned __int128)herd_rng_u64(rng) * bound;
     uint64_t low = (uint64_t)m;
@@ -93,6 +95,11 @@ uint64_t herd_rng_below(struct herd_rng *rng, uint64_t bound)
 
 int64_t herd_rng_range(struct herd_rng *rng, int64_t lo, int64_t hi)
 {
+    if (lo > hi) {
+        int64_t t = lo;
+        lo = hi;
+        hi = t;
+    }
     uint64_t span = (uint64_t)hi - (uint64_t)lo;
     if (span == UINT64_MAX)
         return (int64_t)herd_rng_u64(rng);
@@ -181,6 +188,8 @@ uint64_t herd_hash_bytes(const void *p, uint64_t len)
 {
     const unsigned char *b = p;
     uint64_t h = UINT64_C(0xcbf29ce484222325);
+    if (!p)
+        len = 0; /* NULL: the empty key */
     for (uint64_t i = 0; i < len; i++) {
         h ^= b[i];
         h *= UINT64_C(0x100000001b3);

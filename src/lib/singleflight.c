@@ -110,7 +110,8 @@ int herd_singleflight_new(const struct herd_singleflight_config *cfg,
     int rc;
     size_t nb = 1;
 
-    assert(out);
+    if (!out)
+        return -HERD_EINVAL;
     if (cfg)
         c = *cfg;
     if (c.max_flights == 0)
@@ -241,8 +242,8 @@ int herd_singleflight_begin(struct herd_singleflight *sf, const void *key, size_
     int32_t idx;
     int rc;
 
-    assert(sf && t && (key || keylen == 0));
-    if (keylen > sf->cfg.max_key_len)
+    assert(sf);
+    if (!t || (!key && keylen) || keylen > sf->cfg.max_key_len)
         return -HERD_EINVAL;
     h = herd_hash_bytes(key, keylen);
     pthread_mutex_lock(&sf->mu);
@@ -336,8 +337,8 @@ static int finish(struct herd_singleflight *sf, struct herd_singleflight_ticket 
 {
     int rc = 0;
     assert(sf && t && t->leader);
-    assert(error <= 0);
-    assert(val || len == 0 || error != 0);
+    if (error > 0 || (!val && len && error == 0))
+        return -HERD_EINVAL;
     pthread_mutex_lock(&sf->mu);
     struct flight *fl = ticket_flight(sf, t);
     bool superseded = t->epoch != fl->epoch;
@@ -404,7 +405,9 @@ static bool done_fast(struct herd_singleflight *sf, const struct herd_singleflig
 bool herd_singleflight_poll(struct herd_singleflight *sf, const struct herd_singleflight_ticket *t,
                             struct herd_singleflight_result *res)
 {
-    assert(sf && t && res);
+    assert(sf && t);
+    if (!res)
+        return false;
     return done_fast(sf, t, res);
 }
 
@@ -420,7 +423,9 @@ int herd_singleflight_wait(struct herd_singleflight *sf, const struct herd_singl
                            int64_t deadline_ns, struct herd_singleflight_result *res)
 {
     int rc = 0;
-    assert(sf && t && res && !t->leader);
+    assert(sf && t && !t->leader);
+    if (!res)
+        return -HERD_EINVAL;
     if (done_fast(sf, t, res))
         return 0;
     pthread_mutex_lock(&sf->mu);
@@ -467,6 +472,8 @@ int herd_singleflight_join(struct herd_singleflight *sf, const void *key, size_t
                            int64_t now_ns, int64_t deadline_ns, struct herd_singleflight_ticket *t,
                            struct herd_singleflight_result *res)
 {
+    if (!t || !res)
+        return -HERD_EINVAL;
     for (;;) {
         int role = herd_singleflight_begin(sf, key, keylen, now_ns, t);
         if (role != HERD_SINGLEFLIGHT_JOINED)
@@ -554,7 +561,9 @@ uint32_t herd_singleflight_waiting(struct herd_singleflight *sf,
 
 int herd_singleflight_forget(struct herd_singleflight *sf, const void *key, size_t keylen)
 {
-    assert(sf && (key || keylen == 0));
+    assert(sf);
+    if (!key && keylen)
+        return -HERD_EINVAL;
     if (keylen > sf->cfg.max_key_len)
         return -HERD_ENOENT;
     uint64_t h = herd_hash_bytes(key, keylen);
@@ -570,7 +579,9 @@ int herd_singleflight_forget(struct herd_singleflight *sf, const void *key, size
 
 void herd_singleflight_stats(struct herd_singleflight *sf, struct herd_singleflight_stats *out)
 {
-    assert(sf && out);
+    assert(sf);
+    if (!out)
+        return;
     pthread_mutex_lock(&sf->mu);
     *out = sf->st;
     pthread_mutex_unlock(&sf->mu);

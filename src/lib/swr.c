@@ -82,7 +82,8 @@ int herd_swr_new(const struct herd_swr_config *cfg, struct herd_swr **out)
     size_t nb = 1;
     int rc;
 
-    assert(out);
+    if (!out)
+        return -HERD_EINVAL;
     if (cfg)
         k = *cfg;
     if (k.max_entries == 0)
@@ -218,7 +219,7 @@ int herd_swr_get(struct herd_swr *c, const void *key, size_t keylen, int64_t now
                  size_t cap, struct herd_swr_info *info)
 {
     int state;
-    if (keylen > c->cfg.max_key_len)
+    if (keylen > c->cfg.max_key_len || (!key && keylen) || (!buf && cap))
         return -HERD_EINVAL;
     uint64_t h = herd_hash_bytes(key, keylen);
     pthread_mutex_lock(&c->mu);
@@ -282,8 +283,9 @@ int herd_swr_set(struct herd_swr *c, const void *key, size_t keylen, const void 
                  int64_t now_ns, const struct herd_swr_ttl *ttl, int64_t delta_ns,
                  struct herd_rng *rng)
 {
-    assert(c && (key || keylen == 0) && (val || len == 0));
-    if (keylen > c->cfg.max_key_len || (c->vals && len > c->cfg.max_value_len))
+    assert(c);
+    if ((!key && keylen) || (!val && len) || keylen > c->cfg.max_key_len ||
+        (c->vals && len > c->cfg.max_value_len))
         return -HERD_EINVAL;
     uint64_t h = herd_hash_bytes(key, keylen);
     int64_t soft = ttl ? ttl->ttl_ns : c->cfg.ttl_ns;
@@ -349,6 +351,8 @@ int herd_swr_set(struct herd_swr *c, const void *key, size_t keylen, const void 
 
 int herd_swr_refresh_failed(struct herd_swr *c, const void *key, size_t keylen, int64_t now_ns)
 {
+    if (!key && keylen)
+        return -HERD_EINVAL;
     if (keylen > c->cfg.max_key_len)
         return -HERD_ENOENT;
     uint64_t h = herd_hash_bytes(key, keylen);
@@ -370,6 +374,8 @@ int herd_swr_refresh_failed(struct herd_swr *c, const void *key, size_t keylen, 
 
 int herd_swr_mark_expired(struct herd_swr *c, const void *key, size_t keylen, int64_t now_ns)
 {
+    if (!key && keylen)
+        return -HERD_EINVAL;
     if (keylen > c->cfg.max_key_len)
         return -HERD_ENOENT;
     uint64_t h = herd_hash_bytes(key, keylen);
@@ -388,6 +394,8 @@ int herd_swr_mark_expired(struct herd_swr *c, const void *key, size_t keylen, in
 
 int herd_swr_delete(struct herd_swr *c, const void *key, size_t keylen)
 {
+    if (!key && keylen)
+        return -HERD_EINVAL;
     if (keylen > c->cfg.max_key_len)
         return -HERD_ENOENT;
     uint64_t h = herd_hash_bytes(key, keylen);
@@ -401,6 +409,8 @@ int herd_swr_delete(struct herd_swr *c, const void *key, size_t keylen)
 
 void herd_swr_stats(struct herd_swr *c, struct herd_swr_stats *out)
 {
+    if (!out)
+        return;
     pthread_mutex_lock(&c->mu);
     *out = c->st;
     pthread_mutex_unlock(&c->mu);

@@ -40,7 +40,8 @@ double herd_throttle_probability(double requests, double accepts, double k)
 
 int herd_throttle_new(const struct herd_throttle_config *cfg, struct herd_throttle **out)
 {
-    assert(out);
+    if (!out)
+        return -HERD_EINVAL;
     struct herd_throttle_config c = {0};
     if (cfg)
         c = *cfg;
@@ -124,7 +125,9 @@ static void roll(struct herd_throttle *t, int64_t now_ns)
 enum herd_throttle_verdict herd_throttle_allow(struct herd_throttle *t, int64_t now_ns,
                                                struct herd_rng *rng)
 {
-    assert(t && rng);
+    assert(t);
+    if (!rng)
+        return HERD_THROTTLE_REJECT_THROTTLED; /* fails closed: nothing counted */
     pthread_mutex_lock(&t->mu);
     roll(t, now_ns);
     double p = herd_throttle_probability((double)t->requests, (double)t->accepts, t->k);
@@ -159,7 +162,9 @@ void herd_throttle_record(struct herd_throttle *t, int64_t now_ns, bool accepted
 
 void herd_throttle_stats(struct herd_throttle *t, int64_t now_ns, struct herd_throttle_stats *out)
 {
-    assert(t && out);
+    assert(t);
+    if (!out)
+        return;
     pthread_mutex_lock(&t->mu);
     roll(t, now_ns);
     struct herd_throttle_stats s = t->st;

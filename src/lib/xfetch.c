@@ -7,6 +7,7 @@
 #include <herd/xfetch.h>
 
 #include <assert.h>
+#include <herd/error.h>
 #include <math.h>
 
 bool herd_xfetch_should_refresh(int64_t now_ns, int64_t expiry_ns, int64_t delta_ns, double beta,
@@ -14,8 +15,8 @@ bool herd_xfetch_should_refresh(int64_t now_ns, int64_t expiry_ns, int64_t delta
 {
     if (now_ns >= expiry_ns)
         return true;
-    if (!(beta > 0.0) || delta_ns <= 0)
-        return false;
+    if (!(beta > 0.0) || delta_ns <= 0 || !rng)
+        return false; /* no randomness (NULL rng): no early refresh */
     /* U in (0, 1] so ln(U) is finite and <= 0: the gap is >= 0 and pushes "now" later.
      * Comparing the gap with tau in doubles avoids overflowing int64 when U is tiny. */
     double gap = -(double)delta_ns * beta * log(herd_rng_uniform_pos(rng));
@@ -34,7 +35,8 @@ double herd_xfetch_probability(int64_t tau_ns, int64_t delta_ns, double beta)
 void herd_xfetch_key_store(struct herd_xfetch_key *k, int64_t started_ns, int64_t done_ns,
                            int64_t expiry_ns)
 {
-    assert(k);
+    if (!k)
+        return;
     k->delta_ns = done_ns > started_ns ? done_ns - started_ns : 0;
     k->expiry_ns = expiry_ns;
 }
@@ -50,7 +52,9 @@ int herd_xfetch_begin(struct herd_singleflight *sf, const void *key, size_t keyl
                       int64_t now_ns, int64_t expiry_ns, int64_t delta_ns, double beta,
                       struct herd_rng *rng, struct herd_singleflight_ticket *t)
 {
-    assert(sf && t);
+    assert(sf);
+    if (!t)
+        return -HERD_EINVAL;
     if (!herd_xfetch_should_refresh(now_ns, expiry_ns, delta_ns, beta, rng))
         return HERD_XFETCH_SERVE;
     int role = herd_singleflight_begin(sf, key, keylen, now_ns, t);
