@@ -1,9 +1,10 @@
 /* app.js — herd serve's page: pick a herd, trigger it, see what it cost.
  *
  * Talks to the server's JSON API only: GET /api/scenarios (the catalogue `herd list` prints,
- * plus live_max_n per scenario), GET /api/run/stream (Server-Sent Events: progress, then the
+ * plus live_max_n per scenario), POST /api/run/stream (Server-Sent Events: progress, then the
  * report) and POST /api/run (the same report in one answer, as `herd run --format json`),
- * which is used when the stream cannot be. No model logic lives here: every figure on the
+ * which is used when the stream cannot be. Both take the same JSON body; no GET starts a run
+ * (any page can make a browser send a GET). No model logic lives here: every figure on the
  * page is one the server measured or simulated; the page only draws it.
  *
  * What the page promises, and how:
@@ -485,8 +486,8 @@
     return null;
   }
 
-  /* The run as the API takes it: [field, text] pairs, parameters as p.KEY. The stream's query
-   * string is exactly this; POST /api/run takes the same fields as a JSON object. */
+  /* The run as the API takes it: [field, text] pairs, parameters as p.KEY; postBody() makes
+   * the JSON object both POST /api/run and POST /api/run/stream take. */
   function apiFields(s) {
     const f = [['scenario', s.scenario], ['backend', s.backend], ['mode', s.mode]];
     if (s.mode === 'mitigated') f.push(['mitigation', s.mitigation]);
@@ -644,13 +645,18 @@
     }
   }
 
-  async function postRun(s, signal) {
-    const res = await request('/api/run', {
+  /* POST @s to @path (the run's JSON body, as both run endpoints take it). */
+  function postTo(path, s, signal, headers) {
+    return request(path, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...headers },
       body: JSON.stringify(postBody(s)),
       signal,
     });
+  }
+
+  async function postRun(s, signal) {
+    const res = await postTo('/api/run', s, signal, {});
     if (!res.ok) throw await errorOf(res);
     const data = parseJson(await res.text());
     if (!data) throw new Error('the server sent a report that is not JSON');
@@ -658,8 +664,11 @@
   }
 
   /* Server-Sent Events read from a fetch body, as {name, data}. fetch rather than EventSource:
-   * it can be aborted, it shows a refusal's status and JSON reason, and it never reconnects by
-   * itself (a reconnect would start the run again). Lines end in \n or \r\n. */
+   * it can POST (EventSource only GETs, and a GET must not start a run: any page can make a
+   * browser send one), so the stream is one request whose end stops the run, with no token to
+   * hand out and expire between a POST and a GET; it can be aborted, it shows a refusal's
+   * status and JSON reason, and it never reconnects by itself (a reconnect would start the run
+   * again). Lines end in \n or \r\n. */
   async function* sseEvents(body) {
     const reader = body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
@@ -728,13 +737,11 @@
    * (a server without the stream, a proxy that will not pass it). A refusal (4xx, 5xx with a
    * reason) is the answer, not a cause to try POST: it would be refused the same way. */
   async function fetchReport(s, signal, onProgress) {
-    /* The stream takes few repeats (a GET any page can send starts it): more go by POST,
-     * without progress. */
+    /* An older server's stream took fewer repeats than POST: more go by POST there. */
     if (s.runs && Number(s.runs) > runsInfo().stream_max) return postRun(s, signal);
     let res;
     try {
-      res = await request(`/api/run/stream?${new URLSearchParams(apiFields(s))}`,
-                          { signal, headers: { Accept: 'text/event-stream' } });
+      res = await postTo('/api/run/stream', s, signal, { Accept: 'text/event-stream' });
     } catch (e) {
       if (e.name === 'AbortError') throw e;
       return postRun(s, signal);
