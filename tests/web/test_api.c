@@ -1338,18 +1338,24 @@ static struct herd_server *start_with(struct herd_server_config cfg, unsigned *p
     return s;
 }
 
-Test(web, off_loopback_a_token_is_required_and_hosts_are_checked)
+/* Off loopback a token is required (refused before anything is bound); with one, every
+ * request carries it, and the Host check holds as on loopback (this test stays on
+ * 127.0.0.1: tests/web/test_serve.sh serves 0.0.0.0 inside a network namespace). */
+Test(web, a_token_is_required_off_loopback_and_every_request_carries_it)
 {
     struct herd_server *s;
     char err[256], raw[512];
     struct herd_server_config cfg = {.host = "0.0.0.0"};
     cr_assert_eq(herd_server_start(&cfg, &s, err, sizeof err), -HERD_EINVAL);
     cr_assert(strstr(err, "token"), "%s", err);
+    cfg.host = "192.0.2.1"; /* TEST-NET-1: refused before any bind is tried */
+    cr_assert_eq(herd_server_start(&cfg, &s, err, sizeof err), -HERD_EINVAL);
+    cfg = (struct herd_server_config){.token = "a token"};
+    cr_assert_eq(herd_server_start(&cfg, &s, err, sizeof err), -HERD_EINVAL);
+    cr_assert(strstr(err, "token must be"), "%s", err);
     unsigned p;
     static const char *const allow[] = {"herd.example", NULL};
-    s = start_with((struct herd_server_config){.host = "0.0.0.0", .token = "s3cret-T0ken",
-                                               .allow_hosts = allow},
-                   &p);
+    s = start_with((struct herd_server_config){.token = "s3cret-T0ken", .allow_hosts = allow}, &p);
     static const struct {
         const char *host, *auth;
         int status;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# test_serve.sh — `herd serve` as a user runs it: --help, bad --listen (exit 2, one line),
-# a busy port (exit 1), serving on 127.0.0.1:0 with the URL printed, SIGINT / SIGTERM
-# stopping it with exit 0, also in the middle of a long simulation. Prints TAP. Usage: test_serve.sh PATH/TO/herd
+# test_serve.sh — `herd serve` as a user runs it: --help, bad --listen and other flags
+# (exit 2, one line), a busy port (exit 1), serving on 127.0.0.1:0 with the URL printed,
+# SIGINT / SIGTERM stopping it with exit 0, also in the middle of a long simulation; a
+# token in the URL, required off loopback. Prints TAP. Usage: test_serve.sh PATH/TO/herd
 set -uo pipefail
 herd=$1
 n=0
@@ -108,6 +109,60 @@ if [[ -n "$port" ]]; then
     fi
 else
     nok "no URL for the long simulation: $(cat "$tmp/serve" "$tmp/serve.err")"
+fi
+
+# The server's flags: a bad value is exit 2 and one line naming the flag.
+for bad in '--max-events abc' '--max-events 0' '--max-events +5' '--max-cpu 0' '--max-cpu 1.5' \
+    '--sims-per-client 9' '--allow-host a:1' '--token a!b'; do
+    # shellcheck disable=SC2086
+    "$herd" serve --listen 127.0.0.1:0 $bad >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    flag=${bad%% *}
+    if [[ $rc -eq 2 && $(wc -l <"$tmp/err") -eq 1 && ! -s "$tmp/out" ]] && grep -q -- "$flag" "$tmp/err"; then
+        ok "$bad: exit 2, one line naming $flag"
+    else
+        nok "$bad: exit $rc, stderr: $(cat "$tmp/err")"
+    fi
+done
+
+# A token (from $HERD_TOKEN here) on loopback: the URL carries it, and a request without
+# it is refused with 401 while one with it, or with the cookie the URL sets, is served.
+HERD_TOKEN=t0k3n-for-test start "$tmp/tok"
+port=$(sed -n 's|^herd: serving http://127.0.0.1:\([0-9]*\)/?token=t0k3n-for-test$|\1|p' "$tmp/tok")
+if [[ -n $port ]]; then
+    ok "with a token the URL carries it"
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/scenarios")
+    code_t=$(curl -s -o /dev/null -w '%{http_code}' -c "$tmp/jar" "http://127.0.0.1:$port/?token=t0k3n-for-test")
+    code_c=$(curl -s -o /dev/null -w '%{http_code}' -b "$tmp/jar" "http://127.0.0.1:$port/api/scenarios")
+    [[ $code == 401 && $code_t == 200 && $code_c == 200 ]] && ok "no token: 401; the URL's token and its cookie: 200" ||
+        nok "token: without $code, URL $code_t, cookie $code_c"
+    stopped "$pid" TERM
+else
+    nok "no URL with the token: $(cat "$tmp/tok" "$tmp/tok.err")"
+fi
+
+# Off loopback a token is required: herd serve makes one and prints it once, in the URL,
+# and says so. Served on 0.0.0.0 inside a network namespace of its own (loopback only:
+# nothing is exposed), when this machine lets us make one.
+if unshare -n true 2>/dev/null && command -v ip >/dev/null; then
+    unshare -n sh -c 'ip link set lo up && exec timeout 5 "$0" serve --listen 0.0.0.0:0' "$herd" \
+        >"$tmp/any" 2>"$tmp/any.err" &
+    upid=$!
+    pids+=("$upid")
+    for _ in $(seq 100); do
+        grep -q 'herd: serving' "$tmp/any" && break
+        sleep 0.05
+    done
+    kill -TERM "$upid" 2>/dev/null
+    wait "$upid" 2>/dev/null
+    if grep -Eq '^herd: serving http://127.0.0.1:[0-9]+/\?token=[0-9a-f]{32}$' "$tmp/any" &&
+        [[ $(grep -c token= "$tmp/any") -eq 1 ]] && grep -q 'not loopback' "$tmp/any.err"; then
+        ok "0.0.0.0: a token is made and printed once, in the URL, and the server says why"
+    else
+        nok "0.0.0.0: $(cat "$tmp/any" "$tmp/any.err")"
+    fi
+else
+    ok "0.0.0.0 # SKIP no network namespace here (unshare -n)"
 fi
 
 echo "1..$n"
