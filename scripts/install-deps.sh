@@ -6,8 +6,11 @@ set -euo pipefail
 
 packages=(
     gcc make pkg-config meson ninja-build python3
-    libjansson-dev libsqlite3-dev libcriterion-dev libmicrohttpd-dev chromium
+    libjansson-dev libsqlite3-dev libcriterion-dev libmicrohttpd-dev libyaml-dev chromium
 )
+# libyaml reads scenario files (docs/scenario-file.md says why: small, stable, an event
+# parser with every node's line and column); clang builds the reader's fuzz target.
+packages+=(clang)
 # OpenMPI for `herd sweep --mpi` (DESIGN §5: sweeps spread over MPI ranks) and its test
 # under mpirun; herd still builds without it (--mpi then says so).
 packages+=(libopenmpi-dev openmpi-bin)

@@ -72,5 +72,18 @@ int herd_cmd_calibrate(int argc, char **argv);
 int herd_cmd_sweep(int argc, char **argv);
 int herd_cmd_serve(int argc, char **argv);
 int herd_cmd_fidelity(int argc, char **argv);
+int herd_cmd_validate(int argc, char **argv);
+
+struct herd_fleet_file;
+
+/**
+ * The row that scenario argument @p arg names: NULL in @p *row for a catalogue name (or
+ * none: herd_request_resolve says what is allowed), else a scenario file (a path, or the
+ * name of a shipped one) loaded into @p *file (the caller frees it with
+ * herd_fleet_file_free once its specs and reports are done) and its row. Prints one line
+ * naming @p cmd and returns an exit code when the file is missing or wrong.
+ */
+int herd__cli_scenario(const char *cmd, const char *arg, const struct herd_scenario **row,
+                       struct herd_fleet_file **file);
 
 #endif

@@ -1,14 +1,20 @@
 /* cmd_list.c — `herd list`: the catalogue, straight from src/scenario/ (list.h). */
 #include "cli.h"
 
+#include "../scenario/file.h"
+
 #include <getopt.h>
+#include <herd/error.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char list_usage[] =
     "usage: herd list [SCENARIO] [--format text|json]\n"
     "\n"
     "List the scenarios with a one-line description, their parameters (default, unit,\n"
-    "range or choices; set with --set KEY=VALUE on herd run) and their mitigations.\n"
+    "range or choices; set with --set KEY=VALUE on herd run) and their mitigations, then\n"
+    "the scenario files shipped with herd (herd run NAME; docs/scenario-file.md). SCENARIO\n"
+    "may be a catalogue name, a shipped file's name or a FILE.yaml.\n"
     "\n"
     "  -f, --format FMT   text (default) or json\n"
     "  -h, --help         this help\n";
@@ -37,6 +43,19 @@ static void print_param(const struct herd_param_def *p)
     printf("    %-16s %s\n", "", p->help);
 }
 
+/* A file's parts, one line each: what `herd list NAME` adds for a scenario file. */
+static void print_file(const struct herd_fleet_file *f)
+{
+    static const char *const kinds[] = {"clients", "service", "cache"};
+    const struct herd_fleet *m = herd_fleet_file_fleet(f);
+    printf("  file:      %s (hash %016llx)\n", herd_fleet_file_path(f),
+           (unsigned long long)herd_fleet_file_content_hash(f));
+    printf("  components (set fields with --set components.NAME.FIELD=VALUE):\n");
+    for (int i = 0; i < m->ncomps; i++)
+        printf("    %-16s %s%s\n", m->comps[i].name, kinds[m->comps[i].kind],
+               i == m->herd ? " (the herd's resource)" : "");
+}
+
 static void print_scenario(const struct herd_scenario *sc)
 {
     printf("%-10s %s\n", sc->name, sc->summary);
@@ -53,9 +72,60 @@ static void print_scenario(const struct herd_scenario *sc)
     for (int m = 1; sc->strategies[m].name; m++)
         printf("    %-16s [%s] %s\n", sc->strategies[m].name,
                herd_family_name(sc->strategies[m].family), sc->strategies[m].help);
+    const struct herd_fleet_file *f = herd_fleet_file_of(sc);
+    if (f) {
+        print_file(f);
+        return;
+    }
     printf("  parameters (--set KEY=VALUE):\n");
     for (int p = 0; sc->params[p].key; p++)
         print_param(&sc->params[p]);
+}
+
+#define SHIPPED_MAX 64
+
+/* The shipped files, loaded (a broken one is said on stderr and skipped). */
+static size_t load_shipped(struct herd_fleet_file **files, const struct herd_scenario **rows)
+{
+    static char paths[SHIPPED_MAX][4096];
+    size_t n = herd_fleet_shipped(paths, SHIPPED_MAX), k = 0;
+    char err[1024];
+    for (size_t i = 0; i < n && i < SHIPPED_MAX; i++) {
+        if (herd_fleet_file_load(paths[i], &files[k], err, sizeof err) < 0) {
+            fprintf(stderr, "herd: list: %s\n", err);
+            continue;
+        }
+        rows[k] = herd_fleet_file_scenario(files[k]);
+        k++;
+    }
+    return k;
+}
+
+static int list_all(bool json)
+{
+    struct herd_fleet_file *files[SHIPPED_MAX];
+    const struct herd_scenario *rows[SHIPPED_MAX];
+    size_t n = load_shipped(files, rows);
+    int rc = HERD_EXIT_OK;
+    if (json) {
+        rc = herd_write_catalogue_json_rows(stdout, rows, n) == 0 ? HERD_EXIT_OK : HERD_EXIT_FAIL;
+    } else {
+        for (int i = 0; herd_scenarios[i]; i++) {
+            if (i)
+                putchar('\n');
+            print_scenario(herd_scenarios[i]);
+        }
+        printf("\nscenario files (herd run NAME, herd list NAME; docs/scenario-file.md):\n");
+        for (size_t i = 0; i < n; i++) {
+            char mits[256];
+            herd_mitigation_names(rows[i], mits, sizeof mits);
+            printf("  %-22s %s\n", rows[i]->name, rows[i]->summary);
+            printf("  %-22s mitigations: %s\n", "", *mits ? mits : "none");
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        herd_fleet_file_free(files[i]);
+    return rc;
 }
 
 int herd_cmd_list(int argc, char **argv)
@@ -86,23 +156,26 @@ int herd_cmd_list(int argc, char **argv)
         return herd__usage_error("--format: '%s' is not allowed for list; allowed: text, json",
                                  format);
     const struct herd_scenario *only = NULL;
+    struct herd_fleet_file *file = NULL;
+    bool json = strcmp(format, "json") == 0;
     if (optind < argc) {
-        only = herd_scenario_find(argv[optind]);
-        if (!only) {
-            char names[256];
-            herd_scenario_names(names, sizeof names);
-            return herd__usage_error("list: unknown scenario '%s'; allowed: %s", argv[optind],
-                                     names);
-        }
+        int rc = herd__cli_scenario("list", argv[optind], &only, &file);
+        if (rc != HERD_EXIT_OK)
+            return rc;
+        if (!only)
+            only = herd_scenario_find(argv[optind]);
     }
-    if (strcmp(format, "json") == 0)
-        return herd_write_catalogue_json(stdout) == 0 ? HERD_EXIT_OK : HERD_EXIT_FAIL;
-    for (int i = 0; herd_scenarios[i]; i++) {
-        if (only && herd_scenarios[i] != only)
-            continue;
-        if (i && !only)
-            putchar('\n');
-        print_scenario(herd_scenarios[i]);
+    if (!only) {
+        int rc = list_all(json);
+        if (rc != HERD_EXIT_OK || json)
+            return rc;
+    } else if (json) {
+        int rc = herd_write_catalogue_json_rows(stdout, file ? &only : NULL, file ? 1 : 0);
+        herd_fleet_file_free(file);
+        return rc == 0 ? HERD_EXIT_OK : HERD_EXIT_FAIL;
+    } else {
+        print_scenario(only);
+        herd_fleet_file_free(file);
     }
     /* The vocabulary every figure above is counted in. */
     printf("\noutcomes (every reaction of every waiter is one; docs/glossary.md defines them "

@@ -4,6 +4,7 @@
  * settings and seed, write the report. */
 #include "cli.h"
 
+#include "../scenario/file.h"
 #include "../scenario/request.h"
 
 #include <errno.h>
@@ -19,14 +20,16 @@ static const char run_usage[] =
     "Run a herd and print its report: wakes, useful, wasted, origin load, peak, latency\n"
     "percentiles, who got the work, the first waiters and a timeline. SCENARIO is one of\n"
     "accept, condvar, cache, cron, or a simulated preset: queue, backoff-occ (herd list\n"
-    "shows their parameters, mitigations and backends).\n"
+    "shows their parameters, mitigations and backends), or a scenario file: FILE.yaml or\n"
+    "the name of one shipped with herd (docs/scenario-file.md; herd list shows them).\n"
     "\n"
     "  -b, --backend NAME      live (real threads, sockets and databases on this kernel),\n"
     "                          sim (the discrete-event simulator, N up to 1000000) or\n"
     "                          both (live and sim side by side with the same settings)\n"
     "  -m, --mode MODE         naive, mitigated or both (default both: side by side)\n"
     "  -M, --mitigation NAME   the mitigation to run (default: the scenario's own), or\n"
-    "                          'all' for naive plus every mitigation\n"
+    "                          'all' for naive plus every mitigation; a file's several\n"
+    "                          at once: a+b (applied in that order)\n"
     "  -n N                    waiters, 1 to 1000000 (the live backend checks what this\n"
     "                          machine allows before it starts anything)\n"
     "  -e, --events E          events (connections, items, expiries, boundaries),\n"
@@ -34,7 +37,8 @@ static const char run_usage[] =
     "  -s, --seed S            seed of every random choice (default 1)\n"
     "  -r, --runs R            runs with derived seeds, pooled into one report with\n"
     "                          intervals, 1 to 1000 (default: 3 live, 1 sim)\n"
-    "  -S, --set KEY=VALUE     set a scenario parameter (repeatable)\n"
+    "  -S, --set KEY=VALUE     set a scenario parameter (repeatable); for a file, any\n"
+    "                          field by its path: --set components.api.workers=40\n"
     "  -f, --format FMT        text (default), json or csv\n"
     "  -w, --wide              text: every run side by side, however wide (default:\n"
     "                          fit 100 columns, in blocks of runs)\n"
@@ -46,7 +50,9 @@ static const char run_usage[] =
     "  herd run accept -n 1000\n"
     "  herd run condvar -n 1000 --set primitive=futex\n"
     "  herd run cache -n 200 --mitigation all\n"
-    "  herd run cron -n 500 --mitigation splay --format json --out cron.json\n";
+    "  herd run cron -n 500 --mitigation splay --format json --out cron.json\n"
+    "  herd run cascade-3tier --mitigation jitter+budget\n"
+    "  herd run my-fleet.yaml --set faults.0.for=10s\n";
 
 struct run_opts {
     const char *backend, *mode, *mitigation, *format, *out;
@@ -138,6 +144,9 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
     return 0;
 }
 
+static int run(const struct run_opts *opts, const char *name, const struct herd_scenario *row,
+               char *err, size_t errlen);
+
 int herd_cmd_run(int argc, char **argv)
 {
     struct run_opts o = {.format = "text", .runs = 0};
@@ -147,7 +156,23 @@ int herd_cmd_run(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? HERD_EXIT_OK : rc;
 
+    const struct herd_scenario *row;
+    struct herd_fleet_file *file;
+    if ((rc = herd__cli_scenario("run", name, &row, &file)) != HERD_EXIT_OK)
+        return rc;
+    rc = run(&o, name, row, err, sizeof err);
+    herd_fleet_file_free(file);
+    return rc;
+}
+
+/* herd run once the scenario is known (@p row: a file's, or NULL for a catalogue name). */
+static int run(const struct run_opts *opts, const char *name, const struct herd_scenario *row,
+               char *err, size_t errlen)
+{
+    struct run_opts o = *opts;
+    int rc;
     struct herd_request req = {.scenario = name,
+                               .row = row,
                                .backend = o.backend,
                                .mode = o.mode,
                                .mitigation = o.mitigation,
@@ -157,7 +182,7 @@ int herd_cmd_run(int argc, char **argv)
                                .sets = o.sets,
                                .nsets = (size_t)o.nsets};
     struct herd_request_plan plan;
-    if (herd_request_resolve(&req, &herd_request_spelling_run, &plan, err, sizeof err) < 0)
+    if (herd_request_resolve(&req, &herd_request_spelling_run, &plan, err, errlen) < 0)
         return herd__usage_error("%s", err);
     enum herd_format fmt;
     if (strcmp(o.format, "text") == 0)

@@ -32,6 +32,7 @@ static const char usage[] =
     "  sweep      one table of a scenario's figures across N, naive and mitigated\n"
     "  calibrate  measure this machine's herd costs for the simulator\n"
     "  fidelity   live vs simulated, side by side with intervals and a verdict per row\n"
+    "  validate   check scenario files (YAML) and say where each error is\n"
     "  serve      the interactive page and its API on http://127.0.0.1:8080/\n"
     "  help       show help for a command (herd help run)\n"
     "\n"
@@ -272,8 +273,10 @@ int main(int argc, char **argv)
             return herd_cmd_serve(2, hargv);
         if (strcmp(argv[2], "fidelity") == 0)
             return herd_cmd_fidelity(2, hargv);
+        if (strcmp(argv[2], "validate") == 0)
+            return herd_cmd_validate(2, hargv);
         return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, "
-                                 "calibrate, serve, fidelity",
+                                 "calibrate, serve, fidelity, validate",
                                  argv[2]);
     }
     if (strcmp(cmd, "list") == 0)
@@ -290,7 +293,9 @@ int main(int argc, char **argv)
         return herd_cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "fidelity") == 0)
         return herd_cmd_fidelity(argc - 1, argv + 1);
+    if (strcmp(cmd, "validate") == 0)
+        return herd_cmd_validate(argc - 1, argv + 1);
     return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, "
-                             "calibrate, serve, fidelity (see herd --help)",
+                             "calibrate, serve, fidelity, validate (see herd --help)",
                              cmd);
 }

@@ -79,7 +79,10 @@ int herd_scenario_strategy_index(const struct herd_scenario *sc, const char *nam
 
 void herd_spec_decode(struct herd_run_spec *spec)
 {
-    spec->sc->decode(spec->params, spec->strategy, &spec->cfg);
+    if (spec->sc->decode_row)
+        spec->sc->decode_row(spec->sc, spec->strategy, &spec->cfg);
+    else
+        spec->sc->decode(spec->params, spec->strategy, &spec->cfg);
 }
 
 void herd_spec_init(struct herd_run_spec *spec, const struct herd_scenario *sc)
@@ -105,6 +108,10 @@ void herd_spec_use_index(struct herd_run_spec *spec, int index)
 int herd_spec_use(struct herd_run_spec *spec, const char *name)
 {
     int i = strcmp(name, "none") == 0 ? 0 : herd_scenario_strategy_index(spec->sc, name);
+    if (i < 0 && spec->sc->strategy_row && strchr(name, '+')) {
+        char err[256];
+        return spec->sc->strategy_row(spec, "mitigation", name, err, sizeof err) < 0 ? -1 : 0;
+    }
     if (i < 0)
         return -1;
     herd_spec_use_index(spec, i);
@@ -205,6 +212,8 @@ static int check_number(const struct herd_param_def *p, const char *flag, double
 int herd_spec_set_text(struct herd_run_spec *spec, const char *flag, const char *key,
                        const char *val, char *err, size_t errlen)
 {
+    if (spec->sc->set_row)
+        return spec->sc->set_row(spec, flag, key, val, err, errlen);
     int i = find_param(spec, flag, key, err, errlen);
     if (i < 0)
         return -1;
@@ -248,12 +257,14 @@ int herd_spec_set_text(struct herd_run_spec *spec, const char *flag, const char 
 int herd_spec_set_number(struct herd_run_spec *spec, const char *flag, const char *key,
                          double value, char *err, size_t errlen)
 {
+    char text[40], allowed[256];
+    snprintf(text, sizeof text, "%.17g", value);
+    if (spec->sc->set_row)
+        return spec->sc->set_row(spec, flag, key, text, err, errlen);
     int i = find_param(spec, flag, key, err, errlen);
     if (i < 0)
         return -1;
     const struct herd_param_def *p = &spec->sc->params[i];
-    char text[40], allowed[256];
-    snprintf(text, sizeof text, "%.17g", value);
     if (p->type == HERD_PARAM_ENUM) {
         join_choices(p, allowed, sizeof allowed);
         snprintf(err, errlen, "%s: expected one of %s, got the number %s", flag, allowed, text);
@@ -269,14 +280,14 @@ int herd_spec_set_number(struct herd_run_spec *spec, const char *flag, const cha
 int herd_spec_set(struct herd_run_spec *spec, const char *kv, char *err, size_t errlen)
 {
     const char *eq = strchr(kv, '=');
-    char key[64], flag[96];
+    char key[256], flag[300];
     size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
     if (klen >= sizeof key)
         klen = sizeof key - 1;
     memcpy(key, kv, klen);
     key[klen] = '\0';
     snprintf(flag, sizeof flag, "--set %s", key);
-    if (herd_scenario_param_index(spec->sc, key) >= 0 && !eq) {
+    if ((spec->sc->set_row || herd_scenario_param_index(spec->sc, key) >= 0) && !eq) {
         snprintf(err, errlen, "%s: expected KEY=VALUE", flag);
         return -1;
     }

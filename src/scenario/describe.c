@@ -3,13 +3,38 @@
 #include "scenario.h"
 
 #include "../report/report.h"
+#include "file.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <string.h>
 
 /* A report names every parameter a spec holds. */
 _Static_assert(HERD_MAX_PARAMS <= HERD_REPORT_MAX_PARAMS, "a report holds fewer parameters");
+
+/* A file's run names the file (its name, cut to the report's 31 characters; the command
+ * line has the path), the hash of its text and each --set that made its version. */
+static void describe_file(const struct herd_fleet_file *f, struct herd_run_info *out)
+{
+    const char *paths[HERD_REPORT_MAX_PARAMS], *values[HERD_REPORT_MAX_PARAMS];
+    const char *path = herd_fleet_file_path(f), *base = strrchr(path, '/');
+    struct herd_run_param *p = &out->params[out->nparams++];
+    p->key = "file";
+    snprintf(p->text, sizeof p->text, "%s", base ? base + 1 : path);
+    p->is_text = true;
+    p = &out->params[out->nparams++];
+    p->key = "file_hash";
+    snprintf(p->text, sizeof p->text, "%016" PRIx64, herd_fleet_file_content_hash(f));
+    p->is_text = true;
+    size_t n = herd_fleet_file_overrides(f, paths, values, HERD_REPORT_MAX_PARAMS - 2);
+    for (size_t i = 0; i < n && out->nparams < HERD_REPORT_MAX_PARAMS; i++) {
+        p = &out->params[out->nparams++];
+        p->key = paths[i];
+        snprintf(p->text, sizeof p->text, "%s", values[i]);
+        p->is_text = true;
+    }
+}
 
 void herd_spec_describe(const struct herd_run_spec *spec, struct herd_run_info *out)
 {
@@ -30,6 +55,9 @@ void herd_spec_describe(const struct herd_run_spec *spec, struct herd_run_info *
         p->is_int = sc->params[i].type == HERD_PARAM_INT;
         p->is_text = sc->params[i].type == HERD_PARAM_ENUM;
     }
+    const struct herd_fleet_file *file = herd_fleet_file_of(sc);
+    if (file)
+        describe_file(file, out);
     out->trigger = sc->trigger;
     out->waiters = sc->waiters;
     out->resource = sc->resource;
@@ -66,35 +94,28 @@ static json_t *param_json(const struct herd_param_def *d)
     return o;
 }
 
+static json_t *scenario_json(const struct herd_scenario *sc);
+
 void *herd_catalogue_to_json(void)
 {
+    return herd_catalogue_to_json_rows(NULL, 0);
+}
+
+void *herd_catalogue_to_json_rows(const struct herd_scenario *const *rows, size_t nrows)
+{
     json_t *arr = json_array();
-    for (int i = 0; herd_scenarios[i]; i++) {
-        const struct herd_scenario *sc = herd_scenarios[i];
-        json_t *ps = json_array(), *ms = json_array();
-        for (int p = 0; sc->params[p].key; p++)
-            json_array_append_new(ps, param_json(&sc->params[p]));
-        for (int m = 1; sc->strategies[m].name; m++)
-            json_array_append_new(ms, json_pack("{s:s, s:s, s:s}", "name",
-                                                sc->strategies[m].name, "family",
-                                                herd_family_name(sc->strategies[m].family),
-                                                "help", sc->strategies[m].help));
-        json_t *bk = json_array();
-        if (sc->backends & HERD_BACKEND_LIVE)
-            json_array_append_new(bk, json_string("live"));
-        if (sc->backends & HERD_BACKEND_SIM)
-            json_array_append_new(bk, json_string("sim"));
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o, s:s, "
-                           "s:o, s:o}",
-                           "name", sc->name, "summary", sc->summary, "trigger", sc->trigger,
-                           "waiters", sc->waiters, "resource", sc->resource, "naive",
-                           herd_scenario_naive(sc), "naive_help", sc->strategies[0].help,
-                           "n_default", (json_int_t)sc->n_default, "n_max",
-                           (json_int_t)HERD_N_MAX, "events_default",
-                           (json_int_t)sc->events_default, "default_mitigation",
-                           sc->strategies[sc->default_mitigation].name, "mitigations", ms,
-                           "waiter_noun", sc->waiter_noun, "params", ps, "backends", bk));
+    for (int i = 0; herd_scenarios[i]; i++)
+        json_array_append_new(arr, scenario_json(herd_scenarios[i]));
+    for (size_t i = 0; i < nrows; i++) {
+        json_t *o = scenario_json(rows[i]);
+        const struct herd_fleet_file *f = herd_fleet_file_of(rows[i]);
+        if (f) {
+            char hash[20];
+            snprintf(hash, sizeof hash, "%016" PRIx64, herd_fleet_file_content_hash(f));
+            json_object_set_new(o, "file", json_pack("{s:s, s:s}", "path",
+                                                     herd_fleet_file_path(f), "hash", hash));
+        }
+        json_array_append_new(arr, o);
     }
     json_t *root = json_object();
     json_object_set_new(root, "scenarios", arr);
@@ -108,9 +129,42 @@ void *herd_catalogue_to_json(void)
     return root;
 }
 
+static json_t *scenario_json(const struct herd_scenario *sc)
+{
+    json_t *ps = json_array(), *ms = json_array();
+    for (int p = 0; sc->params[p].key; p++)
+        json_array_append_new(ps, param_json(&sc->params[p]));
+    for (int m = 1; sc->strategies[m].name; m++)
+        json_array_append_new(ms, json_pack("{s:s, s:s, s:s}", "name",
+                                            sc->strategies[m].name, "family",
+                                            herd_family_name(sc->strategies[m].family),
+                                            "help", sc->strategies[m].help));
+    json_t *bk = json_array();
+    if (sc->backends & HERD_BACKEND_LIVE)
+        json_array_append_new(bk, json_string("live"));
+    if (sc->backends & HERD_BACKEND_SIM)
+        json_array_append_new(bk, json_string("sim"));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o, s:s, "
+                       "s:o, s:o}",
+                       "name", sc->name, "summary", sc->summary, "trigger", sc->trigger,
+                       "waiters", sc->waiters, "resource", sc->resource, "naive",
+                       herd_scenario_naive(sc), "naive_help", sc->strategies[0].help,
+                       "n_default", (json_int_t)sc->n_default, "n_max",
+                       (json_int_t)HERD_N_MAX, "events_default",
+                       (json_int_t)sc->events_default, "default_mitigation",
+                       sc->strategies[sc->default_mitigation].name, "mitigations", ms,
+                       "waiter_noun", sc->waiter_noun, "params", ps, "backends", bk);
+}
+
 int herd_write_catalogue_json(FILE *f)
 {
-    json_t *root = herd_catalogue_to_json();
+    return herd_write_catalogue_json_rows(f, NULL, 0);
+}
+
+int herd_write_catalogue_json_rows(FILE *f, const struct herd_scenario *const *rows,
+                                   size_t nrows)
+{
+    json_t *root = herd_catalogue_to_json_rows(rows, nrows);
     int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     return rc < 0 || fputc('\n', f) == EOF ? -EIO : 0;

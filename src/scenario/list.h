@@ -17,6 +17,7 @@
 #include "cache.h"
 #include "condvar.h"
 #include "cron.h"
+#include "file.h" /* the fleet row's config: struct herd_fleet_config */
 #include "queue.h"
 
 #define HERD_SCENARIO_LIST(X)                                                               \
@@ -25,7 +26,8 @@
     X(cache, CACHE, LIVE, SIM)                                                              \
     X(cron, CRON, LIVE, SIM)                                                                \
     X(queue, QUEUE, NOLIVE, SIM)                                                            \
-    X(backoff_occ, BACKOFF_OCC, NOLIVE, SIM)
+    X(backoff_occ, BACKOFF_OCC, NOLIVE, SIM)                                                \
+    X(fleet, FLEET, NOLIVE, SIM)
 
 /* The columns as switches: HERD__IF_LIVE(text) is text, HERD__IF_NOLIVE(text) nothing. */
 #define HERD__IF_LIVE(...) __VA_ARGS__

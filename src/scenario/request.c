@@ -124,10 +124,10 @@ static int parse_seed(const char *flag, const char *text, uint64_t *out, char *e
  * is refused rather than silently ignored.
  */
 static int resolve_mitigations(const struct herd_request *req,
-                               const struct herd_request_spelling *sp,
-                               const struct herd_scenario *sc, bool naive_only, int *mits,
-                               int *nmits, char *err, size_t errlen)
+                               const struct herd_request_spelling *sp, struct herd_run_spec *base,
+                               bool naive_only, int *mits, int *nmits, char *err, size_t errlen)
 {
+    const struct herd_scenario *sc = base->sc;
     const char *m = req->mitigation ? req->mitigation : sc->strategies[sc->default_mitigation].name;
     const char *all = sp->all_mitigations ? ", all" : "";
     char names[256];
@@ -147,6 +147,13 @@ static int resolve_mitigations(const struct herd_request *req,
         return 0;
     }
     int i = herd_scenario_strategy_index(sc, m);
+    if (i < 0 && sc->strategy_row && strchr(m, '+')) {
+        /* Several mitigations at once: a version of the row that lists the combination
+         * (base points at it, so every spec of the plan does). */
+        if ((i = sc->strategy_row(base, sp->mitigation, m, err, errlen)) < 0)
+            return -HERD_EINVAL;
+        herd_spec_use_index(base, 0);
+    }
     if (i <= 0)
         return herd_request_refuse(err, errlen, "%s: '%s' is not a mitigation of %s; allowed: %s%s",
                                    sp->mitigation, m, sc->name, names, all);
@@ -164,12 +171,12 @@ int herd_request_resolve(const struct herd_request *req, const struct herd_reque
     struct herd_run_spec base;
     unsigned backends = 0;
 
-    if (!req->scenario) {
+    if (!req->scenario && !req->row) {
         herd_scenario_names(names, sizeof names);
         return herd_request_refuse(err, errlen, "%s: which scenario? allowed: %s", sp->scenario,
                                    names);
     }
-    const struct herd_scenario *sc = herd_scenario_find(req->scenario);
+    const struct herd_scenario *sc = req->row ? req->row : herd_scenario_find(req->scenario);
     if (!sc) {
         herd_scenario_names(names, sizeof names);
         return herd_request_refuse(err, errlen, "%s: unknown scenario '%s'; allowed: %s",
@@ -186,6 +193,11 @@ int herd_request_resolve(const struct herd_request *req, const struct herd_reque
                                    sp->mode, mode);
 
     herd_spec_init(&base, sc);
+    if (sc->fixed_size && (req->n || req->events))
+        return herd_request_refuse(err, errlen,
+                                   "%s: scenario %s sets its own sizes in its file; allowed: "
+                                   "--set components.NAME.clients=N",
+                                   req->n ? sp->n : sp->events, sc->name);
     if (req->n && herd_parse_int(sp->n, req->n, 1, HERD_N_MAX, &base.n, err, errlen) < 0)
         return -HERD_EINVAL;
     if (req->events &&
@@ -209,10 +221,10 @@ int herd_request_resolve(const struct herd_request *req, const struct herd_reque
         return -HERD_EINVAL;
 
     int mits[HERD_MAX_STRATEGIES], nmits;
-    if (resolve_mitigations(req, sp, sc, naive, mits, &nmits, err, errlen) < 0)
+    if (resolve_mitigations(req, sp, &base, naive, mits, &nmits, err, errlen) < 0)
         return -HERD_EINVAL;
 
-    out->sc = sc;
+    out->sc = base.sc; /* a file's row: the version the settings made */
     out->backends = backends;
     out->nspecs = 0;
     if (naive || both)

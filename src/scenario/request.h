@@ -43,7 +43,10 @@ struct herd_setting {
 
 /** What the user chose, as text; every pointer is borrowed and NULL means "not given". */
 struct herd_request {
-    const char *scenario;    /* a catalogue name; required */
+    const char *scenario;    /* a catalogue name; required unless row is given */
+    const struct herd_scenario *row; /* a row not in the catalogue (a loaded scenario file,
+                                        file.h; borrowed, must outlive the plan): used
+                                        instead of looking scenario up */
     const char *backend;     /* "live", "sim" (or "both" when offered); NULL: the
                                 spelling's preferred backend where the scenario has it */
     const char *mode;        /* "naive", "mitigated" or "both"; NULL: "both" */

@@ -137,6 +137,23 @@ struct herd_scenario {
     /** Optional: the strategy's name when a param changes the mechanism (condvar on a raw
      *  futex is "futex-wake-all", not "broadcast"); NULL to use the table's. */
     const char *(*strategy_name)(const struct herd_run_spec *spec);
+
+    /* A row made from a scenario file (file.h) carries its settings in the file, not in a
+     * param table (params is empty); these are NULL for the presets. */
+    /** Fill @p out from the row @p sc itself and @p strategy (instead of decode). */
+    void (*decode_row)(const struct herd_scenario *sc, int strategy,
+                       union herd_scenario_config *out);
+    /** Set the setting at path @p key to the text @p value, pointing spec->sc at a new
+     *  version of the row that has it (messages name @p flag). @return 0 or -1. */
+    int (*set_row)(struct herd_run_spec *spec, const char *flag, const char *key,
+                   const char *value, char *err, size_t errlen);
+    /** Use strategy @p name that the row does not list yet (a combination "a+b" of its
+     *  mitigations), pointing spec->sc at a version that lists it. @return its index or
+     *  -1 with one line naming @p flag. */
+    int (*strategy_row)(struct herd_run_spec *spec, const char *flag, const char *name,
+                        char *err, size_t errlen);
+    bool fixed_size; /* n and events are the row's own (a file's fleets): -n and --events
+                        are refused */
 };
 
 /* A run: which scenario, which strategy, how many waiters and events, which seed, and the
@@ -252,5 +269,11 @@ void *herd_catalogue_to_json(void);
 
 /** herd_catalogue_to_json written to @p f. @return 0 or -EIO. */
 int herd_write_catalogue_json(FILE *f);
+
+/** The catalogue followed by @p nrows rows of loaded scenario files (borrowed), each with
+ *  its file's path and content hash: `herd list --format json`. */
+void *herd_catalogue_to_json_rows(const struct herd_scenario *const *rows, size_t nrows);
+int herd_write_catalogue_json_rows(FILE *f, const struct herd_scenario *const *rows,
+                                   size_t nrows);
 
 #endif

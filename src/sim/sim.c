@@ -20,7 +20,8 @@ static int check(const struct herd_run_spec *spec, char *err, size_t errlen)
                  spec->sc->name);
         return -HERD_EINVAL;
     }
-    return 0;
+    const struct herd_sim_model *m = models[spec->sc->id];
+    return m->check ? m->check(spec, err, errlen) : 0;
 }
 
 int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *prof,

@@ -15,6 +15,9 @@ struct herd_sim_model {
     int (*run)(const struct herd_run_spec *spec, const struct herd_profile *prof,
                const struct herd_sim_hooks *hooks, struct herd_report *r, char *err,
                size_t errlen);
+    /** Optional: refuse @p spec before anything runs (one line in @p err). @return 0 or
+     *  -HERD_EINVAL. */
+    int (*check)(const struct herd_run_spec *spec, char *err, size_t errlen);
 };
 
 /* The models: src/sim/model_<name>.c for every scenario with the SIM column (list.h). */
