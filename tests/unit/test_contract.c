@@ -32,6 +32,17 @@
 
 TestSuite(contract, .timeout = 10);
 
+/* The constructor contract of a module whose zeroed config is every field's default:
+ * a NULL out is refused; a zeroed config and a NULL one both give an object (in @p obj). */
+#define ZERO_IS_DEFAULT(new_fn, free_fn, cfg_type, obj)                                       \
+    do {                                                                                      \
+        cfg_type zero_ = {0};                                                                 \
+        cr_assert_eq(new_fn(NULL, NULL), -HERD_EINVAL);                                       \
+        cr_assert_eq(new_fn(&zero_, &(obj)), 0, "zeroed config: every field's default");      \
+        free_fn(obj);                                                                         \
+        cr_assert_eq(new_fn(NULL, &(obj)), 0, "NULL config: the defaults");                   \
+    } while (0)
+
 Test(contract, backoff)
 {
     struct herd_backoff b;
@@ -247,15 +258,11 @@ Test(contract, ratelimit)
 Test(contract, singleflight_and_xfetch)
 {
     struct herd_singleflight *sf = UNTOUCHED;
-    struct herd_singleflight_config zero = {0};
     struct herd_singleflight_ticket t, j;
     struct herd_singleflight_result res;
     struct herd_rng rng;
     herd_rng_seed(&rng, 1);
-    cr_assert_eq(herd_singleflight_new(NULL, NULL), -HERD_EINVAL);
-    cr_assert_eq(herd_singleflight_new(&zero, &sf), 0, "zeroed config: every field's default");
-    herd_singleflight_free(sf);
-    cr_assert_eq(herd_singleflight_new(NULL, &sf), 0, "NULL config: the defaults");
+    ZERO_IS_DEFAULT(herd_singleflight_new, herd_singleflight_free, struct herd_singleflight_config, sf);
     cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, NULL), -HERD_EINVAL);
     cr_assert_eq(herd_singleflight_begin(sf, NULL, 4, 0, &t), -HERD_EINVAL);
     cr_assert_eq(herd_singleflight_join(sf, "k", 1, 0, 0, NULL, &res), -HERD_EINVAL);
@@ -294,12 +301,8 @@ Test(contract, singleflight_and_xfetch)
 Test(contract, swr)
 {
     struct herd_swr *c = UNTOUCHED;
-    struct herd_swr_config zero = {0};
     char buf[8];
-    cr_assert_eq(herd_swr_new(NULL, NULL), -HERD_EINVAL);
-    cr_assert_eq(herd_swr_new(&zero, &c), 0, "zeroed config: every field's default");
-    herd_swr_free(c);
-    cr_assert_eq(herd_swr_new(NULL, &c), 0, "NULL config: the defaults");
+    ZERO_IS_DEFAULT(herd_swr_new, herd_swr_free, struct herd_swr_config, c);
     cr_assert_eq(herd_swr_set(c, NULL, 3, "v", 1, 0, NULL, 0, NULL), -HERD_EINVAL);
     cr_assert_eq(herd_swr_set(c, "k", 1, NULL, 3, 0, NULL, 0, NULL), -HERD_EINVAL);
     cr_assert_eq(herd_swr_get(c, NULL, 3, 0, buf, sizeof buf, NULL), -HERD_EINVAL);
@@ -319,13 +322,9 @@ Test(contract, swr)
 Test(contract, throttle)
 {
     struct herd_throttle *t = UNTOUCHED;
-    struct herd_throttle_config zero = {0};
     struct herd_rng rng;
     herd_rng_seed(&rng, 1);
-    cr_assert_eq(herd_throttle_new(NULL, NULL), -HERD_EINVAL);
-    cr_assert_eq(herd_throttle_new(&zero, &t), 0, "zeroed config: every field's default");
-    herd_throttle_free(t);
-    cr_assert_eq(herd_throttle_new(NULL, &t), 0, "NULL config: the defaults");
+    ZERO_IS_DEFAULT(herd_throttle_new, herd_throttle_free, struct herd_throttle_config, t);
     cr_assert_eq(herd_throttle_allow(t, 0, NULL), HERD_THROTTLE_REJECT_THROTTLED,
                  "no rng: fails closed");
     cr_assert_eq(herd_throttle_allow(t, 0, &rng), HERD_THROTTLE_GO);

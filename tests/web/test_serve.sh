@@ -32,15 +32,19 @@ done
 "$herd" serve extra 2>/dev/null
 [[ $? -eq 2 ]] && ok "an unexpected argument is a usage error" || nok "unexpected argument"
 
-# Start on any free port; wait for the URL line (bounded).
+# Wait (at most 5 s) for the URL line in out-file $1.
+wait_url() {
+    for _ in $(seq 100); do
+        grep -q 'herd: serving' "$1" 2>/dev/null && break
+        sleep 0.05
+    done
+}
+# Start on any free port; wait for the URL line.
 start() { # out-file
     "$herd" serve --listen 127.0.0.1:0 >"$1" 2>"$1.err" &
     pid=$!
     pids+=("$pid")
-    for _ in $(seq 100); do
-        grep -q 'herd: serving' "$1" && break
-        sleep 0.05
-    done
+    wait_url "$1"
 }
 get() { # port path → status line
     exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
@@ -149,10 +153,7 @@ if unshare -n true 2>/dev/null && command -v ip >/dev/null; then
         >"$tmp/any" 2>"$tmp/any.err" &
     upid=$!
     pids+=("$upid")
-    for _ in $(seq 100); do
-        grep -q 'herd: serving' "$tmp/any" && break
-        sleep 0.05
-    done
+    wait_url "$tmp/any"
     kill -TERM "$upid" 2>/dev/null
     wait "$upid" 2>/dev/null
     if grep -Eq '^herd: serving http://127.0.0.1:[0-9]+/\?token=[0-9a-f]{32}$' "$tmp/any" &&
