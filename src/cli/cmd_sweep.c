@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "sweep_mpi.h"
 
+#include "../scenario/file.h"
 #include "../scenario/request.h"
 
 #include <getopt.h>
@@ -16,11 +17,17 @@
 
 static const char sweep_usage[] =
     "usage: herd sweep SCENARIO --n FROM:TO:STEP [options]\n"
+    "       herd sweep SCENARIO --vary KEY=V1,V2,... [options]\n"
     "\n"
-    "Run SCENARIO at every N from FROM to TO in steps of STEP, naive and mitigated, and\n"
-    "print one table: per N, the chosen figures of each strategy (means over --runs).\n"
+    "Run SCENARIO at every N from FROM to TO in steps of STEP (or at every value of one\n"
+    "setting), naive and mitigated, and print one table: per point, the chosen figures of\n"
+    "each strategy (means over --runs). SCENARIO may be a scenario file (FILE.yaml or a\n"
+    "shipped NAME), whose any field can be varied by its path.\n"
     "\n"
     "  --n FROM:TO:STEP        the values of N (at most 1000 of them)\n"
+    "      --vary KEY=V1,...   the values of a setting instead: a parameter of a preset\n"
+    "                          (--vary ttl_ms=50,100,200) or a file's field by its path\n"
+    "                          (--vary components.api.workers=10,20,40); at most 1000\n"
     "  -b, --backend NAME      live or sim (default: sim where the scenario has a model)\n"
     "  -M, --mitigation NAME   a mitigation, or 'all' (default: all)\n"
     "  -e, --events E          events per run\n"
@@ -110,7 +117,100 @@ static int parse_range(const char *text, int64_t *from, int64_t *to, int64_t *st
     return 0;
 }
 
+#define POINTS_MAX 1000
+
+/* --vary KEY=V1,V2,...: the key and each value, split at commas outside [] and {} (a value
+ * may be a YAML list). @p buf keeps the texts. */
+static int parse_vary(const char *text, char *buf, size_t len, const char **key,
+                      const char **vals, size_t *nvals)
+{
+    const char *eq = strchr(text, '=');
+    if (!eq || eq == text || !eq[1])
+        return herd__usage_error("--vary: expected KEY=V1,V2,..., got '%s'", text);
+    if (strlen(text) >= len)
+        return herd__usage_error("--vary: longer than %zu characters", len - 1);
+    snprintf(buf, len, "%s", text);
+    buf[eq - text] = '\0';
+    *key = buf;
+    *nvals = 0;
+    int depth = 0;
+    char *start = buf + (eq - text) + 1;
+    for (char *p = start;; p++) {
+        if (*p == '[' || *p == '{')
+            depth++;
+        else if ((*p == ']' || *p == '}') && depth > 0)
+            depth--;
+        if ((*p == ',' && depth == 0) || !*p) {
+            bool end = !*p;
+            *p = '\0';
+            if (!*start)
+                return herd__usage_error("--vary %s: an empty value in '%s'", *key, eq + 1);
+            if (*nvals == POINTS_MAX)
+                return herd__usage_error("--vary %s: more than %d values", *key, POINTS_MAX);
+            vals[(*nvals)++] = start;
+            start = p + 1;
+            if (end)
+                break;
+        }
+    }
+    return 0;
+}
+
+/* The request of point @p value of --vary @p key: @p base's, with KEY=VALUE after its
+ * --sets (into @p sets, which it points at). */
+static int resolve_point(const struct herd_request *base, const char *key, const char *value,
+                         const char **sets, char *kv, size_t kvlen,
+                         struct herd_request_plan *plan, char *err, size_t errlen)
+{
+    struct herd_request req = *base;
+    memcpy(sets, base->sets, base->nsets * sizeof *sets);
+    snprintf(kv, kvlen, "%s=%s", key, value);
+    sets[base->nsets] = kv;
+    req.sets = sets;
+    req.nsets = base->nsets + 1;
+    return herd_request_resolve(&req, &herd_request_spelling_sweep, plan, err, errlen);
+}
+
+static int sweep_scenario(int argc, char **argv, bool *mpi_started, const char *name,
+                          const struct herd_scenario *row);
+
 static int sweep(int argc, char **argv, bool *mpi_started)
+{
+    /* The scenario first (a file is loaded, and freed when the sweep is done). */
+    const char *name = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-') {
+            name = argv[i];
+            break;
+        }
+        if (strcmp(argv[i], "--") == 0) {
+            name = i + 1 < argc ? argv[i + 1] : NULL;
+            break;
+        }
+        /* Options that take a value as the next word. */
+        static const char *const valued[] = {"--n", "--backend", "-b", "--mitigation", "-M",
+                                             "--events", "-e", "--runs", "-r", "--seed", "-s",
+                                             "--set", "-S", "--metrics", "--format", "-f",
+                                             "--vary", NULL};
+        for (const char *const *v = valued; *v; v++)
+            if (strcmp(argv[i], *v) == 0)
+                i++;
+    }
+    const struct herd_scenario *row = NULL;
+    struct herd_fleet_file *file = NULL;
+    bool help = false;
+    for (int i = 1; i < argc; i++)
+        help |= strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0;
+    int rc;
+    if (!help && (rc = herd__cli_scenario("sweep", name, &row, &file)) != HERD_EXIT_OK)
+        return rc;
+    rc = sweep_scenario(argc, argv, mpi_started, name, row);
+    herd_fleet_file_free(file);
+    return rc;
+}
+
+static int sweep_scenario(int argc, char **argv, bool *mpi_started, const char *name,
+                          const struct herd_scenario *row)
 {
     static const struct option opts[] = {
         {"n", required_argument, NULL, 'N'},        {"backend", required_argument, NULL, 'b'},
@@ -119,10 +219,11 @@ static int sweep(int argc, char **argv, bool *mpi_started)
         {"set", required_argument, NULL, 'S'},      {"metrics", required_argument, NULL, 'm'},
         {"format", required_argument, NULL, 'f'},   {"quiet", no_argument, NULL, 'q'},
         {"mpi", no_argument, NULL, 'P'},            {"help", no_argument, NULL, 'h'},
+        {"vary", required_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *range = NULL, *backend = NULL, *mname = "all", *mlist = NULL, *format = "text";
-    const char *events = NULL, *seed = NULL, *sets[64];
+    const char *events = NULL, *seed = NULL, *sets[65], *vary = NULL;
     int nsets = 0, c, rc;
     int64_t runs = 1, from = 0, to = 0, step = 1;
     bool quiet = false, mpi = false;
@@ -138,6 +239,7 @@ static int sweep(int argc, char **argv, bool *mpi_started)
         case 'f': format = optarg; break;
         case 'q': quiet = true; break;
         case 'P': mpi = true; break;
+        case 'V': vary = optarg; break;
         case 'e': events = optarg; break;
         case 's': seed = optarg; break;
         case 'r':
@@ -170,7 +272,9 @@ static int sweep(int argc, char **argv, bool *mpi_started)
                                  "libopenmpi-dev (scripts/install-deps.sh) and rebuild");
     /* Naive and the chosen mitigations at every point: herd run's validation with
      * --mode both and N left to --n. */
+    (void)name;
     struct herd_request req = {.scenario = optind < argc ? argv[optind] : NULL,
+                               .row = row,
                                .backend = backend,
                                .mode = "both",
                                .mitigation = mname,
@@ -186,10 +290,24 @@ static int sweep(int argc, char **argv, bool *mpi_started)
     if (mpi && !sim)
         return herd__usage_error("--mpi: only --backend sim runs over MPI; live runs stay on "
                                  "this machine, one at a time");
-    if (!range)
-        return herd__usage_error("sweep: --n FROM:TO:STEP is required");
-    if ((rc = parse_range(range, &from, &to, &step)) != 0)
+    static char vary_buf[8192];
+    static const char *vals[POINTS_MAX];
+    const char *vkey = NULL;
+    size_t nvals = 0;
+    if (range && vary)
+        return herd__usage_error("sweep: --n and --vary are two axes; allowed: one of them");
+    if (vary) {
+        if ((rc = parse_vary(vary, vary_buf, sizeof vary_buf, &vkey, vals, &nvals)) != 0)
+            return rc;
+    } else if (!range) {
+        return herd__usage_error("sweep: --n FROM:TO:STEP or --vary KEY=V1,V2,... is required");
+    } else if (sc->fixed_size) {
+        return herd__usage_error("--n: scenario %s sets its own sizes in its file; allowed: "
+                                 "--vary components.NAME.clients=N1,N2,...",
+                                 sc->name);
+    } else if ((rc = parse_range(range, &from, &to, &step)) != 0) {
         return rc;
+    }
     bool csv = strcmp(format, "csv") == 0;
     if (!csv && strcmp(format, "text") != 0)
         return herd__usage_error("--format: '%s' is not allowed for sweep; allowed: text, csv",
@@ -200,7 +318,8 @@ static int sweep(int argc, char **argv, bool *mpi_started)
         return rc;
     int nstrat = (int)plan.nspecs;
 
-    size_t npoints = (size_t)((to - from) / step + 1), njobs = npoints * (size_t)nstrat;
+    size_t npoints = vary ? nvals : (size_t)((to - from) / step + 1);
+    size_t njobs = npoints * (size_t)nstrat;
     struct herd_job *jobs = calloc(njobs, sizeof *jobs);
     struct herd_report *reports = mpi ? NULL : calloc(njobs, sizeof *reports);
     struct herd_figures *figs = calloc(njobs, sizeof *figs);
@@ -215,10 +334,24 @@ static int sweep(int argc, char **argv, bool *mpi_started)
         return herd__fail("out of memory");
     }
     for (size_t p = 0; p < npoints; p++) {
+        struct herd_request_plan point;
+        if (vary) {
+            char kv[8192 + 64];
+            const char *psets[65];
+            rc = resolve_point(&req, vkey, vals[p], psets, kv, sizeof kv, &point, err,
+                               sizeof err);
+            if (rc < 0) {
+                free(jobs);
+                free(reports);
+                free(figs);
+                return herd__usage_error("--vary %s: %s", vkey, err);
+            }
+        }
         for (int k = 0; k < nstrat; k++) {
             struct herd_job *j = &jobs[p * (size_t)nstrat + (size_t)k];
-            j->spec = plan.specs[k];
-            j->spec.n = from + (int64_t)p * step;
+            j->spec = vary ? point.specs[k] : plan.specs[k];
+            if (!vary)
+                j->spec.n = from + (int64_t)p * step;
             j->backend = herd_front_backend(sim ? HERD_BACKEND_SIM : HERD_BACKEND_LIVE);
         }
     }
@@ -241,7 +374,10 @@ static int sweep(int argc, char **argv, bool *mpi_started)
         if (!csv)
             printf("%s on %s, means over %lld run%s per point\n", sc->name, sim ? "sim" : "live",
                    (long long)runs, runs == 1 ? "" : "s");
-        printf(csv ? "n" : "%8s", "N");
+        if (vary)
+            printf(csv ? "%s" : "%16.16s", vkey);
+        else
+            printf(csv ? "n" : "%8s", "N");
         for (int k = 0; k < nstrat; k++)
             for (size_t m = 0; m < nmets; m++) {
                 char col[96];
@@ -254,7 +390,10 @@ static int sweep(int argc, char **argv, bool *mpi_started)
             }
         putchar('\n');
         for (size_t p = 0; p < npoints; p++) {
-            printf(csv ? "%lld" : "%8lld", (long long)(from + (int64_t)p * step));
+            if (vary)
+                printf(csv ? "%s" : "%16.16s", vals[p]);
+            else
+                printf(csv ? "%lld" : "%8lld", (long long)(from + (int64_t)p * step));
             for (int k = 0; k < nstrat; k++)
                 for (size_t m = 0; m < nmets; m++) {
                     double v = metric_value(&figs[p * (size_t)nstrat + (size_t)k], mets[m]);

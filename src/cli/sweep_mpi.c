@@ -64,6 +64,7 @@ void herd__sweep_mpi_linger(void)
 
 #ifdef HERD_HAVE_MPI
 
+#include "../scenario/file.h"
 #include "../sim/sim.h"
 
 #include <herd/clock.h>
@@ -141,6 +142,10 @@ static uint64_t jobs_checksum(const struct herd_job *jobs, size_t njobs, int run
         MIX(&s->events, sizeof s->events);
         MIX(&s->seed, sizeof s->seed);
         MIX(s->params, sizeof s->params);
+        /* A scenario file's settings are its text and --sets, not params. */
+        const struct herd_fleet_file *f = herd_fleet_file_of(s->sc);
+        uint64_t fh = f ? herd_fleet_file_hash(f) : 0;
+        MIX(&fh, sizeof fh);
     }
 #undef MIX
     return h;
