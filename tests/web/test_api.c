@@ -273,7 +273,7 @@ Test(web, scenarios_are_the_catalogue_plus_machine_figures)
     json_t *got = json_loads(r.body, 0, NULL), *want = herd_catalogue_to_json();
     cr_assert_not_null(got);
     json_t *gs = json_object_get(got, "scenarios"), *ws = json_object_get(want, "scenarios");
-    cr_assert_eq(json_array_size(gs), 6);
+    cr_assert_eq(json_array_size(gs), 7); /* the four herds, queue, backoff-occ, fleet */
     cr_assert_eq(json_array_size(gs), json_array_size(ws));
     for (size_t i = 0; i < json_array_size(gs); i++) {
         json_t *g = json_array_get(gs, i);
@@ -622,7 +622,7 @@ Test(web, refusals_name_the_field_as_the_api_spells_it)
     } cases[] = {
         {"{\"scenario\":\"nope\"}",
          "scenario: unknown scenario 'nope'; allowed: accept, condvar, cache, cron, queue, "
-         "backoff-occ"},
+         "backoff-occ, fleet"},
         {"{\"scenario\":\"accept\",\"mode\":\"sideways\"}",
          "mode: 'sideways' is not allowed; allowed: naive, mitigated, both"},
         {"{\"scenario\":\"accept\",\"backend\":\"both\"}",
