@@ -21,6 +21,11 @@ if [[ -x $here/bench_sim_peer.sh ]]; then
     echo "== simulator: herd vs SimPy 3 on the same models"
     bash "$here/bench_sim_peer.sh" "$build"
 fi
+if [[ -x $here/bench_fleet_peer.sh && -x $build/bench_fleet_chain ]]; then
+    echo
+    echo "== fleet simulator: herd vs SimPy 3 on the three-tier chain (issue 12)"
+    bash "$here/bench_fleet_peer.sh" "$build"
+fi
 if [[ -x $here/probe_vs_herd.sh && -x $build/probe_condvar && -x $build/probe_accept && -x $build/herd ]]; then
     echo
     echo "== live herds: herd run vs the minimal probes (bench/probe_*.c), N = 1,000"
