@@ -187,7 +187,8 @@ void herd_ratelimit_table_free(struct herd_ratelimit_table *t);
  * @p now_ns. Drops idle keys as it goes (at most a few per call, oldest first).
  * @return HERD_RATELIMIT_GO, _RATE, _TOO_BIG, _FULL (no slot: every key is still within
  *         idle_ns; retry_after says when the oldest frees), or -HERD_EINVAL when keylen
- *         exceeds max_key_len, n = 0, or @p key is NULL with a keylen. @p retry_after_ns (may be NULL) as for herd_ratelimit_take().
+ *         exceeds max_key_len, n = 0, or @p key is NULL with a keylen. @p retry_after_ns
+ *         (may be NULL) as for herd_ratelimit_take().
  */
 int herd_ratelimit_table_take(struct herd_ratelimit_table *t, const void *key, size_t keylen,
                               uint64_t n, int64_t now_ns, int64_t *retry_after_ns);

@@ -206,8 +206,7 @@ int herd_cmd_serve(int argc, char **argv)
         token = NULL;
     if (!loopback && !token) {
         if (make_token(made) < 0)
-            return herd__fail("serve: cannot read /dev/urandom for a token: %s",
-                              strerror(errno));
+            return herd__fail("serve: cannot read /dev/urandom for a token: %s", strerror(errno));
         token = made;
     }
 
@@ -227,8 +226,7 @@ int herd_cmd_serve(int argc, char **argv)
         pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
         /* A malformed address is the user's to fix; a port in use is the machine's. */
         if (rc == -HERD_EINVAL || rc == -EADDRNOTAVAIL)
-            return herd__usage_error("%s: %s", strstr(err, "token") ? "--token" : "--listen",
-                                     err);
+            return herd__usage_error("%s: %s", strstr(err, "token") ? "--token" : "--listen", err);
         return herd__fail("serve: %s", err);
     }
     if (!loopback)

@@ -34,9 +34,10 @@ static int64_t sat_add(int64_t a, int64_t b)
 
 int64_t herd_jitter_pct(int64_t value, double pct, struct herd_rng *rng)
 {
+    /* No randomness: no jitter. A pct out of range is clamped (NaN: 0). */
     if (!rng)
-        return value; /* no randomness: no jitter */
-    pct = pct > 100.0 ? 100.0 : pct >= 0.0 ? pct : 0.0; /* NaN: 0 */
+        return value;
+    pct = pct > 100.0 ? 100.0 : pct >= 0.0 ? pct : 0.0;
     double dd = floor(fabs((double)value) * pct / 100.0);
     /* (double)INT64_MAX rounds up to 2^63, so compare with >= before converting. */
     int64_t d = dd >= 9223372036854775807.0 ? INT64_MAX : (int64_t)dd;

@@ -336,7 +336,8 @@ static void lru_push_newest(struct herd_ratelimit_table *t, int32_t i)
 static int32_t find(struct herd_ratelimit_table *t, uint64_t h, const void *key, size_t len)
 {
     for (int32_t i = t->heads[h & t->mask]; i != NIL; i = t->e[i].next) {
-        if (t->e[i].hash == h && t->e[i].keylen == len && memcmp(key_of(t, i), key, len) == 0)
+        if (t->e[i].hash == h && t->e[i].keylen == len &&
+            (!len || memcmp(key_of(t, i), key, len) == 0))
             return i;
     }
     return NIL;

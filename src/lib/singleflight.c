@@ -184,7 +184,7 @@ static int32_t lookup(struct herd_singleflight *sf, uint64_t h, const void *key,
 {
     for (int32_t i = sf->buckets[h & sf->mask]; i != NIL; i = sf->f[i].next) {
         struct flight *fl = &sf->f[i];
-        if (fl->hash == h && fl->keylen == keylen && memcmp(fl->key, key, keylen) == 0)
+        if (fl->hash == h && fl->keylen == keylen && (!keylen || memcmp(fl->key, key, keylen) == 0))
             return i;
     }
     return NIL;

@@ -149,7 +149,7 @@ static int32_t lookup(struct herd_swr *c, uint64_t h, const void *key, size_t ke
 {
     for (int32_t i = c->buckets[h & c->mask]; i != NIL; i = c->e[i].next) {
         struct entry *e = &c->e[i];
-        if (e->hash == h && e->keylen == keylen && memcmp(e->key, key, keylen) == 0)
+        if (e->hash == h && e->keylen == keylen && (!keylen || memcmp(e->key, key, keylen) == 0))
             return i;
     }
     return NIL;

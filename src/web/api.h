@@ -38,8 +38,9 @@ struct herd_api_run {
 };
 
 /**
- * Turn @p req (borrowed; the body of POST /api/run or POST /api/run/stream) into @p out. Numbers may come as JSON numbers or as
- * strings. Unknown fields, wrong types and out-of-range values are refused.
+ * Turn @p req (borrowed; the body of POST /api/run or POST /api/run/stream) into @p out. Numbers
+ * may come as JSON numbers or as strings. Unknown fields, wrong types and out-of-range values are
+ * refused.
  * @return 0, or -HERD_EINVAL with the one-line reason in @p err (@p out not written).
  */
 int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, size_t errlen);

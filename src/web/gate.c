@@ -150,8 +150,8 @@ static unsigned refuse(char *err, size_t errlen, unsigned code, const char *fmt,
 
 /* One header line @p p (@p n bytes, no line end): remembers Content-Length and
  * Transfer-Encoding. @return 0 or a status with @p err. */
-static unsigned check_header(const char *p, size_t n, int64_t *clen,
-                             bool *chunked, char *err, size_t errlen)
+static unsigned check_header(const char *p, size_t n, int64_t *clen, bool *chunked, char *err,
+                             size_t errlen)
 {
     char what[40];
     size_t name = 0;
@@ -169,8 +169,7 @@ static unsigned check_header(const char *p, size_t n, int64_t *clen,
     for (const char *q = v; q < end; q++)
         if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f) {
             shown(what, sizeof what, p, name);
-            return refuse(err, errlen, 400, "header %s: a control character in its value",
-                          what);
+            return refuse(err, errlen, 400, "header %s: a control character in its value", what);
         }
     size_t vn = (size_t)(end - v);
     shown(what, sizeof what, v, vn);
@@ -186,8 +185,7 @@ static unsigned check_header(const char *p, size_t n, int64_t *clen,
             return refuse(err, errlen, 400,
                           "Content-Length: expected a decimal byte count, got '%s'", what);
         if (*clen >= 0 && *clen != x)
-            return refuse(err, errlen, 400, "Content-Length: two different values ('%s')",
-                          what);
+            return refuse(err, errlen, 400, "Content-Length: two different values ('%s')", what);
         *clen = x; /* too large for the server is its to refuse (413) */
     } else if (name == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0) {
         if (vn != 7 || strncasecmp(v, "chunked", 7) != 0)
@@ -269,14 +267,22 @@ static size_t head_end(const char *buf, size_t n)
 static const char *reason(unsigned code)
 {
     switch (code) {
-    case 400: return "Bad Request";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 400:
+        return "Bad Request";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Error";
     }
 }
 
@@ -354,9 +360,8 @@ static void accept_some(struct herd_gate *g, int64_t now)
             answer_close(fd, 429, msg);
             continue;
         }
-        g->pend[g->npend++] = (struct pend){.fd = fd,
-                                            .peer = peer,
-                                            .deadline_ns = now + g->cfg.header_deadline_ns};
+        g->pend[g->npend++] =
+            (struct pend){.fd = fd, .peer = peer, .deadline_ns = now + g->cfg.header_deadline_ns};
     }
 }
 
@@ -386,8 +391,7 @@ static bool examine(struct herd_gate *g, size_t i, int64_t now, bool eof)
         }
         if ((size_t)n >= cap) {
             char msg[96];
-            snprintf(msg, sizeof msg, "request line and headers over %zu bytes",
-                     g->cfg.header_max);
+            snprintf(msg, sizeof msg, "request line and headers over %zu bytes", g->cfg.header_max);
             answer_close(p->fd, 431, msg);
             drop(g, i);
             return true;

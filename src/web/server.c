@@ -29,13 +29,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <poll.h>
 #include <herd/clock.h>
 #include <herd/error.h>
+#include <ifaddrs.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,14 +102,14 @@ static struct {
 struct request {
     char *body;
     size_t len, cap;
-    bool too_large;     /* the body passed the cap: dropped, 413 at the end */
-    bool set_cookie;    /* the token came in the URL: give the page its cookie */
-    unsigned code;      /* status sent, for the log line */
-    uint32_t ip;        /* the client's address (network order) */
-    int fd;             /* the client's socket, to see it leave during a POST run */
+    bool too_large;  /* the body passed the cap: dropped, 413 at the end */
+    bool set_cookie; /* the token came in the URL: give the page its cookie */
+    unsigned code;   /* status sent, for the log line */
+    uint32_t ip;     /* the client's address (network order) */
+    int fd;          /* the client's socket, to see it leave during a POST run */
     int64_t t0;
     int64_t deadline_ns; /* the body must have arrived by then */
-    char what[96];      /* "POST /api/run", for the log line */
+    char what[96];       /* "POST /api/run", for the log line */
 };
 
 /* ---- responses ----------------------------------------------------------------------- */
@@ -236,8 +236,7 @@ struct slot {
  * the seconds to wait in *retry_s.
  */
 static unsigned acquire(struct herd_server *s, const struct herd_api_run *run, uint32_t ip,
-                        struct slot *slot, unsigned *retry_s, char *why,
-                        size_t whylen)
+                        struct slot *slot, unsigned *retry_s, char *why, size_t whylen)
 {
     unsigned code = 0;
     *slot = (struct slot){.live = run->live, .ip = ip};
@@ -811,7 +810,8 @@ static unsigned body_run(const struct request *req, struct herd_api_run *run, ch
         return 413;
     }
     if (req->len == 0) {
-        snprintf(err, errlen, "empty body; expected a JSON object such as {\"scenario\":\"accept\"}");
+        snprintf(err, errlen,
+                 "empty body; expected a JSON object such as {\"scenario\":\"accept\"}");
         return 400;
     }
     json_t *body = json_loadb(req->body, req->len, JSON_REJECT_DUPLICATES, &jerr);
@@ -945,8 +945,7 @@ static bool token_eq(const struct herd_server *s, const char *a)
 
 /* Does the request carry the token: "Authorization: token T" (or Bearer), the page's
  * cookie, or ?token=T (then the answer sets the cookie)? */
-static bool has_token(const struct herd_server *s, struct MHD_Connection *c,
-                      struct request *req)
+static bool has_token(const struct herd_server *s, struct MHD_Connection *c, struct request *req)
 {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     if (auth && (strncasecmp(auth, "token ", 6) == 0 || strncasecmp(auth, "bearer ", 7) == 0) &&
@@ -1256,8 +1255,8 @@ static int add_hosts(struct herd_server *s, const char *host, const char *const 
         if (getifaddrs(&ifs) == 0) {
             for (i = ifs; i; i = i->ifa_next)
                 if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-                    inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr,
-                              name, sizeof name))
+                    inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, name,
+                              sizeof name))
                     rc |= add_host(s, name, false);
             freeifaddrs(ifs);
         }
@@ -1295,9 +1294,9 @@ int herd_server_start(const struct herd_server_config *cfg, struct herd_server *
                  host);
         return -HERD_EINVAL;
     }
-    if (strlen(token) > HERD_SERVER_TOKEN_MAX || strspn(token, "0123456789abcdefghijklmnopqrstuvwxyz"
-                                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.~") !=
-                                                         strlen(token)) {
+    if (strlen(token) > HERD_SERVER_TOKEN_MAX ||
+        strspn(token, "0123456789abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.~") != strlen(token)) {
         snprintf(err, errlen,
                  "the token must be at most %d letters, digits or -_.~ (it goes in a URL and "
                  "a cookie)",
@@ -1341,14 +1340,13 @@ int herd_server_start(const struct herd_server_config *cfg, struct herd_server *
     if ((rc = listen_on(host, cfg->port, &fd, &s->port, err, errlen)) < 0)
         goto fail_catalogue;
     /* No listening socket of MHD's own: the gate accepts and hands connections over. */
-    s->d = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
-                                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-                                MHD_USE_NO_LISTEN_SOCKET,
-                            0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX + 8,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+            MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET,
+        0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX + 8, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->d) {
         rc = -HERD_EINVAL;
         snprintf(err, errlen, "libmicrohttpd could not start a daemon on %s:%u", host, s->port);
@@ -1361,7 +1359,7 @@ int herd_server_start(const struct herd_server_config *cfg, struct herd_server *
         .pending_max = PENDING_MAX,
         .served_max = CONNECTIONS_MAX,
         .header_deadline_ns = (int64_t)(cfg->header_deadline_ms ? cfg->header_deadline_ms
-                                                               : HERD_SERVER_HEADER_DEADLINE_MS) *
+                                                                : HERD_SERVER_HEADER_DEADLINE_MS) *
                               HERD_NS_PER_MS,
         .header_max = HEADER_BYTES_MAX,
         .pass = pass,

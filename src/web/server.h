@@ -68,12 +68,12 @@
 #define HERD_SERVER_SIMS_MAX 4
 
 /* The defaults of the config's limits (0 there means these). */
-#define HERD_SERVER_SIMS_PER_IP 2                /* simulations of one client address */
-#define HERD_SERVER_PER_IP_MAX 16                /* connections of one client address */
-#define HERD_SERVER_HEADER_DEADLINE_MS 10000     /* connect to the end of the headers */
-#define HERD_SERVER_BODY_DEADLINE_MS 10000       /* the end of the headers to the body's */
-#define HERD_SERVER_MAX_EVENTS 1000000000ULL     /* simulator events per request */
-#define HERD_SERVER_MAX_CPU_S 120                /* CPU seconds per request */
+#define HERD_SERVER_SIMS_PER_IP 2            /* simulations of one client address */
+#define HERD_SERVER_PER_IP_MAX 16            /* connections of one client address */
+#define HERD_SERVER_HEADER_DEADLINE_MS 10000 /* connect to the end of the headers */
+#define HERD_SERVER_BODY_DEADLINE_MS 10000   /* the end of the headers to the body's */
+#define HERD_SERVER_MAX_EVENTS 1000000000ULL /* simulator events per request */
+#define HERD_SERVER_MAX_CPU_S 120            /* CPU seconds per request */
 /* The longest token accepted (herd serve makes 32 hex digits). */
 #define HERD_SERVER_TOKEN_MAX 128
 

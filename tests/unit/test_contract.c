@@ -34,13 +34,13 @@ TestSuite(contract, .timeout = 10);
 
 /* The constructor contract of a module whose zeroed config is every field's default:
  * a NULL out is refused; a zeroed config and a NULL one both give an object (in @p obj). */
-#define ZERO_IS_DEFAULT(new_fn, free_fn, cfg_type, obj)                                       \
-    do {                                                                                      \
-        cfg_type zero_ = {0};                                                                 \
-        cr_assert_eq(new_fn(NULL, NULL), -HERD_EINVAL);                                       \
-        cr_assert_eq(new_fn(&zero_, &(obj)), 0, "zeroed config: every field's default");      \
-        free_fn(obj);                                                                         \
-        cr_assert_eq(new_fn(NULL, &(obj)), 0, "NULL config: the defaults");                   \
+#define ZERO_IS_DEFAULT(new_fn, free_fn, cfg_type, obj)                                            \
+    do {                                                                                           \
+        cfg_type zero_ = {0};                                                                      \
+        cr_assert_eq(new_fn(NULL, NULL), -HERD_EINVAL);                                            \
+        cr_assert_eq(new_fn(&zero_, &(obj)), 0, "zeroed config: every field's default");           \
+        free_fn(obj);                                                                              \
+        cr_assert_eq(new_fn(NULL, &(obj)), 0, "NULL config: the defaults");                        \
     } while (0)
 
 Test(contract, backoff)
@@ -262,7 +262,8 @@ Test(contract, singleflight_and_xfetch)
     struct herd_singleflight_result res;
     struct herd_rng rng;
     herd_rng_seed(&rng, 1);
-    ZERO_IS_DEFAULT(herd_singleflight_new, herd_singleflight_free, struct herd_singleflight_config, sf);
+    ZERO_IS_DEFAULT(herd_singleflight_new, herd_singleflight_free, struct herd_singleflight_config,
+                    sf);
     cr_assert_eq(herd_singleflight_begin(sf, "k", 1, 0, NULL), -HERD_EINVAL);
     cr_assert_eq(herd_singleflight_begin(sf, NULL, 4, 0, &t), -HERD_EINVAL);
     cr_assert_eq(herd_singleflight_join(sf, "k", 1, 0, 0, NULL, &res), -HERD_EINVAL);

@@ -658,15 +658,14 @@ Test(web, no_get_starts_a_run_and_no_other_site_does)
 
     static const char *const methods[] = {"GET", "HEAD"};
     for (size_t i = 0; i < 2; i++) {
-        request(port, methods[i], "/api/run/stream?scenario=accept&backend=sim&n=10&events=1",
-                NULL, &r);
+        request(port, methods[i], "/api/run/stream?scenario=accept&backend=sim&n=10&events=1", NULL,
+                &r);
         cr_assert_eq(r.status, 405, "%s on the stream: %d", methods[i], r.status);
         cr_assert_str_eq(header(&r, "Allow"), "POST");
         resp_free(&r);
     }
     snprintf(body, sizeof body,
-             "{\"scenario\":\"accept\",\"backend\":\"sim\",\"n\":10,\"events\":1,\"runs\":%d}",
-             11);
+             "{\"scenario\":\"accept\",\"backend\":\"sim\",\"n\":10,\"events\":1,\"runs\":%d}", 11);
     request(port, "POST", "/api/run/stream", body, &r);
     cr_assert_eq(r.status, 200, "the stream takes as many runs as POST: %s", r.body);
     cr_assert_str_eq(header(&r, "Content-Type"), "text/event-stream");
@@ -1060,7 +1059,7 @@ static void until_simulating(struct sse *st)
 
 /* A million requesters at one expiring key: some seconds of simulation (about 1 s per
  * 300000 here, more in a sanitizer build), so progress has time to show. */
-#define LONG_SIM \
+#define LONG_SIM                                                                                   \
     "{\"scenario\":\"cache\",\"backend\":\"sim\",\"mode\":\"naive\",\"n\":1000000,\"events\":20}"
 
 Test(web, stream_shows_progress_while_a_simulation_runs)
@@ -1250,8 +1249,8 @@ static void assert_one_json_answer(const char *raw, int status, const char *what
 
 Test(web, bad_content_length_and_garbage_get_one_json_400)
 {
-    static const char *const lengths[] = {"abc", "-1", "12345678901234567890", "+5", " 0x10",
-                                          "5, 6"};
+    static const char *const lengths[] = {"abc", "-1",    "12345678901234567890",
+                                          "+5",  " 0x10", "5, 6"};
     char raw[512];
     for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
         snprintf(raw, sizeof raw,
@@ -1284,9 +1283,9 @@ Test(web, bad_content_length_and_garbage_get_one_json_400)
 Test(web, host_and_origin_are_exactly_this_server)
 {
     char raw[512], host[64];
-    static const char *const hosts[] = {"127.0.0.1: +%u", "127.0.0.1:+%u", "127.0.0.1:0%u",
-                                        "127.0.0.1:%u ", "127.0.0.1:%u:1", "127.0.0.1.evil:%u",
-                                        "evil.example:%u", "localhost.:%u", "127.0.0.1"};
+    static const char *const hosts[] = {"127.0.0.1: +%u",  "127.0.0.1:+%u",  "127.0.0.1:0%u",
+                                        "127.0.0.1:%u ",   "127.0.0.1:%u:1", "127.0.0.1.evil:%u",
+                                        "evil.example:%u", "localhost.:%u",  "127.0.0.1"};
     for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
         snprintf(host, sizeof host, hosts[i], port);
         snprintf(raw, sizeof raw, "GET /api/scenarios HTTP/1.1\r\nHost: %s\r\n\r\n", host);
@@ -1404,9 +1403,8 @@ Test(web, slow_clients_do_not_lock_out_a_normal_one, .timeout = 40)
 {
     enum { SLOW = 80, EXTRA = 10 };
     unsigned p;
-    struct herd_server *s =
-        start_with((struct herd_server_config){.header_deadline_ms = 3000, .body_deadline_ms = 2000},
-                   &p);
+    struct herd_server *s = start_with(
+        (struct herd_server_config){.header_deadline_ms = 3000, .body_deadline_ms = 2000}, &p);
     int slow[SLOW];
     char line[160], src[32];
     int64_t t0 = now_ms();
@@ -1414,8 +1412,8 @@ Test(web, slow_clients_do_not_lock_out_a_normal_one, .timeout = 40)
         snprintf(src, sizeof src, "127.0.0.%d", 2 + i / HERD_SERVER_PER_IP_MAX);
         slow[i] = dial_from(p, src);
         cr_assert_geq(slow[i], 0, "slow client %d: %s", i, strerror(errno));
-        int n = snprintf(line, sizeof line, "GET /api/scenarios HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n",
-                         p);
+        int n =
+            snprintf(line, sizeof line, "GET /api/scenarios HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n", p);
         send_all(slow[i], line, (size_t)n);
     }
     for (int i = 0; i < EXTRA; i++) {
@@ -1432,9 +1430,9 @@ Test(web, slow_clients_do_not_lock_out_a_normal_one, .timeout = 40)
     /* A body of 100 bytes, one byte every 400 ms. */
     int trickle = dial_from(p, "127.0.0.9");
     cr_assert_geq(trickle, 0);
-    int n = snprintf(line, sizeof line,
-                     "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: 100\r\n\r\n{",
-                     p);
+    int n =
+        snprintf(line, sizeof line,
+                 "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: 100\r\n\r\n{", p);
     send_all(trickle, line, (size_t)n);
     int served = 0;
     int64_t trickle_closed = -1;
@@ -1447,8 +1445,7 @@ Test(web, slow_clients_do_not_lock_out_a_normal_one, .timeout = 40)
         }
         if (trickle_closed < 0) {
             char c;
-            if (recv(trickle, &c, 1, MSG_DONTWAIT) == 0 ||
-                send(trickle, " ", 1, MSG_NOSIGNAL) < 0)
+            if (recv(trickle, &c, 1, MSG_DONTWAIT) == 0 || send(trickle, " ", 1, MSG_NOSIGNAL) < 0)
                 trickle_closed = t;
         }
         struct resp r;
@@ -1518,9 +1515,10 @@ Test(web, one_client_cannot_take_every_simulation_slot)
     resp_free(&r);
     int fd = dial_from(port, "127.0.0.3");
     char head[256];
-    int n = snprintf(head, sizeof head,
-                     "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: %zu\r\n\r\n%s",
-                     port, strlen(cheap), cheap);
+    int n =
+        snprintf(head, sizeof head,
+                 "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: %zu\r\n\r\n%s",
+                 port, strlen(cheap), cheap);
     send_all(fd, head, (size_t)n);
     size_t len;
     char *buf = read_all(fd, &len);
