@@ -523,21 +523,35 @@ static void block(const struct out *o)
 {
     fputc('\n', o->f);
     header_row(o);
+    /* Per-event rows only when some run had more than one event: with one event a run
+     * (a fleet, the queue preset) they repeat the totals, and their medians have no
+     * interval to give. */
+    bool per_event = false;
+    for (size_t i = 0; i < o->n; i++)
+        per_event |= o->runs[i]->nevents > (size_t)o->runs[i]->runs;
     row_fig(o, "wakes", g_wakes, false);
-    row_fig(o, "  per event (mean)", g_wakes_ev, false);
-    row_ci(o, "  per event (median)", g_wakes_med, false, HERD_EV_CI_WAKES, false);
+    if (per_event) {
+        row_fig(o, "  per event (mean)", g_wakes_ev, false);
+        row_ci(o, "  per event (median)", g_wakes_med, false, HERD_EV_CI_WAKES, false);
+    }
     row_fig(o, "useful", g_useful, false);
-    row_fig(o, "  per event", g_useful_ev, false);
+    if (per_event)
+        row_fig(o, "  per event", g_useful_ev, false);
     row_fig(o, "served", g_served, false);
-    row_fig(o, "  per event (mean)", g_served_ev, false);
+    if (per_event)
+        row_fig(o, "  per event (mean)", g_served_ev, false);
     row_fig(o, "wasted", g_wasted, false);
-    row_fig(o, "  per event (mean)", g_wasted_ev, false);
-    row_ci(o, "  per event (median)", g_wasted_med, false, HERD_EV_CI_WASTED, false);
+    if (per_event) {
+        row_fig(o, "  per event (mean)", g_wasted_ev, false);
+        row_ci(o, "  per event (median)", g_wasted_med, false, HERD_EV_CI_WASTED, false);
+    }
     row_fig(o, "failed", g_failed, false);
     row_fig(o, "idle", g_idle, false);
     row_fig(o, "origin load", g_origin, false);
-    row_fig(o, "  per event (mean)", g_origin_ev, false);
-    row_ci(o, "  per event (median)", g_origin_med, false, HERD_EV_CI_ORIGIN, false);
+    if (per_event) {
+        row_fig(o, "  per event (mean)", g_origin_ev, false);
+        row_ci(o, "  per event (median)", g_origin_med, false, HERD_EV_CI_ORIGIN, false);
+    }
     row_fig(o, "peak", g_peak, false);
 
     section(o, "Latency distribution (from the trigger; [95 % interval], * too few samples "
