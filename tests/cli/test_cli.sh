@@ -275,9 +275,88 @@ if out=$("$herd" calibrate -q --out "$tmp/profile.json") &&
 else
     nok "calibrate" "$out"
 fi
-for cmd in calibrate sweep; do
+for cmd in calibrate sweep validate; do
     out=$("$herd" "$cmd" --help 2>&1) && [[ "$out" == usage:* ]] && ok "$cmd --help" || nok "$cmd --help" "$out"
 done
+
+# -- scenario files (docs/scenario-file.md) ----------------------------------------------
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bad=$root/tests/scenario-files/bad
+for name in cascade-3tier retry-storm-outage brooker-collapse brooker-retry; do
+    out=$("$herd" validate "$name" 2>&1)
+    if [[ $? -eq 0 && "$out" =~ /$name\.yaml:\ ok\ \([0-9]+\ components,\ [0-9]+\ faults?,\ [0-9]+\ mitigations?\)$ ]]; then
+        ok "validate $name: one ok line with its shape"
+    else
+        nok "validate $name" "$out"
+    fi
+done
+expect_usage "validate: a wrong type" "wrong-type-int.yaml:7:14: components.users.clients: expected a whole number" \
+    validate "$bad/wrong-type-int.yaml"
+expect_usage "validate: a cycle" "cycle.yaml:18:18: components.api.calls.0.to: the calls make a cycle: db → api → db" \
+    validate "$bad/cycle.yaml"
+expect_usage "validate: an unknown field" "(did you mean 'workers'?)" validate "$bad/unknown-field.yaml"
+expect_usage "validate: a missing file" "nope.yaml: cannot read" validate "$tmp/nope.yaml"
+out=$("$herd" validate brooker-retry "$bad/negative-time.yaml" 2>"$tmp/err")
+rc=$?
+if [[ $rc -eq 2 && "$out" == *"brooker-retry.yaml: ok"* && $(cat "$tmp/err") == *"negative-time.yaml:9:29: components.users.call.timeout: -1s is a negative time"* ]]; then
+    ok "validate: good and bad files together, exit 2, each file said"
+else
+    nok "validate several" "rc=$rc out=$out err=$(cat "$tmp/err")"
+fi
+"$herd" validate --schema | grep -q '^| `workers` | whole number | workers | 1 |' &&
+    ok "validate --schema prints the field reference" || nok "validate --schema"
+out=$("$herd" list)
+[[ "$out" == *"scenario files"* && "$out" == *cascade-3tier* && "$out" == *brooker-retry* ]] &&
+    ok "list shows the shipped files" || nok "list files" "$out"
+"$herd" list --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+files = {s["name"]: s for s in d["scenarios"] if "file" in s}
+assert {"cascade-3tier", "retry-storm-outage", "brooker-collapse", "brooker-retry"} <= set(files), files
+c = files["cascade-3tier"]
+assert c["backends"] == ["sim"] and len(c["file"]["hash"]) == 16 and c["file"]["path"].endswith("cascade-3tier.yaml")
+assert [m["name"] for m in c["mitigations"]][:2] == ["combined", "jitter"]' &&
+    ok "list --format json has the files, their hashes and mitigations" || nok "list json files"
+"$herd" list cascade-3tier | grep -q 'db  *service (the herd.s resource)' &&
+    ok "list NAME shows a file's components" || nok "list NAME"
+if "$herd" run brooker-retry -q --format json --out "$tmp/f.json" --mitigation bucket+breaker &&
+    python3 - "$tmp/f.json" <<'PY'; then
+import json, sys
+d = json.load(open(sys.argv[1]))
+runs = d["runs"]
+assert [r["mitigation"] for r in runs] == ["none", "bucket+breaker"], runs
+for r in runs:
+    assert r["scenario"] == "brooker-retry" and r["backend"] == "sim"
+    p = r["params"]
+    assert p["file"] == "brooker-retry.yaml" and len(p["file_hash"]) == 16, p
+assert runs[1]["origin_load"] < runs[0]["origin_load"], "the budget and breaker cut retries"
+PY
+    ok "run NAME --mitigation a+b: naive and the combination, the file in params"
+else
+    nok "run a file with a+b"
+fi
+out=$("$herd" run "$root/scenarios/brooker-retry.yaml" --mode naive -q --set faults.0.p=0.5 2>&1)
+[[ $? -eq 0 && "$out" == *"brooker-retry · sim"* && "$out" == *"faults.0.p=0.5"* ]] &&
+    ok "run FILE.yaml --set prints a report naming the override" || nok "run FILE --set" "$out"
+expect_usage "run FILE --set out of range" "--set components.server.service_time: 0s is out of range" \
+    run brooker-retry --set components.server.service_time=0s
+expect_usage "run FILE --set unknown field" "--set components.server.wrkers: unknown field 'wrkers' in a service (did you mean 'workers'?)" \
+    run brooker-retry --set components.server.wrkers=3
+expect_usage "run FILE -n" "-n: scenario brooker-retry sets its own sizes in its file" run brooker-retry -n 5
+expect_usage "run FILE --mitigation unknown+" "'nope' is not a mitigation of brooker-retry" \
+    run brooker-retry --mitigation bucket+nope
+expect_usage "run FILE --backend live" "runs only on the simulator" run brooker-retry --backend live
+expect_usage "run a malformed FILE" "self-call.yaml:14:18: components.db.calls.0.to: 'db' calls itself" \
+    run "$bad/self-call.yaml"
+expect_usage "run an unknown NAME" "run: unknown scenario 'cascade-4tier'; allowed: accept" run cascade-4tier
+expect_usage "run fleet without a file" "scenario fleet runs a scenario file" run fleet -q
+out=$("$herd" sweep brooker-retry --vary faults.0.p=0,0.5 --metrics useful -M no-retry -q --format csv)
+if [[ $? -eq 0 && "$out" == "faults.0.p,naive useful,no-retry useful"$'\n'"0,"*$'\n'"0.5,"* ]]; then
+    ok "sweep FILE --vary a field"
+else
+    nok "sweep --vary" "$out"
+fi
+expect_usage "sweep FILE --n" "--n: scenario brooker-retry sets its own sizes" sweep brooker-retry --n 1:2:1
 
 echo "1..$n"
 exit $((fails > 0))
