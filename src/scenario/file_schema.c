@@ -774,8 +774,13 @@ static int decode_field(struct dctx *c, const struct herd__field *f, const struc
     char got[64];
     switch (f->type) {
     case HERD__F_MAP:
-        if (n->type == HERD__NULL)
-            return 0; /* "retry:" with nothing: the defaults */
+        if (n->type == HERD__NULL) {
+            /* "retry:" with nothing: an empty map (its defaults, and its required fields
+             * still required). */
+            struct herd__node empty = *n;
+            empty.type = HERD__MAP;
+            return decode_table(c, f->sub, &empty, p, path);
+        }
         return decode_table(c, f->sub, n, p, path);
     case HERD__F_LIST: {
         if (n->type == HERD__NULL) {

@@ -425,6 +425,7 @@ static const struct {
     {"unknown-top-field", "2:1: duraton: unknown field in a scenario (did you mean 'duration'?)"},
     {"missing-duration", "1:1: missing required field 'duration'"},
     {"missing-call-to", "9:11: components.users.call: missing required field 'to'"},
+    {"empty-call", "9:10: components.users.call: missing required field 'to'"},
     {"missing-kind", "11:5: components.db: missing required field 'kind'; allowed: clients, "
                      "service, cache"},
     {"duplicate-key", "13:5: components.db.workers: duplicate key 'workers' (first at line 12)"},
