@@ -162,20 +162,15 @@ static int builder_fail(struct builder *b, int line, int col, const char *fmt, .
 
 static int builder_fail(struct builder *b, int line, int col, const char *fmt, ...)
 {
-    char path[256];
-    builder_path(b, path, sizeof path);
-    size_t off;
-    if (b->is_file)
-        off = (size_t)snprintf(b->err, b->errlen, "%s:%d:%d: %s%s", b->origin, line, col, path,
-                               *path ? ": " : "");
-    else /* a flag's value: the flag names the field */
-        off = (size_t)snprintf(b->err, b->errlen, "%s: ", b->origin);
-    if (off < b->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(b->err + off, b->errlen - off, fmt, ap);
-        va_end(ap);
-    }
+    char path[256] = "";
+    const struct herd__node at = {.origin = b->origin, .line = b->is_file ? line : 0,
+                                  .col = b->is_file ? col : 0};
+    if (b->is_file) /* a flag's value: the flag names the field */
+        builder_path(b, path, sizeof path);
+    va_list ap;
+    va_start(ap, fmt);
+    herd__vrefuse(&at, path, b->err, b->errlen, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -404,15 +399,10 @@ static int set_fail(struct setter *s, const char *fmt, ...) __attribute__((forma
 
 static int set_fail(struct setter *s, const char *fmt, ...)
 {
-    char where[512];
-    herd__where(s->at, s->label, where, sizeof where);
-    size_t off = (size_t)snprintf(s->err, s->errlen, "%s", where);
-    if (off < s->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(s->err + off, s->errlen - off, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    herd__vrefuse(s->at, s->label, s->err, s->errlen, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -480,13 +470,11 @@ static int set_in(struct setter *s, const struct herd__node *node, char **segs, 
     case CTX_TABLE: {
         const struct herd__field *f = herd__schema_field(t, seg);
         if (!f) {
+            char near[80];
             field_keys(t, names, sizeof names / sizeof names[0]);
             join_names(names, allowed, sizeof allowed);
-            const char *near = herd__closest(seg, names);
-            if (near)
-                return set_fail(s, "unknown field '%s' in a %s (did you mean '%s'?); allowed: %s",
-                                seg, t->name, near, allowed);
-            return set_fail(s, "unknown field '%s' in a %s; allowed: %s", seg, t->name, allowed);
+            return set_fail(s, "unknown field '%s' in a %s%s; allowed: %s", seg, t->name,
+                            herd__did_you_mean(seg, names, near, sizeof near), allowed);
         }
         switch (f->type) {
         case HERD__F_MAP:
@@ -546,12 +534,10 @@ static int set_in(struct setter *s, const struct herd__node *node, char **segs, 
             for (; node && node->type == HERD__MAP && k < node->n && k + 1 < 64; k++)
                 names[k] = node->keys[k]->text;
             names[k] = NULL;
+            char near[80];
             join_names(names, allowed, sizeof allowed);
-            const char *near = herd__closest(seg, names);
-            if (near)
-                return set_fail(s, "unknown component '%s' (did you mean '%s'?); allowed: %s",
-                                seg, near, allowed);
-            return set_fail(s, "unknown component '%s'; allowed: %s", seg, allowed);
+            return set_fail(s, "unknown component '%s'%s; allowed: %s", seg,
+                            herd__did_you_mean(seg, names, near, sizeof near), allowed);
         }
         next_t = herd__schema_kind(child);
         if (!next_t)
@@ -679,15 +665,10 @@ static int fail_at(const struct herd__node *n, const char *path, char *err, size
 static int fail_at(const struct herd__node *n, const char *path, char *err, size_t errlen,
                    const char *fmt, ...)
 {
-    char where[512];
-    herd__where(n, path, where, sizeof where);
-    size_t off = (size_t)snprintf(err, errlen, "%s", where);
-    if (off < errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err + off, errlen - off, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    herd__vrefuse(n, path, err, errlen, fmt, ap);
+    va_end(ap);
     return -HERD_EINVAL;
 }
 
@@ -801,13 +782,11 @@ static int read_mitigations(struct herd_fleet_file *f, char *err, size_t errlen)
                     m->use[m->nuse++] = idx;
                 }
             } else {
-                const char *near = herd__closest(key, keys);
+                char near[80];
                 join_names(keys, allowed, sizeof allowed);
                 return fail_at(mn->keys[k], sub, err, errlen,
-                               near ? "unknown field in a mitigation (did you mean '%s'?); "
-                                      "allowed: %s"
-                                    : "unknown field in a mitigation%s; allowed: %s",
-                               near ? near : "", allowed);
+                               "unknown field in a mitigation%s; allowed: %s",
+                               herd__did_you_mean(key, keys, near, sizeof near), allowed);
             }
         }
         if (!m->set && !m->nuse)
@@ -1152,17 +1131,11 @@ int herd_fleet_file_strategy(const struct herd_fleet_file *f, const char *flag, 
             if (strcmp(f->mits[i].name, tok) == 0)
                 idx = i;
         if (idx < 0) {
-            const char *near = herd__closest(tok, decl);
-            if (near)
-                snprintf(err, errlen,
-                         "%s: '%s' is not a mitigation of %s (did you mean '%s'?); allowed: %s, "
-                         "or several joined by +",
-                         flag, tok, f->model.name, near, allowed);
-            else
-                snprintf(err, errlen,
-                         "%s: '%s' is not a mitigation of %s; allowed: %s, or several joined by "
-                         "+",
-                         flag, tok, f->model.name, allowed);
+            char near[80];
+            snprintf(err, errlen,
+                     "%s: '%s' is not a mitigation of %s%s; allowed: %s, or several joined by +",
+                     flag, tok, f->model.name, herd__did_you_mean(tok, decl, near, sizeof near),
+                     allowed);
             return -HERD_EINVAL;
         }
         for (int k = 0; k < n; k++)

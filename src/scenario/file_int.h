@@ -11,6 +11,7 @@
 #ifndef HERD_SCENARIO_FILE_INT_H
 #define HERD_SCENARIO_FILE_INT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -146,5 +147,13 @@ void herd__where(const struct herd__node *n, const char *path, char *buf, size_t
 
 /** The closest of @p cands (NULL-terminated) to @p word, or NULL when none is close. */
 const char *herd__closest(const char *word, const char *const *cands);
+
+/** " (did you mean 'x'?)" for the closest of @p cands to @p word, or "" (into @p buf). */
+const char *herd__did_you_mean(const char *word, const char *const *cands, char *buf,
+                               size_t len);
+
+/** One refusal: herd__where(@p n, @p path) then the message, into @p err. @return -1. */
+int herd__vrefuse(const struct herd__node *n, const char *path, char *err, size_t errlen,
+                  const char *fmt, va_list ap);
 
 #endif

@@ -414,6 +414,28 @@ const char *herd__closest(const char *word, const char *const *cands)
     return best && bestd <= limit ? best : NULL;
 }
 
+const char *herd__did_you_mean(const char *word, const char *const *cands, char *buf,
+                               size_t len)
+{
+    const char *near = herd__closest(word, cands);
+    if (near)
+        snprintf(buf, len, " (did you mean '%s'?)", near);
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
+int herd__vrefuse(const struct herd__node *n, const char *path, char *err, size_t errlen,
+                  const char *fmt, va_list ap)
+{
+    char where[512];
+    herd__where(n, path, where, sizeof where);
+    size_t off = (size_t)snprintf(err, errlen, "%s", where);
+    if (off < errlen)
+        vsnprintf(err + off, errlen - off, fmt, ap);
+    return -1;
+}
+
 /* ---- decoding ---------------------------------------------------------------------- */
 
 /* One decode's state. */
@@ -434,15 +456,10 @@ static int fail(struct dctx *c, const struct herd__node *n, const char *path, co
 static int fail(struct dctx *c, const struct herd__node *n, const char *path, const char *fmt,
                 ...)
 {
-    char where[512];
-    herd__where(n, path, where, sizeof where);
-    size_t off = (size_t)snprintf(c->err, c->errlen, "%s", where);
-    if (off < c->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->err + off, c->errlen - off, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    herd__vrefuse(n, path, c->err, c->errlen, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -689,34 +706,20 @@ static int decode_scalar(struct dctx *c, const struct herd__field *f, const stru
         }
         return fail(c, n, path, "expected true or false, got %s; allowed: true, false",
                     describe(n, got, sizeof got));
-    case HERD__F_ENUM: {
-        int i = choice_index(f->choices, s);
-        if (i >= 0) {
-            store_int(p, f->width, i);
-            return 0;
-        }
-        join_choices(f->choices, allowed, sizeof allowed);
-        const char *near = herd__closest(s, f->choices);
-        if (near)
-            return fail(c, n, path, "%s is not allowed (did you mean '%s'?); allowed: %s",
-                        describe(n, got, sizeof got), near, allowed);
-        return fail(c, n, path, "%s is not allowed; allowed: %s", describe(n, got, sizeof got),
-                    allowed);
-    }
+    case HERD__F_ENUM:
     case HERD__F_REF: {
-        int i = choice_index(c->names, s);
+        bool ref = f->type == HERD__F_REF;
+        const char *const *names = ref ? c->names : f->choices;
+        char near[80];
+        int i = choice_index(names, s);
         if (i >= 0) {
             store_int(p, f->width, i);
             return 0;
         }
-        join_choices(c->names, allowed, sizeof allowed);
-        const char *near = herd__closest(s, c->names);
-        if (near)
-            return fail(c, n, path,
-                        "unknown component %s (did you mean '%s'?); allowed: %s",
-                        describe(n, got, sizeof got), near, allowed);
-        return fail(c, n, path, "unknown component %s; allowed: %s",
-                    describe(n, got, sizeof got), allowed);
+        join_choices(names, allowed, sizeof allowed);
+        return fail(c, n, path, "%s%s%s%s; allowed: %s", ref ? "unknown component " : "",
+                    describe(n, got, sizeof got), ref ? "" : " is not allowed",
+                    herd__did_you_mean(s, names, near, sizeof near), allowed);
     }
     default:
         break;
@@ -837,14 +840,11 @@ static int decode_table(struct dctx *c, const struct herd__table *t, const struc
         const char *key = map->keys[i]->text;
         if (herd__schema_field(t, key))
             continue;
+        char near[80];
         size_t cut = push(path, PATH_MAX_LEN, key);
-        const char *near = herd__closest(key, keys);
         join_choices(keys, allowed, sizeof allowed);
-        int rc = near ? fail(c, map->keys[i], path,
-                             "unknown field in a %s (did you mean '%s'?); allowed: %s", t->name,
-                             near, allowed)
-                      : fail(c, map->keys[i], path, "unknown field in a %s; allowed: %s",
-                             t->name, allowed);
+        int rc = fail(c, map->keys[i], path, "unknown field in a %s%s; allowed: %s", t->name,
+                      herd__did_you_mean(key, keys, near, sizeof near), allowed);
         path[cut] = '\0';
         return rc;
     }
