@@ -73,6 +73,10 @@ same "mpirun -np 2" "${occ[@]}" -- mpi -np 2
 same "mpirun -np 3 --oversubscribe" "${occ[@]}" -- mpi -np 3 --oversubscribe
 same "mpirun -np 2, csv" "${occ[@]}" --format csv -- mpi -np 2
 same "mpirun -np 3, csv" "${occ[@]}" --format csv -- mpi -np 3 --oversubscribe
+# A scenario file swept over one of its fields: every rank loads the file and makes the
+# same versions (the checksum covers their hashes).
+file=(sweep brooker-retry --vary faults.0.p=0,0.25,0.5 --mitigation all --runs 2)
+same "mpirun -np 2, a scenario file --vary" "${file[@]}" -- mpi -np 2
 # One run per point (no means) on another model, and more ranks than work items.
 same "cron, one run per point, csv" sweep cron --n 1000:5000:2000 --seed 7 --format csv \
     -- mpi -np 2
