@@ -77,6 +77,11 @@ static void print_scenario(const struct herd_scenario *sc)
         print_file(f);
         return;
     }
+    if (sc->set_row || sc->fixed_size) {
+        printf("  settings:  any field of the file by its path, --set components.NAME.FIELD="
+               "VALUE\n             (docs/scenario-file.md); the files are listed below\n");
+        return;
+    }
     printf("  parameters (--set KEY=VALUE):\n");
     for (int p = 0; sc->params[p].key; p++)
         print_param(&sc->params[p]);

@@ -1392,10 +1392,16 @@ int herd_fleet_find(const char *name, char *path, size_t len)
     return -ENOENT;
 }
 
+/* By the scenario's name: the file name without ".yaml" (brooker-collapse before
+ * brooker-collapse-ramp). */
 static int by_name(const void *a, const void *b)
 {
     const char *x = strrchr((const char *)a, '/'), *y = strrchr((const char *)b, '/');
-    return strcmp(x ? x + 1 : a, y ? y + 1 : b);
+    x = x ? x + 1 : a;
+    y = y ? y + 1 : b;
+    size_t lx = strlen(x) - 5, ly = strlen(y) - 5;
+    int c = strncmp(x, y, lx < ly ? lx : ly);
+    return c ? c : (lx > ly) - (lx < ly);
 }
 
 size_t herd_fleet_shipped(char paths[][4096], size_t max)
