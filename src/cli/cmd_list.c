@@ -79,7 +79,7 @@ static void print_scenario(const struct herd_scenario *sc)
     }
     if (sc->set_row || sc->fixed_size) {
         printf("  settings:  any field of the file by its path, --set components.NAME.FIELD="
-               "VALUE\n             (docs/scenario-file.md); the files are listed below\n");
+               "VALUE\n             (docs/scenario-file.md); herd list shows the shipped files\n");
         return;
     }
     printf("  parameters (--set KEY=VALUE):\n");
