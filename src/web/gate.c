@@ -18,6 +18,7 @@
 #include <herd/error.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,21 +48,24 @@ struct pend {
     struct sockaddr_in peer;
     int64_t deadline_ns;
     int64_t cool_until_ns; /* 0: in poll() */
+    bool ready;            /* its head passed; it waits for a served slot (out of poll()) */
 };
 
 struct herd_gate {
     struct herd_gate_config cfg;
     pthread_t thread;
-    int wake[2]; /* close writes wake[1] */
+    int wake[2]; /* close, and a served slot freed while some wait for one, write wake[1] */
     bool closed;
+    _Atomic bool closing;
     struct pend *pend;
     size_t npend;
     char head[HEAD_CAP + 1]; /* the gate thread's peek buffer */
 
-    pthread_mutex_t mu; /* guards clients */
+    pthread_mutex_t mu; /* guards the fields below */
     struct client *clients;
     size_t nclients; /* pending_max + served_max */
     unsigned served; /* handed over and not yet closed, all addresses */
+    unsigned nready; /* waiting connections whose head passed (pend[].ready) */
 };
 
 /* ---- the per-address table ---------------------------------------------------------- */
@@ -83,16 +87,6 @@ static struct client *client_of(struct herd_gate *g, uint32_t ip, bool make)
     return make ? free_slot : NULL;
 }
 
-void herd__gate_client_open(struct herd_gate *g, uint32_t ip)
-{
-    pthread_mutex_lock(&g->mu);
-    struct client *c = client_of(g, ip, true);
-    if (c)
-        c->served++;
-    g->served++;
-    pthread_mutex_unlock(&g->mu);
-}
-
 void herd__gate_client_closed(struct herd_gate *g, uint32_t ip)
 {
     pthread_mutex_lock(&g->mu);
@@ -101,6 +95,12 @@ void herd__gate_client_closed(struct herd_gate *g, uint32_t ip)
         c->served--;
     if (g->served)
         g->served--;
+    /* Under mu: the gate closes the pipe under mu, after setting nready to 0. A full
+     * pipe (EAGAIN) means a wake-up is waiting already. */
+    if (g->nready > 0) {
+        ssize_t w = write(g->wake[1], "s", 1);
+        (void)w;
+    }
     pthread_mutex_unlock(&g->mu);
 }
 
@@ -367,6 +367,8 @@ static void accept_some(struct herd_gate *g, int64_t now)
 
 /* Look at waiting connection @p i: hand it over, refuse it, or let it cool. @return true
  * when it is gone from the list (then @p i holds the next one). */
+static bool hand_over(struct herd_gate *g, size_t i);
+
 static bool examine(struct herd_gate *g, size_t i, int64_t now, bool eof)
 {
     struct pend *p = &g->pend[i];
@@ -400,25 +402,45 @@ static bool examine(struct herd_gate *g, size_t i, int64_t now, bool eof)
         return false;
     }
     unsigned code = herd__gate_check_head(g->head, end, err, sizeof err);
-    if (!code) {
-        pthread_mutex_lock(&g->mu);
-        bool full = g->served >= g->cfg.served_max;
-        pthread_mutex_unlock(&g->mu);
-        if (full) {
-            code = 503;
-            snprintf(err, sizeof err, "the server is busy with %u connections; try again",
-                     g->cfg.served_max);
-        }
-    }
     if (code) {
         answer_close(p->fd, code, err);
         drop(g, i);
         return true;
     }
+    pthread_mutex_lock(&g->mu);
+    g->nready++;
+    pthread_mutex_unlock(&g->mu);
+    p->ready = true;
+    p->cool_until_ns = INT64_MAX; /* out of poll(): its bytes wait for libmicrohttpd */
+    return hand_over(g, i);
+}
+
+/* Hand waiting connection @p i (ready) over if a served slot is free; else it waits for
+ * one (a GET /api/scenarios frees its slot in microseconds) until its deadline. Counted
+ * as served from here, in this thread, so that a burst cannot hand over more than
+ * served_max before the server hears of the first (and libmicrohttpd's own connection
+ * limit, whose refusal path can hang it, is never reached). @return true when handed
+ * over (then @p i holds the next one). */
+static bool hand_over(struct herd_gate *g, size_t i)
+{
+    struct pend *p = &g->pend[i];
+    pthread_mutex_lock(&g->mu);
+    struct client *c = client_of(g, p->peer.sin_addr.s_addr, false);
+    bool room = c && g->served < g->cfg.served_max;
+    if (room) {
+        c->pending--;
+        c->served++;
+        g->served++;
+        g->nready--;
+    }
+    pthread_mutex_unlock(&g->mu);
+    if (!room)
+        return false;
     int fd = p->fd;
     struct sockaddr_in peer = p->peer;
-    drop(g, i); /* before pass: the server counts it as served from now on */
-    (void)g->cfg.pass(g->cfg.ctx, fd, &peer);
+    g->pend[i] = g->pend[--g->npend]; /* its count moved to served above */
+    if (g->cfg.pass(g->cfg.ctx, fd, &peer) < 0)
+        herd__gate_client_closed(g, peer.sin_addr.s_addr); /* never served */
     return true;
 }
 
@@ -452,8 +474,13 @@ static void *gate_main(void *arg)
         int rc = poll(fds, nfds, wait_ms < 0 ? 0 : (int)wait_ms);
         if (rc < 0 && errno != EINTR)
             break;
-        if (fds[0].revents)
-            break;
+        if (fds[0].revents) {
+            char drain[64];
+            while (read(g->wake[0], drain, sizeof drain) > 0)
+                ;
+            if (atomic_load(&g->closing))
+                break;
+        }
         now = herd_clock_monotonic_ns();
         /* Ready connections first, from the last so that drop()'s swap with the last entry
          * never moves one not yet looked at into an index already passed. */
@@ -464,16 +491,35 @@ static void *gate_main(void *arg)
             struct pend *p = &g->pend[i];
             if (now >= p->deadline_ns) {
                 char msg[128];
-                snprintf(msg, sizeof msg,
-                         "the request line and headers did not arrive within %lld ms",
-                         (long long)(g->cfg.header_deadline_ns / HERD_NS_PER_MS));
-                answer_close(p->fd, 408, msg);
+                if (p->ready) {
+                    snprintf(msg, sizeof msg,
+                             "the server is busy with %u connections; try again",
+                             g->cfg.served_max);
+                    pthread_mutex_lock(&g->mu);
+                    g->nready--;
+                    pthread_mutex_unlock(&g->mu);
+                    answer_close(p->fd, 503, msg);
+                } else {
+                    snprintf(msg, sizeof msg,
+                             "the request line and headers did not arrive within %lld ms",
+                             (long long)(g->cfg.header_deadline_ns / HERD_NS_PER_MS));
+                    answer_close(p->fd, 408, msg);
+                }
                 drop(g, i);
                 continue;
             }
             if (p->cool_until_ns && p->cool_until_ns <= now)
                 p->cool_until_ns = 0;
             i++;
+        }
+        /* Those waiting for a served slot, while there are slots. */
+        for (size_t i = 0; i < g->npend;) {
+            if (!g->pend[i].ready) {
+                i++;
+                continue;
+            }
+            if (!hand_over(g, i))
+                break;
         }
         if (fds[1].revents)
             accept_some(g, now);
@@ -506,8 +552,10 @@ int herd__gate_start(const struct herd_gate_config *cfg, struct herd_gate **out)
         rc = -errno;
         goto fail;
     }
-    fcntl(g->wake[0], F_SETFD, FD_CLOEXEC);
-    fcntl(g->wake[1], F_SETFD, FD_CLOEXEC);
+    for (int k = 0; k < 2; k++) {
+        fcntl(g->wake[k], F_SETFD, FD_CLOEXEC);
+        fcntl(g->wake[k], F_SETFL, O_NONBLOCK);
+    }
     fcntl(cfg->listen_fd, F_SETFL, O_NONBLOCK);
     pthread_mutex_init(&g->mu, NULL);
     int e = pthread_create(&g->thread, NULL, gate_main, g);
@@ -533,15 +581,19 @@ void herd__gate_close(struct herd_gate *g)
     if (g->closed)
         return;
     g->closed = true;
-    if (write(g->wake[1], "x", 1) != 1)
+    atomic_store(&g->closing, true);
+    if (write(g->wake[1], "x", 1) != 1 && errno != EAGAIN)
         pthread_cancel(g->thread); /* cannot happen: an empty pipe takes one byte */
     pthread_join(g->thread, NULL);
     for (size_t i = 0; i < g->npend; i++)
         drop_close(g, i);
     g->npend = 0;
     close(g->cfg.listen_fd);
+    pthread_mutex_lock(&g->mu);
+    g->nready = 0; /* no more wake-ups: the server's connections may still close */
     close(g->wake[0]);
     close(g->wake[1]);
+    pthread_mutex_unlock(&g->mu);
 }
 
 void herd__gate_free(struct herd_gate *g)

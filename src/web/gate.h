@@ -12,7 +12,9 @@
  *   - the request line, the header lines, Content-Length (decimal digits only, one value)
  *     and Transfer-Encoding (chunked only, never with Content-Length) are checked (400,
  *     431 past header_max bytes; a Content-Length too large is the server's 413);
- * and only then hands the connection over (pass). Every refusal is one JSON answer
+ * and only then hands the connection over (pass), when fewer than served_max are being
+ * served; else it waits for a turn (a slot frees in microseconds for most requests), and
+ * at its deadline gets 503. Every refusal is one JSON answer
  * {"error":"<one line>"} with Connection: close. The server must answer every request it
  * is passed with Connection: close, so that each request on a connection passes the gate.
  *
@@ -63,8 +65,8 @@ void herd__gate_close(struct herd_gate *g);
 /** Free @p g, closed, once nothing calls it any more. */
 void herd__gate_free(struct herd_gate *g);
 
-/** A handed-over connection from @p ip (network order) began / ended being served. */
-void herd__gate_client_open(struct herd_gate *g, uint32_t ip);
+/** A connection from @p ip (network order) that the gate handed over has closed: the
+ *  gate counts it as served from its hand-over (pass returned 0) until this call. */
 void herd__gate_client_closed(struct herd_gate *g, uint32_t ip);
 
 /** Take one of @p max simulation turns of client @p ip. @return true when taken. */

@@ -1167,15 +1167,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     pthread_mutex_unlock(&s->mu);
 }
 
-/* MHD's word on each connection handed over by the gate: the per-address counts. */
+/* MHD's word that a connection the gate handed over has closed: the per-address counts
+ * (the gate counted it at the hand-over). */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     struct herd_server *s = cls;
     (void)socket_context;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-        herd__gate_client_open(s->gate, client_ip(c));
-    else
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
         herd__gate_client_closed(s->gate, client_ip(c));
 }
 
@@ -1344,7 +1343,9 @@ int herd_server_start(const struct herd_server_config *cfg, struct herd_server *
         MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
             MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET,
         0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX + 8, MHD_OPTION_CONNECTION_TIMEOUT,
+        /* Never reached: the gate stops at CONNECTIONS_MAX first, as libmicrohttpd 0.9.75
+         * hangs (a mutex left locked) after refusing a connection over its limit. */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX * 4, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->d) {

@@ -1479,6 +1479,36 @@ Test(web, slow_clients_do_not_lock_out_a_normal_one, .timeout = 40)
     herd_server_stop(s);
 }
 
+/* A burst of 300 clients at once, more than the server serves at a time (a thread each):
+ * the ones beyond wait at the gate for a turn and every one is answered 200; the server
+ * still answers afterwards (libmicrohttpd 0.9.75 hung for good once its own connection
+ * limit refused one). */
+Test(web, a_burst_of_clients_is_served_in_turn, .timeout = 60)
+{
+    enum { BURST = 300 }; /* and as many sockets of the server: within 1024 descriptors */
+    static int fd[BURST];
+    char req[128], src[32];
+    int n = snprintf(req, sizeof req, "GET /api/scenarios HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n",
+                     port);
+    for (int i = 0; i < BURST; i++) {
+        snprintf(src, sizeof src, "127.0.%d.%d", 4 + i / 200, 1 + i % 200);
+        fd[i] = dial_from(port, src);
+        cr_assert_geq(fd[i], 0, "client %d: %s", i, strerror(errno));
+    }
+    for (int i = 0; i < BURST; i++)
+        send_all(fd[i], req, (size_t)n);
+    int served = 0;
+    for (int i = 0; i < BURST; i++) {
+        size_t len;
+        char *buf = read_all(fd[i], &len);
+        close(fd[i]);
+        served += strncmp(buf, "HTTP/1.1 200", 12) == 0;
+        free(buf);
+    }
+    cr_assert_eq(served, BURST, "%d of %d clients served", served, BURST);
+    alive();
+}
+
 /* A POST whose client leaves stops its simulation (the client's end of file), as the
  * stream's does. */
 Test(web, a_post_whose_client_leaves_stops_its_simulation)
