@@ -492,8 +492,7 @@ static void *gate_main(void *arg)
             if (now >= p->deadline_ns) {
                 char msg[128];
                 if (p->ready) {
-                    snprintf(msg, sizeof msg,
-                             "the server is busy with %u connections; try again",
+                    snprintf(msg, sizeof msg, "the server is busy with %u connections; try again",
                              g->cfg.served_max);
                     pthread_mutex_lock(&g->mu);
                     g->nready--;
