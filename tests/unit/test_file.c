@@ -112,7 +112,7 @@ Test(file, cascade_decodes_to_the_values_written)
     cr_assert_eq(u->call.retry.backoff, HERD_FLEET_BACKOFF_NONE);
     cr_assert(u->call.retry.retry_on_timeout, "the default");
     const struct herd_fleet_service *web = &m->comps[comp(m, "web")].u.service;
-    cr_assert_eq(web->workers, 400);
+    cr_assert_eq(web->workers, 2000);
     cr_assert_eq(web->queue_cap, 4000);
     cr_assert_eq(web->service_ns, 1 * MS);
     cr_assert_eq(web->ncalls, 1);
@@ -136,7 +136,7 @@ Test(file, cascade_decodes_to_the_values_written)
     cr_assert_float_eq(m->faults[0].factor, 4, 1e-12);
     const struct herd_scenario *sc = herd_fleet_file_scenario(f);
     cr_assert_eq(sc->n_default, 100000, "N is the clients");
-    cr_assert_str_eq(sc->strategies[sc->default_mitigation].name, "combined", "the first");
+    cr_assert_str_eq(sc->strategies[sc->default_mitigation].name, "budget", "the first");
     herd_fleet_file_free(f);
 }
 
