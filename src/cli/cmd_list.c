@@ -9,12 +9,12 @@
 #include <string.h>
 
 static const char list_usage[] =
-    "usage: herd list [SCENARIO] [--format text|json]\n"
+    "usage: herd list [SCENARIO...] [--format text|json]\n"
     "\n"
     "List the scenarios with a one-line description, their parameters (default, unit,\n"
     "range or choices; set with --set KEY=VALUE on herd run) and their mitigations, then\n"
-    "the scenario files shipped with herd (herd run NAME; docs/scenario-file.md). SCENARIO\n"
-    "may be a catalogue name, a shipped file's name or a FILE.yaml.\n"
+    "the scenario files shipped with herd (herd run NAME; docs/scenario-file.md). Each\n"
+    "SCENARIO may be a catalogue name, a shipped file's name or a FILE.yaml (json: one).\n"
     "\n"
     "  -f, --format FMT   text (default) or json\n"
     "  -h, --help         this help\n";
@@ -144,7 +144,7 @@ int herd_cmd_list(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             format = optarg;
@@ -152,6 +152,9 @@ int herd_cmd_list(int argc, char **argv)
         case 'h':
             fputs(list_usage, stdout);
             return HERD_EXIT_OK;
+        case ':':
+            return herd__usage_error("%s: needs a value (see herd list --help)",
+                                     argv[optind - 1]);
         default:
             return herd__usage_error("list: unknown option '%s' (see herd list --help)",
                                      argv[optind - 1]);
@@ -160,27 +163,46 @@ int herd_cmd_list(int argc, char **argv)
     if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
         return herd__usage_error("--format: '%s' is not allowed for list; allowed: text, json",
                                  format);
-    const struct herd_scenario *only = NULL;
-    struct herd_fleet_file *file = NULL;
     bool json = strcmp(format, "json") == 0;
-    if (optind < argc) {
-        int rc = herd__cli_scenario("list", argv[optind], &only, &file);
-        if (rc != HERD_EXIT_OK)
-            return rc;
-        if (!only)
-            only = herd_scenario_find(argv[optind]);
-    }
-    if (!only) {
+    int names = argc - optind;
+    if (json && names > 1)
+        return herd__usage_error("list: '%s': --format json lists one SCENARIO (or all of "
+                                 "them without one)",
+                                 argv[optind + 1]);
+    if (names > SHIPPED_MAX)
+        return herd__usage_error("list: at most %d scenarios at once", SHIPPED_MAX);
+    if (names == 0) {
         int rc = list_all(json);
         if (rc != HERD_EXIT_OK || json)
             return rc;
-    } else if (json) {
-        int rc = herd_write_catalogue_json_rows(stdout, file ? &only : NULL, file ? 1 : 0);
-        herd_fleet_file_free(file);
-        return rc == 0 ? HERD_EXIT_OK : HERD_EXIT_FAIL;
     } else {
-        print_scenario(only);
-        herd_fleet_file_free(file);
+        /* Every name is checked before anything is printed: a typo in the third name is
+         * one usage error, not two pages and an error. */
+        const struct herd_scenario *rows[SHIPPED_MAX];
+        struct herd_fleet_file *files[SHIPPED_MAX];
+        int rc = HERD_EXIT_OK, k;
+        for (k = 0; k < names && rc == HERD_EXIT_OK; k++) {
+            rc = herd__cli_scenario("list", argv[optind + k], &rows[k], &files[k]);
+            if (rc == HERD_EXIT_OK && !rows[k])
+                rows[k] = herd_scenario_find(argv[optind + k]);
+        }
+        if (rc != HERD_EXIT_OK)
+            k--; /* the failed one left nothing to free */
+        else if (json)
+            rc = herd_write_catalogue_json_rows(stdout, files[0] ? &rows[0] : NULL,
+                                                files[0] ? 1 : 0) == 0
+                     ? HERD_EXIT_OK
+                     : HERD_EXIT_FAIL;
+        else
+            for (int i = 0; i < names; i++) {
+                if (i)
+                    putchar('\n');
+                print_scenario(rows[i]);
+            }
+        for (int i = 0; i < k; i++)
+            herd_fleet_file_free(files[i]);
+        if (rc != HERD_EXIT_OK || json)
+            return rc;
     }
     /* The vocabulary every figure above is counted in. */
     printf("\noutcomes (every reaction of every waiter is one; docs/glossary.md defines them "

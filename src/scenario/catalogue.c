@@ -141,13 +141,50 @@ static void join_choices(const struct herd_param_def *p, char *buf, size_t len)
         join(buf, len, &off, p->choices[i]);
 }
 
+/* Digits from @p s: how many. */
+static size_t digits(const char *s)
+{
+    size_t k = 0;
+    while (s[k] >= '0' && s[k] <= '9')
+        k++;
+    return k;
+}
+
+/* The numbers herd reads, as a user types them: an optional '-', decimal digits and, for a
+ * real number, a fraction and an exponent ("-12", "0.5", ".5", "1e9", "2.5E-3"). What
+ * strtod and strtoll also take is refused: blanks around it (" 5"), a '+', hex ("0x10"),
+ * "inf", "nan". Checked first, so the conversion that follows sees a plain number. */
+bool herd_number_syntax(const char *text, bool real)
+{
+    const char *s = text + (text[0] == '-');
+    size_t whole = digits(s);
+    s += whole;
+    if (!real)
+        return whole > 0 && *s == '\0';
+    size_t frac = 0;
+    if (*s == '.') {
+        frac = digits(s + 1);
+        s += 1 + frac;
+    }
+    if (whole + frac == 0)
+        return false;
+    if (*s == 'e' || *s == 'E') {
+        s += 1 + (s[1] == '-' || s[1] == '+');
+        size_t ex = digits(s);
+        if (ex == 0)
+            return false;
+        s += ex;
+    }
+    return *s == '\0';
+}
+
 int herd_parse_int(const char *flag, const char *text, int64_t min, int64_t max, int64_t *out,
                    char *err, size_t errlen)
 {
-    char *end;
+    char *end = NULL;
     errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end != '\0') {
+    long long v = herd_number_syntax(text, false) ? strtoll(text, &end, 10) : 0;
+    if (!end || errno || *end != '\0') {
         snprintf(err, errlen, "%s: expected a whole number from %" PRId64 " to %" PRId64
                  ", got '%s'", flag, min, max, text);
         return -1;
@@ -239,10 +276,10 @@ int herd_spec_set_text(struct herd_run_spec *spec, const char *flag, const char 
         herd_spec_decode(spec);
         return 0;
     }
-    char *end;
+    char *end = NULL;
     errno = 0;
-    double d = strtod(val, &end);
-    if (errno || end == val || *end != '\0' || !isfinite(d)) {
+    double d = herd_number_syntax(val, true) ? strtod(val, &end) : 0;
+    if (!end || errno || *end != '\0' || !isfinite(d)) {
         snprintf(err, errlen, "%s: expected a number from %g to %g, got '%s'", flag, p->min,
                  p->max, val);
         return -1;

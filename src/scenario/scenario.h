@@ -220,7 +220,13 @@ void herd_spec_decode(struct herd_run_spec *spec);
 /** The scenario's cross-field check, if it has one: @return 0, or -1 with one line. */
 int herd_spec_validate(const struct herd_run_spec *spec, char *err, size_t errlen);
 
-/** Parse @p text as an integer in [min, max] for flag @p flag; same error contract. */
+/** True when @p text is a plain decimal number: an optional '-', digits and, when @p real,
+ *  a fraction and an exponent; no blanks, '+', hex, inf or nan (what every front end
+ *  accepts as a number). */
+bool herd_number_syntax(const char *text, bool real);
+
+/** Parse @p text as an integer in [min, max] for flag @p flag (herd_number_syntax, then
+ *  the range); same error contract. */
 int herd_parse_int(const char *flag, const char *text, int64_t min, int64_t max, int64_t *out,
                    char *err, size_t errlen);
 

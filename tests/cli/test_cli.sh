@@ -54,6 +54,24 @@ expect_usage "no scenario" "run: which scenario? allowed: accept" run
 expect_usage "the naive strategy as a mitigation" "use --mode naive" run accept --mitigation epoll
 expect_usage "a wrong mitigation on a naive run" "--mitigation: 'nope'" run accept --mode naive --mitigation nope
 expect_usage "--seed with a sign" "--seed" run condvar --seed +1
+# Numbers as a user types them: no blanks, no '+', no hex, no inf/nan (issue 13).
+for v in " 5" "5 " "+5" "0x10" "1e3"; do
+    expect_usage "-n '$v'" "-n: expected a whole number from 1 to 1000000, got '$v'" run accept -b sim -n "$v"
+done
+expect_usage "--events ' 3'" "--events" run condvar -b sim --events " 3"
+expect_usage "--runs +2" "--runs" run condvar -b sim --runs +2
+expect_usage "--seed ' 1'" "--seed" run condvar -b sim --seed " 1"
+for v in " 5" "+5" "0x10" "inf" "nan" "-" "1e" "."; do
+    expect_usage "--set rate='$v'" "--set rate: expected a number from 0.001 to 1e+09, got '$v'" run queue --set "rate=$v"
+done
+expect_usage "--set int +1" "--set servers" run queue --set servers=+1
+out=$("$herd" run queue -q -f json --set rate=1e3 --set duration_s=.01 --set service_us=5. 2>&1) &&
+    [[ $out == *'"rate": 1000.0'* ]] && ok "--set plain decimal forms (1e3, .01, 5.)" || nok "--set plain decimal forms" "$out"
+# herd list NAME...: each name, or one usage error before anything is printed.
+out=$("$herd" list accept condvar 2>&1) && [[ $out == *"accept     N workers"* && $out == *"condvar    N threads"* ]] &&
+    ok "list accept condvar: both" || nok "list accept condvar: both" "$out"
+expect_usage "list a typo after a good name" "unknown scenario 'nope'" list accept nope
+expect_usage "list json of two" "--format json lists one SCENARIO" list accept condvar -f json
 # Beyond this machine: refused before any thread starts (fast, one line).
 expect_usage "-n beyond the machine (accept)" "-n 900000" run accept -n 900000
 expect_usage "-n beyond the machine (condvar)" "-n 900000" run condvar -n 900000

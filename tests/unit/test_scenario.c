@@ -175,3 +175,25 @@ Test(scenario, strategy_names)
     herd_spec_use_index(&s, 0);
     cr_assert_str_eq(herd_spec_strategy(&s), "futex-wake-all");
 }
+
+/* Numbers as typed (issue 13): what strtod/strtoll also take is refused. */
+Test(scenario, numbers_are_plain_decimals)
+{
+    const char *ints[] = {"0", "5", "-5", "007", "1000000"};
+    const char *reals[] = {"1", "-1.5", ".5", "5.", "1e9", "2.5E-3", "1e+3"};
+    const char *bad[] = {"", " 5", "5 ", "+5", "0x10", "inf", "nan", "-", ".", "1e", "1e+",
+                         "5\n", "1,5", "--5", "e5"};
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
+        cr_expect(herd_number_syntax(ints[i], false) && herd_number_syntax(ints[i], true),
+                  "'%s'", ints[i]);
+    for (size_t i = 0; i < sizeof reals / sizeof *reals; i++)
+        cr_expect(herd_number_syntax(reals[i], true), "'%s'", reals[i]);
+    cr_expect(!herd_number_syntax("1.5", false) && !herd_number_syntax("1e3", false));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_expect(!herd_number_syntax(bad[i], true) && !herd_number_syntax(bad[i], false),
+                  "'%s'", bad[i]);
+    int64_t v;
+    char err[200];
+    cr_expect_eq(herd_parse_int("-n", " 5", 1, 10, &v, err, sizeof err), -1);
+    cr_expect(strstr(err, "-n: expected a whole number from 1 to 10, got ' 5'"), "%s", err);
+}
