@@ -27,8 +27,11 @@ _Static_assert(HERD_API_STREAM_RUNS_MAX >= HERD_LIVE_RUNS_DEFAULT &&
                    HERD_API_STREAM_RUNS_MAX >= HERD_SIM_AUTO_RUNS_MAX,
                "the stream refuses a backend's default runs");
 
-static const char *const fields[] = {"scenario", "backend", "mode",   "mitigation", "n",
-                                     "events",   "seed",    "runs",   "params",     NULL};
+static const char *const fields[] = {"scenario", "file", "backend", "mode",   "mitigation", "n",
+                                     "events",   "seed", "runs",    "params", NULL};
+
+/* The name a pasted file's messages and provenance give it: "file:3:5: components..." */
+#define FILE_ORIGIN "file"
 
 static const char *type_name(const json_t *v)
 {
@@ -138,11 +141,70 @@ static int params_field(const json_t *req, struct herd_setting *sets, size_t *ns
             st->text = NULL;
             st->number = json_number_value(v);
         } else {
-            return herd_request_refuse(err, errlen,
-                                       "params.%s: expected a number or a string, got %s", key,
-                                       type_name(v));
+            return herd_request_refuse(
+                err, errlen, "params.%s: expected a number or a string, got %s", key, type_name(v));
         }
     }
+    return 0;
+}
+
+/* Is @p name a shipped file's name (letters, digits, '-', '_': never a path)? */
+static bool file_name(const char *name)
+{
+    return name[0] && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789-_") == strlen(name);
+}
+
+/* "scenario: unknown ...; allowed: " the catalogue's names and the shipped files'. */
+static int unknown_scenario(const char *name, char *err, size_t errlen)
+{
+    char names[256], files[512] = "";
+    char(*paths)[4096] = malloc(16 * sizeof *paths);
+    size_t n = paths ? herd_fleet_shipped(paths, 16) : 0, off = 0;
+    for (size_t i = 0; i < n && i < 16 && off < sizeof files; i++) {
+        const char *base = strrchr(paths[i], '/');
+        base = base ? base + 1 : paths[i];
+        off += (size_t)snprintf(files + off, sizeof files - off, ", %.*s",
+                                (int)(strlen(base) - strlen(".yaml")), base);
+    }
+    free(paths);
+    herd_scenario_names(names, sizeof names);
+    return herd_request_refuse(err, errlen,
+                               "scenario: unknown scenario '%.*s'; allowed: %s%s, or a file's "
+                               "text in \"file\"",
+                               VALUE_MAX, name, names, files);
+}
+
+/*
+ * The scenario file of @p req, if any, into @p *file with its row in @p r->row: the text
+ * of "file", or the shipped file "scenario" names when no catalogue row has that name.
+ * @return 0 (@p *file NULL when there is none) or -HERD_EINVAL with one line.
+ */
+static int load_file(const json_t *req, struct herd_request *r, struct herd_fleet_file **file,
+                     char *err, size_t errlen)
+{
+    const json_t *text = json_object_get(req, "file");
+    char path[4096], why[1024];
+    int rc;
+    *file = NULL;
+    if (text) {
+        rc = herd_fleet_file_parse(FILE_ORIGIN, json_string_value(text), json_string_length(text),
+                                   file, err, errlen);
+    } else if (r->scenario && !herd_scenario_find(r->scenario) && file_name(r->scenario) &&
+               herd_fleet_find(r->scenario, path, sizeof path) == 0) {
+        /* A shipped file validates (test_cli), so a refusal here is the machine's: say
+         * which file. */
+        rc = herd_fleet_file_load(path, file, why, sizeof why);
+        if (rc < 0)
+            snprintf(err, errlen, "scenario: %s", why);
+    } else if (r->scenario && !herd_scenario_find(r->scenario)) {
+        return unknown_scenario(r->scenario, err, errlen);
+    } else {
+        return 0; /* a catalogue row, or none: herd_request_resolve says what is allowed */
+    }
+    if (rc < 0)
+        return -HERD_EINVAL;
+    r->row = herd_fleet_file_scenario(*file);
     return 0;
 }
 
@@ -168,9 +230,21 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
         if (!fields[i])
             return herd_request_refuse(
                 err, errlen,
-                "unknown field '%.*s'; allowed: scenario, backend, mode, mitigation, n, "
+                "unknown field '%.*s'; allowed: scenario, file, backend, mode, mitigation, n, "
                 "events, seed, runs, params",
                 VALUE_MAX, key);
+    }
+    const json_t *text = json_object_get(req, "file");
+    if (text && !json_is_string(text))
+        return herd_request_refuse(err, errlen, "file: expected a scenario file's text, got %s",
+                                   type_name(text));
+    if (text && json_object_get(req, "scenario"))
+        return herd_request_refuse(err, errlen,
+                                   "scenario: give a scenario or a file's text, not both");
+    if (text && json_string_length(text) > HERD_API_FILE_MAX) {
+        snprintf(err, errlen, "file: %zu bytes; allowed: at most %d", json_string_length(text),
+                 HERD_API_FILE_MAX);
+        return -HERD_ELIMIT;
     }
     if (string_field(req, "scenario", &r.scenario, err, errlen) < 0 ||
         string_field(req, "backend", &r.backend, err, errlen) < 0 ||
@@ -184,28 +258,44 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
         return -HERD_EINVAL;
     r.settings = sets;
 
+    /* A scenario file: pasted, or shipped and named; the specs point into it. */
+    struct herd_api_run run = {0};
+    int rc = load_file(req, &r, &run.file, err, errlen);
+    if (rc < 0)
+        return rc;
+
     /* Then herd run's validation, in the API's words. */
+    rc = -HERD_EINVAL;
     if (herd_request_resolve(&r, &herd_request_spelling_api, &plan, err, errlen) < 0)
-        return -HERD_EINVAL;
+        goto fail;
     assert(plan.nspecs <= HERD_API_MAX_RUNS); /* no "all" here */
 
-    struct herd_api_run run = {.live = plan.backends == HERD_BACKEND_LIVE};
+    run.live = plan.backends == HERD_BACKEND_LIVE;
     if (runs_text) {
         int64_t k;
         if (herd_parse_int("runs", runs_text, 1, HERD_RUNS_MAX, &k, err, errlen) < 0)
-            return -HERD_EINVAL;
+            goto fail;
         run.runs = (int)k;
     }
     /* The backends' own checks, made where every front end makes them: the machine's
      * limits before anything starts (as herd run). */
     run.nspecs = herd_front_jobs(&plan, run.jobs);
     if (herd_front_check(run.jobs, run.nspecs, err, errlen) < 0)
-        return -HERD_EINVAL;
-    char *text = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    snprintf(run.request, sizeof run.request, "%s", text ? text : "");
-    free(text);
+        goto fail;
+    char *dump = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    snprintf(run.request, sizeof run.request, "%s", dump ? dump : "");
+    free(dump);
     *out = run;
     return 0;
+fail:
+    herd__api_run_fini(&run);
+    return rc;
+}
+
+void herd__api_run_fini(struct herd_api_run *run)
+{
+    herd_fleet_file_free(run->file);
+    run->file = NULL;
 }
 
 static struct herd_front_opts run_opts(const struct herd_api_run *run)
@@ -279,14 +369,132 @@ out:
     return text;
 }
 
+/* ---- scenario files' shapes --------------------------------------------------------- */
+
+static const char *const kind_names[] = {
+#define KIND_NAME(id, name, help) name,
+    HERD_FLEET_KINDS(KIND_NAME)
+#undef KIND_NAME
+};
+
+static const char *const fault_names[] = {
+#define FAULT_NAME(id, name, help) name,
+    HERD_FLEET_FAULTS(FAULT_NAME)
+#undef FAULT_NAME
+};
+
+/* The call a component makes through @p c (one of its calls), as the report's edge. */
+static void add_call(json_t *calls, const struct herd_fleet *m, int from,
+                     const struct herd_fleet_call *c)
+{
+    json_array_append_new(
+        calls, json_pack("{s:i, s:i, s:s, s:s, s:I, s:i}", "from", from, "to", c->to, "from_name",
+                         m->comps[from].name, "to_name", m->comps[c->to].name, "timeout_ns",
+                         (json_int_t)c->timeout_ns, "max_attempts", c->retry.max_attempts));
+}
+
+/* What the page draws before a run: components, calls, faults, the horizon; the same
+ * keys as the report's fleet.edges and fleet.faults, so one drawing serves both. */
+static json_t *topology_json(const struct herd_fleet *m)
+{
+    json_t *comps = json_array(), *calls = json_array(), *faults = json_array();
+    for (int i = 0; i < m->ncomps; i++) {
+        const struct herd_fleet_component *c = &m->comps[i];
+        json_array_append_new(
+            comps, json_pack("{s:s, s:s}", "name", c->name, "kind", kind_names[c->kind]));
+        switch (c->kind) {
+        case HERD_FLEET_CLIENTS:
+            add_call(calls, m, i, &c->u.clients.call);
+            break;
+        case HERD_FLEET_SERVICE:
+            for (int k = 0; k < c->u.service.ncalls; k++)
+                add_call(calls, m, i, &c->u.service.calls[k]);
+            break;
+        case HERD_FLEET_CACHE:
+            add_call(calls, m, i, &c->u.cache.call);
+            break;
+        case HERD_FLEET_LB:
+            add_call(calls, m, i, &c->u.lb.call);
+            break;
+        default:
+            break; /* a coordination service calls no one */
+        }
+    }
+    for (int i = 0; i < m->nfaults; i++) {
+        const struct herd_fleet_fault *f = &m->faults[i];
+        json_array_append_new(
+            faults, json_pack("{s:s, s:i, s:s, s:o, s:I, s:I}", "kind", fault_names[f->kind],
+                              "target", f->target, "target_name", m->comps[f->target].name, "peer",
+                              f->peer >= 0 ? json_integer(f->peer) : json_null(), "at_ns",
+                              (json_int_t)f->at_ns, "for_ns", (json_int_t)f->for_ns));
+    }
+    return json_pack("{s:o, s:o, s:o, s:I, s:I, s:i}", "components", comps, "calls", calls,
+                     "faults", faults, "duration_ns", (json_int_t)m->duration_ns, "drain_ns",
+                     (json_int_t)m->drain_ns, "herd", m->herd);
+}
+
+/* The most shipped files the catalogue lists (scenarios/ has seven). */
+#define SHIPPED_MAX 64
+
+char *herd__api_validate(const char *text, size_t len, unsigned *status)
+{
+    struct herd_fleet_file *f;
+    char err[1024];
+    if (len > HERD_API_FILE_MAX) {
+        snprintf(err, sizeof err, "file: %zu bytes; allowed: at most %d", len, HERD_API_FILE_MAX);
+        *status = 413;
+        return herd__api_error_json(err);
+    }
+    if (herd_fleet_file_parse(FILE_ORIGIN, text, len, &f, err, sizeof err) < 0) {
+        *status = 400;
+        return herd__api_error_json(err);
+    }
+    /* The row as the catalogue shows it (name, summary, mitigations ...), plus the shape. */
+    const struct herd_scenario *row = herd_fleet_file_scenario(f);
+    json_t *cat = herd_catalogue_to_json_rows(&row, 1);
+    json_t *rows = json_object_get(cat, "scenarios");
+    json_t *o = json_incref(json_array_get(rows, json_array_size(rows) - 1));
+    json_decref(cat);
+    json_object_del(o, "file"); /* the path is FILE_ORIGIN: nothing to say */
+    json_object_set_new(o, "ok", json_true());
+    json_object_set_new(o, "topology", topology_json(herd_fleet_file_fleet(f)));
+    herd_fleet_file_free(f);
+    char *out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    *status = 200;
+    return out;
+}
+
 char *herd__api_catalogue(void)
 {
-    json_t *root = herd_catalogue_to_json();
+    char(*paths)[4096] = malloc(SHIPPED_MAX * sizeof *paths);
+    struct herd_fleet_file *files[SHIPPED_MAX];
+    const struct herd_scenario *rows[SHIPPED_MAX];
+    size_t nfiles = 0, nshipped = paths ? herd_fleet_shipped(paths, SHIPPED_MAX) : 0;
+    for (size_t i = 0; i < nshipped && i < SHIPPED_MAX; i++) {
+        char err[1024];
+        /* A broken file is herd validate's to report (test_cli checks the shipped ones):
+         * the page lists the others. */
+        if (herd_fleet_file_load(paths[i], &files[nfiles], err, sizeof err) == 0) {
+            rows[nfiles] = herd_fleet_file_scenario(files[nfiles]);
+            nfiles++;
+        }
+    }
+    free(paths);
+    json_t *root = herd_catalogue_to_json_rows(rows, nfiles);
     json_t *arr = json_object_get(root, "scenarios");
     size_t i;
     json_t *o;
     json_array_foreach(arr, i, o)
     {
+        if (i >= json_array_size(arr) - nfiles) {
+            /* A shipped file: the simulator's, and its drawing. */
+            size_t k = i - (json_array_size(arr) - nfiles);
+            json_object_set_new(o, "live_max_n", json_integer(0));
+            json_object_set_new(o, "sim_model", json_true());
+            json_object_set_new(o, "topology", topology_json(herd_fleet_file_fleet(files[k])));
+            continue;
+        }
         const struct herd_scenario *sc =
             herd_scenario_find(json_string_value(json_object_get(o, "name")));
         long max_n = 0;
@@ -311,7 +519,35 @@ char *herd__api_catalogue(void)
     json_object_set_new(root, "runs", runs);
     char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(root);
+    for (size_t i = 0; i < nfiles; i++)
+        herd_fleet_file_free(files[i]);
     return text;
+}
+
+/* "file:LINE:COL: path: what" (a scenario file's refusal, FILE_ORIGIN's) as its parts
+ * into @p o. */
+static void add_where(json_t *o, const char *msg)
+{
+    const char *p = msg + strlen(FILE_ORIGIN ":");
+    char *end;
+    if (strncmp(msg, FILE_ORIGIN ":", strlen(FILE_ORIGIN ":")) != 0)
+        return;
+    long line = strtol(p, &end, 10);
+    if (end == p || *end != ':' || line < 1)
+        return;
+    p = end + 1;
+    long col = strtol(p, &end, 10);
+    if (end == p || *end != ':' || col < 0)
+        return;
+    json_object_set_new(o, "line", json_integer(line));
+    json_object_set_new(o, "column", json_integer(col));
+    p = end + 1;
+    while (*p == ' ')
+        p++;
+    const char *colon = strstr(p, ": ");
+    /* A field's path has no spaces ("components.api.workers"); "YAML syntax" is none. */
+    if (colon && memchr(p, ' ', (size_t)(colon - p)) == NULL)
+        json_object_set_new(o, "path", json_stringn(p, (size_t)(colon - p)));
 }
 
 char *herd__api_error_json(const char *msg)
@@ -329,8 +565,10 @@ char *herd__api_error_json(const char *msg)
     }
     json_t *o = json_object();
     char *text = NULL;
-    if (o && s && json_object_set(o, "error", s) == 0)
+    if (o && s && json_object_set(o, "error", s) == 0) {
+        add_where(o, json_string_value(s));
         text = json_dumps(o, JSON_COMPACT);
+    }
     json_decref(s);
     json_decref(o);
     return text;

@@ -16,6 +16,7 @@
 #include "../front/runner.h"
 #include "../report/provenance.h"
 #include "../report/report.h"
+#include "../scenario/file.h"
 #include "../scenario/profile.h"
 
 /* naive and mitigated side by side ("mode":"both") is the most one request runs. */
@@ -26,10 +27,18 @@
  * Still in the catalogue as "stream_max" for pages that read it. */
 #define HERD_API_STREAM_RUNS_MAX HERD_RUNS_MAX
 
+/* The longest scenario file accepted as text ("file" of a run, the body of POST
+ * /api/validate): the CLI's files are a few KiB; a longer one gets 413. */
+#define HERD_API_FILE_MAX (64 * 1024)
+
 /** A validated POST /api/run (or stream) request: what to run, on which backend. */
 struct herd_api_run {
     bool live; /* the live backend (serialized); else the simulator */
-    int runs;  /* "runs": repeats pooled per spec; 0: the runner's default */
+    /* A scenario file the request named (a shipped one) or carried ("file"): the specs
+     * point into it, so it lives as long as they do; owned, freed by herd__api_run_fini.
+     * A struct herd_api_run is moved, never copied, once it holds one. NULL: none. */
+    struct herd_fleet_file *file;
+    int runs; /* "runs": repeats pooled per spec; 0: the runner's default */
     size_t nspecs;
     struct herd_job jobs[HERD_API_MAX_RUNS];
     /* The request as received (compact JSON), for provenance: one byte more than
@@ -40,10 +49,28 @@ struct herd_api_run {
 /**
  * Turn @p req (borrowed; the body of POST /api/run or POST /api/run/stream) into @p out. Numbers
  * may come as JSON numbers or as strings. Unknown fields, wrong types and out-of-range values are
- * refused.
- * @return 0, or -HERD_EINVAL with the one-line reason in @p err (@p out not written).
+ * refused. "scenario" names a catalogue row or a shipped scenario file (scenarios/NAME.yaml,
+ * never a path); "file" carries a scenario file's text instead (at most HERD_API_FILE_MAX
+ * bytes), read by the CLI's reader; for either, "params" are field paths (--set) and
+ * "mitigation" may join several with '+'.
+ * @return 0 (free @p out with herd__api_run_fini), -HERD_ELIMIT when "file" is over
+ *         HERD_API_FILE_MAX (a 413), or -HERD_EINVAL (a 400; a file's refusal is
+ *         "file:LINE:COL: path: what", herd__api_error_json shows where); each with the
+ *         one-line reason in @p err (@p out not written, nothing to free).
  */
 int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, size_t errlen);
+
+/** Free what @p run owns (its scenario file); @p run may be zeroed or fini'd already. */
+void herd__api_run_fini(struct herd_api_run *run);
+
+/**
+ * POST /api/validate: read @p len bytes of scenario file @p text as herd validate does.
+ * @return malloc'd JSON (NULL: out of memory) with the status in @p *status: 200
+ * {"ok":true,"name","summary","mitigations":[{name,family,help}],"topology":TOPOLOGY},
+ * 413 over HERD_API_FILE_MAX, or 400 {"error":"file:LINE:COL: path: what","line","column",
+ * "path"} (herd__api_error_json's). Parses and frees; starts nothing.
+ */
+char *herd__api_validate(const char *text, size_t len, unsigned *status);
 
 /** The repeats job @p i of @p run makes as known before it starts (the runner's
  *  herd_front_runs: "runs", or the backend's default; the simulator may add some after its
@@ -77,8 +104,11 @@ unsigned herd__api_run_status(int rc);
 char *herd__api_reports_json(struct herd_report *const *runs, size_t nruns);
 
 /**
- * The catalogue of `herd list --format json` plus "live_max_n" (0 without a live backend)
- * and "sim_model" per scenario, and what "runs" may be: {"runs":{"max":HERD_RUNS_MAX,
+ * The catalogue of `herd list --format json` (the shipped scenario files' rows included, each
+ * with "topology": {"components":[{name,kind}],"calls":[{from,to,from_name,to_name,
+ * timeout_ns,max_attempts}],"faults":[{kind,target,target_name,peer,at_ns,for_ns}],
+ * "duration_ns","drain_ns","herd"}, the run report's shapes) plus "live_max_n" (0 without a live
+ * backend) and "sim_model" per scenario, and what "runs" may be: {"runs":{"max":HERD_RUNS_MAX,
  * "stream_max":HERD_API_STREAM_RUNS_MAX,"live_default":HERD_LIVE_RUNS_DEFAULT,
  * "sim_default":1,"sim_auto_max":HERD_SIM_AUTO_RUNS_MAX,"sim_auto_samples":
  * HERD_SIM_AUTO_SAMPLES}} (the simulator's default of 1 grows to at most sim_auto_max when
@@ -88,7 +118,9 @@ char *herd__api_reports_json(struct herd_report *const *runs, size_t nruns);
  */
 char *herd__api_catalogue(void);
 
-/** {"error":"<msg>"} as malloc'd text, or NULL when out of memory. */
+/** {"error":"<msg>"} as malloc'd text, or NULL when out of memory; a scenario file's
+ *  refusal ("file:LINE:COL: path: what") adds "line", "column" and "path" (the editor
+ *  marks the line). */
 char *herd__api_error_json(const char *msg);
 
 #endif

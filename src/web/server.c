@@ -81,7 +81,7 @@ struct herd_server {
     int64_t max_cpu_ns;
     struct herd_profile prof;
     char prof_path[4096]; /* where prof came from ("" the built-in figures); as the CLI's */
-    char *catalogue; /* GET /api/scenarios, computed once (live_max_n bisects limits) */
+    char *catalogue;      /* GET /api/scenarios, computed once (live_max_n bisects limits) */
     size_t catalogue_len;
     struct herd_metrics metrics;
     pthread_mutex_t mu; /* guards the three fields below */
@@ -358,7 +358,8 @@ static bool watch_poll(void *ctx, int64_t sim_ns, uint64_t events);
 
 /*
  * Run every spec of @p run (its slot held) and count each finished run in the metrics;
- * @p w hears of each run and may stop them through its watch. @return 200 with {"runs":[...]} in *out, or an error status with one line in
+ * @p w hears of each run and may stop them through its watch. @return 200 with {"runs":[...]} in
+ * *out, or an error status with one line in
  * @p err (503 when stopped).
  */
 static unsigned run_all(struct herd_server *s, const struct herd_api_run *run, struct watcher *w,
@@ -776,6 +777,7 @@ static void stream_free(void *cls)
     if (st->worker_started)
         pthread_join(st->worker, NULL);
     release(st->s, &st->slot); /* the worker never ran: the turn serve_stream took */
+    herd__api_run_fini(&st->run);
     free(st->json);
     free(st->buf);
     pthread_cond_destroy(&st->cv);
@@ -822,7 +824,7 @@ static unsigned body_run(const struct request *req, struct herd_api_run *run, ch
     }
     int rc = herd__api_parse_run(body, run, err, errlen);
     json_decref(body);
-    return rc < 0 ? 400 : 0;
+    return rc == -HERD_ELIMIT ? 413 : rc < 0 ? 400 : 0;
 }
 
 /* POST /api/run/stream: the body as POST /api/run takes it, the answer an event stream. */
@@ -835,19 +837,24 @@ static enum MHD_Result serve_stream(struct herd_server *s, struct MHD_Connection
     if (code)
         return send_error(s, c, req, code, "%s", err);
     struct stream *st = calloc(1, sizeof *st);
-    if (!st)
+    if (!st) {
+        herd__api_run_fini(&run);
         return MHD_NO;
+    }
+    /* The run (and its scenario file) is the stream's from here: stream_free frees it. */
     *st = (struct stream){.s = s, .run = run, .phase = PH_START};
     for (size_t i = 0; i < run.nspecs; i++)
-        st->reps[i] = herd__api_runs(&run, i);
+        st->reps[i] = herd__api_runs(&st->run, i);
     unsigned retry_s;
-    code = acquire(s, &run, req->ip, &st->slot, &retry_s, err, sizeof err);
+    code = acquire(s, &st->run, req->ip, &st->slot, &retry_s, err, sizeof err);
     if (code) {
+        herd__api_run_fini(&st->run);
         free(st);
         return send_retry(s, c, req, code, retry_s, err);
     }
     if (stream_init_sync(st) < 0) {
         release(s, &st->slot);
+        herd__api_run_fini(&st->run);
         free(st);
         return MHD_NO;
     }
@@ -875,16 +882,49 @@ static enum MHD_Result serve_run(struct herd_server *s, struct MHD_Connection *c
     if (code)
         return send_error(s, c, req, code, "%s", err);
     code = acquire(s, &run, req->ip, &slot, &retry_s, err, sizeof err);
-    if (code)
+    if (code) {
+        herd__api_run_fini(&run);
         return send_retry(s, c, req, code, retry_s, err);
+    }
     /* The run blocks this connection's thread only; a stopping server, a client who
      * leaves or a ceiling stops it. */
     struct watcher w = {.s = s, .st = NULL, .fd = req->fd};
     code = run_all(s, &run, &w, &out, err, sizeof err);
     release(s, &slot);
+    herd__api_run_fini(&run);
     if (code != 200)
         return send_error(s, c, req, code, "%s", err);
     return send_json(s, c, req, 200, out);
+}
+
+/* ---- POST /api/validate ------------------------------------------------------------- */
+
+/* A scenario file's text, as the body itself (text/yaml, text/plain ...) or as
+ * {"file": TEXT} (application/json): the reader's verdict, nothing run. */
+static enum MHD_Result serve_validate(struct herd_server *s, struct MHD_Connection *c,
+                                      struct request *req)
+{
+    const char *type =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    unsigned code;
+    if (req->too_large)
+        return send_error(s, c, req, 413, "request body over %d bytes", HERD_SERVER_BODY_MAX);
+    if (type && strncasecmp(type, "application/json", 16) == 0) {
+        json_error_t jerr;
+        json_t *body = req->len ? json_loadb(req->body, req->len, 0, &jerr) : NULL;
+        const json_t *file = json_object_get(body, "file");
+        if (!json_is_string(file) || json_object_size(body) != 1) {
+            json_decref(body);
+            return send_error(s, c, req, 400,
+                              "expected {\"file\": \"<the scenario file's text>\"} or the "
+                              "file itself as text/yaml");
+        }
+        char *out = herd__api_validate(json_string_value(file), json_string_length(file), &code);
+        json_decref(body);
+        return send_json(s, c, req, code, out);
+    }
+    char *out = herd__api_validate(req->body ? req->body : "", req->len, &code);
+    return send_json(s, c, req, code, out);
 }
 
 /* ---- Host, Origin and token --------------------------------------------------------- */
@@ -977,7 +1017,8 @@ static bool refused(struct herd_server *s, struct MHD_Connection *c, struct requ
                          "requests from %.64s are not allowed: only this server's own page "
                          "(http://%.64s)",
                          origin, host);
-    else if (strncmp(url, "/api/run", 8) == 0 && from_elsewhere(c))
+    else if ((strncmp(url, "/api/run", 8) == 0 || strcmp(url, "/api/validate") == 0) &&
+             from_elsewhere(c))
         *ok = send_error(s, c, req, 403,
                          "runs start only from this server's own page, not from another "
                          "site's (Sec-Fetch-Site: %.32s)",
@@ -1016,6 +1057,11 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
             return send_405(s, c, req, method, url, "POST");
         return serve_stream(s, c, req);
     }
+    if (strcmp(url, "/api/validate") == 0) {
+        if (!is(method, MHD_HTTP_METHOD_POST))
+            return send_405(s, c, req, method, url, "POST");
+        return serve_validate(s, c, req);
+    }
     if (strcmp(url, "/api/scenarios") == 0) {
         if (!get)
             return send_405(s, c, req, method, url, "GET, HEAD");
@@ -1040,7 +1086,9 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
     }
     if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
         return send_error(s, c, req, 404,
-                          "no API at %.64s; see /api/scenarios, /api/run, /api/run/stream", url);
+                          "no API at %.64s; see /api/scenarios, /api/run, /api/run/stream, "
+                          "/api/validate",
+                          url);
     const struct herd_asset *a = herd_web_asset(url);
     if (!a)
         return send_error(s, c, req, 404, "no page at %.64s", url);

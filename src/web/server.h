@@ -7,7 +7,12 @@
  * contract in notes/web.md):
  *   GET  /api/scenarios    the catalogue of `herd list --format json` + live_max_n, sim_model
  *                          per scenario, and "runs" (its limits and defaults, api.h)
- *   POST /api/run          {"scenario":..,"backend":..,...} → {"runs":[REPORT]}
+ *                          (the shipped scenario files' rows with their "topology")
+ *   POST /api/run          {"scenario":..,"backend":..,...} → {"runs":[REPORT]}; a
+ *                          scenario file by name ("scenario") or as text ("file", 413
+ *                          past HERD_API_FILE_MAX, 400 with its line and column)
+ *   POST /api/validate     a scenario file's text (or {"file": TEXT}) → its row and
+ *                          topology, or 400 {"error","line","column","path"}; runs nothing
  *   POST /api/run/stream   the same body →
  *                          text/event-stream, the run going on a thread of its own:
  *     event: progress  {"phase":"started","done":0,"of":E,"runs":R}
@@ -61,8 +66,9 @@
 
 #include "../scenario/profile.h"
 
-/* The largest request body accepted; a larger one gets 413. */
-#define HERD_SERVER_BODY_MAX (64 * 1024)
+/* The largest request body accepted; a larger one gets 413. Room for a scenario file of
+ * HERD_API_FILE_MAX bytes (api.h) in a JSON string, its newlines and quotes escaped. */
+#define HERD_SERVER_BODY_MAX (128 * 1024)
 
 /* Simulations running at once; one more gets 503 with Retry-After (2 cores here). */
 #define HERD_SERVER_SIMS_MAX 4

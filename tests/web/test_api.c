@@ -24,10 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../live/live_test.h"
+#include "../../src/scenario/file.h"
 #include "../../src/sim/sim.h"
 #include "../../src/web/api.h"
 #include "../../src/web/server.h"
+#include "../live/live_test.h"
 
 /* ---- a small HTTP client ------------------------------------------------------------ */
 
@@ -270,15 +271,46 @@ Test(web, scenarios_are_the_catalogue_plus_machine_figures)
     request(port, "GET", "/api/scenarios", NULL, &r);
     cr_assert_eq(r.status, 200);
     cr_assert_str_eq(header(&r, "Content-Type"), "application/json");
-    json_t *got = json_loads(r.body, 0, NULL), *want = herd_catalogue_to_json();
+    /* herd list's table: the catalogue, then the shipped scenario files. */
+    static char paths[32][4096];
+    struct herd_fleet_file *files[32];
+    const struct herd_scenario *rows[32];
+    size_t nfiles = herd_fleet_shipped(paths, 32);
+    char err[1024];
+    cr_assert_geq(nfiles, 4, "the shipped scenario files are not found");
+    for (size_t i = 0; i < nfiles; i++) {
+        cr_assert_eq(herd_fleet_file_load(paths[i], &files[i], err, sizeof err), 0, "%s", err);
+        rows[i] = herd_fleet_file_scenario(files[i]);
+    }
+    json_t *got = json_loads(r.body, 0, NULL), *want = herd_catalogue_to_json_rows(rows, nfiles);
     cr_assert_not_null(got);
     json_t *gs = json_object_get(got, "scenarios"), *ws = json_object_get(want, "scenarios");
-    cr_assert_eq(json_array_size(gs), 7); /* the four herds, queue, backoff-occ, fleet */
+    /* the four herds, queue, backoff-occ, fleet; then the files */
+    cr_assert_eq(json_array_size(gs), 7 + nfiles);
     cr_assert_eq(json_array_size(gs), json_array_size(ws));
     for (size_t i = 0; i < json_array_size(gs); i++) {
         json_t *g = json_array_get(gs, i);
         json_t *w = json_array_get(ws, i);
         const char *name = json_string_value(json_object_get(w, "name"));
+        if (i >= 7) {
+            /* A shipped file: the simulator's, with its drawing (the model's own counts). */
+            const struct herd_fleet *m = herd_fleet_file_fleet(files[i - 7]);
+            json_t *topo = json_object_get(g, "topology");
+            cr_assert(json_is_true(json_object_get(g, "sim_model")), "%s: sim_model", name);
+            cr_assert_eq(json_integer_value(json_object_get(g, "live_max_n")), 0, "%s", name);
+            cr_assert_eq(json_array_size(json_object_get(topo, "components")), (size_t)m->ncomps,
+                         "%s: components", name);
+            cr_assert_eq(json_array_size(json_object_get(topo, "faults")), (size_t)m->nfaults,
+                         "%s: faults", name);
+            cr_assert_gt(json_array_size(json_object_get(topo, "calls")), 0, "%s: calls", name);
+            json_t *rest = json_deep_copy(g);
+            json_object_del(rest, "live_max_n");
+            json_object_del(rest, "sim_model");
+            json_object_del(rest, "topology");
+            cr_assert(json_equal(rest, w), "%s differs from herd list --format json", name);
+            json_decref(rest);
+            continue;
+        }
         const struct herd_scenario *sc = herd_scenario_find(name);
         json_t *max_n = json_object_get(g, "live_max_n"), *sim = json_object_get(g, "sim_model");
         cr_assert(json_is_integer(max_n), "%s: live_max_n", name);
@@ -318,6 +350,8 @@ Test(web, scenarios_are_the_catalogue_plus_machine_figures)
     cr_assert_eq(json_object_size(got), json_object_size(want) + 1, "%s", r.body);
     json_decref(got);
     json_decref(want);
+    for (size_t i = 0; i < nfiles; i++)
+        herd_fleet_file_free(files[i]);
     resp_free(&r);
 }
 
@@ -620,9 +654,10 @@ Test(web, refusals_name_the_field_as_the_api_spells_it)
     static const struct {
         const char *body, *error;
     } cases[] = {
+        /* ... and the shipped files' names, which grow: ", " ends a prefix. */
         {"{\"scenario\":\"nope\"}",
          "scenario: unknown scenario 'nope'; allowed: accept, condvar, cache, cron, queue, "
-         "backoff-occ, fleet"},
+         "backoff-occ, fleet, "},
         {"{\"scenario\":\"accept\",\"mode\":\"sideways\"}",
          "mode: 'sideways' is not allowed; allowed: naive, mitigated, both"},
         {"{\"scenario\":\"accept\",\"backend\":\"both\"}",
@@ -639,7 +674,12 @@ Test(web, refusals_name_the_field_as_the_api_spells_it)
         request(port, "POST", "/api/run", cases[i].body, &r);
         assert_refused(&r, 400, cases[i].body);
         json_t *j = json_loads(r.body, 0, NULL);
-        cr_assert_str_eq(json_string_value(json_object_get(j, "error")), cases[i].error);
+        const char *got = json_string_value(json_object_get(j, "error")), *want = cases[i].error;
+        size_t n = strlen(want);
+        if (n > 2 && strcmp(want + n - 2, ", ") == 0)
+            cr_assert(strncmp(got, want, n) == 0, "got '%s', wanted '%s...'", got, want);
+        else
+            cr_assert_str_eq(got, want);
         json_decref(j);
         resp_free(&r);
     }
@@ -1590,6 +1630,235 @@ Test(web, run_ceilings_stop_a_simulation_with_the_reason)
 }
 
 /* ---- stopping ----------------------------------------------------------------------- */
+
+/* ---- scenario files: by name, as text, validated ------------------------------------- */
+
+/* The text of shipped file @p name (malloc'd). */
+static char *shipped_text(const char *name)
+{
+    char path[4096];
+    cr_assert_eq(herd_fleet_find(name, path, sizeof path), 0, "%s is not shipped", name);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    char *text = calloc(1, HERD_API_FILE_MAX + 1);
+    size_t n = fread(text, 1, HERD_API_FILE_MAX, f);
+    fclose(f);
+    text[n] = '\0';
+    return text;
+}
+
+/* {"file": TEXT, ...rest} as a request body (malloc'd); @p rest is JSON fields or "". */
+static char *file_body(const char *text, const char *rest)
+{
+    json_t *o = json_loads(rest[0] ? rest : "{}", 0, NULL);
+    cr_assert_not_null(o, "%s", rest);
+    json_object_set_new(o, "file", json_string(text));
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return body;
+}
+
+static json_t *runs_of_answer(const struct resp *r, size_t want)
+{
+    cr_assert_eq(r->status, 200, "status %d: %s", r->status, r->body);
+    json_t *j = json_loads(r->body, 0, NULL);
+    cr_assert_not_null(j);
+    cr_assert_eq(json_array_size(json_object_get(j, "runs")), want, "%s", r->body);
+    return j;
+}
+
+static const char *verdict(json_t *run)
+{
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(run, "fleet"), "recovery"), "verdict"));
+}
+
+/* A shipped file by its name, naive and two mitigations at once (a+b) side by side, a
+ * field overridden through params: the cascade stays stuck naive and recovers with a
+ * retry budget (the CLI's verdicts, test_cli). */
+Test(web, a_shipped_file_runs_by_name_with_mitigations_at_once)
+{
+    struct resp r;
+    request(port, "POST", "/api/run",
+            "{\"scenario\":\"cascade-3tier\",\"mode\":\"both\",\"mitigation\":\"jitter+budget\","
+            "\"params\":{\"components.users.rate\":1500}}",
+            &r);
+    json_t *j = runs_of_answer(&r, 2);
+    json_t *naive = json_array_get(json_object_get(j, "runs"), 0);
+    json_t *mit = json_array_get(json_object_get(j, "runs"), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(naive, "scenario")), "cascade-3tier");
+    cr_assert_str_eq(json_string_value(json_object_get(mit, "strategy")), "jitter+budget");
+    cr_assert_str_eq(verdict(naive), "stuck");
+    cr_assert_str_eq(verdict(mit), "recovered");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(naive, "params"),
+                                                       "components.users.rate")),
+                     "1500");
+    json_t *comps = json_object_get(json_object_get(naive, "fleet"), "components");
+    cr_assert_eq(json_array_size(comps), 4);
+    cr_assert(json_is_array(json_object_get(json_object_get(json_array_get(comps, 3), "timeline"),
+                                            "goodput")),
+              "no per-component timeline");
+    json_decref(j);
+    resp_free(&r);
+
+    /* A name is never a path, and a file's sizes are its own. */
+    request(port, "POST", "/api/run", "{\"scenario\":\"../scenarios/cascade-3tier\"}", &r);
+    assert_refused(&r, 400, "a path as the scenario");
+    cr_assert(strstr(r.body, "cascade-3tier"), "the reason lists the files: %s", r.body);
+    resp_free(&r);
+    request(port, "POST", "/api/run", "{\"scenario\":\"cascade-3tier\",\"n\":5}", &r);
+    assert_refused(&r, 400, "n of a file");
+    resp_free(&r);
+    request(port, "POST", "/api/run",
+            "{\"scenario\":\"cascade-3tier\",\"params\":{\"components.db.workers\":0}}", &r);
+    assert_refused(&r, 400, "a field out of range");
+    cr_assert(strstr(r.body, "components.db.workers"), "%s", r.body);
+    resp_free(&r);
+    request(
+        port, "POST", "/api/run",
+        "{\"scenario\":\"cascade-3tier\",\"mode\":\"mitigated\",\"mitigation\":\"nope+budget\"}",
+        &r);
+    assert_refused(&r, 400, "an unknown mitigation in a+b");
+    resp_free(&r);
+}
+
+/* A file's text runs as its shipped twin does: the same fleet figures (only its name in
+ * the provenance differs), by POST and over the stream. */
+Test(web, a_file_as_text_is_the_same_run_as_by_name)
+{
+    struct resp byname, bytext;
+    char *text = shipped_text("retry-storm-outage");
+    char *body = file_body(text, "{\"mode\":\"mitigated\",\"seed\":7}");
+    request(port, "POST", "/api/run",
+            "{\"scenario\":\"retry-storm-outage\",\"mode\":\"mitigated\",\"seed\":7}", &byname);
+    request(port, "POST", "/api/run", body, &bytext);
+    json_t *a = runs_of_answer(&byname, 1), *b = runs_of_answer(&bytext, 1);
+    json_t *fa = json_object_get(json_array_get(json_object_get(a, "runs"), 0), "fleet");
+    json_t *fb = json_object_get(json_array_get(json_object_get(b, "runs"), 0), "fleet");
+    cr_assert(json_equal(fa, fb), "the pasted file ran differently from the shipped one");
+    json_decref(a);
+    json_decref(b);
+    resp_free(&byname);
+    resp_free(&bytext);
+
+    request(port, "POST", "/api/run/stream", body, &bytext);
+    cr_assert_eq(bytext.status, 200, "%s", bytext.body);
+    cr_assert(strstr(bytext.body, "event: report\ndata: {\"runs\":[{\"scenario\":"
+                                  "\"retry-storm-outage\""),
+              "no report in the stream: %.300s", bytext.body);
+    resp_free(&bytext);
+    free(body);
+    free(text);
+}
+
+/* A malformed file is the reader's refusal, with where: a 400 whose reason is
+ * "file:LINE:COL: path: what" and whose line and column are fields of their own. */
+Test(web, a_malformed_file_is_refused_with_its_line_and_column)
+{
+    static const struct {
+        const char *text;
+        long line, col;
+        const char *path; /* NULL: none (a YAML syntax error) */
+    } cases[] = {
+        {"name: x\nduration: 10s\ncomponents:\n  a:\n    kind: service\n    workers: -3\n", 6, 14,
+         "components.a.workers"},
+        {"name: x\n  bad: [\n", 2, 6, NULL},
+        {"name: x\nduration: 10s\ncomponents:\n  c:\n    kind: clients\n    clients: 10\n"
+         "    call: {to: nowhere}\n",
+         7, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct resp r;
+        char *body = file_body(cases[i].text, "");
+        request(port, "POST", "/api/run", body, &r);
+        assert_refused(&r, 400, cases[i].text);
+        json_t *j = json_loads(r.body, 0, NULL);
+        const char *msg = json_string_value(json_object_get(j, "error"));
+        char where[32];
+        snprintf(where, sizeof where, "file:%ld:", cases[i].line);
+        cr_assert(strncmp(msg, where, strlen(where)) == 0, "%s", msg);
+        cr_assert_eq(json_integer_value(json_object_get(j, "line")), cases[i].line, "%s", r.body);
+        if (cases[i].col)
+            cr_assert_eq(json_integer_value(json_object_get(j, "column")), cases[i].col, "%s",
+                         r.body);
+        if (cases[i].path)
+            cr_assert_str_eq(json_string_value(json_object_get(j, "path")), cases[i].path);
+        json_decref(j);
+        resp_free(&r);
+        free(body);
+    }
+    struct resp r;
+    request(port, "POST", "/api/run", "{\"file\":42}", &r);
+    assert_refused(&r, 400, "file not text");
+    resp_free(&r);
+    request(port, "POST", "/api/run", "{\"file\":\"name: x\",\"scenario\":\"accept\"}", &r);
+    assert_refused(&r, 400, "file and scenario");
+    resp_free(&r);
+    /* Over the cap: 413 with the figure, the file not read. */
+    char *big = malloc(HERD_API_FILE_MAX + 2);
+    memset(big, '#', HERD_API_FILE_MAX + 1);
+    big[HERD_API_FILE_MAX + 1] = '\0';
+    char *body = file_body(big, "");
+    request(port, "POST", "/api/run", body, &r);
+    assert_refused(&r, 413, "a file over the cap");
+    cr_assert(strstr(r.body, "65536"), "%s", r.body);
+    resp_free(&r);
+    request_h(port, "POST", "/api/validate", "Content-Type: text/yaml\r\n", big, strlen(big), &r);
+    assert_refused(&r, 413, "a file over the cap to validate");
+    resp_free(&r);
+    free(body);
+    free(big);
+    alive();
+}
+
+/* POST /api/validate: the editor's check. The text as the body or as {"file": TEXT}; the
+ * row and the drawing when it reads, else where it does not. Nothing is run. */
+Test(web, validate_says_ok_with_the_shape_or_where_it_is_wrong)
+{
+    struct resp r;
+    char *text = shipped_text("cascade-3tier");
+    char *body = file_body(text, "");
+    const char *raw[] = {text, body};
+    for (int k = 0; k < 2; k++) {
+        request_h(port, "POST", "/api/validate",
+                  k ? "Content-Type: application/json\r\n" : "Content-Type: text/yaml\r\n", raw[k],
+                  strlen(raw[k]), &r);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        json_t *j = json_loads(r.body, 0, NULL);
+        cr_assert(json_is_true(json_object_get(j, "ok")), "%s", r.body);
+        cr_assert_str_eq(json_string_value(json_object_get(j, "name")), "cascade-3tier");
+        json_t *topo = json_object_get(j, "topology");
+        cr_assert_eq(json_array_size(json_object_get(topo, "components")), 4);
+        cr_assert_eq(json_array_size(json_object_get(topo, "calls")), 3);
+        cr_assert_eq(json_array_size(json_object_get(topo, "faults")), 1);
+        json_t *call = json_array_get(json_object_get(topo, "calls"), 2);
+        cr_assert_str_eq(json_string_value(json_object_get(call, "to_name")), "db");
+        cr_assert_eq(json_integer_value(json_object_get(call, "timeout_ns")), 150000000);
+        cr_assert_eq(json_integer_value(json_object_get(call, "max_attempts")), 3);
+        cr_assert_geq(json_array_size(json_object_get(j, "mitigations")), 2);
+        json_decref(j);
+        resp_free(&r);
+    }
+    const char *bad = "name: x\nduration: 10s\ncomponents:\n  a:\n    kind: servce\n";
+    request_h(port, "POST", "/api/validate", "Content-Type: text/yaml\r\n", bad, strlen(bad), &r);
+    assert_refused(&r, 400, "a bad kind");
+    json_t *j = json_loads(r.body, 0, NULL);
+    cr_assert_eq(json_integer_value(json_object_get(j, "line")), 5, "%s", r.body);
+    json_decref(j);
+    resp_free(&r);
+    request(port, "POST", "/api/validate", "{\"nope\":1}", &r);
+    assert_refused(&r, 400, "JSON without file");
+    resp_free(&r);
+    request(port, "GET", "/api/validate", NULL, &r);
+    assert_refused(&r, 405, "GET /api/validate");
+    resp_free(&r);
+    request_h(port, "POST", "/api/validate", "Sec-Fetch-Site: cross-site\r\n", text, strlen(text),
+              &r);
+    assert_refused(&r, 403, "validate from another site");
+    resp_free(&r);
+    free(body);
+    free(text);
+}
 
 Test(web_stop, stop_interrupts_a_live_run_and_leaves_nothing_behind, .timeout = 30)
 {
