@@ -3,7 +3,11 @@
  * The CSV section (after the report rows, one blank line between):
  *   fleet,run,component,kind,calls,attempts,retries,amplification,ok,errors,rejected,shed,
  *     dropped,cancelled,timeouts,wasted,wasted_ns,peak_queue,peak_concurrency,p50_ns,
- *     p99_ns,hits,misses,stale,coalesced              one row per component;
+ *     p99_ns,hits,misses,stale,coalesced,handshakes,resumed,handshakes_refused,
+ *     reconnects,conns_dropped,conns_peak,handshakes_peak_per_s,busy_ns,handshake_ns,
+ *     coord_requests,watch_events,wakeups,wasted_wakeups,lock_grants,lock_p50_ns,
+ *     lock_p99_ns,elections,election_rounds,split_votes,leader_ns,leader_max_ns,
+ *     no_leader_ns                                    one row per component;
  *   fleet_recovery,run,verdict,recover_ns,goodput_before_per_s,goodput_after_per_s,share
  *   fleet_timeline,run,component,series,bucket_ns,v0,v1,...   one row per series.
  * Each table starts with its header row; the first column names the table, so a reader
@@ -128,6 +132,28 @@ static json_t *comp_json(const struct herd_fleet_figures *f, const struct herd_f
     U(misses);
     U(stale);
     U(coalesced);
+    U(handshakes);
+    U(resumed);
+    U(handshakes_refused);
+    U(reconnects);
+    U(conns_dropped);
+    U(conns_peak);
+    json_object_set_new(o, "handshakes_peak_per_s", json_real(c->handshakes_peak_per_s));
+    U(busy_ns);
+    U(handshake_ns);
+    U(coord_requests);
+    U(watch_events);
+    U(wakeups);
+    U(wasted_wakeups);
+    U(lock_grants);
+    U(lock_p50_ns);
+    U(lock_p99_ns);
+    U(elections);
+    U(election_rounds);
+    U(split_votes);
+    U(leader_ns);
+    U(leader_max_ns);
+    U(no_leader_ns);
 #undef U
     json_t *tl = json_object();
     for (int s = 0; s < HERD_FLEET_NSERIES; s++) {
@@ -191,7 +217,10 @@ int herd_fleet_figures_csv(FILE *out, const struct herd_fleet_figures *f, const 
 {
     fputs("fleet,run,component,kind,calls,attempts,retries,amplification,ok,errors,rejected,"
           "shed,dropped,cancelled,timeouts,wasted,wasted_ns,peak_queue,peak_concurrency,p50_ns,"
-          "p99_ns,hits,misses,stale,coalesced\n",
+          "p99_ns,hits,misses,stale,coalesced,handshakes,resumed,handshakes_refused,reconnects,"
+          "conns_dropped,conns_peak,handshakes_peak_per_s,busy_ns,handshake_ns,coord_requests,"
+          "watch_events,wakeups,wasted_wakeups,lock_grants,lock_p50_ns,lock_p99_ns,elections,"
+          "election_rounds,split_votes,leader_ns,leader_max_ns,no_leader_ns\n",
           out);
     for (int i = 0; i < f->ncomps; i++) {
         const struct herd_fleet_comp_figures *c = &f->comps[i];
@@ -199,12 +228,23 @@ int herd_fleet_figures_csv(FILE *out, const struct herd_fleet_figures *f, const 
                 "fleet,%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.4f,%" PRIu64 ",%" PRIu64
                 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRIu64
-                ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+                ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
                 run, c->name, c->kind ? c->kind : "?", c->calls, c->attempts, c->retries,
                 c->amplification, c->ok, c->errors, c->rejected, c->shed, c->dropped,
                 c->cancelled, c->timeouts, c->wasted, c->wasted_ns, c->peak_queue,
                 c->peak_concurrency, c->p50_ns, c->p99_ns, c->hits, c->misses, c->stale,
                 c->coalesced);
+        fprintf(out,
+                ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRId64
+                ",%.1f,%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
+                c->handshakes, c->resumed, c->handshakes_refused, c->reconnects,
+                c->conns_dropped, c->conns_peak, c->handshakes_peak_per_s, c->busy_ns,
+                c->handshake_ns, c->coord_requests, c->watch_events, c->wakeups,
+                c->wasted_wakeups, c->lock_grants, c->lock_p50_ns, c->lock_p99_ns, c->elections,
+                c->election_rounds, c->split_votes, c->leader_ns, c->leader_max_ns,
+                c->no_leader_ns);
     }
     fputs("fleet_recovery,run,verdict,recover_ns,goodput_before_per_s,goodput_after_per_s,share\n",
           out);
@@ -226,6 +266,59 @@ int herd_fleet_figures_csv(FILE *out, const struct herd_fleet_figures *f, const 
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */
+
+/* The figures of an lb, an lb's backend and a coord: one or two lines each. */
+static void kind_lines(FILE *out, const struct herd_fleet_comp_figures *c, bool utf8)
+{
+    char a[24], b[24], d[24], e[24], g[24], h[24], k[24];
+#define V(buf, x) herd_text_value(buf, sizeof buf, (double)(x), false, utf8)
+    if (c->kind && strcmp(c->kind, "lb") == 0) {
+        V(a, c->handshakes);
+        V(b, c->handshakes_peak_per_s);
+        V(d, c->resumed);
+        V(e, c->handshakes_refused);
+        V(g, c->reconnects);
+        V(h, c->conns_dropped);
+        V(k, c->conns_peak);
+        fprintf(out,
+                "  %s: handshakes %s (%s resumed, %s refused), peak %s/s; reconnects %s; "
+                "connections dropped %s, most open %s\n",
+                c->name, a, d, e, b, g, h, k);
+    }
+    if (c->handshake_ns > 0 && c->busy_ns > 0)
+        fprintf(out, "  %s: handshakes took %.1f %% of its worker time\n", c->name,
+                100.0 * (double)c->handshake_ns / (double)c->busy_ns);
+    if (!c->kind || strcmp(c->kind, "coord") != 0)
+        return;
+    V(a, c->coord_requests);
+    fprintf(out, "  %s: requests %s", c->name, a);
+    if (c->watch_events || c->wakeups) {
+        V(b, c->watch_events);
+        V(d, c->wakeups);
+        V(e, c->wasted_wakeups);
+        fprintf(out, "; watch events %s; wake-ups %s (%s wasted)", b, d, e);
+    }
+    if (c->lock_grants) {
+        V(g, c->lock_grants);
+        herd_text_value(b, sizeof b, (double)c->lock_p50_ns, true, utf8);
+        herd_text_value(d, sizeof d, (double)c->lock_p99_ns, true, utf8);
+        fprintf(out, "; locks granted %s, wait p50 %s p99 %s", g, b, d);
+    }
+#undef V
+    fputc('\n', out);
+    if (c->election_rounds || c->elections || c->no_leader_ns) {
+        char lead[24] = "never", max[24] = "-", none[24];
+        if (c->leader_ns >= 0)
+            herd_text_value(lead, sizeof lead, (double)c->leader_ns, true, utf8);
+        if (c->leader_max_ns >= 0)
+            herd_text_value(max, sizeof max, (double)c->leader_max_ns, true, utf8);
+        herd_text_value(none, sizeof none, (double)c->no_leader_ns, true, utf8);
+        fprintf(out,
+                "  %s: elections %" PRIu64 " in %" PRIu64 " rounds (%" PRIu64 " split votes); "
+                "time to a new leader %s (longest %s); without a leader %s\n",
+                c->name, c->elections, c->election_rounds, c->split_votes, lead, max, none);
+    }
+}
 
 void herd_fleet_figures_text(FILE *out, const struct herd_fleet_figures *f, bool utf8, int width)
 {
@@ -250,6 +343,8 @@ void herd_fleet_figures_text(FILE *out, const struct herd_fleet_figures *f, bool
         herd_text_cell(out, p99, 9, false);
         fprintf(out, " %6s\n", pq);
     }
+    for (int i = 0; i < f->ncomps; i++)
+        kind_lines(out, &f->comps[i], utf8);
     char rec[32] = "-";
     if (f->recover_ns >= 0)
         herd_text_value(rec, sizeof rec, (double)f->recover_ns, true, utf8);

@@ -36,7 +36,11 @@
     X(RETRIES, "retries", true)                                                             \
     X(QUEUE, "queue", false)                                                                \
     X(CONCURRENCY, "concurrency", false)                                                    \
-    X(LATENCY, "latency_ns", false)
+    X(LATENCY, "latency_ns", false)                                                         \
+    X(HANDSHAKES, "handshakes", true)                                                       \
+    X(CONNECTIONS, "connections", false)                                                    \
+    X(REQUESTS, "coord_requests", true)                                                     \
+    X(WATCH, "watch_events", true)
 
 enum herd_fleet_series {
 #define HERD__FLEET_SERIES_ENUM(id, name, sums) HERD_FLEET_S_##id,
@@ -63,6 +67,24 @@ struct herd_fleet_comp_figures {
     int64_t peak_queue, peak_concurrency;
     int64_t p50_ns, p99_ns; /* attempts answered, arrival → answer (clients: end to end) */
     uint64_t hits, misses, stale, coalesced; /* caches */
+    /* Load balancers: handshakes let through (of them resumed) and refused by
+     * handshake_rate, clients' reconnect attempts, connections closed by a drop, the
+     * most open at once and the most handshakes in one bucket (per second). */
+    uint64_t handshakes, resumed, handshakes_refused, reconnects, conns_dropped;
+    int64_t conns_peak;
+    double handshakes_peak_per_s;
+    /* Services: worker time in all, and of it on handshakes (an lb's backend). */
+    int64_t busy_ns, handshake_ns;
+    /* Coordination services: requests served (lock tries, releases, leader requests, and
+     * an election's vote requests), watch events delivered, waiters woken (a watch event
+     * or a poll) and of them those that did not get the lock, locks granted and the
+     * acquisition latency (arrival → grant), elections won, rounds and split votes, the
+     * last and the longest time from a leader's death to a new leader (-1: none), and
+     * the time spent without a leader. */
+    uint64_t coord_requests, watch_events, wakeups, wasted_wakeups, lock_grants;
+    int64_t lock_p50_ns, lock_p99_ns;
+    uint64_t elections, election_rounds, split_votes;
+    int64_t leader_ns, leader_max_ns, no_leader_ns;
     int64_t *series[HERD_FLEET_NSERIES];     /* owned, nbuckets each */
 };
 

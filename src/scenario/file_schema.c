@@ -48,6 +48,8 @@ static const char *const budgets[] = {"none", "aws", "finagle", "grpc", "per-cli
 static const char *const breakers[] = {"none", "shared", "per-client", NULL};
 static const char *const disciplines[] = {"fifo", "lifo", "drop-oldest", NULL};
 static const char *const admissions[] = {"all", "token-bucket", "limiter", "throttle", NULL};
+static const char *const ops[] = {"none", "lock", "leader", NULL};
+static const char *const locks[] = {"notify-all", "notify-one", "poll", NULL};
 
 /* A mitigation's family (scenario.h's HERD_FAMILIES after naive, in its order). */
 const char *const herd__family_names[] = {"protect",     "wake-fewer",   "coalesce",
@@ -63,6 +65,8 @@ _Static_assert(NCHOICES(budgets) == HERD_FLEET_BUDGET_PER_CLIENT + 1, "budgets")
 _Static_assert(NCHOICES(breakers) == HERD_FLEET_BREAKER_PER_CLIENT + 1, "breakers");
 _Static_assert(NCHOICES(disciplines) == HERD_FLEET_DROP_OLDEST + 1, "disciplines");
 _Static_assert(NCHOICES(admissions) == HERD_FLEET_ADMIT_THROTTLE + 1, "admissions");
+_Static_assert(NCHOICES(ops) == HERD_FLEET_OP_LEADER + 1, "ops");
+_Static_assert(NCHOICES(locks) == HERD_FLEET_LOCK_POLL + 1, "locks");
 
 /* ---- the tables -------------------------------------------------------------------- */
 
@@ -97,6 +101,7 @@ typedef struct herd_fleet_call C;
 typedef struct herd_fleet_component K;
 typedef struct herd_fleet_fault F;
 typedef struct herd_fleet_curve_point P;
+typedef struct herd_fleet_conn N;
 typedef struct herd_fleet T;
 
 static const struct herd__field retry_fields[] = {
@@ -136,7 +141,13 @@ static const struct herd__table retry_table = {
     "retry", "How a caller retries a call (under `call.retry`).", sizeof(R), retry_fields};
 
 static const struct herd__field call_fields[] = {
-    {REF("to", C, to, "the component called: a service or a cache"), .required = true},
+    {REF("to", C, to, "the component called: a service, a cache, an lb or a coord"),
+     .required = true},
+    {ENUM("op", C, op, HERD_FLEET_OP_NONE, ops,
+          "a coord's callers (needed there, refused elsewhere): lock (acquire the lock of the "
+          "call's key, hold it, release; answered at the release), leader (a request only "
+          "the leader serves; fails at once while there is none)")},
+    {DUR("hold", C, hold_ns, 0.01, 0, DAY_S, "lock: how long the caller holds the lock")},
     {DUR("timeout", C, timeout_ns, 0, 0, DAY_S,
          "per attempt, from its send; the caller gives up after it; 0: never")},
     {DUR("net", C, net_ns, 0, 0, DAY_S, "one-way network latency, mean")},
@@ -160,6 +171,21 @@ static const struct herd__table point_table = {
     "rate point", "A point of an open fleet's rate curve (an item of `rate:`): the rate is "
     "linear between points (two points at one time make a step) and constant after the "
     "last.", sizeof(P), point_fields};
+
+static const struct herd__field conn_fields[] = {
+    {BOOL("persistent", N, persistent, 1,
+          "keep one connection per client, open at the start; false: each attempt opens a new "
+          "one (and pays a handshake)")},
+    {ENUM("reconnect", N, reconnect, HERD_FLEET_BACKOFF_NONE, backoffs,
+          "the wait before reopening a dropped connection and between failed reopenings: none "
+          "(at once), or a backoff kind as in retry")},
+    {DUR("base", N, base_ns, 1, 0, DAY_S, "the reconnect backoff's first or constant wait")},
+    {DUR("cap", N, cap_ns, 0, 0, DAY_S, "no reconnect wait is longer; 0: no cap")},
+    {NULL},
+};
+static const struct herd__table conn_table = {
+    "connection", "A client fleet's connections to a load balancer (`connection:` of clients "
+    "whose call goes to an lb).", sizeof(N), conn_fields};
 
 #define KIND(k)                                                                             \
     {ENUM("kind", K, kind, k, herd__fleet_kind_names, "which table applies: this one"),       \
@@ -191,6 +217,8 @@ static const struct herd__field clients_fields[] = {
          "the keyspace each call draws a key from; 0: no keys")},
     {DBL("zipf", K, u.clients.zipf_s, 0, 0, 10, "", "key popularity's Zipf exponent; 0: uniform")},
     {MAP("call", K, u.clients.call, call_table, "the call each client makes"), .required = true},
+    {MAP("connection", K, u.clients.conn, conn_table,
+         "when the call goes to an lb: persistent connections and reconnects (below)")},
     {NULL},
 };
 
@@ -259,6 +287,55 @@ static const struct herd__field cache_fields[] = {
     {NULL},
 };
 
+static const struct herd__field lb_fields[] = {
+    KIND(HERD_FLEET_LB),
+    {DUR("handshake", K, u.lb.handshake_ns, 0.002, 0, DAY_S,
+         "a full TLS handshake: worker time on the backend, before the request")},
+    {DUR("resume", K, u.lb.resume_ns, 0.0002, 0, DAY_S,
+         "a resumed session's handshake (a client that connected before), with resumption")},
+    {BOOL("resumption", K, u.lb.resumption, 0, "session resumption (tickets) on")},
+    {DUR("drain", K, u.lb.drain_ns, 0, 0, DAY_S,
+         "a drop closes the connections spread over this window; 0: all at once")},
+    {DBL("handshake_rate", K, u.lb.handshake_rate_per_s, 0, 0, 1e9, "handshakes/s",
+         "handshakes let through per second (libherd ratelimit); beyond it a connection is "
+         "refused; 0: no limit")},
+    {INT("handshake_burst", K, u.lb.handshake_burst, 1, 1, 1e9, "handshakes",
+         "handshake_rate: the burst")},
+    {MAP("call", K, u.lb.call, call_table, "the call forwarded to the backend (a service)"),
+     .required = true},
+    {NULL},
+};
+
+static const struct herd__field coord_fields[] = {
+    KIND(HERD_FLEET_COORD),
+    {INT("workers", K, u.coord.workers, 1, 1, 1000000, "workers", "requests served at once")},
+    {DUR("op_time", K, u.coord.op_ns, 0.0002, 0, DAY_S,
+         "time to serve one request (a lock try, a release, a leader request)"),
+     .excl_min = true},
+    {ENUM("lock", K, u.coord.lock, HERD_FLEET_LOCK_NOTIFY_ALL, locks,
+          "notify-all (every waiter watches the lock; a release wakes all, all try again), "
+          "notify-one (a queue: each watches its predecessor; a release wakes one), poll "
+          "(waiters try again every poll)")},
+    {INT("locks", K, u.coord.locks, 1, 1, 1000000, "locks",
+         "lock shards: a call's lock is its key mod locks")},
+    {DUR("poll", K, u.coord.poll_ns, 0.1, 0, DAY_S, "poll: the period"), .excl_min = true},
+    {DBL("poll_jitter", K, u.coord.poll_jitter, 0.5, 0, 1, "share",
+         "poll: each wait is poll × U[1 − j, 1 + j]; 0: in lock step")},
+    {INT("candidates", K, u.coord.candidates, 0, 0, 1000, "members",
+         "members standing for leader (the first leads at the start); 0: no election")},
+    {DUR("lease", K, u.coord.lease_ns, 0, 0, DAY_S,
+         "a dead leader is noticed when its lease (session) expires, this long after")},
+    {DUR("election_timeout", K, u.coord.election_timeout_ns, 0.15, 0, DAY_S,
+         "each member's election timer: election_timeout + U[0, election_jitter)"),
+     .excl_min = true},
+    {DUR("election_jitter", K, u.coord.election_jitter_ns, 0, 0, DAY_S,
+         "the timers' random spread; 0: equal timeouts (every round a split vote)")},
+    {DUR("vote_time", K, u.coord.vote_ns, 0.01, 0, DAY_S,
+         "a campaign's vote requests there and back: another timer firing within it splits "
+         "the vote")},
+    {NULL},
+};
+
 const struct herd__table herd__schema_kinds[HERD_FLEET_NKINDS] = {
     [HERD_FLEET_CLIENTS] = {"clients", "A fleet of clients (`kind: clients`).", sizeof(K),
                             clients_fields},
@@ -267,18 +344,28 @@ const struct herd__table herd__schema_kinds[HERD_FLEET_NKINDS] = {
                             sizeof(K), service_fields},
     [HERD_FLEET_CACHE] = {"cache", "A keyed cache in front of an origin (`kind: cache`).",
                           sizeof(K), cache_fields},
+    [HERD_FLEET_LB] = {"lb",
+                       "A load balancer holding clients' connections; TLS ends at its backend "
+                       "(`kind: lb`).",
+                       sizeof(K), lb_fields},
+    [HERD_FLEET_COORD] = {"coord",
+                          "A coordination service: locks, leases, leader election (`kind: "
+                          "coord`).",
+                          sizeof(K), coord_fields},
 };
 
 static const struct herd__field fault_fields[] = {
     {ENUM("kind", F, kind, 0, herd__fleet_fault_names,
           "errors (each arrival fails with probability p), latency (service times × factor), "
           "capacity (lose a share p of the workers), crash (down, then a cold restart), "
-          "flush (a cache loses every key), partition (calls between target and peer lost)"),
+          "flush (a cache loses every key), partition (calls between target and peer lost), "
+          "drop (an lb restarts: every connection closed), leader_death (a coord's leader "
+          "dies; for: how long it stays down, 0: for good)"),
      .required = true},
     {REF("target", F, target, "the component hit"), .required = true},
     {REF("peer", F, peer, "partition: the other side")},
     {DUR("at", F, at_ns, 0, 0, DAY_S, "when it starts, from the run's start"), .required = true},
-    {DUR("for", F, for_ns, 0, 0, DAY_S, "how long it lasts (flush: 0)")},
+    {DUR("for", F, for_ns, 0, 0, DAY_S, "how long it lasts (flush, drop: 0)")},
     {DBL("p", F, p, 1, 0, 1, "share", "errors: the probability; capacity: the share lost")},
     {DBL("factor", F, factor, 1, 0, 1e6, "×", "latency: the multiplier"), .excl_min = true},
     {NULL},
@@ -867,7 +954,7 @@ static int decode_table(struct dctx *c, const struct herd__table *t, const struc
 
 static bool is_callee(const struct herd_fleet *m, int i)
 {
-    return m->comps[i].kind == HERD_FLEET_SERVICE || m->comps[i].kind == HERD_FLEET_CACHE;
+    return m->comps[i].kind != HERD_FLEET_CLIENTS;
 }
 
 /* The node of key @p key under @p map, or @p map itself when the key is absent. */
@@ -902,7 +989,7 @@ static int check_call(struct dctx *c, const struct herd_fleet *m, int from,
     const struct herd__node *to = at_key(cn, "to");
     if (call->to == from) {
         push(path, PATH_MAX_LEN, "to");
-        return fail(c, to, path, "'%s' calls itself; allowed: another service or cache",
+        return fail(c, to, path, "'%s' calls itself; allowed: another component",
                     m->comps[from].name);
     }
     if (!is_callee(m, call->to)) {
@@ -910,6 +997,16 @@ static int check_call(struct dctx *c, const struct herd_fleet *m, int from,
         return fail(c, to, path, "'%s' is a client fleet, which takes no calls; allowed: a "
                                  "service or a cache",
                     m->comps[call->to].name);
+    }
+    bool coord = m->comps[call->to].kind == HERD_FLEET_COORD;
+    if (coord && call->op == HERD_FLEET_OP_NONE)
+        return fail(c, cn, path, "a call to '%s' (a coord) needs op; allowed: lock, leader",
+                    m->comps[call->to].name);
+    if (!coord && call->op != HERD_FLEET_OP_NONE) {
+        push(path, PATH_MAX_LEN, "op");
+        return fail(c, at_key(cn, "op"), path,
+                    "'%s' is a %s, not a coord; allowed: op only on a call to a coord",
+                    m->comps[call->to].name, herd__fleet_kind_names[m->comps[call->to].kind]);
     }
     return check_retry(c, &call->retry, cn, path);
 }
@@ -931,6 +1028,23 @@ static int check_component(struct dctx *c, struct herd_fleet *m, int i, char *pa
         if (check_call(c, m, i, &cl->call, herd__map_get(n, "call"), path) < 0)
             return -1;
         path[cut] = '\0';
+        const struct herd__node *cn = herd__map_get(n, "connection");
+        if (cn && m->comps[cl->call.to].kind != HERD_FLEET_LB) {
+            push(path, PATH_MAX_LEN, "connection");
+            return fail(c, cn, path,
+                        "the call goes to '%s' (a %s); allowed: connection only when it goes "
+                        "to an lb",
+                        m->comps[cl->call.to].name,
+                        herd__fleet_kind_names[m->comps[cl->call.to].kind]);
+        }
+        if (cn && cl->conn.cap_ns > 0 && cl->conn.cap_ns < cl->conn.base_ns) {
+            push(path, PATH_MAX_LEN, "connection.cap");
+            return fail(c, at_key(cn, "cap"), path,
+                        "%.9g s is below base (%.9g s); allowed: 0 (no cap) or at least base",
+                        (double)cl->conn.cap_ns / 1e9, (double)cl->conn.base_ns / 1e9);
+        }
+        if (!cn && m->comps[cl->call.to].kind == HERD_FLEET_LB)
+            cl->conn.persistent = true; /* the table's default, as if written */
         return 0;
     }
     case HERD_FLEET_SERVICE: {
@@ -959,6 +1073,23 @@ static int check_component(struct dctx *c, struct herd_fleet *m, int i, char *pa
         path[cut] = '\0';
         return 0;
     }
+    case HERD_FLEET_LB: {
+        struct herd_fleet_lb *lb = &k->u.lb;
+        c->to_nodes[i][0] = herd__map_get(herd__map_get(n, "call"), "to");
+        cut = push(path, PATH_MAX_LEN, "call");
+        if (check_call(c, m, i, &lb->call, herd__map_get(n, "call"), path) < 0)
+            return -1;
+        if (m->comps[lb->call.to].kind != HERD_FLEET_SERVICE) {
+            push(path, PATH_MAX_LEN, "to");
+            return fail(c, c->to_nodes[i][0], path,
+                        "'%s' is a %s; allowed: a service (its workers do the handshakes)",
+                        m->comps[lb->call.to].name,
+                        herd__fleet_kind_names[m->comps[lb->call.to].kind]);
+        }
+        path[cut] = '\0';
+        return 0;
+    }
+    case HERD_FLEET_COORD:
     case HERD_FLEET_NKINDS:
         break;
     }
@@ -976,6 +1107,11 @@ static int callees(const struct herd_fleet *m, int i, int *out)
     case HERD_FLEET_CACHE:
         out[0] = k->u.cache.call.to;
         return 1;
+    case HERD_FLEET_LB:
+        out[0] = k->u.lb.call.to;
+        return 1;
+    case HERD_FLEET_COORD:
+        return 0;
     case HERD_FLEET_SERVICE:
         for (int j = 0; j < k->u.service.ncalls; j++)
             out[j] = k->u.service.calls[j].to;
@@ -1061,6 +1197,8 @@ static int check_fault(struct dctx *c, const struct herd_fleet *m, int i,
         break;
     case HERD_FLEET_FAULT_CRASH:
     case HERD_FLEET_FAULT_FLUSH:
+    case HERD_FLEET_FAULT_DROP:
+    case HERD_FLEET_FAULT_LEADER_DEATH:
     case HERD_FLEET_NFAULT_KINDS:
         break;
     }
@@ -1084,7 +1222,15 @@ static int check_fault(struct dctx *c, const struct herd_fleet *m, int i,
     case HERD_FLEET_FAULT_LATENCY:
     case HERD_FLEET_FAULT_CRASH:
         ok = t->kind != HERD_FLEET_CLIENTS;
-        want = "a service or a cache";
+        want = "a service, a cache, an lb or a coord";
+        break;
+    case HERD_FLEET_FAULT_DROP:
+        ok = t->kind == HERD_FLEET_LB;
+        want = "an lb";
+        break;
+    case HERD_FLEET_FAULT_LEADER_DEATH:
+        ok = t->kind == HERD_FLEET_COORD && t->u.coord.candidates > 0;
+        want = "a coord with candidates";
         break;
     case HERD_FLEET_FAULT_PARTITION:
     case HERD_FLEET_NFAULT_KINDS:
@@ -1096,7 +1242,8 @@ static int check_fault(struct dctx *c, const struct herd_fleet *m, int i,
                     "a fault of kind %s cannot hit '%s' (a %s); allowed: %s",
                     kind, t->name, herd__fleet_kind_names[t->kind], want);
     }
-    if (f->kind != HERD_FLEET_FAULT_FLUSH && f->for_ns == 0)
+    if (f->kind != HERD_FLEET_FAULT_FLUSH && f->kind != HERD_FLEET_FAULT_DROP &&
+        f->kind != HERD_FLEET_FAULT_LEADER_DEATH && f->for_ns == 0)
         return fail(c, at_key(fn, "for"), path, "a fault of kind %s needs for (more than 0 s)",
                     kind);
     return 0;
@@ -1147,13 +1294,13 @@ static int decode_components(struct dctx *c, const struct herd__node *comps, str
         const struct herd__node *n = comps->items[i];
         size_t cut = push(path, PATH_MAX_LEN, c->names[i]);
         if (n->type != HERD__MAP)
-            return fail(c, n, path, "expected a map with a kind (%s, %s or %s), got %s",
-                        herd__fleet_kind_names[0], herd__fleet_kind_names[1],
-                        herd__fleet_kind_names[2], describe(n, got, sizeof got));
+            return fail(c, n, path, "expected a map with a kind (clients, service, cache, lb "
+                                    "or coord), got %s",
+                        describe(n, got, sizeof got));
         const struct herd__node *kn = herd__map_get(n, "kind");
         if (!kn)
             return fail(c, n, path, "missing required field 'kind'; allowed: clients, service, "
-                                    "cache");
+                                    "cache, lb, coord");
         const struct herd__table *t = herd__schema_kind(n);
         if (!t) {
             static const struct herd__field kind_field = {
@@ -1215,8 +1362,8 @@ int herd__schema_decode(const struct herd__node *root, struct herd_fleet *out, c
                     (double)horizon / HERD_TIMELINE_MAX_BUCKETS / 1e9);
     if (!is_callee(m, m->herd))
         return fail(&c, at_key(root, "herd"), "herd",
-                    "'%s' is a client fleet; allowed: a service or a cache (the resource the "
-                    "herd contends for)",
+                    "'%s' is a client fleet; allowed: a service, a cache, an lb or a coord (the "
+                    "resource the herd contends for)",
                     m->comps[m->herd].name);
     bool clients = false;
     for (int i = 0; i < m->ncomps; i++)
@@ -1328,6 +1475,7 @@ int herd__schema_markdown(FILE *f)
         table_md(f, &herd__schema_kinds[k]);
     table_md(f, &call_table);
     table_md(f, &retry_table);
+    table_md(f, &conn_table);
     table_md(f, &point_table);
     table_md(f, &fault_table);
     table_md(f, &herd__schema_mitigation);

@@ -41,7 +41,9 @@
 #define HERD_FLEET_KINDS(X)                                                                 \
     X(CLIENTS, "clients", "a fleet of N clients that make calls")                           \
     X(SERVICE, "service", "workers behind a queue; may call other components")              \
-    X(CACHE, "cache", "a keyed cache in front of an origin component")
+    X(CACHE, "cache", "a keyed cache in front of an origin component")                      \
+    X(LB, "lb", "a load balancer: clients' connections, TLS handshakes on its backend")      \
+    X(COORD, "coord", "a coordination service: locks, leases, leader election")
 
 enum herd_fleet_kind {
 #define HERD__FLEET_KIND_ENUM(id, name, help) HERD_FLEET_##id,
@@ -115,9 +117,20 @@ struct herd_fleet_retry {
     int64_t hedge_ns;        /* > 0: send a second attempt if none answered after this */
 };
 
+/* What a call to a coordination service asks for (none: any other callee). */
+enum herd_fleet_op {
+    HERD_FLEET_OP_NONE,
+    HERD_FLEET_OP_LOCK,   /* acquire the lock of the call's key, hold it hold_ns, release;
+                             answered at the release */
+    HERD_FLEET_OP_LEADER, /* a request only the leader serves: fails at once while the
+                             service has no leader */
+};
+
 /* One call from a component to another: how it travels and how the caller treats it. */
 struct herd_fleet_call {
     int to;                 /* component index */
+    enum herd_fleet_op op;  /* a coord's callers: what they ask */
+    int64_t hold_ns;        /* OP_LOCK: how long the caller holds the lock */
     int64_t timeout_ns;     /* per attempt, from its send; 0: none */
     int64_t net_ns;         /* one-way network latency, mean */
     enum herd_fleet_dist net_dist;
@@ -128,6 +141,15 @@ struct herd_fleet_call {
 struct herd_fleet_curve_point {
     int64_t t_ns;     /* from the run's start */
     double rate_per_s;
+};
+
+/* A client fleet's connections to a load balancer (its call's `to` is an lb). */
+struct herd_fleet_conn {
+    bool persistent; /* keep one connection per client (open at the start); else each
+                        attempt opens a new one and pays a handshake */
+    enum herd_fleet_backoff reconnect; /* the wait before reopening a dropped connection,
+                                          and between failed reopenings (NONE: at once) */
+    int64_t base_ns, cap_ns;
 };
 
 struct herd_fleet_clients {
@@ -144,6 +166,7 @@ struct herd_fleet_clients {
     int64_t keys;          /* keyspace each call draws a key from; 0: no keys */
     double zipf_s;         /* key popularity Zipf exponent; 0: uniform */
     struct herd_fleet_call call;
+    struct herd_fleet_conn conn; /* when call.to is an lb */
 };
 
 enum herd_fleet_discipline {
@@ -199,6 +222,44 @@ struct herd_fleet_cache {
     struct herd_fleet_call call; /* to origin */
 };
 
+/* A load balancer: forwards each attempt to its backend over `call`. TLS ends at the
+ * backend: an attempt on a connection not yet open carries the handshake, a CPU cost on
+ * the backend's worker before the request (a reconnect after a drop carries only it). */
+struct herd_fleet_lb {
+    int64_t handshake_ns;        /* full handshake, worker time on the backend */
+    int64_t resume_ns;           /* resumed session (a client that connected before) */
+    bool resumption;             /* session resumption (tickets) on */
+    int64_t drain_ns;            /* a drop closes its connections spread over this; 0: at once */
+    double handshake_rate_per_s; /* > 0: handshakes admitted per second (libherd ratelimit);
+                                    beyond it a connection is refused */
+    int64_t handshake_burst;
+    struct herd_fleet_call call; /* to the backend */
+};
+
+enum herd_fleet_lock {
+    HERD_FLEET_LOCK_NOTIFY_ALL, /* every waiter watches the lock; a release wakes them all
+                                   and they all try again (one wins) */
+    HERD_FLEET_LOCK_NOTIFY_ONE, /* a queue: each waiter watches its predecessor; a release
+                                   wakes the next one only */
+    HERD_FLEET_LOCK_POLL,       /* waiters try again every poll_ns × U[1 − j, 1 + j] */
+};
+
+/* A coordination service (ZooKeeper, etcd): workers serve its requests (op_ns each,
+ * FIFO); locks; and `candidates` members that elect a leader with randomized timeouts. */
+struct herd_fleet_coord {
+    int workers;
+    int64_t op_ns;      /* one request's service time */
+    enum herd_fleet_lock lock;
+    int64_t locks;      /* lock shards: a call's lock is its key mod locks */
+    int64_t poll_ns;    /* POLL: period */
+    double poll_jitter; /* POLL: j */
+    int candidates;     /* members standing for leader; 0: no election */
+    int64_t lease_ns;   /* a dead leader is noticed when its lease (session) expires */
+    int64_t election_timeout_ns; /* each member's timer: timeout + U[0, jitter) */
+    int64_t election_jitter_ns;
+    int64_t vote_ns;    /* a campaign's vote requests, there and back */
+};
+
 struct herd_fleet_component {
     char name[HERD_FLEET_NAME];
     enum herd_fleet_kind kind;
@@ -206,6 +267,8 @@ struct herd_fleet_component {
         struct herd_fleet_clients clients;
         struct herd_fleet_service service;
         struct herd_fleet_cache cache;
+        struct herd_fleet_lb lb;
+        struct herd_fleet_coord coord;
     } u;
 };
 
@@ -216,7 +279,9 @@ struct herd_fleet_component {
     X(CAPACITY, "capacity", "lose a share of the workers (p)")                              \
     X(CRASH, "crash", "down for the duration (arrivals refused), then a cold restart")      \
     X(FLUSH, "flush", "a cache loses every key at the fault's start")                       \
-    X(PARTITION, "partition", "calls between two components are lost for the duration")
+    X(PARTITION, "partition", "calls between two components are lost for the duration")   \
+    X(DROP, "drop", "a load balancer restarts: every client connection is closed")          \
+    X(LEADER_DEATH, "leader_death", "the coordination service's leader dies (for: down)")
 
 enum herd_fleet_fault_kind {
 #define HERD__FLEET_FAULT_ENUM(id, name, help) HERD_FLEET_FAULT_##id,

@@ -71,9 +71,9 @@ void fs_tl_add(struct fsim *fs, struct fs_comp *c, int series, int64_t v)
 
 void fs_level(struct fsim *fs, struct fs_comp *c, int series, int64_t v)
 {
-    bool queue = series == FS_TL_QUEUE;
-    int64_t *level = queue ? &c->level_q : &c->level_c;
-    size_t *last = &c->lvl_idx[queue ? 0 : 1];
+    bool queue = series == FS_TL_QUEUE, conns = series == FS_TL_CONNS;
+    int64_t *level = queue ? &c->level_q : conns ? &c->level_n : &c->level_c;
+    size_t *last = &c->lvl_idx[queue ? 0 : conns ? 2 : 1];
     int64_t *tl = c->tl[series];
     size_t b = fs_bucket(fs, herd_sim_now(fs->sim));
     for (size_t k = *last + 1; k <= b; k++) /* the old level held until now */
@@ -82,6 +82,11 @@ void fs_level(struct fsim *fs, struct fs_comp *c, int series, int64_t v)
         tl[b] = v;
     *last = b;
     *level = v;
+    if (conns) {
+        if (v > c->fig->conns_peak)
+            c->fig->conns_peak = v;
+        return;
+    }
     if (queue) {
         if (v > c->fig->peak_queue)
             c->fig->peak_queue = v;
@@ -192,7 +197,11 @@ static int64_t estimate_bytes(const struct herd_fleet *m, size_t nb)
         case HERD_FLEET_CACHE:
             b += (double)fs_cache_bytes(m, i);
             break;
+        case HERD_FLEET_COORD: /* its locks: 12 bytes each */
+            b += (double)c->u.coord.locks * 12;
+            break;
         case HERD_FLEET_SERVICE:
+        case HERD_FLEET_LB:
         case HERD_FLEET_NKINDS:
             break;
         }
@@ -230,6 +239,20 @@ static int check(const struct herd_fleet *m, char *err, size_t errlen)
             }
             for (int k = 0; k < c->u.service.ncalls; k++)
                 calls[n++] = &c->u.service.calls[k];
+        } else if (c->kind == HERD_FLEET_LB) {
+            calls[n++] = &c->u.lb.call;
+            if (m->comps[c->u.lb.call.to].kind != HERD_FLEET_SERVICE) {
+                snprintf(err, errlen, "component '%s': an lb's backend must be a service",
+                         c->name);
+                return -HERD_EINVAL;
+            }
+        } else if (c->kind == HERD_FLEET_COORD) {
+            if (c->u.coord.workers < 1 || c->u.coord.locks < 1 || c->u.coord.op_ns <= 0 ||
+                c->u.coord.candidates < 0) {
+                snprintf(err, errlen, "component '%s': workers, locks or op_time out of range",
+                         c->name);
+                return -HERD_EINVAL;
+            }
         } else {
             calls[n++] = &c->u.cache.call;
             if (c->u.cache.origin < 0 || c->u.cache.origin >= m->ncomps ||
@@ -242,10 +265,11 @@ static int check(const struct herd_fleet *m, char *err, size_t errlen)
             int to = c->kind == HERD_FLEET_CACHE ? c->u.cache.origin : calls[k]->to;
             if (to < 0 || to >= m->ncomps || to == i || m->comps[to].kind == HERD_FLEET_CLIENTS ||
                 calls[k]->retry.max_attempts < 1 || calls[k]->retry.max_attempts > 255 ||
-                calls[k]->timeout_ns < 0 || calls[k]->net_ns < 0) {
+                calls[k]->timeout_ns < 0 || calls[k]->net_ns < 0 ||
+                (calls[k]->op != HERD_FLEET_OP_NONE) != (m->comps[to].kind == HERD_FLEET_COORD)) {
                 snprintf(err, errlen,
-                         "component '%s': a call's target, max_attempts (1..255), timeout or "
-                         "network latency is out of range",
+                         "component '%s': a call's target, max_attempts (1..255), timeout, "
+                         "network latency or op (needed by a coord only) is out of range",
                          c->name);
                 return -HERD_EINVAL;
             }
@@ -353,10 +377,23 @@ static int setup(struct fsim *fs)
             c->edge = fs->nedges;
             edge_add(fs, i, c->spec->u.cache.origin, &c->spec->u.cache.call);
             break;
+        case HERD_FLEET_LB: {
+            const struct herd_fleet_lb *lb = &c->spec->u.lb;
+            c->edge = fs->nedges;
+            edge_add(fs, i, lb->call.to, &lb->call);
+            fs->edges[c->edge].from_lb = true;
+            fs->edges[c->edge].hs_full_ns = lb->handshake_ns;
+            fs->edges[c->edge].hs_resume_ns = lb->resumption ? lb->resume_ns : lb->handshake_ns;
+            break;
+        }
+        case HERD_FLEET_COORD:
         case HERD_FLEET_NKINDS:
             break;
         }
     }
+    for (int e = 0; e < fs->nedges; e++)
+        fs->edges[e].to_lb = m->comps[fs->edges[e].to].kind == HERD_FLEET_LB &&
+                             m->comps[fs->edges[e].from].kind == HERD_FLEET_CLIENTS;
     for (int i = 0; i < m->nfaults; i++) {
         struct herd_fleet_fault_figures *ff = &fig->faults[fig->nfaults++];
         ff->kind = fault_name(m->faults[i].kind);
@@ -378,6 +415,12 @@ static int setup(struct fsim *fs)
             break;
         case HERD_FLEET_CACHE:
             rc = fs_cache_init(fs, c);
+            break;
+        case HERD_FLEET_LB:
+            rc = fs_lb_init(fs, c);
+            break;
+        case HERD_FLEET_COORD:
+            rc = fs_coord_init(fs, c);
             break;
         case HERD_FLEET_NKINDS:
             break;
@@ -404,6 +447,12 @@ static void teardown(struct fsim *fs)
         case HERD_FLEET_CACHE:
             fs_cache_fini(c);
             break;
+        case HERD_FLEET_LB:
+            fs_lb_fini(c);
+            break;
+        case HERD_FLEET_COORD:
+            fs_coord_fini(c);
+            break;
         case HERD_FLEET_NKINDS:
             break;
         }
@@ -422,6 +471,9 @@ static void finish_levels(struct fsim *fs)
         struct fs_comp *c = &fs->comps[i];
         fs_level(fs, c, FS_TL_QUEUE, c->level_q);
         fs_level(fs, c, FS_TL_CONC, c->level_c);
+        fs_level(fs, c, FS_TL_CONNS, c->level_n);
+        if (c->spec->kind == HERD_FLEET_COORD)
+            fs_coord_finish(fs, c);
     }
 }
 
@@ -437,7 +489,9 @@ static void comp_figures(struct fsim *fs)
             [HERD_FLEET_S_ARRIVALS] = FS_TL_ARRIVALS, [HERD_FLEET_S_GOODPUT] = FS_TL_GOODPUT,
             [HERD_FLEET_S_ERRORS] = FS_TL_ERRORS,     [HERD_FLEET_S_RETRIES] = FS_TL_RETRIES,
             [HERD_FLEET_S_QUEUE] = FS_TL_QUEUE,       [HERD_FLEET_S_CONCURRENCY] = FS_TL_CONC,
-            [HERD_FLEET_S_LATENCY] = FS_TL_LAT_SUM};
+            [HERD_FLEET_S_LATENCY] = FS_TL_LAT_SUM,   [HERD_FLEET_S_HANDSHAKES] = FS_TL_HS,
+            [HERD_FLEET_S_CONNECTIONS] = FS_TL_CONNS, [HERD_FLEET_S_REQUESTS] = FS_TL_REQS,
+            [HERD_FLEET_S_WATCH] = FS_TL_WATCH};
         for (int s = 0; s < HERD_FLEET_NSERIES; s++) {
             for (size_t k = 0; k < fs->nb; k++) {
                 int64_t v = c->tl[map[s]][k];
@@ -447,6 +501,11 @@ static void comp_figures(struct fsim *fs)
                 }
                 f->series[s][k] = v;
             }
+        }
+        for (size_t k = 0; k < fs->nb; k++) {
+            double hs = (double)c->tl[FS_TL_HS][k] * 1e9 / (double)fs->bucket_ns;
+            if (hs > f->handshakes_peak_per_s)
+                f->handshakes_peak_per_s = hs;
         }
     }
 }
@@ -462,7 +521,12 @@ static void recovery(struct fsim *fs)
     int64_t first = INT64_MAX, last = 0;
     for (int i = 0; i < m->nfaults; i++) {
         int64_t a = m->faults[i].at_ns;
-        int64_t e = m->faults[i].kind == HERD_FLEET_FAULT_FLUSH ? a : a + m->faults[i].for_ns;
+        /* a flush, a drop and a leader's death strike at once (a leader_death's `for` is
+         * how long the member stays down, not how long the service lacks a leader) */
+        enum herd_fleet_fault_kind k = m->faults[i].kind;
+        bool instant = k == HERD_FLEET_FAULT_FLUSH || k == HERD_FLEET_FAULT_DROP ||
+                       k == HERD_FLEET_FAULT_LEADER_DEATH;
+        int64_t e = instant ? a : a + m->faults[i].for_ns;
         first = a < first ? a : first;
         last = e > last ? e : last;
     }
@@ -623,6 +687,9 @@ int herd_sim_fleet(const struct herd_fleet *m, uint64_t seed, const struct herd_
     for (int i = 0; i < m->ncomps; i++)
         if (m->comps[i].kind == HERD_FLEET_CLIENTS)
             fs_clients_start(fs, &fs->comps[i]);
+    for (int i = 0; i < m->ncomps; i++)
+        if (m->comps[i].kind == HERD_FLEET_LB)
+            fs_lb_start(fs, &fs->comps[i]);
     rc = herd_sim_run_until(&sim, horizon);
     if (fs->err)
         rc = fs->err;

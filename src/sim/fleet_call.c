@@ -160,6 +160,20 @@ static struct fs_call *call_of(struct fsim *fs, const struct fs_att *a)
     return &fs->calls[a->call];
 }
 
+bool fs_abandoned(struct fsim *fs, const struct fs_att *a)
+{
+    if (a->caller != FS_CALLER_PENDING)
+        return true;
+    if (!fs->edges[a->edge].from_lb)
+        return false;
+    const struct fs_call *call = call_of(fs, a);
+    if (!call)
+        return true;
+    uint32_t up = call->owner;
+    return up >= fs->natts || fs->atts[up].gen != call->owner_gen ||
+           fs->atts[up].caller != FS_CALLER_PENDING;
+}
+
 int fs_calls_init(struct fsim *fs)
 {
     fs->free_calls = fs->free_atts = FS_NONE;
@@ -356,15 +370,20 @@ static bool send_attempt(struct fsim *fs, struct fs_call *call)
     a->sent_ns = now;
     a->index = call->attempts;
     a->permit = permit;
+    if (ed->to_lb || call->owner_kind == FS_OWN_LB)
+        a->hs = fs_lb_attempt_hs(fs, call);
     call->attempts++;
     call->live++;
     call->att[call->att[0] == FS_NONE ? 0 : 1] = ai;
+    /* a client's reopened connection is the lb's figure (reconnects), not a call's */
+    bool client = fs->m->comps[ed->from].kind == HERD_FLEET_CLIENTS &&
+                  call->owner_kind != FS_OWN_CONN;
     if (a->index > 0) {
         fs_tl_add(fs, from, FS_TL_RETRIES, 1);
-        if (fs->m->comps[ed->from].kind == HERD_FLEET_CLIENTS)
+        if (client)
             from->fig->retries++;
     }
-    if (fs->m->comps[ed->from].kind == HERD_FLEET_CLIENTS)
+    if (client)
         from->fig->attempts++;
     uint64_t h = fs_handle(ai, a->gen);
     if (ed->spec->timeout_ns > 0)
@@ -399,6 +418,12 @@ static void ev_arrive(struct herd_sim *sim, void *ctx, uint64_t h)
     case HERD_FLEET_CACHE:
         fs_cache_arrive(fs, c, ai);
         break;
+    case HERD_FLEET_LB:
+        fs_lb_arrive(fs, c, ai);
+        break;
+    case HERD_FLEET_COORD:
+        fs_coord_arrive(fs, c, ai);
+        break;
     case HERD_FLEET_CLIENTS: /* the reader refuses calls to a client fleet */
     case HERD_FLEET_NKINDS:
         fs_answer(fs, ai, FS_REJECT, FS_HOW_NONE);
@@ -427,7 +452,7 @@ void fs_count_arrival(struct fsim *fs, struct fs_comp *c, struct fs_att *a)
 static void classify(struct fsim *fs, const struct fs_att *a, int status, int how)
 {
     enum herd_outcome o;
-    bool gone = a->caller != FS_CALLER_PENDING;
+    bool gone = fs_abandoned(fs, a);
     if (status != FS_OK)
         o = how == FS_HOW_WORK && gone ? HERD_OUT_WASTED : HERD_OUT_FAILED;
     else if (how == FS_HOW_SERVED)
@@ -487,7 +512,7 @@ void fs_answer(struct fsim *fs, uint32_t ai, int status, int how)
     fs_tl_add(fs, c, FS_TL_LAT_N, 1);
     if (status != FS_OK)
         fs_tl_add(fs, c, FS_TL_ERRORS, 1);
-    else if (a->caller == FS_CALLER_PENDING)
+    else if (!fs_abandoned(fs, a))
         fs_tl_add(fs, c, FS_TL_GOODPUT, 1);
     if (c->idx == fs->m->herd)
         classify(fs, a, status, how);
@@ -575,6 +600,8 @@ static bool may_retry(struct fsim *fs, struct fs_call *call, bool timed_out)
         cl->fails++;
     if (timed_out && !rp->retry_on_timeout)
         return false;
+    if (call->owner_kind == FS_OWN_CONN)
+        return false; /* a reopening: the connection's reconnect policy decides */
     if (call->attempts >= rp->max_attempts)
         return false;
     if (rp->breaker == HERD_FLEET_BREAKER_PER_CLIENT && cl &&
@@ -751,6 +778,12 @@ static void call_end(struct fsim *fs, struct fs_call *call, bool ok)
     case FS_OWN_FILL:
     case FS_OWN_REFRESH:
         fs_cache_call_done(fs, call, ok);
+        break;
+    case FS_OWN_LB:
+        fs_lb_call_done(fs, call, ok);
+        break;
+    case FS_OWN_CONN:
+        fs_lb_conn_done(fs, call, ok);
         break;
     }
     call_free(fs, ci);

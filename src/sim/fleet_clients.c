@@ -19,9 +19,9 @@
  * generate variates from monotone discrete distributions", 1996), O(1) with no table;
  * key 0 is the most popular; s = 0 is uniform.
  *
- * Memory: 56 bytes per client (its rng stream, skew, open-call flag, the PER_CLIENT
- * budget and breaker counters) in one flat array; one pending engine event per
- * client for CLOSED, PERIODIC and TRIGGERED. Cost: O(1) per firing.
+ * Memory: 56 bytes per client (its rng stream, skew, open-call flag, its connection to
+ * an lb, the PER_CLIENT budget and breaker counters) in one flat array; one pending
+ * engine event per client for CLOSED, PERIODIC and TRIGGERED. Cost: O(1) per firing.
  * Thread safety: none.
  */
 #include <herd/error.h>
@@ -129,7 +129,6 @@ int fs_clients_init(struct fsim *fs, struct fs_comp *c)
     for (int64_t i = 0; i < cs->n; i++) {
         struct fs_client *cl = &c->cl[i];
         herd_sim_rng(fs->sim, FS_STREAM(c->idx, FS_SUB_CLIENT, i), &cl->rng);
-        cl->call = FS_NONE;
         cl->tokens = (float)cs->call.retry.budget_tokens;
         if (sd > 0 && (cs->arrival == HERD_FLEET_PERIODIC || cs->arrival == HERD_FLEET_TRIGGERED)) {
             struct herd_rng r;
@@ -186,7 +185,7 @@ static void begin(struct fsim *fs, struct fs_comp *c, uint32_t i, int64_t start)
     c->fig->calls++;
     fs_tl_add(fs, c, FS_TL_ARRIVALS, 1);
     fs_level(fs, c, FS_TL_CONC, c->level_c + 1);
-    cl->call = 1; /* busy */
+    cl->busy = 1;
     fs_call_begin(fs, c->edge, FS_OWN_CLIENT, i, 0, i, key, start);
 }
 
@@ -232,7 +231,7 @@ static void ev_fire(struct herd_sim *sim, void *ctx, uint64_t arg)
     struct fs_client *cl = &c->cl[i];
     switch (cs->arrival) {
     case HERD_FLEET_PERIODIC:
-        if (cl->call == FS_NONE)
+        if (!cl->busy)
             begin(fs, c, i, now);
         else
             c->fig->cancelled++; /* a skipped firing: the previous call is still open */
@@ -311,7 +310,9 @@ void fs_client_call_done(struct fsim *fs, struct fs_call *call, bool ok, int64_t
     fs_tl_add(fs, c, FS_TL_LAT_N, 1);
     fs_level(fs, c, FS_TL_CONC, c->level_c - 1);
     struct fs_client *cl = &c->cl[i];
-    cl->call = FS_NONE;
+    cl->busy = 0;
+    if (fs->edges[call->edge].to_lb)
+        fs_lb_client_done(fs, c, i, ok);
     if (cs->arrival == HERD_FLEET_CLOSED) {
         double t = cs->think_ns > 0 ? herd_rng_exp_fast(&cl->rng, (double)cs->think_ns) : 0;
         schedule_fire(fs, c, i, now + herd_sim_round_ns(t), 0);

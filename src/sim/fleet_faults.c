@@ -11,7 +11,10 @@
  *              warm_start to full capacity over warmup_ns, a cache starts empty;
  *   FLUSH      a cache loses every key at the fault's start;
  *   PARTITION  attempts sent between target and peer (either way) while it lasts are
- *              lost on the wire: their callers time out.
+ *              lost on the wire: their callers time out;
+ *   DROP       an lb closes every client connection (fleet_lb.c: over its drain window);
+ *   LEADER_DEATH  a coord's leader dies; its members elect another once its lease
+ *              expires (fleet_coord.c); at the end (for > 0) the member comes back.
  * Overlapping faults of one kind on one target: the later start wins and the first end
  * clears it (a scenario file that needs more composes distinct targets).
  * Cost: O(1) per fault edge, O(keys) for a cache crash. Thread safety: none.
@@ -76,6 +79,13 @@ static void ev_fault(struct herd_sim *sim, void *ctx, uint64_t arg)
             }
         }
         break;
+    case HERD_FLEET_FAULT_DROP:
+        if (!end)
+            fs_lb_drop(fs, c);
+        break;
+    case HERD_FLEET_FAULT_LEADER_DEATH:
+        fs_coord_leader_death(fs, c, end);
+        break;
     case HERD_FLEET_NFAULT_KINDS:
         break;
     }
@@ -87,7 +97,8 @@ void fs_faults_start(struct fsim *fs)
     for (int i = 0; i < fs->m->nfaults; i++) {
         const struct herd_fleet_fault *f = &fs->m->faults[i];
         herd_sim_at(fs->sim, f->at_ns, ev_fault, fs, (uint64_t)i, NULL);
-        if (f->kind != HERD_FLEET_FAULT_FLUSH)
+        if (f->kind != HERD_FLEET_FAULT_FLUSH && f->kind != HERD_FLEET_FAULT_DROP &&
+            (f->kind != HERD_FLEET_FAULT_LEADER_DEATH || f->for_ns > 0))
             herd_sim_at(fs->sim, f->at_ns + f->for_ns, ev_fault, fs, (uint64_t)i | END_BIT, NULL);
     }
 }

@@ -10,6 +10,8 @@
  *   fleet_service.c  services: workers, queue, discipline, service times, admission,
  *                    outgoing calls made while a worker is held;
  *   fleet_cache.c    caches: TTL, soft TTL, singleflight, XFetch, L1 copies, LRU;
+ *   fleet_lb.c       load balancers: clients' connections, handshakes, drops, reconnects;
+ *   fleet_coord.c    coordination services: locks, leader election;
  *   fleet_faults.c   the fault timeline;
  *   fleet.c          setup, the memory refusal, the run, the report and the recovery.
  *
@@ -75,12 +77,16 @@ enum fs_how { FS_HOW_NONE = 0, FS_HOW_WORK, FS_HOW_SERVED };
 enum { FS_CALLER_PENDING = 0, FS_CALLER_ANSWERED, FS_CALLER_GONE };
 enum { FS_CALLEE_NET = 0, FS_CALLEE_QUEUED, FS_CALLEE_BUSY, FS_CALLEE_WAIT, FS_CALLEE_DONE };
 
-/* Who owns a call (and hears its end). */
-enum { FS_OWN_CLIENT = 0, FS_OWN_SREQ, FS_OWN_FILL, FS_OWN_REFRESH };
+/* Who owns a call (and hears its end). LB: an lb forwarding an attempt (owner: that
+ * attempt); CONN: a client reopening its connection (owner: the client). */
+enum { FS_OWN_CLIENT = 0, FS_OWN_SREQ, FS_OWN_FILL, FS_OWN_REFRESH, FS_OWN_LB, FS_OWN_CONN };
+
+/* What an attempt through an lb carries besides its request (fs_att.hs). */
+enum { FS_HS_FULL = 1, FS_HS_RESUMED = 2, FS_HS_ONLY = 4 /* a reconnect: no request */ };
 
 /* Per-component timeline series (fleet_figures.h's order). */
 enum { FS_TL_ARRIVALS, FS_TL_GOODPUT, FS_TL_ERRORS, FS_TL_RETRIES, FS_TL_QUEUE, FS_TL_CONC,
-       FS_TL_LAT_SUM, FS_TL_LAT_N, FS_TL_N };
+       FS_TL_LAT_SUM, FS_TL_LAT_N, FS_TL_HS, FS_TL_CONNS, FS_TL_REQS, FS_TL_WATCH, FS_TL_N };
 
 struct fs_call {
     int64_t start_ns; /* the scheduled start: latency is measured from here */
@@ -119,6 +125,7 @@ struct fs_att {
     uint8_t lead;    /* cache: leads its key's fill */
     uint8_t status;  /* enum fs_status, once answered */
     uint8_t how;     /* enum fs_how, once answered */
+    uint8_t hs;      /* FS_HS_*: the handshake it carries (through an lb); coord: its state */
     struct herd_breaker_permit permit;
     struct herd_limiter_token ltok;
 };
@@ -140,16 +147,24 @@ struct fs_edge {
     struct fs_tmo *tmo; /* ring, cap a power of 2 */
     size_t tmo_cap, tmo_head, tmo_len;
     bool tmo_armed;
+    bool to_lb;                       /* clients → lb: attempts carry the connection's state */
+    bool from_lb;                     /* lb → backend: its caller is the client's attempt */
+    int64_t hs_full_ns, hs_resume_ns; /* lb → backend: what a handshake costs there */
 };
 
 /* A client of a fleet: 64 bytes. */
 struct fs_client {
     struct herd_rng rng; /* think times, jitter, keys, backoff jitter */
     int64_t skew;        /* own clock − true clock (PERIODIC, TRIGGERED) */
-    uint32_t call;       /* the call in flight (CLOSED, PERIODIC, TRIGGERED), FS_NONE */
+    uint8_t busy;        /* a call in flight (CLOSED, PERIODIC, TRIGGERED) */
+    uint8_t conn;        /* FS_CONN_*: its connection to an lb */
+    uint8_t tries;       /* failed reopenings since its connection dropped */
+    uint8_t session;     /* it connected before: a handshake may resume */
     uint32_t calls, fails; /* PER_CLIENT breaker */
     float tokens;          /* PER_CLIENT budget */
 };
+
+enum { FS_CONN_CLOSED = 0, FS_CONN_OPEN, FS_CONN_OPENING };
 
 /* A cache entry (one key of one copy). */
 struct fs_entry {
@@ -178,8 +193,8 @@ struct fs_comp {
     struct herd_fleet_comp_figures *fig; /* the report's, filled as the run goes */
     struct herd_hist hist;               /* latency of answered attempts (clients: e2e) */
     int64_t *tl[FS_TL_N];                /* nbuckets each */
-    int64_t level_q, level_c;            /* current queue depth and concurrency */
-    size_t lvl_idx[2];                   /* the bucket each level was last written to */
+    int64_t level_q, level_c, level_n;   /* queue depth, concurrency, connections open */
+    size_t lvl_idx[3];                   /* the bucket each level was last written to */
     /* faults */
     double err_p, lat_factor, cap_loss;
     bool down;
@@ -202,6 +217,10 @@ struct fs_comp {
     uint32_t cache_epoch;
     struct fs_cache_copy *copies;
     int ncopies;
+    /* lb */
+    struct herd_ratelimit *hs_rl; /* handshake_rate */
+    /* coord */
+    struct fs_coord *co;
 };
 
 struct fsim {
@@ -266,6 +285,9 @@ struct fs_att *fs_att_get(struct fsim *fs, uint64_t h);
 /** The attempt of handle @p h with its callee in @p *callee, or NULL when it is gone
  *  (an event that outlived it). */
 struct fs_att *fs_att_callee(struct fsim *fs, uint64_t h, struct fs_comp **callee);
+/** Has the caller of attempt @p a given up on it: its own caller, or the client whose
+ *  attempt an lb forwarded as @p a (work done for it is wasted)? */
+bool fs_abandoned(struct fsim *fs, const struct fs_att *a);
 /** Free attempt @p ai if both sides are done with it. */
 void fs_att_maybe_free(struct fsim *fs, uint32_t ai);
 /** Count the arrival of attempt @p a at component @p c (calls, attempts, retries). */
@@ -301,6 +323,31 @@ void fs_cache_call_done(struct fsim *fs, struct fs_call *call, bool ok);
 void fs_cache_flush(struct fsim *fs, struct fs_comp *c);
 void fs_cache_crash(struct fsim *fs, struct fs_comp *c);
 size_t fs_cache_bytes(const struct herd_fleet *m, int comp);
+
+/* fleet_lb.c */
+int fs_lb_init(struct fsim *fs, struct fs_comp *c);
+void fs_lb_fini(struct fs_comp *c);
+void fs_lb_arrive(struct fsim *fs, struct fs_comp *c, uint32_t ai);
+void fs_lb_call_done(struct fsim *fs, struct fs_call *call, bool ok);
+/** The FS_HS_* flags of an attempt of @p call about to go out on its edge. */
+uint8_t fs_lb_attempt_hs(struct fsim *fs, const struct fs_call *call);
+/** A client's connection call (owner CONN) ended. */
+void fs_lb_conn_done(struct fsim *fs, struct fs_call *call, bool ok);
+/** A client call through an lb ended: its connection is open when it succeeded. */
+void fs_lb_client_done(struct fsim *fs, struct fs_comp *clients, uint32_t i, bool ok);
+/** Open every persistent client connection through lb @p c (at the start). */
+void fs_lb_start(struct fsim *fs, struct fs_comp *c);
+/** The DROP fault: close every connection through lb @p c (over its drain window). */
+void fs_lb_drop(struct fsim *fs, struct fs_comp *c);
+
+/* fleet_coord.c */
+int fs_coord_init(struct fsim *fs, struct fs_comp *c);
+void fs_coord_fini(struct fs_comp *c);
+void fs_coord_arrive(struct fsim *fs, struct fs_comp *c, uint32_t ai);
+/** The LEADER_DEATH fault's start (@p end false) or end (the member comes back). */
+void fs_coord_leader_death(struct fsim *fs, struct fs_comp *c, bool end);
+/** Figures that are known only at the end (lock latency quantiles, time without leader). */
+void fs_coord_finish(struct fsim *fs, struct fs_comp *c);
 
 /* fleet_faults.c */
 void fs_faults_start(struct fsim *fs);

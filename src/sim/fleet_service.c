@@ -13,7 +13,9 @@
  *      (FIFO, DROP_OLDEST) or the newest (LIFO) request;
  *   4. when a worker takes it: skipped if its caller gave up and cancel_abandoned (the
  *      server checks the connection); shed if it waited longer than shed_wait_ns;
- *   5. is worked on for service_ns drawn from `dist`, times the USL factor
+ *   5. is worked on (after a TLS handshake when it came through an lb on a connection
+ *      not yet open: fleet_lb.c; a reopening carries only the handshake) for service_ns
+ *      drawn from `dist`, times the USL factor
  *      1 + σ(n−1) + κn(n−1) and Brooker's 1 + per_concurrent·n (n: requests in service,
  *      this one included, as simple_collapse_sim counts it), times a LATENCY fault's
  *      factor, divided by the capacity share (warm-up after a restart; for an unlimited
@@ -158,7 +160,7 @@ static void finish(struct fsim *fs, struct fs_comp *c, uint32_t ai, int status)
     int64_t now = herd_sim_now(fs->sim);
     c->busy--;
     fs_level(fs, c, FS_TL_CONC, c->busy);
-    if (a->caller != FS_CALLER_PENDING) {
+    if (fs_abandoned(fs, a)) {
         c->fig->wasted++;
         c->fig->wasted_ns += now - a->start_ns;
     }
@@ -184,7 +186,7 @@ static void next_call(struct fsim *fs, struct fs_comp *c, uint32_t ai)
         finish(fs, c, ai, FS_OK);
         return;
     }
-    if (s->cancel_abandoned && a->caller != FS_CALLER_PENDING) {
+    if (s->cancel_abandoned && fs_abandoned(fs, a)) {
         finish(fs, c, ai, FS_ERROR); /* its caller is gone: stop here (no answer is heard) */
         return;
     }
@@ -204,6 +206,10 @@ static void ev_work_done(struct herd_sim *sim, void *ctx, uint64_t h)
     uint32_t ai = (uint32_t)h;
     if (a->epoch != c->epoch) {
         lost(fs, ai);
+        return;
+    }
+    if (a->hs & FS_HS_ONLY) { /* a reopened connection: no request, no calls */
+        finish(fs, c, ai, FS_OK);
         return;
     }
     next_call(fs, c, ai);
@@ -237,7 +243,7 @@ static void start(struct fsim *fs, struct fs_comp *c, uint32_t ai)
     struct fs_att *a = &fs->atts[ai];
     const struct herd_fleet_service *s = &c->spec->u.service;
     int64_t now = herd_sim_now(fs->sim);
-    if (s->cancel_abandoned && a->caller != FS_CALLER_PENDING) {
+    if (s->cancel_abandoned && fs_abandoned(fs, a)) {
         limiter_release(fs, c, a, FS_ERROR);
         fs_drop(fs, ai, true);
         return;
@@ -249,7 +255,15 @@ static void start(struct fsim *fs, struct fs_comp *c, uint32_t ai)
     }
     int64_t n = ++c->busy;
     fs_level(fs, c, FS_TL_CONC, n);
-    double t = (double)fs_draw(&c->rng, s->dist, s->service_ns, s->sigma);
+    double t =
+        (a->hs & FS_HS_ONLY) ? 0 : (double)fs_draw(&c->rng, s->dist, s->service_ns, s->sigma);
+    double hs = 0;
+    if (a->hs) { /* the TLS handshake first, on this worker */
+        const struct fs_edge *ed = &fs->edges[a->edge];
+        hs = (double)((a->hs & FS_HS_RESUMED) ? ed->hs_resume_ns : ed->hs_full_ns);
+    }
+    double plain = t;
+    t += hs;
     double dn = (double)n;
     t *= 1 + s->usl_sigma * (dn - 1) + s->usl_kappa * dn * (dn - 1);
     t *= 1 + s->per_concurrent * dn;
@@ -261,7 +275,11 @@ static void start(struct fsim *fs, struct fs_comp *c, uint32_t ai)
         t /= share;
     a->start_ns = now;
     a->callee = FS_CALLEE_BUSY;
-    herd_sim_after(fs->sim, herd_sim_round_ns(t), ev_work_done, fs, fs_handle(ai, a->gen), NULL);
+    int64_t tn = herd_sim_round_ns(t);
+    c->fig->busy_ns += tn;
+    if (hs > 0)
+        c->fig->handshake_ns += herd_sim_round_ns(t * hs / (hs + plain));
+    herd_sim_after(fs->sim, tn, ev_work_done, fs, fs_handle(ai, a->gen), NULL);
 }
 
 void fs_service_pump(struct fsim *fs, struct fs_comp *c)

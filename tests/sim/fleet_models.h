@@ -41,19 +41,27 @@ static inline struct herd_fleet_call fm_call(int to)
     return c;
 }
 
-/* An open fleet of @p n clients at a constant @p rate_per_s calling @p to. */
-static inline int fm_open(struct herd_fleet *m, const char *name, int64_t n, double rate_per_s,
-                          int to)
+/* A fleet of @p n clients arriving as @p arrival, calling @p to (fm_call). */
+static inline int fm_clients(struct herd_fleet *m, const char *name, int64_t n,
+                             enum herd_fleet_arrival arrival, int to)
 {
     int i = m->ncomps++;
     struct herd_fleet_component *c = &m->comps[i];
     snprintf(c->name, sizeof c->name, "%s", name);
     c->kind = HERD_FLEET_CLIENTS;
     c->u.clients.n = n;
-    c->u.clients.arrival = HERD_FLEET_OPEN;
-    c->u.clients.ncurve = 1;
-    c->u.clients.curve[0].rate_per_s = rate_per_s;
+    c->u.clients.arrival = arrival;
     c->u.clients.call = fm_call(to);
+    return i;
+}
+
+/* An open fleet of @p n clients at a constant @p rate_per_s calling @p to. */
+static inline int fm_open(struct herd_fleet *m, const char *name, int64_t n, double rate_per_s,
+                          int to)
+{
+    int i = fm_clients(m, name, n, HERD_FLEET_OPEN, to);
+    m->comps[i].u.clients.ncurve = 1;
+    m->comps[i].u.clients.curve[0].rate_per_s = rate_per_s;
     return i;
 }
 
@@ -169,16 +177,11 @@ static inline void fm_brooker_retry(struct herd_fleet *m, int64_t nclients, doub
 static inline void fm_chain(struct herd_fleet *m, int64_t n, int64_t think_ns, int64_t duration_ns)
 {
     fm_init(m, "chain", duration_ns, 2 * SEC, 100 * MS);
-    int cl = m->ncomps++;
+    int cl = fm_clients(m, "clients", n, HERD_FLEET_CLOSED, 1);
     struct herd_fleet_component *c = &m->comps[cl];
-    snprintf(c->name, sizeof c->name, "clients");
-    c->kind = HERD_FLEET_CLIENTS;
-    c->u.clients.n = n;
-    c->u.clients.arrival = HERD_FLEET_CLOSED;
     c->u.clients.think_ns = think_ns;
     c->u.clients.keys = 10000;
     c->u.clients.zipf_s = 1.0;
-    c->u.clients.call = fm_call(1);
     c->u.clients.call.timeout_ns = 1 * SEC;
     c->u.clients.call.net_ns = 1 * MS;
     c->u.clients.call.net_dist = HERD_FLEET_DIST_EXPONENTIAL;
@@ -215,6 +218,54 @@ static inline void fm_chain(struct herd_fleet *m, int64_t n, int64_t think_ns, i
     fm_fault(m, HERD_FLEET_FAULT_CRASH, db, 4 * SEC, 2 * SEC, 0);
 }
 
+/* Load balancer @p lb_name in front of service @p backend (already built), no network:
+ * handshakes of @p full_ns (resumed @p resume_ns when @p resumption). @return its index. */
+static inline int fm_lb(struct herd_fleet *m, const char *name, int backend, int64_t full_ns,
+                        int64_t resume_ns, bool resumption)
+{
+    int i = m->ncomps++;
+    struct herd_fleet_component *c = &m->comps[i];
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->kind = HERD_FLEET_LB;
+    c->u.lb.handshake_ns = full_ns;
+    c->u.lb.resume_ns = resume_ns;
+    c->u.lb.resumption = resumption;
+    c->u.lb.handshake_burst = 1;
+    c->u.lb.call = fm_call(backend);
+    return i;
+}
+
+/* @p n persistent clients of @p lb that make no call (triggered after the run's end):
+ * only their connections live. */
+static inline int fm_idle_conns(struct herd_fleet *m, int64_t n, int lb)
+{
+    int i = fm_clients(m, "clients", n, HERD_FLEET_TRIGGERED, lb);
+    struct herd_fleet_component *c = &m->comps[i];
+    c->u.clients.trigger_ns = m->duration_ns + m->drain_ns;
+    c->u.clients.conn.persistent = true;
+    c->u.clients.conn.reconnect = HERD_FLEET_BACKOFF_NONE;
+    return i;
+}
+
+/* A coordination service of @p workers serving a request in @p op_ns, lock @p mode. */
+static inline int fm_coord(struct herd_fleet *m, const char *name, int workers, int64_t op_ns,
+                           enum herd_fleet_lock mode)
+{
+    int i = m->ncomps++;
+    struct herd_fleet_component *c = &m->comps[i];
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->kind = HERD_FLEET_COORD;
+    c->u.coord.workers = workers;
+    c->u.coord.op_ns = op_ns;
+    c->u.coord.lock = mode;
+    c->u.coord.locks = 1;
+    c->u.coord.poll_ns = 100 * MS;
+    c->u.coord.poll_jitter = 0.5;
+    c->u.coord.election_timeout_ns = 150 * MS;
+    c->u.coord.vote_ns = 10 * MS;
+    return i;
+}
+
 static inline void fm_report(struct herd_report *r, uint64_t seed)
 {
     struct herd_run_info info;
@@ -238,6 +289,24 @@ static inline int fm_run(const struct herd_fleet *m, uint64_t seed, struct herd_
     if (rc < 0)
         fprintf(stderr, "herd_sim_fleet: %s\n", err);
     return rc;
+}
+
+/* @p r as JSON (malloc'd; the caller frees it), or NULL. */
+static inline char *fm_json(const struct herd_report *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    struct herd_report *runs[] = {(struct herd_report *)r};
+    int rc = herd_write_json(f, runs, 1);
+    fclose(f);
+    if (rc < 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }
 
 /* Goodput (successful client calls per second) over [from, to) from the client fleet

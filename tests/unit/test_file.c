@@ -78,6 +78,7 @@ Test(file, every_shipped_file_validates_and_runs_on_the_simulator_only)
     }
     for (const char *const *name = (const char *const[]){"cascade-3tier", "retry-storm-outage",
                                                          "brooker-collapse", "brooker-retry",
+                                                         "lb-restart-tls", "leader-election",
                                                          NULL};
          *name; name++) {
         char path[4096];
@@ -409,6 +410,57 @@ Test(file, set_refusals_name_the_flag)
     herd_fleet_file_free(f);
 }
 
+/* The lb file: persistent connections, reconnects at once, a full handshake ten times a
+ * resumed one; its mitigations change what they say. */
+Test(file, lb_restart_decodes_to_the_values_written)
+{
+    struct herd_fleet_file *f = load("scenarios/lb-restart-tls.yaml");
+    struct herd_fleet m;
+    model_of(f, "naive", &m);
+    int cl = comp(&m, "clients"), lb = comp(&m, "lb"), api = comp(&m, "api");
+    cr_assert_eq(m.comps[lb].kind, HERD_FLEET_LB);
+    cr_assert_eq(m.comps[lb].u.lb.call.to, api);
+    cr_assert_eq(m.comps[lb].u.lb.handshake_ns, 2 * MS);
+    cr_assert_eq(m.comps[lb].u.lb.resume_ns, 200000);
+    cr_assert(!m.comps[lb].u.lb.resumption);
+    cr_assert(m.comps[cl].u.clients.conn.persistent);
+    cr_assert_eq(m.comps[cl].u.clients.conn.reconnect, HERD_FLEET_BACKOFF_NONE);
+    cr_assert_eq(m.faults[0].kind, HERD_FLEET_FAULT_DROP);
+    model_of(f, "combined", &m);
+    cr_assert_eq(m.comps[cl].u.clients.conn.reconnect, HERD_FLEET_BACKOFF_FULL);
+    cr_assert(m.comps[lb].u.lb.resumption);
+    cr_assert_eq(m.comps[lb].u.lb.handshake_rate_per_s, 10000);
+    herd_fleet_file_free(f);
+}
+
+/* The election file: equal timers naive, Raft's spread mitigated; the lock file's ways. */
+Test(file, coord_files_decode_to_the_values_written)
+{
+    struct herd_fleet_file *f = load("scenarios/leader-election.yaml");
+    struct herd_fleet m;
+    model_of(f, "naive", &m);
+    int e = comp(&m, "etcd"), j = comp(&m, "jobs");
+    cr_assert_eq(m.comps[e].kind, HERD_FLEET_COORD);
+    cr_assert_eq(m.comps[e].u.coord.candidates, 5);
+    cr_assert_eq(m.comps[e].u.coord.election_jitter_ns, 0);
+    cr_assert_eq(m.comps[j].u.clients.call.op, HERD_FLEET_OP_LEADER);
+    cr_assert_eq(m.faults[0].kind, HERD_FLEET_FAULT_LEADER_DEATH);
+    model_of(f, "randomized", &m);
+    cr_assert_eq(m.comps[e].u.coord.election_jitter_ns, 150 * MS);
+    herd_fleet_file_free(f);
+    f = load("scenarios/lock-herd.yaml");
+    model_of(f, "naive", &m);
+    int zk = comp(&m, "zk"), w = comp(&m, "workers");
+    cr_assert_eq(m.comps[zk].u.coord.lock, HERD_FLEET_LOCK_NOTIFY_ALL);
+    cr_assert_eq(m.comps[w].u.clients.call.op, HERD_FLEET_OP_LOCK);
+    cr_assert_eq(m.comps[w].u.clients.call.hold_ns, 2 * MS);
+    model_of(f, "queue", &m);
+    cr_assert_eq(m.comps[zk].u.coord.lock, HERD_FLEET_LOCK_NOTIFY_ONE);
+    model_of(f, "poll", &m);
+    cr_assert_eq(m.comps[zk].u.coord.lock, HERD_FLEET_LOCK_POLL);
+    herd_fleet_file_free(f);
+}
+
 /* ---- malformed files ------------------------------------------------------------------ */
 
 /* Each file of tests/scenario-files/bad/, the place its error is reported and the words
@@ -464,7 +516,27 @@ static const struct {
     {"not-a-map", "1:1: expected a map with name, duration, herd and components, got a list"},
     {"empty", "1:1: expected a map with name, duration, herd and components, got nothing"},
     {"key-not-text", "12:5: components.db: a key must be text, not a list"},
-    {"herd-is-clients", "3:7: herd: 'users' is a client fleet; allowed: a service or a cache"},
+    {"herd-is-clients", "3:7: herd: 'users' is a client fleet; allowed: a service, a cache, an lb "
+                        "or a coord"},
+    {"coord-call-without-op", "9:11: components.workers.call: a call to 'zk' (a coord) needs op; "
+                              "allowed: lock, leader"},
+    {"op-on-service", "9:24: components.users.call.op: 'db' is a service, not a coord"},
+    {"bad-op", "9:24: components.workers.call.op: 'elect' is not allowed; allowed: none, lock, "
+               "leader"},
+    {"connection-not-lb", "10:17: components.users.connection: the call goes to 'db' (a "
+                          "service); allowed: connection only when it goes to an lb"},
+    {"reconnect-cap-below-base", "10:50: components.users.connection.cap: 1 s is below base "
+                                 "(5 s)"},
+    {"lb-backend-not-service", "12:16: components.lb.call.to: 'cache' is a cache; allowed: a "
+                               "service"},
+    {"negative-handshake", "12:16: components.lb.handshake: -2ms is a negative time"},
+    {"bad-lock-kind", "12:11: components.zk.lock: 'notify-some' is not allowed (did you mean "
+                      "'notify-one'?); allowed: notify-all, notify-one, poll"},
+    {"op-time-zero", "12:14: components.zk.op_time: 0s is out of range; allowed: more than 0 s"},
+    {"drop-not-lb", "15:26: faults.0.target: a fault of kind drop cannot hit 'db' (a service); "
+                    "allowed: an lb"},
+    {"leader-death-no-candidates", "14:34: faults.0.target: a fault of kind leader_death cannot "
+                                   "hit 'zk' (a coord); allowed: a coord with candidates"},
     {"no-clients", "5:3: components: no client fleet"},
     {"open-without-rate", "6:5: components.users: arrival open needs a rate"},
     {"periodic-without-period", "6:5: components.users: arrival periodic needs a period"},
