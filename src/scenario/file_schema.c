@@ -1043,8 +1043,6 @@ static int check_component(struct dctx *c, struct herd_fleet *m, int i, char *pa
                         "%.9g s is below base (%.9g s); allowed: 0 (no cap) or at least base",
                         (double)cl->conn.cap_ns / 1e9, (double)cl->conn.base_ns / 1e9);
         }
-        if (!cn && m->comps[cl->call.to].kind == HERD_FLEET_LB)
-            cl->conn.persistent = true; /* the table's default, as if written */
         return 0;
     }
     case HERD_FLEET_SERVICE: {

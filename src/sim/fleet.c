@@ -48,6 +48,8 @@
 #define FLEET_RECORDS_MAX (UINT32_C(1) << 22) /* 4.2 M calls and as many attempts at once */
 #define FLEET_MAX_CALLS 2e9                   /* open arrivals a run may begin */
 #define ENGINE_EVENT_BYTES 64                 /* a pending event in the wheel, about */
+#define AUTO_BUCKETS 200                      /* bucket 0: the run's timelines in this many */
+#define MS_NS INT64_C(1000000)
 
 void fs_fail(struct fsim *fs, int rc)
 {
@@ -213,7 +215,7 @@ static int64_t estimate_bytes(const struct herd_fleet *m, size_t nb)
 static int check(const struct herd_fleet *m, char *err, size_t errlen)
 {
     if (m->ncomps < 1 || m->ncomps > HERD_FLEET_MAX_COMPONENTS || m->herd < 0 ||
-        m->herd >= m->ncomps || m->duration_ns <= 0 || m->drain_ns < 0 || m->bucket_ns <= 0 ||
+        m->herd >= m->ncomps || m->duration_ns <= 0 || m->drain_ns < 0 || m->bucket_ns < 0 ||
         m->nfaults < 0 || m->nfaults > HERD_FLEET_MAX_FAULTS) {
         snprintf(err, errlen, "fleet '%s': components, herd, duration, drain or bucket out of range",
                  m->name);
@@ -637,6 +639,8 @@ int herd_sim_fleet(const struct herd_fleet *m, uint64_t seed, const struct herd_
         return rc;
     int64_t horizon = m->duration_ns + m->drain_ns;
     int64_t bucket = m->bucket_ns;
+    if (bucket <= 0) /* the file left it to us: about AUTO_BUCKETS of them */
+        bucket = herd_timeline_pick_bucket(horizon, MS_NS, AUTO_BUCKETS);
     if ((horizon + bucket - 1) / bucket > HERD_TIMELINE_MAX_BUCKETS)
         bucket = herd_timeline_pick_bucket(horizon, bucket, HERD_TIMELINE_MAX_BUCKETS);
     size_t nb = (size_t)((horizon + bucket - 1) / bucket);

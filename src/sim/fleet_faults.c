@@ -8,7 +8,9 @@
  *              1/(1 − p) longer); work in progress finishes; at the end the queue pumps;
  *   CRASH      down: arrivals are refused at once; what the component held is lost (its
  *              callers time out); at the end a cold restart: a service warms up from
- *              warm_start to full capacity over warmup_ns, a cache starts empty;
+ *              warm_start to full capacity over warmup_ns, a cache starts empty, an lb
+ *              has lost every connection (its clients reconnect, refused while it is
+ *              down); a coord keeps its locks and leader (a quorum outlives a member);
  *   FLUSH      a cache loses every key at the fault's start;
  *   PARTITION  attempts sent between target and peer (either way) while it lasts are
  *              lost on the wire: their callers time out;
@@ -50,6 +52,8 @@ static void ev_fault(struct herd_sim *sim, void *ctx, uint64_t arg)
                 fs_service_crash(fs, c);
             else if (c->spec->kind == HERD_FLEET_CACHE)
                 fs_cache_crash(fs, c);
+            else if (c->spec->kind == HERD_FLEET_LB)
+                fs_lb_drop(fs, c); /* its connections die with it */
         } else {
             c->down = false;
             c->restart_ns = herd_sim_now(sim);

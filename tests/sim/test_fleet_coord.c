@@ -201,3 +201,27 @@ Test(fleet_coord, equal_timeouts_never_elect)
     cr_assert_eq(e->coord_requests, j->attempts + 12 * e->election_rounds);
     herd_report_fini(&r);
 }
+
+/* Same model and seed, byte-identical JSON: a lock storm with timeouts and an election. */
+Test(fleet_coord, same_seed_same_json)
+{
+    struct herd_fleet m;
+    contenders(&m, HERD_FLEET_LOCK_NOTIFY_ALL);
+    m.comps[1].u.clients.n = 300;
+    m.comps[1].u.clients.call.timeout_ns = 200 * MS;
+    m.comps[0].u.coord.candidates = 3;
+    m.comps[0].u.coord.election_jitter_ns = 50 * MS;
+    fm_fault(&m, HERD_FLEET_FAULT_LEADER_DEATH, 0, SEC, 0, 0);
+    struct herd_report a, b;
+    cr_assert_eq(fm_run(&m, 9, &a), 0);
+    cr_assert_eq(fm_run(&m, 9, &b), 0);
+    char *ja = fm_json(&a), *jb = fm_json(&b);
+    cr_assert(ja && jb);
+    cr_assert(strstr(ja, "\"watch_events\"") != NULL);
+    cr_assert_eq(a.fleet->comps[0].elections, 1);
+    cr_assert_str_eq(ja, jb);
+    free(ja);
+    free(jb);
+    herd_report_fini(&a);
+    herd_report_fini(&b);
+}

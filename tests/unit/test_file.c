@@ -453,7 +453,7 @@ Test(file, coord_files_decode_to_the_values_written)
     int zk = comp(&m, "zk"), w = comp(&m, "workers");
     cr_assert_eq(m.comps[zk].u.coord.lock, HERD_FLEET_LOCK_NOTIFY_ALL);
     cr_assert_eq(m.comps[w].u.clients.call.op, HERD_FLEET_OP_LOCK);
-    cr_assert_eq(m.comps[w].u.clients.call.hold_ns, 2 * MS);
+    cr_assert_eq(m.comps[w].u.clients.call.hold_ns, MS);
     model_of(f, "queue", &m);
     cr_assert_eq(m.comps[zk].u.coord.lock, HERD_FLEET_LOCK_NOTIFY_ONE);
     model_of(f, "poll", &m);
