@@ -1002,6 +1002,13 @@ static int check_call(struct dctx *c, const struct herd_fleet *m, int from,
     if (coord && call->op == HERD_FLEET_OP_NONE)
         return fail(c, cn, path, "a call to '%s' (a coord) needs op; allowed: lock, leader",
                     m->comps[call->to].name);
+    if (coord && call->op == HERD_FLEET_OP_LEADER && m->comps[call->to].u.coord.candidates == 0) {
+        push(path, PATH_MAX_LEN, "op");
+        return fail(c, at_key(cn, "op"), path,
+                    "'%s' elects no leader (candidates: 0); allowed: op leader only on a call to "
+                    "a coord with candidates",
+                    m->comps[call->to].name);
+    }
     if (!coord && call->op != HERD_FLEET_OP_NONE) {
         push(path, PATH_MAX_LEN, "op");
         return fail(c, at_key(cn, "op"), path,

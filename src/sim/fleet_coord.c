@@ -2,8 +2,10 @@
  * Consul): locks with their three ways of waiting, and leader election.
  *
  * Requests. Everything a coord does for its callers is a request served by one of its
- * `workers` in op_ns (FIFO): a lock try, a release, a woken waiter's read, a `leader`
- * call. A caller's attempt arrives over its call (network, timeout, retries as any call).
+ * `workers` in op_ns (FIFO; × a LATENCY fault's factor): a lock try, a release, a woken
+ * waiter's read, a `leader` call. A caller's attempt arrives over its call (network,
+ * timeout, retries as any call); ERRORS and CRASH faults refuse arrivals as anywhere,
+ * and what the coord holds (queue, locks, waiters, leader) outlives a crash.
  *
  * Locks (calls with op lock; the lock is the call's key mod `locks`). A try takes a free
  * lock (granted: the caller holds it hold_ns, then a release request frees it and
@@ -31,7 +33,9 @@
  * campaign's votes are back. So a round splits with probability 1 − (1 − δ/W)^n for n
  * live members, W the jitter and δ = vote_ns < W (the spacing of the two smallest of n
  * uniforms), and always when W <= δ (equal timeouts: no leader, round after round).
- * Calls with op leader are answered OK while there is a leader, else fail at once.
+ * Calls with op leader are answered OK while there is a leader, else fail at once; the
+ * clients of a fleet that makes them watch the leader: each new leader is a watch
+ * event to every one of them, and each reads the leader again (a request) at once.
  *
  * Figures (fleet_figures.h): requests served, watch events, wake-ups and wasted ones,
  * locks granted and the acquisition latency (arrival → grant), elections, rounds,
@@ -68,6 +72,7 @@ struct fs_coord {
     uint8_t *dead;
     double *timer;
     uint32_t round_gen; /* a new death outdates the rounds of the last */
+    int64_t watchers;   /* clients whose calls ask for the leader (they watch it) */
     int64_t lost_ns, since_ns;
 };
 
@@ -78,6 +83,7 @@ static void ev_round(struct herd_sim *sim, void *ctx, uint64_t arg);
 static void ev_elected(struct herd_sim *sim, void *ctx, uint64_t arg);
 
 #define COMP_SHIFT 60 /* election events: component << 60 | generation << 16 | member */
+#define WATCH_READ (UINT64_C(1) << 63) /* a queued request that is a watcher's read: | comp */
 
 int fs_coord_init(struct fsim *fs, struct fs_comp *c)
 {
@@ -101,6 +107,12 @@ int fs_coord_init(struct fsim *fs, struct fs_comp *c)
     herd_hist_init(&co->lock_hist);
     herd_sim_rng(fs->sim, FS_STREAM(c->idx, FS_SUB_ARRIVAL, 0), &co->erng);
     co->has_leader = s->candidates > 0;
+    for (int k = 0; k < fs->m->ncomps; k++) {
+        const struct herd_fleet_component *w = &fs->m->comps[k];
+        if (w->kind == HERD_FLEET_CLIENTS && w->u.clients.call.to == c->idx &&
+            w->u.clients.call.op == HERD_FLEET_OP_LEADER)
+            co->watchers += w->u.clients.n;
+    }
     co->alive = s->candidates;
     c->fig->leader_ns = c->fig->leader_max_ns = -1;
     return 0;
@@ -127,17 +139,14 @@ static void serve(struct fsim *fs, struct fs_comp *c, uint64_t h)
     fs_level(fs, c, FS_TL_CONC, co->busy);
     c->fig->coord_requests++;
     fs_tl_add(fs, c, FS_TL_REQS, 1);
-    herd_sim_after(fs->sim, c->spec->u.coord.op_ns, ev_done, fs, h, NULL);
+    herd_sim_after(fs->sim, herd_sim_round_ns((double)c->spec->u.coord.op_ns * c->lat_factor),
+                   ev_done, fs, h, NULL);
 }
 
-/* Request @p kind of attempt @p ai: to a worker, or to the queue. */
-static void request(struct fsim *fs, struct fs_comp *c, uint32_t ai, int kind)
+/* Queue handle @p h (an attempt's, or a WATCH_READ) for a worker. */
+static void enqueue(struct fsim *fs, struct fs_comp *c, uint64_t h)
 {
     struct fs_coord *co = c->co;
-    struct fs_att *a = &fs->atts[ai];
-    uint64_t h = fs_handle(ai, a->gen);
-    a->step = (uint8_t)kind;
-    a->callee = FS_CALLEE_QUEUED;
     if (co->busy < c->spec->u.coord.workers && co->q_len == 0) {
         serve(fs, c, h);
         return;
@@ -146,6 +155,15 @@ static void request(struct fsim *fs, struct fs_comp *c, uint32_t ai, int kind)
         return;
     co->q[(co->q_head + co->q_len++) & (co->q_cap - 1)] = h;
     fs_level(fs, c, FS_TL_QUEUE, (int64_t)co->q_len);
+}
+
+/* Request @p kind of attempt @p ai: to a worker, or to the queue. */
+static void request(struct fsim *fs, struct fs_comp *c, uint32_t ai, int kind)
+{
+    struct fs_att *a = &fs->atts[ai];
+    a->step = (uint8_t)kind;
+    a->callee = FS_CALLEE_QUEUED;
+    enqueue(fs, c, fs_handle(ai, a->gen));
 }
 
 static struct fs_lock *lock_of(struct fs_comp *c, const struct fs_att *a)
@@ -311,20 +329,22 @@ static void ev_done(struct herd_sim *sim, void *ctx, uint64_t h)
 {
     (void)sim;
     struct fsim *fs = ctx;
-    struct fs_comp *c;
-    struct fs_att *a = fs_att_callee(fs, h, &c);
-    if (!a)
+    struct fs_comp *c = NULL;
+    if (h & WATCH_READ)
+        c = &fs->comps[h & 0xff];
+    else if (!fs_att_callee(fs, h, &c))
         return;
     struct fs_coord *co = c->co;
     co->busy--;
     fs_level(fs, c, FS_TL_CONC, co->busy);
-    handle(fs, c, (uint32_t)h);
+    if (!(h & WATCH_READ))
+        handle(fs, c, (uint32_t)h);
     while (co->q_len > 0 && co->busy < c->spec->u.coord.workers) {
         uint64_t qh = co->q[co->q_head];
         co->q_head = (co->q_head + 1) & (co->q_cap - 1);
         co->q_len--;
         fs_level(fs, c, FS_TL_QUEUE, (int64_t)co->q_len);
-        if (fs_att_get(fs, qh))
+        if ((qh & WATCH_READ) || fs_att_get(fs, qh))
             serve(fs, c, qh);
     }
 }
@@ -431,6 +451,13 @@ static void ev_elected(struct herd_sim *sim, void *ctx, uint64_t arg)
     if (d > c->fig->leader_max_ns)
         c->fig->leader_max_ns = d;
     c->fig->no_leader_ns += now - co->since_ns;
+    /* every client that asks for the leader watches who it is: a new leader is an event
+     * to each, and each reads it again at once */
+    c->fig->watch_events += (uint64_t)co->watchers;
+    c->fig->wakeups += (uint64_t)co->watchers;
+    fs_tl_add(fs, c, FS_TL_WATCH, co->watchers);
+    for (int64_t k = 0; k < co->watchers && !fs->err; k++)
+        enqueue(fs, c, WATCH_READ | (uint64_t)c->idx);
 }
 
 void fs_coord_leader_death(struct fsim *fs, struct fs_comp *c, bool end)

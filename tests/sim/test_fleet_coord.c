@@ -172,20 +172,28 @@ Test(fleet_coord, split_votes_match_the_closed_form)
 
 /* Equal timeouts: every round splits, no leader ever; leader requests fail from the
  * death on. */
-Test(fleet_coord, equal_timeouts_never_elect)
+/* 100 jobs asking a 5-member etcd for its leader at 1,000/s; the leader dies at 2 s
+ * (noticed after a lease of @p lease_ns); timers jittered over @p jitter_ns. Run. */
+static void leader_jobs(int64_t lease_ns, int64_t jitter_ns, struct herd_report *r)
 {
     struct herd_fleet m;
-    fm_init(&m, "equal", 10 * SEC, 0, SEC);
+    fm_init(&m, "jobs", 10 * SEC, 0, SEC);
     int etcd = fm_coord(&m, "etcd", 4, 10000, HERD_FLEET_LOCK_NOTIFY_ALL);
     m.comps[etcd].u.coord.candidates = 5;
-    m.comps[etcd].u.coord.lease_ns = SEC;
+    m.comps[etcd].u.coord.lease_ns = lease_ns;
+    m.comps[etcd].u.coord.election_jitter_ns = jitter_ns;
     int cl = fm_open(&m, "jobs", 100, 1000, etcd);
     m.comps[cl].u.clients.call.op = HERD_FLEET_OP_LEADER;
     m.herd = etcd;
     fm_fault(&m, HERD_FLEET_FAULT_LEADER_DEATH, etcd, 2 * SEC, 0, 0);
+    cr_assert_eq(fm_run(&m, 6, r), 0);
+}
+
+Test(fleet_coord, equal_timeouts_never_elect)
+{
     struct herd_report r;
-    cr_assert_eq(fm_run(&m, 6, &r), 0);
-    const struct herd_fleet_comp_figures *e = &r.fleet->comps[etcd], *j = &r.fleet->comps[cl];
+    leader_jobs(SEC, 0, &r);
+    const struct herd_fleet_comp_figures *e = &r.fleet->comps[0], *j = &r.fleet->comps[1];
     cr_log_info("equal: %" PRIu64 " rounds, %" PRIu64 " split, %" PRIu64
                 " requests; jobs ok %" PRIu64 " errors %" PRIu64,
                 e->election_rounds, e->split_votes, e->coord_requests, j->ok, j->errors);
@@ -199,6 +207,23 @@ Test(fleet_coord, equal_timeouts_never_elect)
     cr_assert(fabs((double)j->errors / 8000 - 1) < 0.05, "errors %" PRIu64, j->errors);
     /* each round: 4 campaigns × 3 vote requests */
     cr_assert_eq(e->coord_requests, j->attempts + 12 * e->election_rounds);
+    herd_report_fini(&r);
+}
+
+/* Randomized timeouts elect; the 100 clients that ask for the leader watch it: the new
+ * leader is 100 watch events and 100 reads, each served like any request. */
+Test(fleet_coord, a_new_leader_wakes_every_watcher)
+{
+    struct herd_report r;
+    leader_jobs(0, 300 * MS, &r);
+    const struct herd_fleet_comp_figures *e = &r.fleet->comps[0], *j = &r.fleet->comps[1];
+    cr_assert_eq(e->elections, 1);
+    cr_assert_eq(e->watch_events, 100);
+    /* and the campaigns' vote requests: 3 for a round won, 6 to 12 for a split one */
+    uint64_t votes = e->coord_requests - j->attempts - 100, rounds = e->election_rounds;
+    cr_assert(votes >= 3 + 6 * (rounds - 1) && votes <= 3 + 12 * (rounds - 1),
+              "%" PRIu64 " vote requests in %" PRIu64 " rounds", votes, rounds);
+    cr_assert_geq(e->peak_queue, 90); /* they come back together */
     herd_report_fini(&r);
 }
 

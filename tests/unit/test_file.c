@@ -535,6 +535,9 @@ static const struct {
     {"op-time-zero", "12:14: components.zk.op_time: 0s is out of range; allowed: more than 0 s"},
     {"drop-not-lb", "15:26: faults.0.target: a fault of kind drop cannot hit 'db' (a service); "
                     "allowed: an lb"},
+    {"leader-op-no-candidates", "9:24: components.jobs.call.op: 'zk' elects no leader "
+                                "(candidates: 0); allowed: op leader only on a call to a coord "
+                                "with candidates"},
     {"leader-death-no-candidates", "14:34: faults.0.target: a fault of kind leader_death cannot "
                                    "hit 'zk' (a coord); allowed: a coord with candidates"},
     {"no-clients", "5:3: components: no client fleet"},
