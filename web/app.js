@@ -231,6 +231,10 @@
   const $ = (id) => document.getElementById(id);
   const checked = (name) => document.querySelector(`input[name=${name}]:checked`).value;
   const currentScenario = () => page.byName[$('scenario').value];
+  /* A scenario file's row (shipped, or pasted in the editor): it carries its topology. */
+  const isFile = (sc) => !!(sc && sc.topology);
+  /* The picker's value for the file pasted in the editor (never a catalogue name: no '('). */
+  const PASTED = '(pasted)';
   const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
   /* Make an element: @props are set as properties where the element has them (textContent,
@@ -377,7 +381,8 @@
     return {
       scenario: sc.name,
       backend: 'sim',
-      mode: 'naive',
+      /* a file runs as written and with its mitigations, side by side */
+      mode: isFile(sc) && sc.mitigations.length ? 'both' : 'naive',
       mitigation: sc.default_mitigation || (sc.mitigations[0] && sc.mitigations[0].name) || '',
       n: String(sc.n_default),
       events: String(sc.events_default),
@@ -402,15 +407,20 @@
     return q;
   }
 
+  /* The checked mitigations of a file, in the file's order, joined as the API takes them. */
+  const fileMitigation = () => [...document.querySelectorAll('#file-mits-boxes input:checked')]
+    .map((el) => el.value).join('+');
+
   function settingsFromForm() {
     const sc = currentScenario();
     const params = {};
     for (const p of sc.params) params[p.key] = $(`p-${p.key}`).value.trim();
+    const mits = isFile(sc) ? fileMitigation() : '';
     return {
-      scenario: sc.name,
+      scenario: $('scenario').value,
       backend: checked('backend'),
-      mode: checked('mode'),
-      mitigation: $('mitigation').value,
+      mode: isFile(sc) ? (mits ? 'both' : 'naive') : checked('mode'),
+      mitigation: isFile(sc) ? mits : $('mitigation').value,
       n: $('n').value.trim(),
       events: $('events').value.trim(),
       seed: $('seed').value.trim(),
@@ -434,6 +444,8 @@
     /* A mitigation the scenario lacks stays in @s for the server to refuse; the form keeps
      * a real one. */
     if (page.byName[s.scenario].mitigations.some((m) => m.name === s.mitigation)) $('mitigation').value = s.mitigation;
+    const want = new Set(s.mode === 'naive' ? [] : String(s.mitigation || '').split('+'));
+    for (const el of document.querySelectorAll('#file-mits-boxes input')) el.checked = want.has(el.value);
     $('n').value = s.n;
     $('events').value = s.events;
     $('seed').value = s.seed;
@@ -471,6 +483,8 @@
   function checkSettings(s) {
     const sc = page.byName[s.scenario];
     const intIn = (v, lo, hi) => /^\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi;
+    /* A file sets its own sizes: the seed is all the page adds (and the mitigations). */
+    if (isFile(sc)) return /^\d+$/.test(s.seed) ? null : 'seed must be a non-negative integer';
     if (!sc.backends.includes(s.backend)) return `${sc.name} has no ${s.backend} backend; choose sim`;
     if (s.backend === 'live' && !canRunLive(sc)) return `no live ${sc.name} herd on this machine; choose sim`;
     const nMax = maxN(sc, s.backend);
@@ -489,6 +503,14 @@
   /* The run as the API takes it: [field, text] pairs, parameters as p.KEY; postBody() makes
    * the JSON object both POST /api/run and POST /api/run/stream take. */
   function apiFields(s) {
+    const sc = page.byName[s.scenario];
+    if (isFile(sc)) {
+      /* a file's own sizes: no N, events or runs; a pasted file goes as its text */
+      const f = [sc.text != null ? ['file', sc.text] : ['scenario', s.scenario], ['mode', s.mode]];
+      if (s.mode !== 'naive') f.push(['mitigation', s.mitigation]);
+      f.push(['seed', s.seed]);
+      return f;
+    }
     const f = [['scenario', s.scenario], ['backend', s.backend], ['mode', s.mode]];
     if (s.mode === 'mitigated') f.push(['mitigation', s.mitigation]);
     f.push(['n', s.n], ['events', s.events], ['seed', s.seed]);
@@ -510,12 +532,30 @@
   }
 
   /* -------------------------------------------------------------- building the form -- */
+  /* The herds, then the scenario files (shipped, and the one pasted in the editor). */
   function buildScenarioPicker() {
-    $('scenario').replaceChildren(...page.catalogue.scenarios.map((sc) =>
-      h('option', { value: sc.name, textContent: `${sc.name} — ${sc.summary}` })));
+    const opt = (sc) => h('option', { value: sc.name, textContent: `${sc.name} — ${sc.summary}` });
+    const files = page.catalogue.scenarios.filter(isFile);
+    const pasted = page.byName[PASTED];
+    $('scenario').replaceChildren(
+      h('optgroup', { label: 'herds' }, ...page.catalogue.scenarios.filter((sc) => !isFile(sc)).map(opt)),
+      h('optgroup', { label: 'scenario files', id: 'files-group' }, ...files.map(opt),
+        ...(pasted ? [h('option', { value: PASTED, textContent: `your file: ${pasted.fileName} — ${pasted.summary}` })] : [])));
   }
 
   function buildScenario(sc) {
+    const file = isFile(sc);
+    for (const id of ['n-row', 'mode-row', 'mitigation-row']) $(id).hidden = file;
+    $('file-mits').hidden = !file;
+    $('more').querySelector('summary').textContent = file ? 'More settings (seed)'
+      : 'More settings (events, seed, runs, scenario parameters)';
+    for (const id of ['events', 'runs']) {
+      for (const el of [document.querySelector(`label[for=${id}]`), $(id), $(`${id}-hint`)]) el.hidden = file;
+    }
+    $('file-mits-boxes').replaceChildren(...(file ? sc.mitigations : []).map((m) => h('label',
+      { title: m.help }, h('input', { type: 'checkbox', value: m.name, checked: m.name === sc.default_mitigation }),
+      ` ${m.name}`)));
+    buildFleet(sc);
     $('mitigation').replaceChildren(...sc.mitigations.map((m) =>
       h('option', { value: m.name, textContent: `${m.name} (${m.family})` })));
     $('mitigation').value = sc.default_mitigation;
@@ -610,6 +650,12 @@
     const m = sc.mitigations.find((x) => x.name === $('mitigation').value);
     $('mitigation-help').textContent = m
       ? `${checked('mode') === 'naive' ? 'Next mitigated run' : 'Mitigation'}: ${m.name} — ${m.help}` : '';
+    if (isFile(sc)) {
+      const mits = fileMitigation();
+      $('mitigation-help').textContent = mits
+        ? `Mitigated: ${mits.split('+').map((x) => `${x} — ${(sc.mitigations.find((m) => m.name === x) || {}).help}`).join('; ')}`
+        : 'No mitigation checked: the file runs as written only.';
+    }
     if (!page.last) drawIdleGrid(sc.name, Number($('n').value));
   }
 
@@ -824,7 +870,9 @@
     r.ticker = setInterval(() => paintProgress(r), PROGRESS_AFTER_MS);
     page.inflight = r;
     setBusy(true);
-    setStatus(`running ${s.scenario} ${s.mode} on ${s.backend}, N = ${fmtInt(Number(s.n))} …`);
+    const file = isFile(page.byName[s.scenario]);
+    setStatus(file ? `running ${s.scenario}${s.mode === 'both' ? ` naive and ${s.mitigation}` : ''} on sim …`
+      : `running ${s.scenario} ${s.mode} on ${s.backend}, N = ${fmtInt(Number(s.n))} …`);
     let data;
     try {
       data = await fetchReport(s, r.abort.signal, (d) => {
@@ -843,6 +891,10 @@
     const report = data && data.runs && data.runs[0];
     if (!report) {
       setStatus('the server answered without a report', true);
+      return;
+    }
+    if (file && report.fleet) {
+      renderFleet(data.runs, s, r);
       return;
     }
     render(report, s, r);
@@ -1309,6 +1361,311 @@
     }, 120);
   }
 
+  /* ---------------------------------------------------------------- scenario files -- */
+  /* A scenario file's view: its topology (components as boxes by kind, calls as arrows with
+   * timeout × attempts), its faults on the time axis, and after a run the recovery verdicts,
+   * the per-component figures and timelines, naive and mitigated side by side. Drawn from the
+   * catalogue's (or /api/validate's) topology and the reports' fleet objects only. */
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs, ...children) {
+    const e = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    e.append(...children);
+    return e;
+  }
+  const svgTitle = (text) => svg('title', {}, text);
+
+  /* "2 s", "150 ms", "none": a timeout as the arrow's label says it. */
+  const fmtTimeout = (ns) => (ns > 0 ? fmtNs(ns) : 'no timeout');
+
+  /* Each component's column: sources (client fleets) first, a callee right of every caller
+   * (the file's call graph has no cycles, so this ends). */
+  function layers(topo) {
+    const n = topo.components.length;
+    const depth = new Array(n).fill(0);
+    for (let pass = 0; pass < n; pass++) {
+      for (const c of topo.calls) depth[c.to] = Math.max(depth[c.to], depth[c.from] + 1);
+    }
+    return depth;
+  }
+
+  function drawTopology(topo) {
+    const BW = 132, BH = 50, GX = 96, GY = 26, PAD = 12;
+    const depth = layers(topo);
+    const rows = {};
+    const pos = topo.components.map((c, i) => {
+      const d = depth[i];
+      const row = (rows[d] = (rows[d] || 0) + 1) - 1;
+      return { x: PAD + d * (BW + GX), y: PAD + row * (BH + GY) };
+    });
+    const cols = Math.max(...depth) + 1;
+    const nrows = Math.max(...Object.values(rows));
+    const W = PAD * 2 + cols * BW + (cols - 1) * GX;
+    const H = PAD * 2 + nrows * BH + (nrows - 1) * GY + 14;
+    const faulted = {};
+    for (const f of topo.faults) (faulted[f.target] = faulted[f.target] || []).push(f.kind);
+    const defs = svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '10', refY: '5',
+      markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z' })));
+    const edges = topo.calls.map((c) => {
+      const a = pos[c.from], b = pos[c.to];
+      const x1 = a.x + BW, y1 = a.y + BH / 2, x2 = b.x, y2 = b.y + BH / 2;
+      const label = `${fmtTimeout(c.timeout_ns)} × ${c.max_attempts}`;
+      const mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
+      return svg('g', { class: 'edge', 'data-from': c.from_name, 'data-to': c.to_name },
+        svgTitle(`${c.from_name} calls ${c.to_name}: timeout ${fmtTimeout(c.timeout_ns)} per attempt, ` +
+                 `${plural(c.max_attempts, 'attempt')} at most`),
+        svg('path', { class: 'edge-line', d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, 'marker-end': 'url(#arrow)' }),
+        svg('text', { class: 'edge-label', x: mx, y: my - 5, 'text-anchor': 'middle' }, label));
+    });
+    const nodes = topo.components.map((c, i) => {
+      const p = pos[i];
+      const herd = i === topo.herd;
+      const fs = faulted[i] ? `⚡ ${faulted[i].join(', ')}` : c.kind;
+      return svg('g', { class: `node kind-${c.kind}${herd ? ' herd' : ''}${faulted[i] ? ' faulted' : ''}`, 'data-name': c.name },
+        svgTitle(`${c.name}: ${c.kind}${herd ? ' (the herd\'s resource)' : ''}` +
+                 (faulted[i] ? `; faults: ${faulted[i].join(', ')}` : '')),
+        svg('rect', { x: p.x, y: p.y, width: BW, height: BH, rx: c.kind === 'clients' ? 22 : c.kind === 'cache' ? 2 : 8 }),
+        svg('text', { class: 'node-name', x: p.x + BW / 2, y: p.y + 21, 'text-anchor': 'middle' }, c.name),
+        svg('text', { class: 'node-kind', x: p.x + BW / 2, y: p.y + 38, 'text-anchor': 'middle' }, fs));
+    });
+    const el = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'topology-svg' }, defs, ...edges, ...nodes);
+    $('topology').replaceChildren(el);
+    $('topology').setAttribute('aria-label', `topology: ${topo.components.map((c) => `${c.name} (${c.kind})`).join(', ')}; ` +
+      `calls: ${topo.calls.map((c) => `${c.from_name} → ${c.to_name}, ${fmtTimeout(c.timeout_ns)} × ${c.max_attempts}`).join('; ')}`);
+  }
+
+  function drawFaultTimeline(topo) {
+    const W = 640, H = 30 + 18 * Math.max(1, topo.faults.length), L = 18, R = 18;
+    const end = topo.duration_ns + topo.drain_ns;
+    const x = (ns) => L + ((W - L - R) * ns) / Math.max(1, end);
+    const ticks = [];
+    const step = Math.pow(10, Math.floor(Math.log10(Math.max(1, end / 1e9)))) * 1e9;
+    for (let t = 0; t <= end; t += step) {
+      ticks.push(svg('line', { class: 'tick', x1: x(t), x2: x(t), y1: H - 18, y2: H - 14 }),
+                 svg('text', { class: 'tick-label', x: x(t), y: H - 3, 'text-anchor': 'middle' }, t ? fmtNs(t) : '0 s'));
+    }
+    const bars = topo.faults.map((f, i) => {
+      const w = Math.max(2, x(f.at_ns + f.for_ns) - x(f.at_ns));
+      return svg('g', { class: 'fault', 'data-kind': f.kind },
+        svgTitle(`${f.kind} on ${f.target_name} from ${fmtNs(f.at_ns)} for ${fmtNs(f.for_ns)}`),
+        svg('rect', { x: x(f.at_ns), y: 4 + 18 * i, width: w, height: 14 }),
+        svg('text', { x: x(f.at_ns) + w + 4, y: 15 + 18 * i }, `${f.kind} · ${f.target_name}`));
+    });
+    const none = topo.faults.length ? [] : [svg('text', { x: L, y: 15, class: 'tick-label' }, 'no faults: the arrivals are the trigger')];
+    $('fault-timeline').replaceChildren(svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'faults-svg', preserveAspectRatio: 'none' },
+      svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - 18, y2: H - 18 }),
+      svg('rect', { class: 'drain', x: x(topo.duration_ns), y: H - 20, width: x(end) - x(topo.duration_ns), height: 4 }),
+      ...bars, ...none, ...ticks));
+    $('fault-timeline').setAttribute('aria-label', topo.faults.length
+      ? `faults: ${topo.faults.map((f) => `${f.kind} on ${f.target_name} at ${fmtNs(f.at_ns)} for ${fmtNs(f.for_ns)}`).join('; ')}`
+      : 'no faults');
+  }
+
+  /* The file's drawing, and no results of an earlier scenario. */
+  function buildFleet(sc) {
+    $('fleet').hidden = !isFile(sc);
+    destroyFleetCharts();
+    $('verdicts').replaceChildren();
+    $('fleet-tables').replaceChildren();
+    $('fleet-chart-head').hidden = true;
+    page.fleet = null;
+    if (!isFile(sc)) return;
+    drawTopology(sc.topology);
+    drawFaultTimeline(sc.topology);
+  }
+
+  function verdictText(rec) {
+    if (!rec) return 'no verdict';
+    if (rec.verdict === 'recovered') return rec.recover_ns != null ? `recovered in ${fmtNs(rec.recover_ns)}` : 'recovered';
+    if (rec.verdict === 'stuck') return 'stuck (metastable)';
+    return String(rec.verdict);
+  }
+
+  const FLEET_COLUMNS = [
+    ['calls', 'calls', fmtInt], ['attempts', 'attempts', fmtInt], ['amplification', 'amplification', (v) => `${fmtNum(v)}×`],
+    ['ok', 'ok', fmtInt], ['errors', 'errors', fmtInt], ['timeouts', 'timeouts', fmtInt], ['wasted', 'wasted', fmtInt],
+    ['p99_ns', 'p99', fmtNs], ['peak_queue', 'peak queue', fmtInt],
+  ];
+
+  function fleetTable(report) {
+    const f = report.fleet;
+    return h('table', { className: `fleet-table ${modeOf(report)}` },
+      h('caption', { textContent: runLabel(report) }),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col', textContent: 'component' }),
+        ...FLEET_COLUMNS.map(([, label]) => h('th', { scope: 'col', textContent: label })))),
+      h('tbody', {}, ...f.components.map((c, i) => h('tr', { className: i === f.herd ? 'herd' : '' },
+        h('th', { scope: 'row', textContent: `${c.name} (${c.kind})` }),
+        ...FLEET_COLUMNS.map(([k, , fmt]) => h('td', { textContent: fmt(c[k]) }))))));
+  }
+
+  function renderFleet(reports, s, r) {
+    for (const report of reports) render(report, s, r); /* the herd's §1 view of each */
+    page.fleet = { reports, settings: s };
+    $('verdicts').replaceChildren(...reports.map((report) => {
+      const rec = report.fleet.recovery || {};
+      const d = h('div', { className: `verdict ${modeOf(report)} v-${rec.verdict || 'none'}` },
+        h('span', { className: 'verdict-k', textContent: runLabel(report) }),
+        h('strong', { className: 'verdict-v', textContent: verdictText(rec) }),
+        h('span', { className: 'hint', textContent: `goodput ${fmtNum(rec.goodput_before_per_s)}/s before the fault, ` +
+          `${fmtNum(rec.goodput_after_per_s)}/s after` }));
+      d.dataset.verdict = rec.verdict || '';
+      d.dataset.mode = modeOf(report);
+      return d;
+    }));
+    $('fleet-tables').replaceChildren(...reports.map((rp) => h('div', { className: 'fleet-table-box' }, fleetTable(rp))));
+    $('fleet-chart-head').hidden = false;
+    drawFleetCharts();
+    const said = reports.map((rp) => `${runLabel(rp)}: ${verdictText(rp.fleet.recovery)}`).join('; ');
+    setStatus(`${reports[0].scenario} on sim, seed ${s.seed}: ${said} (done in ${fmtInt(performance.now() - r.t0)} ms)`);
+    page.fleetRuns = (page.fleetRuns || 0) + 1;
+    document.body.dataset.fleetRuns = String(page.fleetRuns);
+  }
+
+  function destroyFleetCharts() {
+    for (const c of page.fleetCharts || []) c.destroy();
+    page.fleetCharts = [];
+    $('fleet-charts').replaceChildren();
+  }
+
+  /* One chart per component of the selected series, every run of the last request on it, all
+   * on one x range (seconds) with the fault windows shaded. */
+  function drawFleetCharts() {
+    destroyFleetCharts();
+    if (!page.fleet) return;
+    const key = $('fleet-series').value;
+    const reports = page.fleet.reports;
+    const f0 = reports[0].fleet;
+    const len = Math.max(...reports.map((rp) => rp.fleet.nbuckets));
+    const x = Array.from({ length: len }, (_, i) => (i * f0.bucket_ns) / 1e9);
+    const fmtY = key === 'latency_ns' ? fmtNs : fmtNum;
+    const shade = (u) => {
+      const ctx = u.ctx;
+      ctx.save();
+      ctx.fillStyle = 'rgba(204,121,167,0.20)';
+      for (const f of f0.faults) {
+        const a = u.valToPos(f.at_ns / 1e9, 'x', true), b = u.valToPos((f.at_ns + f.for_ns) / 1e9, 'x', true);
+        ctx.fillRect(a, u.bbox.top, Math.max(1, b - a), u.bbox.height);
+      }
+      ctx.restore();
+    };
+    f0.components.forEach((c, i) => {
+      const box = h('div', { className: 'fleet-chart', 'data-component': c.name });
+      box.append(h('h3', { textContent: `${c.name} (${c.kind}) · ${key === 'latency_ns' ? 'latency' : key}` }));
+      const el = h('div', { className: 'chart' });
+      box.append(el);
+      $('fleet-charts').append(box);
+      const data = [x, ...reports.map((rp) => {
+        const tl = rp.fleet.components[i] && rp.fleet.components[i].timeline;
+        const ys = (tl && tl[key]) || [];
+        return x.map((_, j) => (j < ys.length ? ys[j] : null));
+      })];
+      const opts = {
+        width: Math.max(260, Math.floor(($('fleet-charts').clientWidth || 640) / 2) - 16),
+        height: 170,
+        scales: { x: { time: false }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.08 : 1] } },
+        axes: [{ label: 's', labelSize: 16 }, { size: 64, values: (u, vals) => vals.map(fmtY) }],
+        series: [{ label: 's', value: (u, v) => (v == null ? '—' : `${fmtNum(v)} s`) },
+          ...reports.map((rp) => modeSeries(modeOf(rp), rp, () => ({ points: { show: false },
+            value: (u, v) => (v == null ? '—' : fmtY(v)) })))],
+        hooks: { drawAxes: [shade] },
+        legend: { show: i === 0 },
+      };
+      page.fleetCharts.push(new uPlot(opts, data, el));
+    });
+  }
+
+  /* ---------------------------------------------------------------------- editor -- */
+  /* The line numbers beside the text, @bad (1-based) marked; scrolled with the text. */
+  function paintLines(bad) {
+    const n = $('editor-text').value.split('\n').length;
+    $('editor-lines').replaceChildren(...Array.from({ length: n }, (_, i) => h('span', {
+      className: i + 1 === bad ? 'bad' : '', textContent: `${i + 1}\n` })));
+    $('editor-lines').scrollTop = $('editor-text').scrollTop;
+  }
+
+  /* Select line @line of the text area (the browser's own highlight), and scroll to it. */
+  function markLine(line) {
+    const ta = $('editor-text');
+    const lines = ta.value.split('\n');
+    const start = lines.slice(0, line - 1).reduce((a, l) => a + l.length + 1, 0);
+    ta.focus();
+    ta.setSelectionRange(start, start + (lines[line - 1] || '').length);
+    const lh = parseFloat(getComputedStyle(ta).lineHeight) || 18;
+    ta.scrollTop = Math.max(0, (line - 3) * lh);
+    paintLines(line);
+  }
+
+  function editorStatus(text, isError, line) {
+    const st = $('editor-status');
+    st.textContent = text;
+    st.classList.toggle('error', !!isError);
+    if (line) st.dataset.line = String(line);
+    else delete st.dataset.line;
+  }
+
+  /* POST the text to /api/validate: the row with its topology, or null with the reason shown
+   * (its line marked). */
+  async function validateEditor() {
+    const text = $('editor-text').value;
+    editorStatus('validating …');
+    let res;
+    try {
+      res = await request('/api/validate', { method: 'POST', headers: { 'Content-Type': 'text/yaml' }, body: text });
+    } catch (e) {
+      editorStatus(e.message, true);
+      return null;
+    }
+    const j = parseJson(await res.text());
+    if (!res.ok || !j || !j.ok) {
+      const msg = (j && j.error) || `the server answered ${res.status}`;
+      const line = j && j.line;
+      editorStatus(line ? `line ${line}, column ${j.column}: ${msg}` : msg, true, line);
+      if (line) markLine(line);
+      else paintLines(0);
+      return null;
+    }
+    paintLines(0);
+    const row = { ...j, fileName: j.name, name: PASTED, text };
+    page.byName[PASTED] = row;
+    delete $('params').dataset.scenario; /* a new file under the same entry: rebuild the form */
+    buildScenarioPicker();
+    editorStatus(`ok: ${j.name}, ${plural(j.topology.components.length, 'component')}, ` +
+                 `${plural(j.topology.faults.length, 'fault')}, ${plural(j.mitigations.length, 'mitigation')}; ` +
+                 'it is in the picker as "your file"');
+    return row;
+  }
+
+  function wireEditor() {
+    const ta = $('editor-text');
+    ta.addEventListener('input', () => paintLines(0));
+    ta.addEventListener('scroll', () => { $('editor-lines').scrollTop = ta.scrollTop; });
+    $('editor-upload').addEventListener('change', async () => {
+      const f = $('editor-upload').files[0];
+      if (!f) return;
+      if (f.size > 64 * 1024) {
+        editorStatus(`${f.name} is ${fmtInt(f.size)} bytes; the server takes at most 65,536`, true);
+        return;
+      }
+      ta.value = await f.text();
+      paintLines(0);
+      editorStatus(`${f.name} loaded: validate or run it`);
+    });
+    $('editor-validate').addEventListener('click', () => {
+      validateEditor().then((row) => { if (row) pickPasted(false); });
+    });
+    $('editor-run').addEventListener('click', async () => {
+      if (await validateEditor()) pickPasted(true);
+    });
+    paintLines(0);
+  }
+
+  /* Show the pasted file in the form (its drawing, its mitigations) and run it if @go. */
+  function pickPasted(go) {
+    $('scenario').value = PASTED;
+    onScenarioChange();
+    if (go) run(settingsFromForm(), false);
+  }
+
   /* ---------------------------------------------------------------------- history -- */
   /* Besides the run, the URL carries two view choices of the timeline: series and log. */
   function viewInto(q) {
@@ -1320,6 +1677,7 @@
   }
 
   function pushRunUrl(s) {
+    if (s.scenario === PASTED) return; /* its text is no URL's: the editor keeps it */
     const q = settingsToQuery(s);
     viewInto(q);
     const url = `${location.pathname}?${q}`;
@@ -1358,7 +1716,7 @@
   function onScenarioChange() {
     const s = scenarioDefaults(currentScenario());
     s.backend = checked('backend');
-    s.mode = checked('mode');
+    if (!isFile(currentScenario())) s.mode = checked('mode');
     s.seed = $('seed').value.trim() || s.seed;
     s.runs = $('runs').value.trim();
     settingsToForm(s);
@@ -1389,6 +1747,9 @@
       drawTimeline();
       replaceViewInUrl();
     });
+    $('file-mits').addEventListener('change', formChanged);
+    $('fleet-series').addEventListener('change', drawFleetCharts);
+    wireEditor();
     window.addEventListener('popstate', showUrl);
     window.addEventListener('resize', onResize);
   }

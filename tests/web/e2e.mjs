@@ -18,7 +18,13 @@
 // answers made up here by intercepting the request, among them an untrusted machine and a
 // p99 of too few samples); keyboard only; reduced motion; refused settings; no horizontal
 // scrolling at 360 and 1920 px; no "1 events" (or any count of one with a plural noun)
-// anywhere. Any script or console error fails.
+// anywhere. Scenario files (issue 12): cascade-3tier from the picker's "scenario files" group
+// draws its topology (4 boxes, 3 arrows labelled timeout × attempts) and its fault, runs naive
+// beside its budget mitigation with the verdicts "stuck" and "recovered" and one chart per
+// component, as the API reports them; two mitigations at once (a+b); a malformed file pasted
+// in the editor shows its line and column and marks that line, a good one runs.
+// Any script or console error fails. E2E_ONLY=REGEX runs only the rounds whose label matches
+// (the four herds' rounds are labelled by their names).
 // Prints TAP; screenshots go to tests/web/artifacts/.
 //
 // Never downloads a browser: playwright-core drives /usr/bin/chromium (override: CHROMIUM).
@@ -815,6 +821,118 @@ async function layoutRound(ctx) {
   }
 }
 
+
+/* ------------------------------------------------------------------ scenario files -- */
+const FILE = 'cascade-3tier';
+
+async function fleetRound(ctx) {
+  const page = await freshPage(ctx);
+  const groups = await page.evaluate(() => [...document.querySelectorAll('#scenario optgroup')].map((g) =>
+    [g.label, [...g.querySelectorAll('option')].map((o) => o.value)]));
+  const files = (groups.find(([l]) => l === 'scenario files') || [, []])[1];
+  ok(files.includes(FILE) && files.includes('retry-storm-outage'), 'the picker has a group "scenario files" with the shipped files', groups);
+  ok((groups.find(([l]) => l === 'herds') || [, []])[1].includes('accept'), 'the herds keep their own group', groups);
+
+  await page.selectOption('#scenario', FILE);
+  await page.waitForSelector('#topology svg');
+  const topo = await page.evaluate(() => ({
+    boxes: [...document.querySelectorAll('#topology svg g.node')].map((g) => g.dataset.name),
+    herd: [...document.querySelectorAll('#topology svg g.node.herd')].map((g) => g.dataset.name),
+    arrows: [...document.querySelectorAll('#topology svg g.edge')].map((g) => g.querySelector('text').textContent),
+    faults: document.querySelectorAll('#fault-timeline svg g.fault').length,
+    hidden: ['n-row', 'mode-row', 'mitigation-row'].map((id) => document.getElementById(id).hidden),
+    mits: [...document.querySelectorAll('#file-mits-boxes input')].map((el) => [el.value, el.checked]),
+  }));
+  okEq(topo.boxes, ['users', 'web', 'api', 'db'], `${FILE}: the topology has 4 boxes`);
+  okEq(topo.arrows, ['2.00 s × 3', '600 ms × 3', '150 ms × 3'], `${FILE}: 3 arrows labelled timeout × attempts`);
+  okEq(topo.herd, ['db'], `${FILE}: the herd's resource is marked`);
+  okEq(topo.faults, 1, `${FILE}: one fault bar on the timeline`);
+  okEq(topo.hidden, [true, true, true], `${FILE}: no N, mode or single mitigation for a file`);
+  ok(topo.mits.some(([n, c]) => n === 'budget' && c) && topo.mits.filter(([, c]) => c).length === 1,
+     `${FILE}: its default mitigation is checked`, topo.mits);
+
+  const before = await page.evaluate(() => Number(document.body.dataset.fleetRuns || 0));
+  await page.click('#trigger');
+  await page.waitForFunction((b) => Number(document.body.dataset.fleetRuns || 0) > b, before, { timeout: WAIT });
+  const seen = await page.evaluate(() => ({
+    verdicts: [...document.querySelectorAll('#verdicts .verdict')].map((d) => [d.dataset.mode, d.dataset.verdict,
+      d.querySelector('.verdict-v').textContent]),
+    tables: document.querySelectorAll('#fleet-tables table').length,
+    rows: document.querySelectorAll('#fleet-tables .fleet-table-box:first-child tbody tr').length,
+    dbAmp: document.querySelector('#fleet-tables .fleet-table-box:first-child tbody tr:nth-child(4) td:nth-child(4)').textContent,
+    charts: [...document.querySelectorAll('#fleet-charts .fleet-chart')].map((c) => [c.dataset.component,
+      c.querySelectorAll('canvas').length]),
+    url: location.href,
+  }));
+  okEq(seen.verdicts.map(([m, v]) => [m, v]), [['naive', 'stuck'], ['mitigated', 'recovered']],
+       `${FILE}: naive is stuck, the budget recovers`);
+  ok(/stuck \(metastable\)/.test(seen.verdicts[0][2]) && /recovered in \d/.test(seen.verdicts[1][2]),
+     `${FILE}: the verdicts say it in words`, seen.verdicts);
+  okEq([seen.tables, seen.rows], [2, 4], `${FILE}: a per-component table per mode`);
+  okEq(seen.charts, [['users', 1], ['web', 1], ['api', 1], ['db', 1]], `${FILE}: one chart per component`);
+  // The same figures as the API gives for the same request, asked here.
+  const d = await api('/api/run', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                    body: JSON.stringify({ scenario: FILE, mode: 'both', mitigation: 'budget', seed: 1 }) });
+  const amp = d.runs[0].fleet.components[3].amplification;
+  okEq(seen.dbAmp, `${+amp.toPrecision(4)}×`, `${FILE}: the db's amplification is the API's`);
+  ok(new URL(seen.url).searchParams.get('scenario') === FILE, `${FILE}: the run is in the URL`, seen.url);
+  await page.screenshot({ path: join(ARTIFACTS, 'fleet-cascade.png'), fullPage: true });
+
+  // Several mitigations at once: a+b goes as one strategy.
+  const bodies = [];
+  page.on('request', (req) => { if (req.url().includes('/api/run')) bodies.push(req.postData()); });
+  await page.check('#file-mits-boxes input[value=jitter]');
+  const b2 = await page.evaluate(() => Number(document.body.dataset.fleetRuns || 0));
+  await page.click('#trigger');
+  await page.waitForFunction((b) => Number(document.body.dataset.fleetRuns || 0) > b, b2, { timeout: WAIT });
+  const sent = JSON.parse(bodies[bodies.length - 1] || '{}');
+  okEq([sent.scenario, sent.mode, sent.mitigation, sent.n], [FILE, 'both', 'budget+jitter', undefined],
+       `${FILE}: two mitigations go as a+b, without N`);
+  const label = await page.evaluate(() => document.querySelector('#verdicts .verdict.mitigated .verdict-k').textContent);
+  ok(/budget\+jitter/.test(label), `${FILE}: the mitigated verdict names both`, label);
+  await page.close();
+}
+
+async function editorRound(ctx) {
+  const page = await freshPage(ctx);
+  await page.click('#editor summary');
+  const bad = 'name: mine\nduration: 10s\nherd: api\ncomponents:\n  users:\n    kind: clients\n' +
+              '    clients: 100\n    arrival: open\n    rate: 200\n    call: {to: api, timeout: 100ms}\n' +
+              '  api:\n    kind: service\n    workers: -2\n';
+  await page.fill('#editor-text', bad);
+  await page.click('#editor-validate');
+  await page.waitForSelector('#editor-status.error');
+  const err = await page.evaluate(() => ({
+    text: document.getElementById('editor-status').textContent,
+    line: document.getElementById('editor-status').dataset.line,
+    marked: [...document.querySelectorAll('#editor-lines span.bad')].map((s) => s.textContent.trim()),
+    sel: (() => { const t = document.getElementById('editor-text'); return t.value.slice(t.selectionStart, t.selectionEnd); })(),
+  }));
+  ok(/line 13, column \d+: .*components\.api\.workers/.test(err.text), 'a malformed file: its line and column are shown', err.text);
+  okEq([err.line, err.marked, err.sel], ['13', ['13'], '    workers: -2'], 'a malformed file: its line is marked and selected');
+
+  const good = bad.replace('workers: -2', 'workers: 4\n    service_time: 2ms') +
+               'faults:\n  - {kind: crash, target: api, at: 3s, for: 1s}\n';
+  await page.fill('#editor-text', good);
+  const before = await page.evaluate(() => Number(document.body.dataset.fleetRuns || 0));
+  await page.click('#editor-run');
+  await page.waitForFunction((b) => Number(document.body.dataset.fleetRuns || 0) > b ||
+    document.querySelector('#editor-status.error, #status.error'), before, { timeout: WAIT });
+  const seen = await page.evaluate(() => ({
+    picked: document.getElementById('scenario').value,
+    boxes: document.querySelectorAll('#topology svg g.node').length,
+    faults: document.querySelectorAll('#fault-timeline svg g.fault').length,
+    verdicts: document.querySelectorAll('#verdicts .verdict').length,
+    status: document.getElementById('editor-status').textContent,
+    error: document.querySelector('#status.error') && document.getElementById('status').textContent,
+  }));
+  ok(!seen.error, 'the pasted file runs', seen.error);
+  okEq([seen.picked, seen.boxes, seen.faults, seen.verdicts], ['(pasted)', 2, 1, 1],
+       'a pasted file is validated, drawn and run (naive: it has no mitigations)');
+  ok(/^ok: mine/.test(seen.status), 'the editor says the file is ok', seen.status);
+  await page.close();
+}
+
 /* ----------------------------------------------------------------------------- main -- */
 async function main() {
   console.log('TAP version 13');
@@ -833,7 +951,9 @@ async function main() {
     viewport: { width: 1280, height: 900 },
   });
   try {
+    const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
     for (const name of SCENARIOS) {
+      if (only && !only.test(name)) continue;
       try {
         await scenarioRound(ctx, name);
       } catch (e) {
@@ -846,7 +966,9 @@ async function main() {
                                ['million', millionRound], ['in flight', supersedeRound],
                                ['stream', streamRound], ['keyboard', keyboardRound],
                                ['reduced motion', reducedMotionRound], ['refusals', refusalRound],
-                               ['layout', layoutRound]]) {
+                               ['layout', layoutRound], ['scenario files', fleetRound],
+                               ['editor', editorRound]]) {
+      if (only && !only.test(label)) continue;
       try {
         await fn(ctx);
       } catch (e) {
