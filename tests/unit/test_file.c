@@ -429,6 +429,8 @@ Test(file, lb_restart_decodes_to_the_values_written)
     model_of(f, "combined", &m);
     cr_assert_eq(m.comps[cl].u.clients.conn.reconnect, HERD_FLEET_BACKOFF_FULL);
     cr_assert(m.comps[lb].u.lb.resumption);
+    model_of(f, "limit", &m);
+    cr_assert_eq(m.comps[cl].u.clients.conn.reconnect, HERD_FLEET_BACKOFF_FULL);
     cr_assert_eq(m.comps[lb].u.lb.handshake_rate_per_s, 10000);
     herd_fleet_file_free(f);
 }
