@@ -37,12 +37,16 @@
  *
  * Figures, per event (measured, never derived from a formula). A reaction is a request
  * knocked off the plain cache read, or a refresh a requester ran; hits are not reactions.
- *  useful       the refresh of a key that got used: the first to complete in the event
- *               (one per key per expiry is what is needed).
+ *  useful       a refresh no other made redundant: no refresh of the key completed
+ *               between the cache read that sent this requester to the origin and its own
+ *               completion (one per key per expiry is what is needed; a key that expires
+ *               again within the event, when requesters lag a loaded machine, needs
+ *               another).
  *  served       a request that got its value without querying: a singleflight joiner
  *               (or a leader that found the value already set), a stale serve.
- *  wasted       a refresh that was not needed: a duplicate query of a key another
- *               requester had already refreshed in this event.
+ *  wasted       a refresh that was not needed: another refresh of the key completed
+ *               after this requester read the cache and before its own query completed
+ *               (the herd's duplicate queries).
  *  failed       an origin error, a joiner whose flight failed, a request past the
  *               event's deadline.
  *  idle         a requester with no reaction in the event (only hits).
@@ -165,7 +169,7 @@ struct run {
     int64_t deadline;     /* requesters give up past this */
     int64_t *expiry;      /* T_k per key */
 
-    _Atomic int *refreshed_ev; /* per key: last event whose refresh completed first */
+    _Atomic int64_t *done_ns;  /* per key: when its latest refresh completed */
     _Atomic int64_t *delta;    /* per key: how long its last recompute took (XFetch's delta) */
     _Atomic int inflight, peak;
 
@@ -213,10 +217,11 @@ static void stale_served(struct req *q)
 
 /*
  * Query the origin for q's key and store the result in the cache. Counts the query
- * for peak and the timeline, and decides useful/wasted: the first refresh of the key to
- * complete in this event is the one that got used. @return 0 or the origin's error.
+ * for peak and the timeline, and decides useful/wasted: the refresh was a duplicate when
+ * another refresh of the key completed after @p read_ns, the cache read that found the
+ * key in need of one. @return 0 or the origin's error.
  */
-static int refresh(struct req *q, struct herd_origin_value *v)
+static int refresh(struct req *q, struct herd_origin_value *v, int64_t read_ns)
 {
     struct run *R = q->R;
     int cur = atomic_fetch_add(&R->inflight, 1) + 1;
@@ -238,17 +243,15 @@ static int refresh(struct req *q, struct herd_origin_value *v)
     herd_swr_set(R->cache, q->keyb, q->klen, v, sizeof *v, t1, NULL, t1 - t0,
                  R->mode.jitter_ttl ? &q->rng : NULL);
     atomic_store(&R->delta[q->key], t1 - t0);
-    int old = atomic_load(&R->refreshed_ev[q->key]);
-    bool first = false;
-    while (old < R->ev &&
-           !(first = atomic_compare_exchange_weak(&R->refreshed_ev[q->key], &old, R->ev)))
+    /* The latest completion so far, advanced to ours if ours is later. */
+    int64_t last = atomic_load(&R->done_ns[q->key]);
+    while (last < t1 && !atomic_compare_exchange_weak(&R->done_ns[q->key], &last, t1))
         ;
-    /* The key needed one refresh: the first to complete is useful, any other is a
-     * duplicate query (wasted). */
-    if (first)
-        q->ev.useful++;
-    else
+    /* Someone else's value arrived after we read the cache: ours duplicated it. */
+    if (last >= read_ns && last != t1)
         q->ev.wasted++;
+    else
+        q->ev.useful++;
     return 0;
 }
 
@@ -272,7 +275,7 @@ static bool miss_coalesced(struct req *q, int64_t sched)
             q->ev.served++;
             return true;
         }
-        int rc = refresh(q, &v);
+        int rc = refresh(q, &v, now);
         herd_singleflight_complete(R->sf, &t, &v, sizeof v, rc);
         if (rc < 0)
             return false;
@@ -281,7 +284,7 @@ static bool miss_coalesced(struct req *q, int64_t sched)
     }
     if (role != HERD_SINGLEFLIGHT_JOINED) {
         /* Table full or shed: do the work uncoalesced rather than fail the request. */
-        if (refresh(q, &v) < 0)
+        if (refresh(q, &v, now) < 0)
             return false;
         served(q, sched);
         return true;
@@ -336,9 +339,10 @@ static bool request(struct req *q, int64_t sched)
             served(q, sched);
             struct herd_origin_value nv;
             struct herd_swr_info again;
+            int64_t reread = herd__now_ns();
             /* A refresh that completed between our read and our begin has already
              * set a newer value: do not query again. */
-            if (herd_swr_get(R->cache, q->keyb, q->klen, herd__now_ns(), &nv, sizeof nv,
+            if (herd_swr_get(R->cache, q->keyb, q->klen, reread, &nv, sizeof nv,
                              &again) == HERD_SWR_HIT &&
                 again.set_ns != info.set_ns) {
                 herd_singleflight_complete(R->sf, &t, &nv, sizeof nv, 0);
@@ -346,7 +350,7 @@ static bool request(struct req *q, int64_t sched)
                 return true;
             }
             q->ev.early++;
-            int rc = refresh(q, &v);
+            int rc = refresh(q, &v, reread);
             herd_singleflight_complete(R->sf, &t, &v, sizeof v, rc);
             return true;
         }
@@ -357,7 +361,7 @@ static bool request(struct req *q, int64_t sched)
     case HERD_SWR_STALE_REFRESH:
         served(q, sched);
         stale_served(q);
-        if (refresh(q, &v) < 0)
+        if (refresh(q, &v, now) < 0)
             herd_swr_refresh_failed(R->cache, q->keyb, q->klen, herd__now_ns());
         return true;
     case HERD_SWR_STALE:
@@ -368,7 +372,7 @@ static bool request(struct req *q, int64_t sched)
         break;
     }
     if (!R->mode.coalesce) {
-        if (refresh(q, &v) < 0)
+        if (refresh(q, &v, now) < 0)
             return false;
         served(q, sched);
         return true;
@@ -708,17 +712,17 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
 
     R.req = calloc((size_t)R.n, sizeof *R.req);
     R.expiry = calloc((size_t)R.keys, sizeof *R.expiry);
-    R.refreshed_ev = calloc((size_t)R.keys, sizeof *R.refreshed_ev);
+    R.done_ns = calloc((size_t)R.keys, sizeof *R.done_ns);
     R.delta = calloc((size_t)R.keys, sizeof *R.delta);
     fillv = calloc((size_t)R.keys, sizeof *fillv);
     fill_ns = calloc((size_t)R.keys, sizeof *fill_ns);
-    if (!R.req || !R.expiry || !R.refreshed_ev || !R.delta || !fillv || !fill_ns) {
+    if (!R.req || !R.expiry || !R.done_ns || !R.delta || !fillv || !fill_ns) {
         rc = -HERD_ENOMEM;
         snprintf(err, errlen, "cache: out of memory for %d requesters", R.n);
         goto out;
     }
     for (int k = 0; k < R.keys; k++)
-        atomic_init(&R.refreshed_ev[k], -1);
+        atomic_init(&R.done_ns[k], INT64_MIN);
     if ((rc = herd_swr_new(&cc, &R.cache)) < 0 || (rc = herd_singleflight_new(&sc, &R.sf)) < 0) {
         snprintf(err, errlen, "cache: %s", herd_strerror(rc));
         goto out;
@@ -899,7 +903,7 @@ out:
         pthread_mutex_destroy(&R.mu);
     free(R.req);
     free(R.expiry);
-    free((void *)R.refreshed_ev);
+    free((void *)R.done_ns);
     free((void *)R.delta);
     free(fillv);
     free(fill_ns);
