@@ -1358,6 +1358,7 @@
       for (const [key, chart] of Object.entries(page.charts)) {
         if (chart) chart.setSize({ width: chartWidth($(key)), height: CHART_HEIGHT });
       }
+      if (page.fleet) drawFleetCharts();
     }, 120);
   }
 

@@ -877,6 +877,13 @@ async function fleetRound(ctx) {
   okEq(seen.dbAmp, `${+amp.toPrecision(4)}×`, `${FILE}: the db's amplification is the API's`);
   ok(new URL(seen.url).searchParams.get('scenario') === FILE, `${FILE}: the run is in the URL`, seen.url);
   await page.screenshot({ path: join(ARTIFACTS, 'fleet-cascade.png'), fullPage: true });
+  await page.setViewportSize({ width: 360, height: 800 });
+  await page.selectOption('#fleet-series', 'latency_ns');
+  await page.waitForTimeout(400); /* the page redraws its charts 120 ms after a resize */
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  ok(wide <= 360, `${FILE}: no horizontal scrolling at 360 px`, `scrollWidth ${wide}`);
+  await page.screenshot({ path: join(ARTIFACTS, 'fleet-360.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // Several mitigations at once: a+b goes as one strategy.
   const bodies = [];
