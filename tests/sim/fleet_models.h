@@ -41,14 +41,23 @@ static inline struct herd_fleet_call fm_call(int to)
     return c;
 }
 
+/* A new component named @p name of kind @p kind, zeroed otherwise: its index. */
+static inline int fm_comp(struct herd_fleet *m, const char *name, enum herd_fleet_kind kind)
+{
+    int i = m->ncomps++;
+    struct herd_fleet_component *c = &m->comps[i];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->kind = kind;
+    return i;
+}
+
 /* A fleet of @p n clients arriving as @p arrival, calling @p to (fm_call). */
 static inline int fm_clients(struct herd_fleet *m, const char *name, int64_t n,
                              enum herd_fleet_arrival arrival, int to)
 {
-    int i = m->ncomps++;
+    int i = fm_comp(m, name, HERD_FLEET_CLIENTS);
     struct herd_fleet_component *c = &m->comps[i];
-    snprintf(c->name, sizeof c->name, "%s", name);
-    c->kind = HERD_FLEET_CLIENTS;
     c->u.clients.n = n;
     c->u.clients.arrival = arrival;
     c->u.clients.call = fm_call(to);
@@ -69,10 +78,8 @@ static inline int fm_open(struct herd_fleet *m, const char *name, int64_t n, dou
 static inline int fm_service(struct herd_fleet *m, const char *name, int workers,
                              enum herd_fleet_dist dist, int64_t service_ns)
 {
-    int i = m->ncomps++;
+    int i = fm_comp(m, name, HERD_FLEET_SERVICE);
     struct herd_fleet_component *c = &m->comps[i];
-    snprintf(c->name, sizeof c->name, "%s", name);
-    c->kind = HERD_FLEET_SERVICE;
     c->u.service.workers = workers > 0 ? workers : 1;
     c->u.service.unlimited = workers == 0;
     c->u.service.queue_cap = -1;
@@ -196,10 +203,7 @@ static inline void fm_chain(struct herd_fleet *m, int64_t n, int64_t think_ns, i
     m->comps[api].u.service.ncalls = 1;
     m->comps[api].u.service.calls[0] = fm_call(2);
     m->comps[api].u.service.calls[0].timeout_ns = 500 * MS;
-    int ca = m->ncomps++;
-    c = &m->comps[ca];
-    snprintf(c->name, sizeof c->name, "cache");
-    c->kind = HERD_FLEET_CACHE;
+    c = &m->comps[fm_comp(m, "cache", HERD_FLEET_CACHE)];
     c->u.cache.origin = 3;
     c->u.cache.hosts = 1;
     c->u.cache.ttl_ns = 5 * SEC;
@@ -223,10 +227,8 @@ static inline void fm_chain(struct herd_fleet *m, int64_t n, int64_t think_ns, i
 static inline int fm_lb(struct herd_fleet *m, const char *name, int backend, int64_t full_ns,
                         int64_t resume_ns, bool resumption)
 {
-    int i = m->ncomps++;
+    int i = fm_comp(m, name, HERD_FLEET_LB);
     struct herd_fleet_component *c = &m->comps[i];
-    snprintf(c->name, sizeof c->name, "%s", name);
-    c->kind = HERD_FLEET_LB;
     c->u.lb.handshake_ns = full_ns;
     c->u.lb.resume_ns = resume_ns;
     c->u.lb.resumption = resumption;
@@ -251,10 +253,8 @@ static inline int fm_idle_conns(struct herd_fleet *m, int64_t n, int lb)
 static inline int fm_coord(struct herd_fleet *m, const char *name, int workers, int64_t op_ns,
                            enum herd_fleet_lock mode)
 {
-    int i = m->ncomps++;
+    int i = fm_comp(m, name, HERD_FLEET_COORD);
     struct herd_fleet_component *c = &m->comps[i];
-    snprintf(c->name, sizeof c->name, "%s", name);
-    c->kind = HERD_FLEET_COORD;
     c->u.coord.workers = workers;
     c->u.coord.op_ns = op_ns;
     c->u.coord.lock = mode;
