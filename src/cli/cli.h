@@ -54,13 +54,36 @@ bool herd__cli_any_sim(const struct herd_job *jobs, size_t n);
 int herd__cli_run_jobs(const struct herd_job *jobs, size_t n, struct herd_front_opts *o,
                        struct herd_report *reports, size_t *done, bool quiet);
 
+/* Where --out writes (outfile.c says what happens to each kind of path). */
+enum herd_out_kind {
+    HERD_OUT_STDOUT,   /* no path, or "-" */
+    HERD_OUT_REPLACE,  /* a regular file, replaced atomically with its mode */
+    HERD_OUT_IN_PLACE, /* a FIFO, a device, /dev/..., a hard-linked file: written in place */
+};
+
+struct herd_cli_out {
+    FILE *f;                 /* what the writers write to: stdout, or memory */
+    enum herd_out_kind kind;
+    const char *flag, *path; /* borrowed: for messages */
+    char target[4096];       /* @p path with its symlinks followed */
+    unsigned mode;           /* the file's permissions, kept (new: 0666 & ~umask) */
+    char *buf;               /* the report so far (HERD_OUT_REPLACE, HERD_OUT_IN_PLACE) */
+    size_t len;
+};
+
 /**
- * Open @p path for writing through a temporary file beside it (renamed into place by
- * herd__cli_commit_out, removed by herd__cli_abort_out), or stdout when NULL/"-".
+ * Judge @p path for @p flag before a run starts: stdout for NULL or "-"; an empty path, a
+ * directory, a missing directory (none is created) or an unwritable place is refused
+ * with one line naming @p flag (HERD_EXIT_USAGE). On HERD_EXIT_OK write to o->f, then
+ * call herd__cli_out_commit once the run succeeded or herd__cli_out_abort.
  */
-FILE *herd__cli_open_out(const char *path, char *tmp, size_t tmplen);
-int herd__cli_commit_out(FILE *f, const char *path, const char *tmp);
-void herd__cli_abort_out(FILE *f, const char *path, const char *tmp);
+int herd__cli_out_open(struct herd_cli_out *o, const char *flag, const char *path);
+
+/** Put what was written in place (outfile.c). @return 0 or -errno. */
+int herd__cli_out_commit(struct herd_cli_out *o);
+
+/** Drop what was written; nothing on disk changes. */
+void herd__cli_out_abort(struct herd_cli_out *o);
 
 /** Record argv for provenance (main does it once). */
 void herd__cli_set_command(int argc, char **argv);

@@ -61,7 +61,7 @@ int herd_cmd_calibrate(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char path[4096], tmp[4200], err[512];
+    char path[4096], err[512];
     const char *out = NULL;
     bool quiet = false;
     int c;
@@ -89,31 +89,38 @@ int herd_cmd_calibrate(int argc, char **argv)
     }
     if (optind < argc)
         return herd__usage_error("calibrate: unexpected argument '%s'", argv[optind]);
-    if (out)
+    /* The default place is herd's own (XDG): its directory is made on first use. A path
+     * the user gave is taken as it is (outfile.c), no directory created. */
+    int rc;
+    if (out) {
         snprintf(path, sizeof path, "%s", out);
-    else
+    } else {
         herd_profile_default_path(path, sizeof path);
-    int rc = make_parent(path);
-    if (rc < 0)
-        return herd__usage_error("--out: cannot create the directory of '%s': %s", path,
-                                 strerror(-rc));
-    FILE *f = herd__cli_open_out(path, tmp, sizeof tmp);
-    if (!f)
-        return herd__usage_error("--out: cannot write '%s': %s", path, strerror(errno));
+        if ((rc = make_parent(path)) < 0)
+            return herd__fail("calibrate: cannot create the directory of '%s': %s", path,
+                              strerror(-rc));
+    }
+    struct herd_cli_out f;
+    if ((rc = herd__cli_out_open(&f, "--out", path)) != HERD_EXIT_OK)
+        return rc;
 
     struct herd_profile p;
     herd__cli_signals();
     rc = herd_live_calibrate(&p, quiet, herd__cli_watch(), err, sizeof err);
     if (rc < 0) {
-        herd__cli_abort_out(f, path, tmp);
+        herd__cli_out_abort(&f);
         if (rc == -HERD_EINTR) {
             fprintf(stderr, "herd: calibrate interrupted; nothing written\n");
             return HERD_EXIT_INTERRUPTED;
         }
         return herd__fail("calibrate: %s", err);
     }
-    if (herd_profile_write(f, &p) < 0 || herd__cli_commit_out(f, path, tmp) < 0)
-        return herd__fail("calibrate: cannot write '%s'", path);
+    if (herd_profile_write(f.f, &p) < 0) {
+        herd__cli_out_abort(&f);
+        return herd__fail("calibrate: cannot write the profile");
+    }
+    if ((rc = herd__cli_out_commit(&f)) < 0)
+        return herd__fail("--out: cannot write '%s': %s", path, strerror(-rc));
     printf("profile of this machine (%d cores, %s), written to %s\n", p.cores, p.kernel, path);
 #define HERD__PROF_PRINT(name, dflt, doc) print_figure(#name, p.name, doc);
     HERD_PROFILE_FIGURES(HERD__PROF_PRINT)

@@ -42,7 +42,9 @@ static const char run_usage[] =
     "  -f, --format FMT        text (default), json or csv\n"
     "  -w, --wide              text: every run side by side, however wide (default:\n"
     "                          fit 100 columns, in blocks of runs)\n"
-    "  -o, --out FILE          write the report to FILE instead of stdout\n"
+    "  -o, --out FILE          write the report to FILE instead of stdout, once the run\n"
+    "                          succeeded (atomically, mode kept; FIFOs, devices and\n"
+    "                          hard-linked files in place; no directory is created)\n"
     "  -q, --quiet             no progress lines on stderr\n"
     "  -h, --help              this help\n"
     "\n"
@@ -195,11 +197,10 @@ static int run(const struct run_opts *opts, const char *name, const struct herd_
         return herd__usage_error("--format: '%s' is not allowed; allowed: text, json, csv",
                                  o.format);
 
-    /* Open the output first: a bad --out path must fail before a long run. */
-    char tmp[4096];
-    FILE *out = herd__cli_open_out(o.out, tmp, sizeof tmp);
-    if (!out)
-        return herd__usage_error("--out: cannot write '%s': %s", o.out, strerror(errno));
+    /* Judge the output first: a bad --out path must fail before a long run. */
+    struct herd_cli_out out;
+    if ((rc = herd__cli_out_open(&out, "--out", o.out)) != HERD_EXIT_OK)
+        return rc;
 
     /* Each spec on the chosen backend(s): with both, live then sim for each mode. */
     struct herd_job jobs[HERD_JOBS_MAX];
@@ -210,12 +211,12 @@ static int run(const struct run_opts *opts, const char *name, const struct herd_
     struct herd_profile prof;
     char prof_path[4096];
     if (!reports) {
-        herd__cli_abort_out(out, o.out, tmp);
+        herd__cli_out_abort(&out);
         return herd__fail("out of memory");
     }
     if ((rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path,
                                    herd__cli_any_sim(jobs, njobs))) != HERD_EXIT_OK) {
-        herd__cli_abort_out(out, o.out, tmp);
+        herd__cli_out_abort(&out);
         free(reports);
         return rc;
     }
@@ -226,20 +227,20 @@ static int run(const struct run_opts *opts, const char *name, const struct herd_
     if (rc == HERD_EXIT_OK) {
         for (size_t i = 0; i < done; i++)
             ptrs[i] = &reports[i];
-        int w = fmt == HERD_FORMAT_JSON  ? herd_write_json(out, ptrs, done)
-                : fmt == HERD_FORMAT_CSV ? herd_write_csv(out, ptrs, done)
-                                         : herd_write_text(out, ptrs, done,
+        int w = fmt == HERD_FORMAT_JSON  ? herd_write_json(out.f, ptrs, done)
+                : fmt == HERD_FORMAT_CSV ? herd_write_csv(out.f, ptrs, done)
+                                         : herd_write_text(out.f, ptrs, done,
                                                            &(struct herd_text_opts){
                                                                .utf8 = herd__cli_utf8(),
                                                                .wide = o.wide});
-        if (w == 0)
-            w = herd__cli_commit_out(out, o.out, tmp);
-        else
-            herd__cli_abort_out(out, o.out, tmp);
-        if (w < 0)
+        if (w < 0) {
+            herd__cli_out_abort(&out);
             rc = herd__fail("writing the report: %s", herd_strerror(w));
+        } else if ((w = herd__cli_out_commit(&out)) < 0) {
+            rc = herd__fail("--out: cannot write '%s': %s", o.out ? o.out : "-", strerror(-w));
+        }
     } else {
-        herd__cli_abort_out(out, o.out, tmp);
+        herd__cli_out_abort(&out);
     }
     for (size_t i = 0; i < done; i++)
         herd_report_fini(&reports[i]);

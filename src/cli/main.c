@@ -200,42 +200,6 @@ int herd__cli_run_jobs(const struct herd_job *jobs, size_t n, struct herd_front_
     return HERD_EXIT_OK;
 }
 
-FILE *herd__cli_open_out(const char *path, char *tmp, size_t tmplen)
-{
-    if (!path || strcmp(path, "-") == 0) {
-        tmp[0] = '\0';
-        return stdout;
-    }
-    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
-    return fopen(tmp, "we");
-}
-
-int herd__cli_commit_out(FILE *f, const char *path, const char *tmp)
-{
-    if (f == stdout)
-        return fflush(stdout) == 0 ? 0 : -errno;
-    if (fclose(f) != 0) {
-        int e = -errno;
-        unlink(tmp);
-        return e;
-    }
-    if (rename(tmp, path) != 0) {
-        int e = -errno;
-        unlink(tmp);
-        return e;
-    }
-    return 0;
-}
-
-void herd__cli_abort_out(FILE *f, const char *path, const char *tmp)
-{
-    (void)path;
-    if (f && f != stdout) {
-        fclose(f);
-        unlink(tmp);
-    }
-}
-
 int main(int argc, char **argv)
 {
     setlocale(LC_CTYPE, "");
