@@ -16,13 +16,15 @@
  *
  * Recovery. Goodput is the client fleets' successful calls per bucket. Before: its mean
  * over the buckets that end before the first fault starts; after: over the buckets from
- * the last fault's end to the end of arrivals (duration_ns). Recovered at the first
- * bucket b after the last fault's end from which EVERY window of w buckets (until the
- * end of arrivals) averages at least recover_share × before; w is the fewest buckets
- * that hold 100 successes at the before rate (so a window's Poisson noise is ~10 %, not
- * a verdict), at most a quarter of the post-fault span. Time to recover = start of b −
- * the last fault's end (0 if at once). No such b: "stuck" (metastable). No fault: "no
- * fault".
+ * the last fault's end to the end of arrivals (duration_ns). The threshold is
+ * recover_share × before. Recovered at the first bucket b after the last fault's end
+ * from which (1) the mean goodput until the end of arrivals reaches the threshold and
+ * (2) no window of w buckets falls more than 3 Poisson sd below it (c < e − 3√e, e the
+ * successes a window holds at the threshold): w is the fewest buckets that hold 100
+ * successes at the before rate, at most a quarter of the post-fault span. (2) alone, with
+ * no allowance, called a fleet at 99 % of its old goodput stuck: one window in six of 100
+ * successes is 1 sd low. Time to recover = start of b − the last fault's end (0 if at
+ * once). No such b: "stuck" (metastable). No fault: "no fault".
  *
  * Memory refusal. Before anything is allocated, the run's memory is estimated: per
  * client its record (56 B) and, for fleets whose clients each keep a call open (closed,
@@ -561,18 +563,23 @@ static void recovery(struct fsim *fs)
         w = 1;
     if (w > span / 4)
         w = span / 4 ? span / 4 : 1;
-    /* From the end backwards: the earliest k from which every window is good. */
+    /* From the end backwards: the earliest k from which no window is too low and the
+     * mean reaches the threshold. */
+    double expect = target * (double)w * bw_s;
+    double floor_count = expect - 3 * sqrt(expect);
     size_t best = SIZE_MAX;
-    double wsum = 0;
+    double wsum = 0, tail = 0;
     for (size_t k = hi; k-- > lo;) {
         wsum += (double)fs->goodput[k];
+        tail += (double)fs->goodput[k];
         if (k + w < hi)
             wsum -= (double)fs->goodput[k + w];
         if (k + w > hi)
             continue; /* not a full window yet */
-        if (wsum / ((double)w * bw_s) < target)
+        if (wsum < floor_count)
             break;
-        best = k;
+        if (tail / ((double)(hi - k) * bw_s) >= target)
+            best = k;
     }
     if (best == SIZE_MAX)
         return;

@@ -240,3 +240,42 @@ Test(fleet, cascade_chain_crash)
     cr_assert_str_eq(f->faults[0].kind, "crash");
     herd_report_fini(&r);
 }
+
+/* The verdict at a small fleet: 200 calls/s into 4 workers of 2 ms, the service down for
+ * 1 s. Afterwards goodput is back at its old level (within its Poisson noise), so over 20
+ * seeds every run must say "recovered"; the same fleet at 60 % of its old goodput after
+ * the fault (its callers' rate drops to 120/s) must say "stuck" every time (threshold 90 %,
+ * windows of ~100 successes: 60 % is ~12 sd below the threshold's window, 100 % ~3 sd
+ * above the allowance). Before the noise allowance, the recovered fleet was called stuck
+ * in about half of these seeds. */
+static const char *small_fleet_verdict(uint64_t seed, bool degraded)
+{
+    static char verdict[16];
+    struct herd_fleet fl;
+    fm_init(&fl, "small", 10 * SEC, 0, 50 * MS);
+    fl.recover_share = 0.9;
+    int api = fm_service(&fl, "api", 4, HERD_FLEET_DIST_EXPONENTIAL, 2 * MS);
+    int users = fm_open(&fl, "users", 100, 200, api);
+    fl.comps[users].u.clients.call.timeout_ns = 100 * MS;
+    fl.herd = api;
+    fm_fault(&fl, HERD_FLEET_FAULT_CRASH, api, 3 * SEC, 1 * SEC, 0);
+    if (degraded) {
+        struct herd_fleet_clients *u = &fl.comps[users].u.clients;
+        u->ncurve = 3;
+        u->curve[1] = (struct herd_fleet_curve_point){4 * SEC, 200};
+        u->curve[2] = (struct herd_fleet_curve_point){4 * SEC + 1, 120};
+    }
+    struct herd_report r;
+    cr_assert_eq(fm_run(&fl, seed, &r), 0);
+    snprintf(verdict, sizeof verdict, "%s", r.fleet->verdict);
+    herd_report_fini(&r);
+    return verdict;
+}
+
+Test(fleet, small_fleet_verdicts)
+{
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        cr_assert_str_eq(small_fleet_verdict(seed, false), "recovered", "seed %" PRIu64, seed);
+        cr_assert_str_eq(small_fleet_verdict(seed, true), "stuck", "seed %" PRIu64, seed);
+    }
+}
