@@ -33,8 +33,9 @@ const struct herd_scenario herd_scenario_fleet = {
     .id = HERD_SC_FLEET,
     .name = "fleet",
     .backends = HERD_BACKENDS_FLEET,
-    .summary = "a scenario file (YAML): client fleets, services and caches wired by calls with "
-               "timeouts and retries, faults on a timeline (herd run FILE.yaml or NAME)",
+    .summary = "a scenario file (YAML): client fleets, services, caches, load balancers and "
+               "coordination services wired by calls with timeouts and retries, faults on a "
+               "timeline (herd run FILE.yaml or NAME)",
     .trigger = "the file's faults and arrivals",
     .waiters = "attempts that reach the file's herd resource",
     .resource = "the component the file names as its herd",
