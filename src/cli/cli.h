@@ -28,6 +28,34 @@ void herd__cli_signals(void);
 /** The watch of every run this command starts: stop once a signal arrived. */
 const struct herd_watch *herd__cli_watch(void);
 
+/* The ceilings of herd run and herd sweep (--max-memory, --max-events): a simulation
+ * whose estimate exceeds the memory is refused before it starts, and one is stopped once
+ * its resident memory nears it or its events pass theirs. Defaults: 2 GiB
+ * (HERD_FRONT_MAX_MEMORY) and 10^10 simulated events per run (some minutes of CPU). */
+#define HERD_CLI_MAX_EVENTS 10000000000ULL
+#define HERD_CLI_MAX_EVENTS_MAX 1000000000000000LL
+#define HERD_CLI_MAX_MEMORY_MIN (UINT64_C(64) << 20)
+#define HERD_CLI_OPT_MAX_MEMORY 0x100 /* getopt_long values of the two flags */
+#define HERD_CLI_OPT_MAX_EVENTS 0x101
+#define HERD_CLI_BUDGET_OPTIONS                                                              \
+    {"max-memory", required_argument, NULL, HERD_CLI_OPT_MAX_MEMORY},                        \
+        {"max-events", required_argument, NULL, HERD_CLI_OPT_MAX_EVENTS}
+#define HERD_CLI_BUDGET_HELP                                                                 \
+    "      --max-memory SIZE   memory a simulation may take (default 2G; K, M, G, T;\n"      \
+    "                          0: none): refused before it starts when its estimate is\n"   \
+    "                          larger, stopped when its resident memory nears it\n"         \
+    "      --max-events E      simulated events a run may take (default 10000000000,\n"    \
+    "                          some minutes of CPU; 0: none): stopped past it\n"
+
+/** Parse the value of --max-memory or --max-events (@p opt: its HERD_CLI_OPT_*) into
+ *  @p *max_memory or @p *max_events. @return HERD_EXIT_OK, or a usage error printed. */
+int herd__cli_parse_budget(int opt, const char *arg, uint64_t *max_memory,
+                           uint64_t *max_events);
+
+/** Set the ceilings of this command's runs in the watch and in @p o (may be NULL: the
+ *  watch only); 0: none. */
+void herd__cli_budget(struct herd_front_opts *o, uint64_t max_memory, uint64_t max_events);
+
 /** True when text output may use UTF-8 (the locale's codeset is UTF-8). */
 bool herd__cli_utf8(void);
 

@@ -46,6 +46,7 @@ static const char run_usage[] =
     "                          succeeded (atomically, mode kept; FIFOs, devices and\n"
     "                          hard-linked files in place; no directory is created)\n"
     "  -q, --quiet             no progress lines on stderr\n"
+    HERD_CLI_BUDGET_HELP
     "  -h, --help              this help\n"
     "\n"
     "examples:\n"
@@ -60,6 +61,7 @@ struct run_opts {
     const char *backend, *mode, *mitigation, *format, *out;
     const char *n, *events, *seed; /* as typed: herd_request_resolve checks them */
     int64_t runs;
+    uint64_t max_memory, max_events;
     bool quiet, wide;
     const char *sets[64];
     int nsets;
@@ -80,6 +82,7 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
         {"quiet", no_argument, NULL, 'q'},
         {"wide", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
+        HERD_CLI_BUDGET_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     char err[256];
@@ -131,6 +134,13 @@ static int parse(int argc, char **argv, struct run_opts *o, const char **scenari
         case 'h':
             fputs(run_usage, stdout);
             return -1;
+        case HERD_CLI_OPT_MAX_MEMORY:
+        case HERD_CLI_OPT_MAX_EVENTS: {
+            int rc = herd__cli_parse_budget(c, optarg, &o->max_memory, &o->max_events);
+            if (rc != HERD_EXIT_OK)
+                return rc;
+            break;
+        }
         case ':':
             return herd__usage_error("%s: needs a value (see herd run --help)",
                                      argv[optind - 1]);
@@ -151,7 +161,10 @@ static int run(const struct run_opts *opts, const char *name, const struct herd_
 
 int herd_cmd_run(int argc, char **argv)
 {
-    struct run_opts o = {.format = "text", .runs = 0};
+    struct run_opts o = {.format = "text",
+                         .runs = 0,
+                         .max_memory = HERD_FRONT_MAX_MEMORY,
+                         .max_events = HERD_CLI_MAX_EVENTS};
     const char *name = NULL;
     char err[512];
     int rc = parse(argc, argv, &o, &name);
@@ -221,6 +234,7 @@ static int run(const struct run_opts *opts, const char *name, const struct herd_
         return rc;
     }
     fo.runs = (int)o.runs;
+    herd__cli_budget(&fo, o.max_memory, o.max_events);
     size_t done = 0;
     herd__cli_signals();
     rc = herd__cli_run_jobs(jobs, njobs, &fo, reports, &done, o.quiet);

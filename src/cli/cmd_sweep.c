@@ -39,6 +39,7 @@ static const char sweep_usage[] =
     "                          (default: origin_load,sim_time on sim; wakes,p99 on live)\n"
     "  -f, --format FMT        text (default) or csv\n"
     "  -q, --quiet             no progress lines on stderr\n"
+    HERD_CLI_BUDGET_HELP
     "      --mpi               spread the runs over MPI ranks (sim only): run as\n"
     "                          mpirun -np K herd sweep SCENARIO ... --mpi; each (N, strategy,\n"
     "                          run) is one work item, rank 0 prints the same table\n"
@@ -220,6 +221,7 @@ static int sweep_scenario(int argc, char **argv, bool *mpi_started, const char *
         {"format", required_argument, NULL, 'f'},   {"quiet", no_argument, NULL, 'q'},
         {"mpi", no_argument, NULL, 'P'},            {"help", no_argument, NULL, 'h'},
         {"vary", required_argument, NULL, 'V'},
+        HERD_CLI_BUDGET_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     const char *range = NULL, *backend = NULL, *mname = "all", *mlist = NULL, *format = "text";
@@ -227,6 +229,7 @@ static int sweep_scenario(int argc, char **argv, bool *mpi_started, const char *
     int nsets = 0, c, rc;
     int64_t runs = 1, from = 0, to = 0, step = 1;
     bool quiet = false, mpi = false;
+    uint64_t max_memory = HERD_FRONT_MAX_MEMORY, max_events = HERD_CLI_MAX_EVENTS;
     char err[512];
     optind = 1;
     opterr = 0;
@@ -252,6 +255,11 @@ static int sweep_scenario(int argc, char **argv, bool *mpi_started, const char *
             sets[nsets++] = optarg;
             break;
         case 'h': fputs(sweep_usage, stdout); return HERD_EXIT_OK;
+        case HERD_CLI_OPT_MAX_MEMORY:
+        case HERD_CLI_OPT_MAX_EVENTS:
+            if ((rc = herd__cli_parse_budget(c, optarg, &max_memory, &max_events)) != 0)
+                return rc;
+            break;
         case ':':
             return herd__usage_error("%s: needs a value (see herd sweep --help)", argv[optind - 1]);
         default:
@@ -262,6 +270,7 @@ static int sweep_scenario(int argc, char **argv, bool *mpi_started, const char *
     if (optind + 1 < argc)
         return herd__usage_error("sweep: unexpected argument '%s' (one scenario per sweep)",
                                  argv[optind + 1]);
+    herd__cli_budget(NULL, max_memory, max_events); /* the watch of every run, MPI's too */
     if (mpi)
         herd__sweep_mpi_quiet_ranks(); /* every rank finds the same errors: say them once */
     else if (getenv("OMPI_COMM_WORLD_SIZE") && !quiet)
@@ -364,6 +373,7 @@ static int sweep_scenario(int argc, char **argv, bool *mpi_started, const char *
         rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path, sim);
         fo.runs = (int)runs;
         fo.no_intervals = true; /* a sweep prints means; intervals are herd run's */
+        herd__cli_budget(&fo, max_memory, max_events);
         if (rc == HERD_EXIT_OK)
             rc = herd__cli_run_jobs(jobs, njobs, &fo, reports, &done, quiet);
         for (size_t i = 0; rc == HERD_EXIT_OK && i < njobs; i++)

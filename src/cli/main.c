@@ -4,6 +4,7 @@
 
 
 #include <errno.h>
+#include <inttypes.h>
 #include <herd/error.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -12,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #ifndef HERD_VERSION
@@ -75,11 +77,46 @@ static void on_signal(int sig)
     atomic_store(&interrupted, 1);
 }
 
+/* The ceilings of this command's runs (herd__cli_budget) and which one stopped a run.
+ * One command runs one job at a time on this thread. */
+enum stop_why { STOP_NONE, STOP_EVENTS, STOP_MEMORY };
+static struct {
+    uint64_t max_events; /* simulated events per run; 0: none */
+    uint64_t max_rss;    /* bytes of resident memory; 0: none */
+    bool sim;            /* the job running is a simulation (the events ceiling is its) */
+    enum stop_why why;
+    uint64_t events;     /* at the stop */
+    uint64_t rss;
+} budget = {.max_events = HERD_CLI_MAX_EVENTS, .max_rss = HERD_FRONT_MAX_MEMORY};
+
+/* This process's peak resident memory, in bytes (one getrusage: ~1 us, polled every
+ * HERD_SIM_WATCH_EVERY units of a simulation's work, some ms apart). */
+static uint64_t peak_rss(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_maxrss * 1024 : 0;
+}
+
 static bool watch_poll(void *ctx, int64_t progress_ns, uint64_t events)
 {
     (void)ctx;
     (void)progress_ns;
-    (void)events;
+    if (budget.sim && budget.max_events && events > budget.max_events) {
+        budget.why = STOP_EVENTS;
+        budget.events = events;
+        return true;
+    }
+    /* The estimate checked up front bounds what a run allocates; this catches what it
+     * cannot see (a near-critical queue's backlog): stop at 7/8 of the ceiling, which
+     * leaves the poll interval's growth (a few MB) and the report's writing room. */
+    if (budget.sim && budget.max_rss) {
+        uint64_t rss = peak_rss();
+        if (rss > budget.max_rss / 8 * 7) {
+            budget.why = STOP_MEMORY;
+            budget.rss = rss;
+            return true;
+        }
+    }
     return atomic_load_explicit(&interrupted, memory_order_relaxed) != 0;
 }
 
@@ -87,6 +124,48 @@ const struct herd_watch *herd__cli_watch(void)
 {
     static const struct herd_watch watch = {watch_poll, NULL};
     return &watch;
+}
+
+void herd__cli_budget(struct herd_front_opts *o, uint64_t max_memory, uint64_t max_events)
+{
+    budget.max_events = max_events;
+    budget.max_rss = max_memory;
+    if (!o)
+        return;
+    o->max_memory = max_memory ? max_memory : UINT64_MAX;
+    o->memory_flag = "--max-memory";
+}
+
+int herd__cli_parse_budget(int opt, const char *arg, uint64_t *max_memory,
+                           uint64_t *max_events)
+{
+    char err[256];
+    int64_t v;
+    if (opt == HERD_CLI_OPT_MAX_EVENTS) {
+        if (herd_parse_int("--max-events", arg, 0, HERD_CLI_MAX_EVENTS_MAX, &v, err,
+                           sizeof err) < 0)
+            return herd__usage_error("%s (0: no ceiling)", err);
+        *max_events = (uint64_t)v;
+        return HERD_EXIT_OK;
+    }
+    /* A size: a whole number of bytes, or of KiB, MiB, GiB, TiB with K, M, G, T. */
+    static const char units[] = "KMGT";
+    char num[32];
+    size_t len = strlen(arg);
+    const char *u = len ? strchr(units, arg[len - 1]) : NULL;
+    int shift = u && *u ? 10 * (int)(u - units + 1) : 0;
+    snprintf(num, sizeof num, "%.*s", (int)(shift ? len - 1 : len), arg);
+    if (len >= sizeof num ||
+        herd_parse_int("--max-memory", num, 0, INT64_MAX >> shift, &v, err, sizeof err) < 0 ||
+        (v && ((uint64_t)v << shift) < HERD_CLI_MAX_MEMORY_MIN))
+        return herd__usage_error("--max-memory: expected a size from 64M to 1T (bytes, or with "
+                                 "K, M, G, T), or 0 for no ceiling; got '%s'",
+                                 arg);
+    if (((uint64_t)v << shift) > (UINT64_C(1) << 40))
+        return herd__usage_error("--max-memory: '%s' is out of range; allowed: 64M to 1T, or 0",
+                                 arg);
+    *max_memory = (uint64_t)v << shift;
+    return HERD_EXIT_OK;
 }
 
 void herd__cli_signals(void)
@@ -169,11 +248,30 @@ int herd__cli_run_jobs(const struct herd_job *jobs, size_t n, struct herd_front_
     *done = 0;
     if (herd_front_check(jobs, n, err, sizeof err) < 0)
         return herd__usage_error("%s", err);
+    for (size_t i = 0; i < n; i++) {
+        const struct herd_run_spec *s = &jobs[i].spec;
+        if (herd_front_fits(&jobs[i], 1, o, err, sizeof err) < 0)
+            return herd__usage_error("%s %s: %s", s->sc->name, herd_spec_strategy(s), err);
+    }
     o->progress = progress;
     o->progress_ctx = (void *)(quiet ? &silent : &loud);
     for (size_t i = 0; i < n; i++) {
         const struct herd_run_spec *s = &jobs[i].spec;
+        budget.sim = jobs[i].backend->bit == HERD_BACKEND_SIM;
+        budget.why = STOP_NONE;
         int rc = herd_front_run(&jobs[i], o, &reports[i], err, sizeof err);
+        if (rc == -HERD_EINTR && budget.why == STOP_EVENTS)
+            return herd__fail("%s %s: stopped past --max-events %" PRIu64 " (simulated events "
+                              "per run) at %" PRIu64 " events; raise it (0: no ceiling) or "
+                              "lower -n, --events or the parameters",
+                              s->sc->name, herd_spec_strategy(s), budget.max_events,
+                              budget.events);
+        if (rc == -HERD_EINTR && budget.why == STOP_MEMORY)
+            return herd__fail("%s %s: stopped near --max-memory %.3g GB: resident memory "
+                              "reached %.3g GB; raise it (0: no ceiling) or lower -n or the "
+                              "parameters",
+                              s->sc->name, herd_spec_strategy(s), (double)budget.max_rss / 1e9,
+                              (double)budget.rss / 1e9);
         if (rc == -HERD_EINTR) {
             fprintf(stderr, "herd: %s\n", err);
             return HERD_EXIT_INTERRUPTED;

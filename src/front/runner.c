@@ -45,6 +45,35 @@ int herd_front_check(const struct herd_job *jobs, size_t n, char *err, size_t er
     return 0;
 }
 
+/* @p job against @p o's memory ceiling (the simulator's estimate; live runs check their
+ * own limits in their backend's check). */
+static int fits(const struct herd_job *job, const struct herd_front_opts *o, char *err,
+                size_t errlen)
+{
+    if (job->backend->bit != HERD_BACKEND_SIM)
+        return 0;
+    uint64_t max = o->max_memory ? o->max_memory : HERD_FRONT_MAX_MEMORY;
+    char why[256];
+    int64_t need = herd_sim_bytes(&job->spec, why, sizeof why);
+    if (need <= 0 || (uint64_t)need <= max)
+        return 0;
+    snprintf(err, errlen, "would need ~%.3g GB of memory, more than %s of %.3g GB%s%s",
+             (double)need / 1e9, o->memory_flag ? o->memory_flag : "the memory ceiling",
+             (double)max / 1e9, why[0] ? ": " : "", why);
+    return -HERD_ELIMIT;
+}
+
+int herd_front_fits(const struct herd_job *jobs, size_t n, const struct herd_front_opts *o,
+                    char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = fits(&jobs[i], o, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int herd_front_runs(const struct herd_job *job, const struct herd_front_opts *o)
 {
     if (o->runs > 0)
@@ -98,6 +127,8 @@ int herd_front_run(const struct herd_job *job, const struct herd_front_opts *o,
     int64_t t0 = herd_clock_monotonic_ns();
     int rc;
 
+    if ((rc = fits(job, o, err, errlen)) < 0)
+        return rc;
     herd_provenance_init(&prov, o->version, o->command);
     herd_provenance_set_profile(&prov, job->backend->bit == HERD_BACKEND_SIM ? o->profile_path
                                                                              : NULL,

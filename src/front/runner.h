@@ -42,6 +42,11 @@
 #define HERD_SIM_AUTO_RUNS_MAX 10
 #define HERD_SIM_AUTO_WORK_MAX 2e7
 
+/* The memory a simulation may take unless the front end says otherwise (herd run
+ * --max-memory, the server's own): its estimate from the parameters (herd_sim_bytes) is
+ * held against it before the run starts. The fleet simulator also refuses > 2 GiB itself. */
+#define HERD_FRONT_MAX_MEMORY (UINT64_C(2) << 30)
+
 /* The most jobs a plan expands into: every strategy on both backends. */
 #define HERD_JOBS_MAX (2 * HERD_REQUEST_MAX_SPECS)
 
@@ -65,6 +70,15 @@ size_t herd_front_jobs(const struct herd_request_plan *plan, struct herd_job *jo
  */
 int herd_front_check(const struct herd_job *jobs, size_t n, char *err, size_t errlen);
 
+struct herd_front_opts;
+
+/**
+ * Every simulated job's memory estimate (herd_sim_bytes) against @p o's ceiling, before
+ * anything starts. @return 0, or -HERD_ELIMIT with one line naming the figure in @p err.
+ */
+int herd_front_fits(const struct herd_job *jobs, size_t n, const struct herd_front_opts *o,
+                    char *err, size_t errlen);
+
 /** How to run a job. Zero-initialise, then set what applies. */
 struct herd_front_opts {
     int runs; /* repeats with derived seeds, 1 to HERD_RUNS_MAX; 0: the default
@@ -78,6 +92,10 @@ struct herd_front_opts {
     const char *command;                /* the command line or request text, ditto */
     bool no_intervals;                  /* skip the intervals (a sweep's thousands of
                                            points print means only) */
+    uint64_t max_memory;                /* bytes a simulation may take, by its estimate;
+                                           0: HERD_FRONT_MAX_MEMORY */
+    const char *memory_flag;            /* how the refusal names the ceiling (NULL: "the
+                                           memory ceiling") */
     /** Called before each run (1-based @p run of @p runs); may be NULL. */
     void (*progress)(void *ctx, const struct herd_job *job, int run, int runs);
     void *progress_ctx;

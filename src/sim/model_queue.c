@@ -44,7 +44,9 @@
  * Cost: two engine events per served request (arrival, completion), O(1) each; memory
  * 48 bytes per request held by the service (so an overloaded long run grows with its
  * backlog), 24 bytes per event window, a few MB of timeline at most. A run is refused
- * beyond 10^9 expected arrivals (minutes of CPU at 10^7 events/s).
+ * beyond 10^9 expected arrivals (minutes of CPU at 10^7 events/s), and bytes() sizes the
+ * backlog up front (112 bytes a held request, with the arrays' doubling) so that the
+ * front ends refuse, with the figure, a run beyond their memory ceiling (--max-memory).
  * Thread safety: none; a run owns everything it touches.
  */
 #include "model_queue.h"
@@ -336,4 +338,32 @@ static int run(const struct herd_run_spec *spec, const struct herd_profile *prof
     return herd__sim_queue_run_hooked(spec, prof, r, hooks, err, errlen);
 }
 
-const struct herd_sim_model herd__sim_queue = {run};
+/* What one request held by the service costs at its peak: its record and its ring slot
+ * (service.c), both grown by doubling, so old and new arrays side by side at the switch. */
+#define HELD_BYTES 112
+
+/* The backlog bounds the memory: an overloaded queue holds what arrives beyond what the
+ * workers serve, (rate - servers / service) x duration_s, up to queue_cap; with margin for
+ * the arrivals' noise (6 sd of a Poisson count) and the workers' own requests. */
+static int64_t bytes(const struct herd_run_spec *spec, char *why, size_t whylen)
+{
+    const struct herd_queue_config *qc = &spec->cfg.queue;
+    double duration_s = qc->duration_ns / 1e9;
+    double arrivals = qc->rate * duration_s;
+    double served_per_s = qc->servers / (qc->service_ns / 1e9);
+    double held = (qc->rate - served_per_s) * duration_s;
+    held = (held > 0 ? held : 0) + 6 * sqrt(arrivals) + qc->servers + 64;
+    if (held > arrivals + qc->servers)
+        held = arrivals + qc->servers;
+    bool capped = qc->queue_cap > 0 && held > (double)qc->queue_cap + qc->servers;
+    if (capped)
+        held = (double)qc->queue_cap + qc->servers;
+    snprintf(why, whylen,
+             "its queue would hold ~%.3g requests (%.3g/s arriving, %.3g/s served, for %g s%s)",
+             held, qc->rate, served_per_s, duration_s,
+             capped ? ", queue_cap" : "; queue_cap bounds it");
+    double windows = spec->events > 0 ? (double)spec->events : 1;
+    return (int64_t)(held * HELD_BYTES + windows * 5 * sizeof(uint64_t));
+}
+
+const struct herd_sim_model herd__sim_queue = {.run = run, .bytes = bytes};

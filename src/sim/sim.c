@@ -24,6 +24,24 @@ static int check(const struct herd_run_spec *spec, char *err, size_t errlen)
     return m->check ? m->check(spec, err, errlen) : 0;
 }
 
+/* Every model's engine, event queue and report (the event queue's wheel alone is a few
+ * MB), and what a waiter costs at most in the models whose memory follows n: their
+ * per-waiter columns, pending events and waiter records (cache, the largest, measured
+ * ~170 bytes at N = 1,000,000). */
+#define SIM_BASE_BYTES (INT64_C(32) << 20)
+#define SIM_WAITER_BYTES 512
+#define SIM_EVENT_BYTES 256
+
+int64_t herd_sim_bytes(const struct herd_run_spec *spec, char *why, size_t whylen)
+{
+    const struct herd_sim_model *m = models[spec->sc->id];
+    if (whylen)
+        why[0] = '\0';
+    if (m && m->bytes)
+        return SIM_BASE_BYTES + m->bytes(spec, why, whylen);
+    return SIM_BASE_BYTES + SIM_WAITER_BYTES * spec->n + SIM_EVENT_BYTES * spec->events;
+}
+
 int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *prof,
                  const struct herd_watch *watch, struct herd_report *r, char *err,
                  size_t errlen)

@@ -31,4 +31,11 @@ int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *pr
                  const struct herd_watch *watch, struct herd_report *r, char *err,
                  size_t errlen);
 
+/**
+ * The most memory a simulation of @p spec may take, in bytes, estimated from its
+ * parameters before it starts (what the front ends hold against their memory ceiling),
+ * with what drives it in @p why (one phrase, "" when nothing in particular).
+ */
+int64_t herd_sim_bytes(const struct herd_run_spec *spec, char *why, size_t whylen);
+
 #endif

@@ -18,6 +18,11 @@ struct herd_sim_model {
     /** Optional: refuse @p spec before anything runs (one line in @p err). @return 0 or
      *  -HERD_EINVAL. */
     int (*check)(const struct herd_run_spec *spec, char *err, size_t errlen);
+    /** Optional: the most memory a run of @p spec may take, in bytes, sized from its
+     *  parameters before anything is allocated (an upper estimate), with what drives it
+     *  in @p why (one phrase; "" when nothing in particular). NULL: the simulator's
+     *  per-waiter estimate (sim.c), right for models whose memory follows n. */
+    int64_t (*bytes)(const struct herd_run_spec *spec, char *why, size_t whylen);
 };
 
 /* The models: src/sim/model_<name>.c for every scenario with the SIM column (list.h). */

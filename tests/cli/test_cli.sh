@@ -72,6 +72,15 @@ out=$("$herd" list accept condvar 2>&1) && [[ $out == *"accept     N workers"* &
     ok "list accept condvar: both" || nok "list accept condvar: both" "$out"
 expect_usage "list a typo after a good name" "unknown scenario 'nope'" list accept nope
 expect_usage "list json of two" "--format json lists one SCENARIO" list accept condvar -f json
+# The ceilings (issue 13; tests/cli/test_budget.sh tries every parameter's largest value).
+expect_usage "--max-memory bad" "--max-memory: expected a size from 64M to 1T" run queue --max-memory 2X
+expect_usage "--max-memory too small" "--max-memory" run queue --max-memory 1M
+expect_usage "--max-events negative" "--max-events" sweep queue --vary rate=1,2 --max-events -1
+expect_usage "a simulation beyond --max-memory" "more than --max-memory of 0.0671 GB" run cache -b sim -n 1000000 --max-memory 64M
+expect_usage "an unbounded queue beyond the memory ceiling" "queue_cap bounds it" run queue --set rate=1e9 --set duration_s=1
+out=$("$herd" run queue -q --set rate=1e6 --set duration_s=10 --set servers=1000 --max-events 100000 2>&1 >/dev/null)
+[[ $? -eq 1 && $out == *"stopped past --max-events 100000"* ]] && ok "a run past --max-events: stopped, exit 1, one line" ||
+    nok "--max-events stop" "$out"
 # Beyond this machine: refused before any thread starts (fast, one line).
 expect_usage "-n beyond the machine (accept)" "-n 900000" run accept -n 900000
 expect_usage "-n beyond the machine (condvar)" "-n 900000" run condvar -n 900000
