@@ -7,7 +7,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 MESON_SETUP = meson setup --buildtype=debugoptimized
 
-.PHONY: all deps build run test test-fast test-asan fidelity install clean
+.PHONY: all deps build run test test-fast test-asan fidelity fuzz install clean
 
 all: build
 
@@ -45,6 +45,14 @@ test-fast: build
 # on a shared 2-core machine are for intervals and verdicts, not for pass/fail.
 fidelity: build
 	$(BUILD)/herd fidelity
+
+# herd's parsers under libFuzzer (scripts/fuzz.sh: the scenario-file reader, the HTTP
+# request head, the API's run request, herd run's command line), each until FUZZ_RUNS
+# inputs or FUZZ_SECONDS; the test suite runs them 20 s each. Crashes: $(BUILD)/fuzz/*/crash-*.
+FUZZ_RUNS ?= 10000000
+FUZZ_SECONDS ?= 1800
+fuzz: build
+	@bash scripts/fuzz.sh . $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_RUNS)
 
 PREFIX ?= /usr/local
 install: build

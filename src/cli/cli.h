@@ -116,6 +116,29 @@ void herd__cli_out_abort(struct herd_cli_out *o);
 /** Record argv for provenance (main does it once). */
 void herd__cli_set_command(int argc, char **argv);
 
+/* herd run's command line as typed (herd__cli_run_args): nothing checked beyond the
+ * flags' own syntax; herd_request_resolve checks the rest. */
+struct herd_cli_run_args {
+    const char *backend, *mode, *mitigation, *format, *out;
+    const char *n, *events, *seed; /* as typed: herd_request_resolve checks them */
+    int64_t runs;
+    uint64_t max_memory, max_events;
+    bool quiet, wide;
+    const char *sets[64];
+    int nsets;
+};
+
+/** herd run's usage text (herd run --help). */
+extern const char herd__cli_run_usage[];
+
+/**
+ * Parse herd run's @p argv into @p o (preset by the caller with the defaults) and the
+ * scenario argument (NULL when none). Prints --help or one usage line. @return 0, -1
+ * after --help, or HERD_EXIT_USAGE.
+ */
+int herd__cli_run_args(int argc, char **argv, struct herd_cli_run_args *o,
+                       const char **scenario);
+
 int herd_cmd_list(int argc, char **argv);
 int herd_cmd_run(int argc, char **argv);
 int herd_cmd_demo(int argc, char **argv);

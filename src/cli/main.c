@@ -41,32 +41,6 @@ static const char usage[] =
     "Exit status: 0 success, 1 runtime failure, 2 usage error, 130 interrupted.\n"
     "See 'herd <command> --help' for the options of each command.\n";
 
-static int vreport(int code, const char *fmt, va_list ap)
-{
-    fputs("herd: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    return code;
-}
-
-int herd__usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = vreport(HERD_EXIT_USAGE, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-int herd__fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = vreport(HERD_EXIT_FAIL, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
 /* Set by the signal handler, read by every run's watch (a lock-free C11 atomic is
  * async-signal-safe and race-free). */
 static atomic_int interrupted;
@@ -134,38 +108,6 @@ void herd__cli_budget(struct herd_front_opts *o, uint64_t max_memory, uint64_t m
         return;
     o->max_memory = max_memory ? max_memory : UINT64_MAX;
     o->memory_flag = "--max-memory";
-}
-
-int herd__cli_parse_budget(int opt, const char *arg, uint64_t *max_memory,
-                           uint64_t *max_events)
-{
-    char err[256];
-    int64_t v;
-    if (opt == HERD_CLI_OPT_MAX_EVENTS) {
-        if (herd_parse_int("--max-events", arg, 0, HERD_CLI_MAX_EVENTS_MAX, &v, err,
-                           sizeof err) < 0)
-            return herd__usage_error("%s (0: no ceiling)", err);
-        *max_events = (uint64_t)v;
-        return HERD_EXIT_OK;
-    }
-    /* A size: a whole number of bytes, or of KiB, MiB, GiB, TiB with K, M, G, T. */
-    static const char units[] = "KMGT";
-    char num[32];
-    size_t len = strlen(arg);
-    const char *u = len ? strchr(units, arg[len - 1]) : NULL;
-    int shift = u && *u ? 10 * (int)(u - units + 1) : 0;
-    snprintf(num, sizeof num, "%.*s", (int)(shift ? len - 1 : len), arg);
-    if (len >= sizeof num ||
-        herd_parse_int("--max-memory", num, 0, INT64_MAX >> shift, &v, err, sizeof err) < 0 ||
-        (v && ((uint64_t)v << shift) < HERD_CLI_MAX_MEMORY_MIN))
-        return herd__usage_error("--max-memory: expected a size from 64M to 1T (bytes, or with "
-                                 "K, M, G, T), or 0 for no ceiling; got '%s'",
-                                 arg);
-    if (((uint64_t)v << shift) > (UINT64_C(1) << 40))
-        return herd__usage_error("--max-memory: '%s' is out of range; allowed: 64M to 1T, or 0",
-                                 arg);
-    *max_memory = (uint64_t)v << shift;
-    return HERD_EXIT_OK;
 }
 
 void herd__cli_signals(void)
