@@ -147,9 +147,12 @@ static void limiter_release(struct fsim *fs, struct fs_comp *c, struct fs_att *a
     if (!a->limited || !c->lim)
         return;
     a->limited = 0;
-    enum herd_limiter_outcome o = status == FS_OK                               ? HERD_LIMITER_SUCCESS
-                                  : status == FS_SHED || status == FS_REJECT ? HERD_LIMITER_DROPPED
-                                                                               : HERD_LIMITER_IGNORE;
+    /* every overload loss is a drop to the limiter: shed, refused by a full queue, or
+     * pushed out of a full DROP_OLDEST queue (it is how that queue refuses) */
+    bool loss = status == FS_SHED || status == FS_REJECT || status == FS_DROPPED;
+    enum herd_limiter_outcome o = status == FS_OK ? HERD_LIMITER_SUCCESS
+                                  : loss          ? HERD_LIMITER_DROPPED
+                                                  : HERD_LIMITER_IGNORE;
     herd_limiter_release(c->lim, &a->ltok, o, herd_sim_now(fs->sim));
 }
 
