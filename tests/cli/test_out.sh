@@ -77,7 +77,7 @@ fi
 # Killed mid-run: nothing of the run is on disk (the report is in memory until the end).
 mkdir kill && cd kill || exit 1
 echo keep >out.json
-"$herd" run queue -q --set rate=1e6 --set duration_s=100 -o out.json &
+"$herd" run queue -q --set rate=1e6 --set duration_s=100 --set servers=1000 -o out.json &
 pid=$!
 sleep 1
 kill -9 "$pid"
