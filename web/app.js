@@ -26,12 +26,16 @@
  * Cost: a render rebuilds 240 tiles and redraws two uPlot charts (a few ms); a chart is only
  * rebuilt when its shape (series, scale) changes.
  *
+ * An ES module (the page's modules load natively, no bundler): a scenario file's view, its
+ * topology, faults, verdicts, per-component tables and charts, is fleet.js's; this file hands
+ * it the helpers and the reports.
+ *
  * Hooks for tests and the benchmark (window.herdPage): `runs` counts finished renders, `last`
  * holds the last report and settings, `pending` is set until both charts of a render have
  * drawn, `perf` lists Trigger → charts-drawn times (ms) and `perfDetail` splits each into the
  * API's answer and the drawing.
  */
-'use strict';
+import { fleetView } from './fleet.js';
 
 (function () {
   /* The five outcome classes, in the glossary's order, each with its symbol (colour is never
@@ -555,7 +559,7 @@
     $('file-mits-boxes').replaceChildren(...(file ? sc.mitigations : []).map((m) => h('label',
       { title: m.help }, h('input', { type: 'checkbox', value: m.name, checked: m.name === sc.default_mitigation }),
       ` ${m.name}`)));
-    buildFleet(sc);
+    fleet.build(sc);
     $('mitigation').replaceChildren(...sc.mitigations.map((m) =>
       h('option', { value: m.name, textContent: `${m.name} (${m.family})` })));
     $('mitigation').value = sc.default_mitigation;
@@ -894,7 +898,7 @@
       return;
     }
     if (file && report.fleet) {
-      renderFleet(data.runs, s, r);
+      fleet.show(data.runs, s, r);
       return;
     }
     render(report, s, r);
@@ -1358,221 +1362,8 @@
       for (const [key, chart] of Object.entries(page.charts)) {
         if (chart) chart.setSize({ width: chartWidth($(key)), height: CHART_HEIGHT });
       }
-      if (page.fleet) drawFleetCharts();
+      fleet.redraw();
     }, 120);
-  }
-
-  /* ---------------------------------------------------------------- scenario files -- */
-  /* A scenario file's view: its topology (components as boxes by kind, calls as arrows with
-   * timeout × attempts), its faults on the time axis, and after a run the recovery verdicts,
-   * the per-component figures and timelines, naive and mitigated side by side. Drawn from the
-   * catalogue's (or /api/validate's) topology and the reports' fleet objects only. */
-  const SVG_NS = 'http://www.w3.org/2000/svg';
-  function svg(tag, attrs, ...children) {
-    const e = document.createElementNS(SVG_NS, tag);
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-    e.append(...children);
-    return e;
-  }
-  const svgTitle = (text) => svg('title', {}, text);
-
-  /* "2 s", "150 ms", "none": a timeout as the arrow's label says it. */
-  const fmtTimeout = (ns) => (ns > 0 ? fmtNs(ns) : 'no timeout');
-
-  /* Each component's column: sources (client fleets) first, a callee right of every caller
-   * (the file's call graph has no cycles, so this ends). */
-  function layers(topo) {
-    const n = topo.components.length;
-    const depth = new Array(n).fill(0);
-    for (let pass = 0; pass < n; pass++) {
-      for (const c of topo.calls) depth[c.to] = Math.max(depth[c.to], depth[c.from] + 1);
-    }
-    return depth;
-  }
-
-  function drawTopology(topo) {
-    const BW = 132, BH = 50, GX = 96, GY = 26, PAD = 12;
-    const depth = layers(topo);
-    const rows = {};
-    const pos = topo.components.map((c, i) => {
-      const d = depth[i];
-      const row = (rows[d] = (rows[d] || 0) + 1) - 1;
-      return { x: PAD + d * (BW + GX), y: PAD + row * (BH + GY) };
-    });
-    const cols = Math.max(...depth) + 1;
-    const nrows = Math.max(...Object.values(rows));
-    const W = PAD * 2 + cols * BW + (cols - 1) * GX;
-    const H = PAD * 2 + nrows * BH + (nrows - 1) * GY + 14;
-    const faulted = {};
-    for (const f of topo.faults) (faulted[f.target] = faulted[f.target] || []).push(f.kind);
-    const defs = svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '10', refY: '5',
-      markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z' })));
-    const edges = topo.calls.map((c) => {
-      const a = pos[c.from], b = pos[c.to];
-      const x1 = a.x + BW, y1 = a.y + BH / 2, x2 = b.x, y2 = b.y + BH / 2;
-      const label = `${fmtTimeout(c.timeout_ns)} × ${c.max_attempts}`;
-      const mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
-      return svg('g', { class: 'edge', 'data-from': c.from_name, 'data-to': c.to_name },
-        svgTitle(`${c.from_name} calls ${c.to_name}: timeout ${fmtTimeout(c.timeout_ns)} per attempt, ` +
-                 `${plural(c.max_attempts, 'attempt')} at most`),
-        svg('path', { class: 'edge-line', d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, 'marker-end': 'url(#arrow)' }),
-        svg('text', { class: 'edge-label', x: mx, y: my - 5, 'text-anchor': 'middle' }, label));
-    });
-    const nodes = topo.components.map((c, i) => {
-      const p = pos[i];
-      const herd = i === topo.herd;
-      const fs = faulted[i] ? `⚡ ${faulted[i].join(', ')}` : c.kind;
-      return svg('g', { class: `node kind-${c.kind}${herd ? ' herd' : ''}${faulted[i] ? ' faulted' : ''}`, 'data-name': c.name },
-        svgTitle(`${c.name}: ${c.kind}${herd ? ' (the herd\'s resource)' : ''}` +
-                 (faulted[i] ? `; faults: ${faulted[i].join(', ')}` : '')),
-        svg('rect', { x: p.x, y: p.y, width: BW, height: BH, rx: c.kind === 'clients' ? 22 : c.kind === 'cache' ? 2 : 8 }),
-        svg('text', { class: 'node-name', x: p.x + BW / 2, y: p.y + 21, 'text-anchor': 'middle' }, c.name),
-        svg('text', { class: 'node-kind', x: p.x + BW / 2, y: p.y + 38, 'text-anchor': 'middle' }, fs));
-    });
-    const el = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'topology-svg' }, defs, ...edges, ...nodes);
-    $('topology').replaceChildren(el);
-    $('topology').setAttribute('aria-label', `topology: ${topo.components.map((c) => `${c.name} (${c.kind})`).join(', ')}; ` +
-      `calls: ${topo.calls.map((c) => `${c.from_name} → ${c.to_name}, ${fmtTimeout(c.timeout_ns)} × ${c.max_attempts}`).join('; ')}`);
-  }
-
-  function drawFaultTimeline(topo) {
-    const W = 640, H = 30 + 18 * Math.max(1, topo.faults.length), L = 18, R = 18;
-    const end = topo.duration_ns + topo.drain_ns;
-    const x = (ns) => L + ((W - L - R) * ns) / Math.max(1, end);
-    const ticks = [];
-    const step = Math.pow(10, Math.floor(Math.log10(Math.max(1, end / 1e9)))) * 1e9;
-    for (let t = 0; t <= end; t += step) {
-      ticks.push(svg('line', { class: 'tick', x1: x(t), x2: x(t), y1: H - 18, y2: H - 14 }),
-                 svg('text', { class: 'tick-label', x: x(t), y: H - 3, 'text-anchor': 'middle' }, t ? fmtNs(t) : '0 s'));
-    }
-    const bars = topo.faults.map((f, i) => {
-      const w = Math.max(2, x(f.at_ns + f.for_ns) - x(f.at_ns));
-      return svg('g', { class: 'fault', 'data-kind': f.kind },
-        svgTitle(`${f.kind} on ${f.target_name} from ${fmtNs(f.at_ns)} for ${fmtNs(f.for_ns)}`),
-        svg('rect', { x: x(f.at_ns), y: 4 + 18 * i, width: w, height: 14 }),
-        svg('text', { x: x(f.at_ns) + w + 4, y: 15 + 18 * i }, `${f.kind} · ${f.target_name}`));
-    });
-    const none = topo.faults.length ? [] : [svg('text', { x: L, y: 15, class: 'tick-label' }, 'no faults: the arrivals are the trigger')];
-    $('fault-timeline').replaceChildren(svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'faults-svg', preserveAspectRatio: 'none' },
-      svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - 18, y2: H - 18 }),
-      svg('rect', { class: 'drain', x: x(topo.duration_ns), y: H - 20, width: x(end) - x(topo.duration_ns), height: 4 }),
-      ...bars, ...none, ...ticks));
-    $('fault-timeline').setAttribute('aria-label', topo.faults.length
-      ? `faults: ${topo.faults.map((f) => `${f.kind} on ${f.target_name} at ${fmtNs(f.at_ns)} for ${fmtNs(f.for_ns)}`).join('; ')}`
-      : 'no faults');
-  }
-
-  /* The file's drawing, and no results of an earlier scenario. */
-  function buildFleet(sc) {
-    $('fleet').hidden = !isFile(sc);
-    destroyFleetCharts();
-    $('verdicts').replaceChildren();
-    $('fleet-tables').replaceChildren();
-    $('fleet-chart-head').hidden = true;
-    page.fleet = null;
-    if (!isFile(sc)) return;
-    drawTopology(sc.topology);
-    drawFaultTimeline(sc.topology);
-  }
-
-  function verdictText(rec) {
-    if (!rec) return 'no verdict';
-    if (rec.verdict === 'recovered') return rec.recover_ns != null ? `recovered in ${fmtNs(rec.recover_ns)}` : 'recovered';
-    if (rec.verdict === 'stuck') return 'stuck (metastable)';
-    return String(rec.verdict);
-  }
-
-  const FLEET_COLUMNS = [
-    ['calls', 'calls', fmtInt], ['attempts', 'attempts', fmtInt], ['amplification', 'amplification', (v) => `${fmtNum(v)}×`],
-    ['ok', 'ok', fmtInt], ['errors', 'errors', fmtInt], ['timeouts', 'timeouts', fmtInt], ['wasted', 'wasted', fmtInt],
-    ['p99_ns', 'p99', fmtNs], ['peak_queue', 'peak queue', fmtInt],
-  ];
-
-  function fleetTable(report) {
-    const f = report.fleet;
-    return h('table', { className: `fleet-table ${modeOf(report)}` },
-      h('caption', { textContent: runLabel(report) }),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col', textContent: 'component' }),
-        ...FLEET_COLUMNS.map(([, label]) => h('th', { scope: 'col', textContent: label })))),
-      h('tbody', {}, ...f.components.map((c, i) => h('tr', { className: i === f.herd ? 'herd' : '' },
-        h('th', { scope: 'row', textContent: `${c.name} (${c.kind})` }),
-        ...FLEET_COLUMNS.map(([k, , fmt]) => h('td', { textContent: fmt(c[k]) }))))));
-  }
-
-  function renderFleet(reports, s, r) {
-    for (const report of reports) render(report, s, r); /* the herd's §1 view of each */
-    page.fleet = { reports, settings: s };
-    $('verdicts').replaceChildren(...reports.map((report) => {
-      const rec = report.fleet.recovery || {};
-      const d = h('div', { className: `verdict ${modeOf(report)} v-${rec.verdict || 'none'}` },
-        h('span', { className: 'verdict-k', textContent: runLabel(report) }),
-        h('strong', { className: 'verdict-v', textContent: verdictText(rec) }),
-        h('span', { className: 'hint', textContent: `goodput ${fmtNum(rec.goodput_before_per_s)}/s before the fault, ` +
-          `${fmtNum(rec.goodput_after_per_s)}/s after` }));
-      d.dataset.verdict = rec.verdict || '';
-      d.dataset.mode = modeOf(report);
-      return d;
-    }));
-    $('fleet-tables').replaceChildren(...reports.map((rp) => h('div', { className: 'fleet-table-box' }, fleetTable(rp))));
-    $('fleet-chart-head').hidden = false;
-    drawFleetCharts();
-    const said = reports.map((rp) => `${runLabel(rp)}: ${verdictText(rp.fleet.recovery)}`).join('; ');
-    setStatus(`${reports[0].scenario} on sim, seed ${s.seed}: ${said} (done in ${fmtInt(performance.now() - r.t0)} ms)`);
-    page.fleetRuns = (page.fleetRuns || 0) + 1;
-    document.body.dataset.fleetRuns = String(page.fleetRuns);
-  }
-
-  function destroyFleetCharts() {
-    for (const c of page.fleetCharts || []) c.destroy();
-    page.fleetCharts = [];
-    $('fleet-charts').replaceChildren();
-  }
-
-  /* One chart per component of the selected series, every run of the last request on it, all
-   * on one x range (seconds) with the fault windows shaded. */
-  function drawFleetCharts() {
-    destroyFleetCharts();
-    if (!page.fleet) return;
-    const key = $('fleet-series').value;
-    const reports = page.fleet.reports;
-    const f0 = reports[0].fleet;
-    const len = Math.max(...reports.map((rp) => rp.fleet.nbuckets));
-    const x = Array.from({ length: len }, (_, i) => (i * f0.bucket_ns) / 1e9);
-    const fmtY = key === 'latency_ns' ? fmtNs : fmtNum;
-    const shade = (u) => {
-      const ctx = u.ctx;
-      ctx.save();
-      ctx.fillStyle = 'rgba(204,121,167,0.20)';
-      for (const f of f0.faults) {
-        const a = u.valToPos(f.at_ns / 1e9, 'x', true), b = u.valToPos((f.at_ns + f.for_ns) / 1e9, 'x', true);
-        ctx.fillRect(a, u.bbox.top, Math.max(1, b - a), u.bbox.height);
-      }
-      ctx.restore();
-    };
-    f0.components.forEach((c, i) => {
-      const box = h('div', { className: 'fleet-chart', 'data-component': c.name });
-      box.append(h('h3', { textContent: `${c.name} (${c.kind}) · ${key === 'latency_ns' ? 'latency' : key}` }));
-      const el = h('div', { className: 'chart' });
-      box.append(el);
-      $('fleet-charts').append(box);
-      const data = [x, ...reports.map((rp) => {
-        const tl = rp.fleet.components[i] && rp.fleet.components[i].timeline;
-        const ys = (tl && tl[key]) || [];
-        return x.map((_, j) => (j < ys.length ? ys[j] : null));
-      })];
-      const opts = {
-        width: Math.max(260, Math.floor(($('fleet-charts').clientWidth || 640) / 2) - 16),
-        height: 170,
-        scales: { x: { time: false }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.08 : 1] } },
-        axes: [{ label: 's', labelSize: 16 }, { size: 64, values: (u, vals) => vals.map(fmtY) }],
-        series: [{ label: 's', value: (u, v) => (v == null ? '—' : `${fmtNum(v)} s`) },
-          ...reports.map((rp) => modeSeries(modeOf(rp), rp, () => ({ points: { show: false },
-            value: (u, v) => (v == null ? '—' : fmtY(v)) })))],
-        hooks: { drawAxes: [shade] },
-        legend: { show: i === 0 },
-      };
-      page.fleetCharts.push(new uPlot(opts, data, el));
-    });
   }
 
   /* ---------------------------------------------------------------------- editor -- */
@@ -1749,7 +1540,6 @@
       replaceViewInUrl();
     });
     $('file-mits').addEventListener('change', formChanged);
-    $('fleet-series').addEventListener('change', drawFleetCharts);
     wireEditor();
     window.addEventListener('popstate', showUrl);
     window.addEventListener('resize', onResize);
@@ -1780,6 +1570,10 @@
     $('trigger').disabled = false;
     document.body.dataset.ready = '1';
   }
+
+  /* The scenario-file view (fleet.js), with the helpers it shares with this page. */
+  const fleet = fleetView({ $, h, fmtNs, fmtInt, fmtNum, fmtPct, plural, modeOf, runLabel, modeSeries, render,
+                            setStatus, isFile, page });
 
   start();
 }());

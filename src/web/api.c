@@ -383,14 +383,53 @@ static const char *const fault_names[] = {
 #undef FAULT_NAME
 };
 
-/* The call a component makes through @p c (one of its calls), as the report's edge. */
+/* What a call to a coordination service asks for, as the file spells it ("op"). */
+static const char *const op_names[] = {"", "lock", "leader"};
+_Static_assert(sizeof op_names / sizeof op_names[0] == HERD_FLEET_OP_LEADER + 1, "ops");
+
+/* A coordination service's lock, as the file spells it ("lock"). */
+static const char *const lock_names[] = {"notify-all", "notify-one", "poll"};
+_Static_assert(sizeof lock_names / sizeof lock_names[0] == HERD_FLEET_LOCK_POLL + 1, "locks");
+
+/* The call a component makes through @p c (one of its calls), as the report's edge; a call
+ * to a coordination service also says what it asks for ("op", and a lock's "hold_ns"). */
 static void add_call(json_t *calls, const struct herd_fleet *m, int from,
                      const struct herd_fleet_call *c)
 {
-    json_array_append_new(
-        calls, json_pack("{s:i, s:i, s:s, s:s, s:I, s:i}", "from", from, "to", c->to, "from_name",
-                         m->comps[from].name, "to_name", m->comps[c->to].name, "timeout_ns",
-                         (json_int_t)c->timeout_ns, "max_attempts", c->retry.max_attempts));
+    json_t *o = json_pack("{s:i, s:i, s:s, s:s, s:I, s:i}", "from", from, "to", c->to, "from_name",
+                          m->comps[from].name, "to_name", m->comps[c->to].name, "timeout_ns",
+                          (json_int_t)c->timeout_ns, "max_attempts", c->retry.max_attempts);
+    if (c->op != HERD_FLEET_OP_NONE) {
+        json_object_set_new(o, "op", json_string(op_names[c->op]));
+        if (c->op == HERD_FLEET_OP_LOCK)
+            json_object_set_new(o, "hold_ns", json_integer((json_int_t)c->hold_ns));
+    }
+    json_array_append_new(calls, o);
+}
+
+/* A component as the drawing names it; a load balancer and a coordination service also
+ * carry what sets their look (the handshake's cost; the lock and the election), as the
+ * file has them (a mitigation may change them). */
+static json_t *component_json(const struct herd_fleet_component *c)
+{
+    json_t *o = json_pack("{s:s, s:s}", "name", c->name, "kind", kind_names[c->kind]);
+    if (c->kind == HERD_FLEET_LB) {
+        const struct herd_fleet_lb *lb = &c->u.lb;
+        json_object_set_new(o, "handshake_ns", json_integer((json_int_t)lb->handshake_ns));
+        json_object_set_new(o, "resumption", json_boolean(lb->resumption));
+        json_object_set_new(o, "resume_ns", json_integer((json_int_t)lb->resume_ns));
+        json_object_set_new(o, "drain_ns", json_integer((json_int_t)lb->drain_ns));
+        json_object_set_new(o, "handshake_rate_per_s", json_real(lb->handshake_rate_per_s));
+    } else if (c->kind == HERD_FLEET_COORD) {
+        const struct herd_fleet_coord *co = &c->u.coord;
+        json_object_set_new(o, "lock", json_string(lock_names[co->lock]));
+        json_object_set_new(o, "candidates", json_integer(co->candidates));
+        json_object_set_new(o, "election_timeout_ns",
+                            json_integer((json_int_t)co->election_timeout_ns));
+        json_object_set_new(o, "election_jitter_ns",
+                            json_integer((json_int_t)co->election_jitter_ns));
+    }
+    return o;
 }
 
 /* What the page draws before a run: components, calls, faults, the horizon; the same
@@ -400,8 +439,7 @@ static json_t *topology_json(const struct herd_fleet *m)
     json_t *comps = json_array(), *calls = json_array(), *faults = json_array();
     for (int i = 0; i < m->ncomps; i++) {
         const struct herd_fleet_component *c = &m->comps[i];
-        json_array_append_new(
-            comps, json_pack("{s:s, s:s}", "name", c->name, "kind", kind_names[c->kind]));
+        json_array_append_new(comps, component_json(c));
         switch (c->kind) {
         case HERD_FLEET_CLIENTS:
             add_call(calls, m, i, &c->u.clients.call);

@@ -22,7 +22,10 @@
 // draws its topology (4 boxes, 3 arrows labelled timeout × attempts) and its fault, runs naive
 // beside its budget mitigation with the verdicts "stuck" and "recovered" and one chart per
 // component, as the API reports them; two mitigations at once (a+b); a malformed file pasted
-// in the editor shows its line and column and marks that line, a good one runs.
+// in the editor shows its line and column and marks that line, a good one runs. The new kinds
+// (fleet kinds): lb-restart-tls draws an lb box, its drop as an instant, runs stuck naive and
+// recovered mitigated with more handshakes naive; leader-election draws a coord box and shows
+// split votes naive; lock-herd shows more wasted wake-ups naive than mitigated, and fits 360 px.
 // Any script or console error fails. E2E_ONLY=REGEX runs only the rounds whose label matches
 // (the four herds' rounds are labelled by their names).
 // Prints TAP; screenshots go to tests/web/artifacts/.
@@ -900,6 +903,92 @@ async function fleetRound(ctx) {
   await page.close();
 }
 
+/* The load balancer's and the coordination service's own look and figures (fleet.js): a file
+ * is picked, its drawing checked, then run naive beside its default mitigation. */
+async function pickAndRun(page, name) {
+  await page.selectOption('#scenario', name);
+  await page.waitForSelector('#topology svg');
+  const drawn = await page.evaluate(() => ({
+    kinds: [...document.querySelectorAll('#topology svg g.node')].map((g) => [g.dataset.name, g.dataset.kind]),
+    shapes: [...document.querySelectorAll('#topology svg g.node')].map((g) =>
+      [g.dataset.kind, g.querySelector('.shape').tagName, g.querySelectorAll('.inner').length]),
+    ops: [...document.querySelectorAll('#topology svg g.edge')].map((g) => [g.dataset.from, g.dataset.to,
+      (g.querySelector('.edge-op') || {}).textContent || '']),
+    faults: [...document.querySelectorAll('#fault-timeline svg g.fault')].map((g) =>
+      [g.dataset.kind, g.classList.contains('instant')]),
+    series: [...document.querySelectorAll('#fleet-series option')].map((o) => o.value),
+  }));
+  const before = await page.evaluate(() => Number(document.body.dataset.fleetRuns || 0));
+  await page.click('#trigger');
+  await page.waitForFunction((b) => Number(document.body.dataset.fleetRuns || 0) > b ||
+    document.querySelector('#status.error'), before, { timeout: WAIT });
+  const seen = await page.evaluate(() => {
+    const cells = {};
+    for (const td of document.querySelectorAll('#fleet-kinds tr[data-mode] td[data-key]')) {
+      const tr = td.closest('tr');
+      const k = `${tr.dataset.component}.${tr.dataset.mode}.${td.dataset.key}`;
+      cells[k] = { text: td.textContent, value: td.dataset.value === '' ? null : Number(td.dataset.value) };
+    }
+    return {
+      error: document.querySelector('#status.error') && document.getElementById('status').textContent,
+      verdicts: [...document.querySelectorAll('#verdicts .verdict')].map((d) => [d.dataset.mode, d.dataset.verdict]),
+      cells,
+    };
+  });
+  ok(!seen.error, `${name}: runs`, seen.error);
+  return { drawn, seen };
+}
+
+/* A table cell shown with a figure: its raw value (null when it shows none). */
+const shownValue = (c) => (c && c.text && c.text !== '—' ? c.value : null);
+
+async function kindsRound(ctx) {
+  const page = await freshPage(ctx);
+
+  let { drawn, seen } = await pickAndRun(page, 'lb-restart-tls');
+  ok(drawn.kinds.some(([n, k]) => n === 'lb' && k === 'lb') &&
+     drawn.shapes.some(([k, tag]) => k === 'lb' && tag === 'path'), 'lb-restart-tls: the topology has an lb box (a hexagon)', drawn);
+  ok(drawn.ops.some(([f, t, op]) => f === 'lb' && t === 'api' && /TLS 2\.00 ms/.test(op)),
+     'lb-restart-tls: the lb\'s arrow to its backend says what a handshake costs', drawn.ops);
+  okEq(drawn.faults, [['drop', true]], 'lb-restart-tls: the drop is an instant on the fault timeline');
+  ok(drawn.series.includes('handshakes') && drawn.series.includes('connections') && !drawn.series.includes('watch_events'),
+     'lb-restart-tls: the charts offer the lb\'s series', drawn.series);
+  okEq(seen.verdicts, [['naive', 'stuck'], ['mitigated', 'recovered']], 'lb-restart-tls: naive is stuck, mitigated recovers');
+  const hn = shownValue(seen.cells['lb.naive.handshakes']), hm = shownValue(seen.cells['lb.mitigated.handshakes']);
+  ok(hn != null && hm != null && hn > hm, 'lb-restart-tls: handshakes shown, more naive than mitigated', { hn, hm });
+  const share = seen.cells['lb.naive.backend_handshake_share'];
+  ok(share && / %$/.test(share.text) && share.value > 0 && share.value <= 1,
+     'lb-restart-tls: the backend\'s handshake share of worker time is shown', share);
+  await page.selectOption('#fleet-series', 'handshakes');
+  const charted = await page.evaluate(() => [...document.querySelectorAll('#fleet-charts .fleet-chart')].map((c) =>
+    [c.dataset.component, c.dataset.series, c.querySelectorAll('canvas').length]));
+  ok(charted.some(([c, k, n]) => c === 'lb' && k === 'handshakes' && n === 1), 'lb-restart-tls: a handshakes chart for the lb', charted);
+  await page.screenshot({ path: join(ARTIFACTS, 'fleet-lb.png'), fullPage: true });
+
+  ({ drawn, seen } = await pickAndRun(page, 'leader-election'));
+  ok(drawn.kinds.some(([n, k]) => n === 'etcd' && k === 'coord') &&
+     drawn.shapes.some(([k, , inner]) => k === 'coord' && inner === 1), 'leader-election: the topology has a coord box', drawn);
+  ok(drawn.ops.some(([f, t, op]) => f === 'jobs' && t === 'etcd' && /leader/.test(op)), 'leader-election: the call is labelled leader', drawn.ops);
+  okEq(drawn.faults, [['leader_death', true]], 'leader-election: the leader\'s death is an instant on the fault timeline');
+  const sv = shownValue(seen.cells['etcd.naive.split_votes']);
+  ok(sv != null && sv > 0, 'leader-election: split votes shown, naive > 0', seen.cells['etcd.naive.split_votes']);
+  const nl = seen.cells['etcd.mitigated.leader_ns'];
+  ok(nl && /\d (ms|s)$/.test(nl.text) && nl.value > 0, 'leader-election: the time to a new leader is shown, mitigated', nl);
+
+  ({ drawn, seen } = await pickAndRun(page, 'lock-herd'));
+  ok(drawn.kinds.some(([n, k]) => n === 'zk' && k === 'coord'), 'lock-herd: a coord box', drawn.kinds);
+  ok(drawn.ops.some(([f, t, op]) => f === 'workers' && t === 'zk' && /^lock/.test(op)), 'lock-herd: the call is labelled lock', drawn.ops);
+  const wn = shownValue(seen.cells['zk.naive.wasted_wakeups']), wm = shownValue(seen.cells['zk.mitigated.wasted_wakeups']);
+  ok(wn != null && wm != null && wn > wm, 'lock-herd: wasted wake-ups shown, more naive than mitigated', { wn, wm });
+  await page.setViewportSize({ width: 360, height: 800 });
+  await page.selectOption('#fleet-series', 'watch_events');
+  await page.waitForTimeout(400);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  ok(wide <= 360, 'lock-herd: no horizontal scrolling at 360 px', `scrollWidth ${wide}`);
+  await page.screenshot({ path: join(ARTIFACTS, 'fleet-coord-360.png'), fullPage: true });
+  await page.close();
+}
+
 async function editorRound(ctx) {
   const page = await freshPage(ctx);
   await page.click('#editor summary');
@@ -974,6 +1063,7 @@ async function main() {
                                ['stream', streamRound], ['keyboard', keyboardRound],
                                ['reduced motion', reducedMotionRound], ['refusals', refusalRound],
                                ['layout', layoutRound], ['scenario files', fleetRound],
+                               ['fleet kinds', kindsRound],
                                ['editor', editorRound]]) {
       if (only && !only.test(label)) continue;
       try {

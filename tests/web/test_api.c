@@ -303,6 +303,27 @@ Test(web, scenarios_are_the_catalogue_plus_machine_figures)
             cr_assert_eq(json_array_size(json_object_get(topo, "faults")), (size_t)m->nfaults,
                          "%s: faults", name);
             cr_assert_gt(json_array_size(json_object_get(topo, "calls")), 0, "%s: calls", name);
+            /* A call to a coordination service says what it asks for; an lb and a coord
+             * carry what their drawing shows. */
+            for (size_t k = 0; k < json_array_size(json_object_get(topo, "calls")); k++) {
+                json_t *call = json_array_get(json_object_get(topo, "calls"), k);
+                int to = (int)json_integer_value(json_object_get(call, "to"));
+                bool coord = m->comps[to].kind == HERD_FLEET_COORD;
+                cr_assert_eq(json_object_get(call, "op") != NULL, coord, "%s: call %zu's op", name,
+                             k);
+            }
+            for (int k = 0; k < m->ncomps; k++) {
+                json_t *c = json_array_get(json_object_get(topo, "components"), (size_t)k);
+                if (m->comps[k].kind == HERD_FLEET_LB)
+                    cr_assert(json_is_integer(json_object_get(c, "handshake_ns")), "%s", name);
+                if (m->comps[k].kind == HERD_FLEET_COORD)
+                    cr_assert(json_is_string(json_object_get(c, "lock")), "%s", name);
+            }
+            if (strcmp(name, "lock-herd") == 0) {
+                json_t *call = json_array_get(json_object_get(topo, "calls"), 0);
+                cr_assert_str_eq(json_string_value(json_object_get(call, "op")), "lock");
+                cr_assert_eq(json_integer_value(json_object_get(call, "hold_ns")), 1000000);
+            }
             json_t *rest = json_deep_copy(g);
             json_object_del(rest, "live_max_n");
             json_object_del(rest, "sim_model");
