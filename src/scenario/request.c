@@ -185,12 +185,19 @@ int herd_request_resolve(const struct herd_request *req, const struct herd_reque
     if (resolve_backend(req, sp, sc, &backends, err, errlen) < 0)
         return -HERD_EINVAL;
 
-    const char *mode = req->mode ? req->mode : "both";
+    /* A scenario file may declare no mitigation: then naive is the default and the only
+     * mode. */
+    bool has_mitigation = herd_scenario_nstrategies(sc) > 1;
+    const char *mode = req->mode ? req->mode : has_mitigation ? "both" : "naive";
     bool naive = eq(mode, "naive"), mitigated = eq(mode, "mitigated"), both = eq(mode, "both");
     if (!naive && !mitigated && !both)
         return herd_request_refuse(err, errlen,
                                    "%s: '%s' is not allowed; allowed: naive, mitigated, both",
                                    sp->mode, mode);
+    if (!naive && !has_mitigation)
+        return herd_request_refuse(err, errlen,
+                                   "%s: '%s': scenario %s declares no mitigation; allowed: naive",
+                                   sp->mode, mode, sc->name);
 
     herd_spec_init(&base, sc);
     if (sc->fixed_size && (req->n || req->events))

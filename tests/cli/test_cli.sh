@@ -323,6 +323,13 @@ expect_usage "validate: a cycle" "cycle.yaml:18:18: components.api.calls.0.to: t
     validate "$bad/cycle.yaml"
 expect_usage "validate: an unknown field" "(did you mean 'workers'?)" validate "$bad/unknown-field.yaml"
 expect_usage "validate: a missing file" "nope.yaml: cannot read" validate "$tmp/nope.yaml"
+# A file that declares no mitigation runs naive by default and refuses the other modes.
+mm1=$root/tests/scenario-files/validation/mm1.yaml
+out=$("$herd" run "$mm1" --format json 2>/dev/null | python3 -c 'import json, sys; print([r["mode"] for r in json.load(sys.stdin)["runs"]])')
+[[ "$out" == "['naive']" ]] && ok "run a file without mitigations: naive by default" ||
+    nok "run a file without mitigations" "$out"
+expect_usage "run a file without mitigations, --mode both" "scenario mm1 declares no mitigation; allowed: naive" \
+    run "$mm1" --mode both
 out=$("$herd" validate brooker-retry "$bad/negative-time.yaml" 2>"$tmp/err")
 rc=$?
 if [[ $rc -eq 2 && "$out" == *"brooker-retry.yaml: ok"* && $(cat "$tmp/err") == *"negative-time.yaml:9:29: components.users.call.timeout: -1s is a negative time"* ]]; then
