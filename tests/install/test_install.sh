@@ -44,8 +44,13 @@ libdir=$(dirname "$(find "$dest" -name 'libherd.so*' | head -n 1)")
 for ex in "$src"/examples/*.c; do
     [[ -f $ex ]] || continue
     name=$(basename "$ex" .c)
+    # An example that talks to a real SQLite links the system's libsqlite3 too.
+    extra=()
+    if grep -q '#include <sqlite3.h>' "$ex"; then
+        read -ra extra <<<"$(PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR= pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)"
+    fi
     if cc -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -o "$dest/$name" "$ex" \
-        $(pkg-config --cflags --libs herd) -pthread -lm 2>"$dest/err"; then
+        $(pkg-config --cflags --libs herd) "${extra[@]}" -pthread -lm 2>"$dest/err"; then
         ok "example $name builds against the installed shared library"
     else
         nok "example $name (shared)" "$(cat "$dest/err")"
@@ -57,7 +62,7 @@ for ex in "$src"/examples/*.c; do
         nok "example $name runs" "$out"
     fi
     if cc -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -o "$dest/$name-static" "$ex" \
-        $(pkg-config --cflags herd) "$libdir/libherd.a" -pthread -lm 2>"$dest/err" &&
+        $(pkg-config --cflags herd) "$libdir/libherd.a" "${extra[@]}" -pthread -lm 2>"$dest/err" &&
         timeout 60 "$dest/$name-static" >/dev/null 2>&1; then
         ok "example $name builds and runs against the installed static library"
     else
