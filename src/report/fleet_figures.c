@@ -20,6 +20,7 @@
 #include <herd/error.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,7 @@ void herd_fleet_figures_free(struct herd_fleet_figures *f)
     for (int i = 0; i < HERD_FLEET_FIG_COMPS; i++)
         for (int s = 0; s < HERD_FLEET_NSERIES; s++)
             free(f->comps[i].series[s]);
+    free(f->claims);
     free(f);
 }
 
@@ -83,6 +85,17 @@ struct herd_fleet_figures *herd_fleet_figures_dup(const struct herd_fleet_figure
     for (int i = 0; i < HERD_FLEET_FIG_COMPS; i++)
         for (int s = 0; s < HERD_FLEET_NSERIES; s++)
             d->comps[i].series[s] = NULL;
+    d->claims = NULL;
+    d->nclaims = 0;
+    if (f->nclaims > 0) {
+        d->claims = malloc((size_t)f->nclaims * sizeof *d->claims);
+        if (!d->claims) {
+            herd_fleet_figures_free(d);
+            return NULL;
+        }
+        memcpy(d->claims, f->claims, (size_t)f->nclaims * sizeof *d->claims);
+        d->nclaims = f->nclaims;
+    }
     for (int i = 0; i < f->ncomps; i++) {
         for (int s = 0; s < HERD_FLEET_NSERIES; s++) {
             if (!f->comps[i].series[s])
@@ -208,6 +221,11 @@ void *herd_fleet_figures_json(const struct herd_fleet_figures *f)
     json_object_set_new(rec, "goodput_before_per_s", json_real(f->goodput_before));
     json_object_set_new(rec, "goodput_after_per_s", json_real(f->goodput_after));
     json_object_set_new(o, "recovery", rec);
+    if (f->nclaims > 0) {
+        json_t *cl = herd_fleet_claims_json(f->claims, f->nclaims);
+        if (cl)
+            json_object_set_new(o, "claims", cl);
+    }
     return o;
 }
 
@@ -356,4 +374,211 @@ void herd_fleet_figures_text(FILE *out, const struct herd_fleet_figures *f, bool
                 "%.1f/s after the last; threshold %.0f %%)\n",
                 f->verdict ? f->verdict : "?", rec, f->goodput_before, f->goodput_after,
                 100 * f->recover_share);
+    if (f->nclaims > 0) {
+        fprintf(out, "Claims\n");
+        herd_fleet_claims_text(out, f->claims, f->nclaims);
+    }
+}
+
+/* ---- claims: figures by path --------------------------------------------------------------- */
+
+/* The vocabulary. Top level: DESIGN §1's counters for the herd's resource, the clients'
+ * latency quantiles, the recovery. A component: its row of the report, plus ok_share
+ * (ok / calls), peak_rate (the most arrivals in one bucket, per second) and backlog (the
+ * longest stretch of buckets with requests waiting in its queue, s). */
+static const char *const top_names[] = {
+    "wakes", "useful", "served", "wasted", "failed", "origin_load", "peak", "latency.p50",
+    "latency.p99", "latency.p999", "latency.max", "recovery.verdict", "recovery.recover",
+    "recovery.goodput_before", "recovery.goodput_after", NULL};
+static const char *const comp_names[] = {
+    "calls", "attempts", "retries", "amplification", "ok", "ok_share", "errors", "rejected",
+    "shed", "dropped", "cancelled", "timeouts", "wasted", "wasted_time", "peak_queue",
+    "peak_concurrency", "p50", "p99", "hits", "misses", "stale", "coalesced", "handshakes",
+    "resumed", "handshakes_refused", "reconnects", "conns_dropped", "conns_peak",
+    "handshakes_peak", "busy", "handshake_time", "coord_requests", "watch_events", "wakeups",
+    "wasted_wakeups", "lock_grants", "lock_p50", "lock_p99", "elections", "election_rounds",
+    "split_votes", "leader", "leader_max", "no_leader", "peak_rate", "backlog", NULL};
+static const char *const time_names[] = {
+    "latency.p50", "latency.p99", "latency.p999", "latency.max", "recovery.recover",
+    "wasted_time", "p50", "p99", "busy", "handshake_time", "lock_p50", "lock_p99", "leader",
+    "leader_max", "no_leader", "backlog", NULL};
+
+static bool in(const char *const *names, const char *w)
+{
+    for (; *names; names++)
+        if (strcmp(*names, w) == 0)
+            return true;
+    return false;
+}
+
+/* "components.NAME.FIG" → FIG (NAME into @p name), or NULL when @p path is not one. */
+static const char *comp_figure(const char *path, char *name, size_t len)
+{
+    if (strncmp(path, "components.", 11) != 0)
+        return NULL;
+    const char *n = path + 11, *dot = strchr(n, '.');
+    if (!dot || dot == n || (size_t)(dot - n) >= len)
+        return NULL;
+    memcpy(name, n, (size_t)(dot - n));
+    name[dot - n] = '\0';
+    return dot + 1;
+}
+
+const char *const *herd_fleet_figure_names(bool component)
+{
+    return component ? comp_names : top_names;
+}
+
+bool herd_fleet_figure_known(const char *path)
+{
+    char name[64];
+    const char *fig = comp_figure(path, name, sizeof name);
+    return fig ? in(comp_names, fig) : in(top_names, path);
+}
+
+bool herd_fleet_figure_is_time(const char *path)
+{
+    char name[64];
+    const char *fig = comp_figure(path, name, sizeof name);
+    return in(time_names, fig ? fig : path);
+}
+
+bool herd_fleet_figure_is_word(const char *path)
+{
+    return strcmp(path, "recovery.verdict") == 0;
+}
+
+/* The longest stretch of buckets whose queue level is above 0, ns. */
+static int64_t backlog_ns(const struct herd_fleet_figures *f, const struct herd_fleet_comp_figures *c)
+{
+    const int64_t *q = c->series[HERD_FLEET_S_QUEUE];
+    size_t best = 0, run = 0;
+    for (size_t b = 0; q && b < f->nbuckets; b++) {
+        run = q[b] > 0 ? run + 1 : 0;
+        best = run > best ? run : best;
+    }
+    return (int64_t)best * f->bucket_ns;
+}
+
+static double peak_rate(const struct herd_fleet_figures *f, const struct herd_fleet_comp_figures *c)
+{
+    const int64_t *a = c->series[HERD_FLEET_S_ARRIVALS];
+    int64_t best = 0;
+    for (size_t b = 0; a && b < f->nbuckets; b++)
+        best = a[b] > best ? a[b] : best;
+    return f->bucket_ns > 0 ? (double)best / ((double)f->bucket_ns / 1e9) : 0;
+}
+
+static int comp_value(const struct herd_fleet_figures *f, const struct herd_fleet_comp_figures *c,
+                      const char *fig, double *v)
+{
+    const double S = 1e9;
+#define F(nm, expr)                                                                         \
+    if (strcmp(fig, nm) == 0) {                                                             \
+        *v = (double)(expr);                                                                \
+        return 0;                                                                           \
+    }
+    F("calls", c->calls) F("attempts", c->attempts) F("retries", c->retries)
+    F("amplification", c->amplification) F("ok", c->ok)
+    F("ok_share", c->calls ? (double)c->ok / (double)c->calls : 0) F("errors", c->errors)
+    F("rejected", c->rejected) F("shed", c->shed) F("dropped", c->dropped)
+    F("cancelled", c->cancelled) F("timeouts", c->timeouts) F("wasted", c->wasted)
+    F("wasted_time", c->wasted_ns / S) F("peak_queue", c->peak_queue)
+    F("peak_concurrency", c->peak_concurrency) F("p50", c->p50_ns / S) F("p99", c->p99_ns / S)
+    F("hits", c->hits) F("misses", c->misses) F("stale", c->stale) F("coalesced", c->coalesced)
+    F("handshakes", c->handshakes) F("resumed", c->resumed)
+    F("handshakes_refused", c->handshakes_refused) F("reconnects", c->reconnects)
+    F("conns_dropped", c->conns_dropped) F("conns_peak", c->conns_peak)
+    F("handshakes_peak", c->handshakes_peak_per_s) F("busy", c->busy_ns / S)
+    F("handshake_time", c->handshake_ns / S) F("coord_requests", c->coord_requests)
+    F("watch_events", c->watch_events) F("wakeups", c->wakeups)
+    F("wasted_wakeups", c->wasted_wakeups) F("lock_grants", c->lock_grants)
+    F("lock_p50", c->lock_p50_ns / S) F("lock_p99", c->lock_p99_ns / S)
+    F("elections", c->elections) F("election_rounds", c->election_rounds)
+    F("split_votes", c->split_votes) F("leader", c->leader_ns / S)
+    F("leader_max", c->leader_max_ns / S) F("no_leader", c->no_leader_ns / S)
+    F("peak_rate", peak_rate(f, c)) F("backlog", backlog_ns(f, c) / S)
+#undef F
+    return -ENOENT;
+}
+
+int herd_fleet_figure(const struct herd_report *r, const char *path, double *value,
+                      const char **word)
+{
+    const struct herd_fleet_figures *f = r->fleet;
+    char name[64];
+    const char *fig = comp_figure(path, name, sizeof name);
+    *word = NULL;
+    if (fig) {
+        for (int i = 0; f && i < f->ncomps; i++)
+            if (strcmp(f->comps[i].name, name) == 0)
+                return comp_value(f, &f->comps[i], fig, value);
+        return -ENOENT;
+    }
+    const double S = 1e9;
+#define F(nm, expr)                                                                         \
+    if (strcmp(path, nm) == 0) {                                                            \
+        *value = (double)(expr);                                                            \
+        return 0;                                                                           \
+    }
+    F("wakes", r->wakes) F("useful", r->useful) F("served", r->served) F("wasted", r->wasted)
+    F("failed", r->failed) F("origin_load", r->origin_load) F("peak", r->peak)
+    F("latency.p50", herd_hist_quantile(&r->latency, 0.50) / S)
+    F("latency.p99", herd_hist_quantile(&r->latency, 0.99) / S)
+    F("latency.p999", herd_hist_quantile(&r->latency, 0.999) / S)
+    F("latency.max", herd_hist_quantile(&r->latency, 1.0) / S)
+#undef F
+    if (!f)
+        return -ENOENT;
+    if (strcmp(path, "recovery.verdict") == 0) {
+        *word = f->verdict ? f->verdict : "no fault";
+        *value = 0;
+        return 0;
+    }
+    if (strcmp(path, "recovery.recover") == 0) {
+        *value = f->recover_ns >= 0 ? (double)f->recover_ns / S : NAN;
+        return 0;
+    }
+    if (strcmp(path, "recovery.goodput_before") == 0) {
+        *value = f->goodput_before;
+        return 0;
+    }
+    if (strcmp(path, "recovery.goodput_after") == 0) {
+        *value = f->goodput_after;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+void *herd_fleet_claims_json(const struct herd_fleet_claim_verdict *v, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "says", json_string(v[i].says));
+        json_object_set_new(o, "check", json_string(v[i].check));
+        if (v[i].word[0])
+            json_object_set_new(o, "measured", json_string(v[i].word));
+        else
+            json_object_set_new(o, "measured",
+                                isfinite(v[i].measured) ? json_real(v[i].measured) : json_null());
+        json_object_set_new(o, "verdict", json_string(v[i].pass ? "PASS" : "FAIL"));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+void herd_fleet_claims_text(FILE *out, const struct herd_fleet_claim_verdict *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char m[32];
+        if (v[i].word[0])
+            snprintf(m, sizeof m, "%s", v[i].word);
+        else if (isfinite(v[i].measured))
+            snprintf(m, sizeof m, "%.4g", v[i].measured);
+        else
+            snprintf(m, sizeof m, "-");
+        fprintf(out, "  %s  %-10s  %s\n        %s\n", v[i].pass ? "PASS" : "FAIL", m, v[i].check,
+                v[i].says);
+    }
 }

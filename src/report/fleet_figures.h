@@ -100,6 +100,8 @@ struct herd_fleet_fault_figures {
     int64_t at_ns, for_ns;
 };
 
+struct herd_fleet_claim_verdict;
+
 struct herd_fleet_figures {
     char name[32]; /* the scenario's */
     int herd;      /* the herd's resource (component index) */
@@ -117,6 +119,9 @@ struct herd_fleet_figures {
     double goodput_after;   /* from the last fault's end to the end of arrivals */
     int64_t recover_ns;     /* last fault's end → recovered; -1 when not (stuck, no fault) */
     const char *verdict;    /* static: "recovered", "stuck", "no fault" */
+    /* The file's claims, judged (herd run --check); 0 when not checked. */
+    int nclaims;
+    struct herd_fleet_claim_verdict *claims; /* owned, nclaims entries */
 };
 
 /** A zeroed figures object, or NULL without memory. Free with herd_fleet_figures_free. */
@@ -144,5 +149,52 @@ int herd_fleet_figures_csv(FILE *out, const struct herd_fleet_figures *f, const 
 
 /** The text table (within @p width columns) and the recovery line. */
 void herd_fleet_figures_text(FILE *out, const struct herd_fleet_figures *f, bool utf8, int width);
+
+/* ---- claims (a scenario file's `claim` block, docs/scenario-file.md) ----------------
+ * A claim reads figures of a run by path: a top-level figure of DESIGN §1 ("peak",
+ * "origin_load", "latency.p99", "recovery.recover" ...) or a component's
+ * ("components.db.amplification"). Times read in seconds, rates per second; a verdict
+ * ("recovery.verdict") reads as a word. */
+
+#define HERD_FLEET_MAX_CLAIMS 16
+
+/** Is @p path a figure of the vocabulary? A component's figures are named
+ *  "components.NAME.FIGURE"; NAME is not checked here. */
+bool herd_fleet_figure_known(const char *path);
+
+/** The figure names: @p component false for the top level, true for a component's;
+ *  NULL-terminated, static. */
+const char *const *herd_fleet_figure_names(bool component);
+
+/** Is figure @p path a time (read in seconds; a claim's value is then a duration)? */
+bool herd_fleet_figure_is_time(const char *path);
+
+/** Is figure @p path a word (recovery.verdict)? */
+bool herd_fleet_figure_is_word(const char *path);
+
+struct herd_report;
+
+/**
+ * Figure @p path of run @p r: a number into @p *value, or a word into @p *word (static).
+ * @return 0, or -ENOENT when the run has no such figure (no such component, not a fleet
+ * run).
+ */
+int herd_fleet_figure(const struct herd_report *r, const char *path, double *value,
+                      const char **word);
+
+/* A claim judged on runs: what the JSON's fleet.claims and the text report print. */
+struct herd_fleet_claim_verdict {
+    char says[200];  /* the section's answer, as the file says it */
+    char check[200]; /* the check as written */
+    double measured; /* the figure (or the ratio) measured; NAN when not measured */
+    char word[16];   /* a word figure's value, else "" */
+    bool pass;
+};
+
+/** The verdicts as a JSON array (json_t *, as void *), or NULL without memory. */
+void *herd_fleet_claims_json(const struct herd_fleet_claim_verdict *v, int n);
+
+/** One line per verdict ("PASS  measured  check  — says"). */
+void herd_fleet_claims_text(FILE *out, const struct herd_fleet_claim_verdict *v, int n);
 
 #endif

@@ -19,6 +19,7 @@
  * same way into a scratch arena, freed once the model is decoded.
  */
 #include "file.h"
+#include "../report/fleet_figures.h"
 
 #include "file_int.h"
 #include "scenario_int.h"
@@ -28,6 +29,7 @@
 #include <errno.h>
 #include <herd/error.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -626,6 +628,8 @@ struct shared {
     struct herd_fleet_file *versions; /* derived versions, newest first */
     const char *path;
     uint64_t content_hash;
+    int nclaims; /* the loaded file's claim block */
+    struct herd_fleet_claim claims[HERD_FLEET_MAX_CLAIMS];
 };
 
 struct herd_fleet_file {
@@ -949,6 +953,278 @@ static void base_strategies(struct herd_fleet_file *f)
     }
 }
 
+/* ---- the claim block ----------------------------------------------------------------- */
+
+/* A refusal at column @p off of the check string in @p n (a plain scalar starts at its
+ * column; a quoted one a column later). */
+static int claim_fail(const struct herd__node *n, size_t off, const char *path, char *err,
+                      size_t errlen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static int claim_fail(const struct herd__node *n, size_t off, const char *path, char *err,
+                      size_t errlen, const char *fmt, ...)
+{
+    struct herd__node at = *n;
+    if (at.line > 0)
+        at.col += (int)off + (n->quoted ? 1 : 0);
+    va_list ap;
+    va_start(ap, fmt);
+    herd__vrefuse(&at, path, err, errlen, fmt, ap);
+    va_end(ap);
+    return -HERD_EINVAL;
+}
+
+static const char *const claim_ops[] = {"<", "<=", ">", ">=", "==", "within", NULL};
+
+/* "STRATEGY.FIGURE" at @p tok: both checked against @p f (declared mitigations joined
+ * by +; the figure vocabulary and the components' names). */
+static int claim_operand(const struct herd_fleet_file *f, const struct herd__node *n, size_t off,
+                         const char *tok, const char *path, char *strat, char *fig, char *err,
+                         size_t errlen)
+{
+    const char *dot = strchr(tok, '.');
+    if (!dot || dot == tok || (size_t)(dot - tok) >= 96 || strlen(dot + 1) >= 96)
+        return claim_fail(n, off, path, err, errlen,
+                          "'%s' is not STRATEGY.FIGURE; allowed: e.g. naive.peak, "
+                          "jitter.components.db.amplification",
+                          tok);
+    memcpy(strat, tok, (size_t)(dot - tok));
+    strat[dot - tok] = '\0';
+    snprintf(fig, 96, "%s", dot + 1);
+    /* Each name of the strategy is naive (alone) or a declared mitigation. */
+    char names[256] = "naive";
+    for (int i = 0; i < f->nmits; i++) {
+        size_t l = strlen(names);
+        snprintf(names + l, sizeof names - l, ", %s", f->mits[i].name);
+    }
+    if (strcmp(strat, "naive") != 0) {
+        char buf[96];
+        snprintf(buf, sizeof buf, "%s", strat);
+        for (char *save = NULL, *w = strtok_r(buf, "+", &save); w; w = strtok_r(NULL, "+", &save)) {
+            bool found = false;
+            for (int i = 0; i < f->nmits && !found; i++)
+                found = strcmp(f->mits[i].name, w) == 0;
+            if (!found)
+                return claim_fail(n, off, path, err, errlen,
+                                  "'%s' is not a strategy of this file; allowed: %s, or "
+                                  "mitigations joined by +",
+                                  w, names);
+        }
+    }
+    size_t so = off + (size_t)(dot - tok) + 1;
+    if (!herd_fleet_figure_known(fig)) {
+        const char *const *cands = herd_fleet_figure_names(strncmp(fig, "components.", 11) == 0);
+        const char *last = strrchr(fig, '.');
+        char dym[96];
+        herd__did_you_mean(strncmp(fig, "components.", 11) == 0 && last ? last + 1 : fig, cands,
+                           dym, sizeof dym);
+        return claim_fail(n, so, path, err, errlen,
+                          "'%s' is not a figure%s; allowed: %s, or components.NAME.FIGURE "
+                          "(docs/scenario-file.md, Claims)",
+                          fig, dym, "peak, origin_load, wakes, useful, wasted, latency.p99, "
+                                    "recovery.verdict, recovery.recover ...");
+    }
+    if (strncmp(fig, "components.", 11) == 0) {
+        const char *nm = fig + 11;
+        size_t l = (size_t)(strchr(nm, '.') - nm);
+        bool found = false;
+        for (int i = 0; i < f->model.ncomps && !found; i++)
+            found = strlen(f->model.comps[i].name) == l &&
+                    strncmp(f->model.comps[i].name, nm, l) == 0;
+        if (!found)
+            return claim_fail(n, so + 11, path, err, errlen,
+                              "'%.*s' is not a component of this file", (int)l, nm);
+    }
+    return 0;
+}
+
+/* A number, or a time for a time figure ("10s", "250ms"; a bare number: seconds). */
+static int claim_number(const struct herd__node *n, size_t off, const char *tok, bool time,
+                        const char *path, double *out, char *err, size_t errlen)
+{
+    char *end;
+    double v = strtod(tok, &end);
+    if (end != tok && *end == '\0' && isfinite(v)) {
+        *out = v;
+        return 0;
+    }
+    if (time && herd__parse_duration(tok, &v) == 0) {
+        *out = v;
+        return 0;
+    }
+    return claim_fail(n, off, path, err, errlen, "'%s' is not a %s; allowed: %s", tok,
+                      time ? "number or a time" : "number",
+                      time ? "a number (seconds) or a time such as 10s, 250ms" : "a number");
+}
+
+static int read_claim(const struct herd_fleet_file *f, const struct herd__node *item, int i,
+                      struct herd_fleet_claim *c, char *err, size_t errlen)
+{
+    char path[64];
+    snprintf(path, sizeof path, "claim.%d", i);
+    if (item->type != HERD__MAP)
+        return fail_at(item, path, err, errlen, "expected a map {says, check}");
+    for (size_t k = 0; k < item->n; k++)
+        if (strcmp(item->keys[k]->text, "says") != 0 && strcmp(item->keys[k]->text, "check") != 0)
+            return fail_at(item->keys[k], path, err, errlen,
+                           "unknown key '%s'; allowed: says, check", item->keys[k]->text);
+    const struct herd__node *says = herd__map_get(item, "says"),
+                            *check = herd__map_get(item, "check");
+    snprintf(path, sizeof path, "claim.%d.says", i);
+    if (!says || says->type != HERD__SCALAR || !*says->text)
+        return fail_at(says ? says : item, path, err, errlen,
+                       "%s; allowed: one line, the section's answer this check supports",
+                       says ? "expected text" : "missing");
+    snprintf(path, sizeof path, "claim.%d.check", i);
+    if (!check || check->type != HERD__SCALAR)
+        return fail_at(check ? check : item, path, err, errlen,
+                       "%s; allowed: \"STRATEGY.FIGURE OP VALUE\" or \"S1.FIGURE / S2.FIGURE OP "
+                       "VALUE\"",
+                       check ? "expected text" : "missing");
+    memset(c, 0, sizeof *c);
+    c->says = says->text;
+    c->check = check->text;
+    /* Tokens by spaces, each with its offset for the column. */
+    char buf[512];
+    const char *tok[8];
+    size_t off[8];
+    int nt = 0;
+    snprintf(buf, sizeof buf, "%s", check->text);
+    for (char *p = buf; *p && nt < 8;) {
+        while (*p == ' ' || *p == '\t')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        tok[nt] = p;
+        off[nt++] = (size_t)(p - buf);
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+    }
+    int t = 0;
+    if (nt == 0)
+        return claim_fail(check, 0, path, err, errlen, "empty; allowed: \"STRATEGY.FIGURE OP VALUE\"");
+    if (claim_operand(f, check, off[t], tok[t], path, c->strategy[0], c->figure[0], err,
+                      errlen) < 0)
+        return -HERD_EINVAL;
+    t++;
+    bool ratio = t < nt && strcmp(tok[t], "/") == 0;
+    if (ratio) {
+        if (++t >= nt)
+            return claim_fail(check, strlen(check->text), path, err, errlen,
+                              "a ratio needs a second STRATEGY.FIGURE after /");
+        if (claim_operand(f, check, off[t], tok[t], path, c->strategy[1], c->figure[1], err,
+                          errlen) < 0)
+            return -HERD_EINVAL;
+        if (herd_fleet_figure_is_word(c->figure[0]) || herd_fleet_figure_is_word(c->figure[1]))
+            return claim_fail(check, off[0], path, err, errlen,
+                              "a ratio of words; allowed: a ratio of numeric figures");
+        t++;
+    }
+    if (t >= nt)
+        return claim_fail(check, strlen(check->text), path, err, errlen,
+                          "missing an operator; allowed: <, <=, >, >=, ==, within");
+    int op = 0;
+    while (claim_ops[op] && strcmp(claim_ops[op], tok[t]) != 0)
+        op++;
+    if (!claim_ops[op])
+        return claim_fail(check, off[t], path, err, errlen,
+                          "'%s' is not an operator; allowed: <, <=, >, >=, ==, within", tok[t]);
+    c->op = (enum herd_fleet_claim_op)op;
+    size_t op_off = off[t++];
+    if (t >= nt)
+        return claim_fail(check, strlen(check->text), path, err, errlen,
+                          "missing a value after '%s'", claim_ops[op]);
+    bool word = !ratio && herd_fleet_figure_is_word(c->figure[0]);
+    bool time = !ratio && herd_fleet_figure_is_time(c->figure[0]);
+    if (word) {
+        static const char *const verdicts[] = {"recovered", "stuck", "no-fault", NULL};
+        if (c->op != HERD_CLAIM_EQ)
+            return claim_fail(check, op_off, path, err, errlen,
+                              "%s is a word; allowed: ==", c->figure[0]);
+        int v = 0;
+        while (verdicts[v] && strcmp(verdicts[v], tok[t]) != 0)
+            v++;
+        if (!verdicts[v])
+            return claim_fail(check, off[t], path, err, errlen,
+                              "'%s' is not a verdict; allowed: recovered, stuck, no-fault", tok[t]);
+        snprintf(c->word, sizeof c->word, "%s", strcmp(tok[t], "no-fault") ? tok[t] : "no fault");
+    } else if (claim_number(check, off[t], tok[t], time, path, &c->value, err, errlen) < 0) {
+        return -HERD_EINVAL;
+    }
+    t++;
+    if (c->op == HERD_CLAIM_WITHIN) {
+        if (t >= nt)
+            return claim_fail(check, strlen(check->text), path, err, errlen,
+                              "within needs a tolerance; allowed: a share (5%%) or an amount");
+        size_t l = strlen(tok[t]);
+        char tb[64];
+        snprintf(tb, sizeof tb, "%s", tok[t]);
+        if (l > 1 && tb[l - 1] == '%') {
+            tb[l - 1] = '\0';
+            c->tol_share = true;
+        }
+        if (claim_number(check, off[t], tb, time && !c->tol_share, path, &c->tol, err,
+                         errlen) < 0)
+            return -HERD_EINVAL;
+        if (c->tol_share)
+            c->tol /= 100;
+        t++;
+    }
+    if (t < nt)
+        return claim_fail(check, off[t], path, err, errlen,
+                          "unexpected '%s' after the value", tok[t]);
+    return 0;
+}
+
+static int read_claims(struct herd_fleet_file *f, char *err, size_t errlen)
+{
+    const struct herd__node *cl = herd__map_get(f->root, "claim");
+    if (!cl || cl->type == HERD__NULL)
+        return 0;
+    if (cl->type != HERD__SEQ)
+        return fail_at(cl, "claim", err, errlen, "expected a list of {says, check}");
+    if (cl->n > HERD_FLEET_MAX_CLAIMS)
+        return fail_at(cl, "claim", err, errlen, "%zu claims; allowed: at most %d", cl->n,
+                       HERD_FLEET_MAX_CLAIMS);
+    for (size_t i = 0; i < cl->n; i++)
+        if (read_claim(f, cl->items[i], (int)i, &f->shared->claims[i], err, errlen) < 0)
+            return -HERD_EINVAL;
+    f->shared->nclaims = (int)cl->n;
+    return 0;
+}
+
+int herd_fleet_file_nclaims(const struct herd_fleet_file *f)
+{
+    return f->shared->nclaims;
+}
+
+const struct herd_fleet_claim *herd_fleet_file_claim(const struct herd_fleet_file *f, int i)
+{
+    return &f->shared->claims[i];
+}
+
+bool herd_fleet_claim_holds(const struct herd_fleet_claim *c, double v, const char *word)
+{
+    if (c->word[0])
+        return word && strcmp(word, c->word) == 0;
+    if (!isfinite(v))
+        return false;
+    switch (c->op) {
+    case HERD_CLAIM_LT:
+        return v < c->value;
+    case HERD_CLAIM_LE:
+        return v <= c->value;
+    case HERD_CLAIM_GT:
+        return v > c->value;
+    case HERD_CLAIM_GE:
+        return v >= c->value;
+    case HERD_CLAIM_EQ:
+        return v == c->value;
+    case HERD_CLAIM_WITHIN:
+        return fabs(v - c->value) <= (c->tol_share ? c->tol * fabs(c->value) : c->tol);
+    }
+    return false;
+}
+
 int herd_fleet_file_parse(const char *origin, const char *text, size_t len,
                           struct herd_fleet_file **out, char *err, size_t errlen)
 {
@@ -981,6 +1257,8 @@ int herd_fleet_file_parse(const char *origin, const char *text, size_t len,
         goto fail;
     base_strategies(f);
     if ((rc = validate_strategies(f, 1, err, errlen)) < 0)
+        goto fail;
+    if ((rc = read_claims(f, err, errlen)) < 0)
         goto fail;
     make_row(f);
     *out = f;
@@ -1371,6 +1649,9 @@ int herd_fleet_dirs(char dirs[][4096], int max)
 bool herd_fleet_is_path(const char *arg)
 {
     size_t l = strlen(arg);
+    if (strncmp(arg, "field-guide/", 12) == 0 && !strchr(arg + 12, '/') &&
+        !strchr(arg + 12, '.'))
+        return false; /* a section of the field guide, by name */
     return strchr(arg, '/') || (l > 5 && strcmp(arg + l - 5, ".yaml") == 0) ||
            (l > 4 && strcmp(arg + l - 4, ".yml") == 0);
 }
@@ -1379,16 +1660,21 @@ int herd_fleet_find(const char *name, char *path, size_t len)
 {
     char dirs[HERD_FLEET_DIRS_MAX][4096];
     int n = herd_fleet_dirs(dirs, HERD_FLEET_DIRS_MAX);
-    if (!good_mit_name(name))
+    /* NAME, or field-guide/NAME: the guide's sections (scenarios/field-guide/) are found
+     * by either, after the top level's files. */
+    const char *sub = strncmp(name, "field-guide/", 12) == 0 ? name + 12 : name;
+    if (!good_mit_name(sub))
         return -ENOENT;
-    for (int i = 0; i < n; i++) {
-        char p[4096];
-        int l = snprintf(p, sizeof p, "%s/%s.yaml", dirs[i], name);
-        if (l > 0 && (size_t)l < sizeof p && access(p, R_OK) == 0) {
-            snprintf(path, len, "%s", p);
-            return 0;
+    for (int pass = sub == name ? 0 : 1; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            char p[4096];
+            int l = snprintf(p, sizeof p, "%s/%s%s.yaml", dirs[i], pass ? "field-guide/" : "",
+                             sub);
+            if (l > 0 && (size_t)l < sizeof p && access(p, R_OK) == 0) {
+                snprintf(path, len, "%s", p);
+                return 0;
+            }
         }
-    }
     return -ENOENT;
 }
 

@@ -114,6 +114,39 @@ int herd_fleet_file_strategy(const struct herd_fleet_file *f, const char *flag, 
                              const struct herd_fleet_file **out, int *strategy, char *err,
                              size_t errlen);
 
+/* ---- claims (the `claim` block) ----------------------------------------------------
+ * Each claim is one check on the runs of named strategies, with the section's answer it
+ * supports ("says"). Written "STRATEGY.FIGURE OP VALUE" or, for a ratio of two runs,
+ * "S1.FIGURE / S2.FIGURE OP VALUE"; OP is <, <=, >, >=, == or within (then
+ * "within VALUE TOL", TOL a share "5%" or an amount). Figures: fleet_figures.h's
+ * vocabulary; times read in seconds. Claims are validated when the file is loaded and
+ * are the loaded file's (its versions share them). */
+
+enum herd_fleet_claim_op {
+    HERD_CLAIM_LT, HERD_CLAIM_LE, HERD_CLAIM_GT, HERD_CLAIM_GE, HERD_CLAIM_EQ, HERD_CLAIM_WITHIN
+};
+
+struct herd_fleet_claim {
+    const char *says, *check; /* borrowed from the file */
+    char strategy[2][96];     /* "naive", "jitter", "jitter+budget"; [1] "" unless a ratio */
+    char figure[2][96];       /* "components.db.amplification"; [1] as [0] for a ratio */
+    enum herd_fleet_claim_op op;
+    double value;             /* times in seconds */
+    char word[16];            /* == WORD for a word figure (recovery.verdict) */
+    double tol;               /* within: the tolerance (a share when tol_share) */
+    bool tol_share;
+};
+
+/** How many claims @p f's file makes (0: none). */
+int herd_fleet_file_nclaims(const struct herd_fleet_file *f);
+
+/** Claim @p i of @p f (0 <= i < herd_fleet_file_nclaims), borrowed from @p f. */
+const struct herd_fleet_claim *herd_fleet_file_claim(const struct herd_fleet_file *f, int i);
+
+/** Judge claim @p c on the value(s) measured: @p a (and @p b for a ratio: the measured is
+ *  a / b), or the word @p word. @return whether it holds. */
+bool herd_fleet_claim_holds(const struct herd_fleet_claim *c, double measured, const char *word);
+
 /* ---- shipped files (scenarios/) --------------------------------------------------- */
 
 #define HERD_FLEET_DIRS_MAX 4

@@ -89,6 +89,7 @@ enum herd__ftype {
     HERD__F_NAMEMAP,  /* a map of names to sub's elements (components, mitigations) */
     HERD__F_SETMAP,   /* a mitigation's overrides: path → value */
     HERD__F_NAMES,    /* a list of names (a mitigation's use) */
+    HERD__F_CLAIMS,   /* the claim block: a list of {says, check} (file.c reads it) */
 };
 
 struct herd__table;
@@ -138,6 +139,10 @@ const struct herd__table *herd__schema_kind(const struct herd__node *comp);
  */
 int herd__schema_decode(const struct herd__node *root, struct herd_fleet *out, char *err,
                         size_t errlen);
+
+/** "250ms", "2s", "1m", a bare number (seconds) → seconds. @return 0, -2 for a negative
+ *  time, -1 for anything else. */
+int herd__parse_duration(const char *text, double *seconds);
 
 /** Write the field reference (markdown) from the tables: docs/scenario-file.md's. */
 int herd__schema_markdown(FILE *f);

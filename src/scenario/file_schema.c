@@ -415,6 +415,9 @@ static const struct herd__field top_fields[] = {
     {.key = "mitigations", .type = HERD__F_NAMEMAP, .sub = &herd__schema_mitigation,
      .max_items = HERD_FLEET_MAX_MITIGATIONS, .unit = "",
      .help = "named overrides; the first is the default mitigation"},
+    {.key = "claim", .type = HERD__F_CLAIMS, .max_items = 16, .unit = "",
+     .help = "what the scenario shows, checked by `herd check`: a list of {says, check} "
+             "(see Claims below)"},
     {NULL},
 };
 const struct herd__table herd__schema_top = {
@@ -672,6 +675,11 @@ static int parse_duration(const char *text, double *seconds)
     return 0;
 }
 
+int herd__parse_duration(const char *text, double *seconds)
+{
+    return parse_duration(text, seconds);
+}
+
 static void store_int(void *p, int width, int64_t v)
 {
     if (width == 8) {
@@ -724,6 +732,7 @@ static void apply_defaults(const struct herd__table *t, void *base)
         case HERD__F_NAMEMAP:
         case HERD__F_SETMAP:
         case HERD__F_NAMES:
+        case HERD__F_CLAIMS:
             break;
         }
     }
@@ -899,6 +908,7 @@ static int decode_field(struct dctx *c, const struct herd__field *f, const struc
     case HERD__F_NAMEMAP:
     case HERD__F_SETMAP:
     case HERD__F_NAMES:
+    case HERD__F_CLAIMS:
         return 0; /* the file's own keys: file.c reads them */
     default:
         return decode_scalar(c, f, n, p, path);
@@ -1425,6 +1435,8 @@ static const char *type_name(const struct herd__field *f)
         return "map of paths";
     case HERD__F_NAMES:
         return "list of names";
+    case HERD__F_CLAIMS:
+        return "list of claims";
     }
     return "?";
 }

@@ -28,4 +28,16 @@
 int herd_sim_fleet(const struct herd_fleet *m, uint64_t seed, const struct herd_sim_hooks *hooks,
                    struct herd_report *r, char *err, size_t errlen);
 
+struct herd_fleet_file;
+struct herd_fleet_claim_verdict;
+
+/**
+ * Judge @p f's claims (scenario/file.h) on the simulator with run seed @p seed: each
+ * strategy a claim names is run once; @p out (herd_fleet_file_nclaims(f) entries) gets
+ * each claim's measured value and verdict. @return how many failed (0: all hold), or a
+ * negative code with one line in @p err (a run failed).
+ */
+int herd_sim_fleet_check(const struct herd_fleet_file *f, uint64_t seed,
+                         struct herd_fleet_claim_verdict *out, char *err, size_t errlen);
+
 #endif

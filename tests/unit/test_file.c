@@ -572,6 +572,17 @@ static const struct {
     {"mitigation-breaks-graph", "components.api.calls.0.to: the calls make a cycle: db → api → "
                                 "db; allowed: calls that only go downstream (with mitigation "
                                 "loop)"},
+    {"claim-bad-op", "19:46: claim.0.check: '<>' is not an operator; allowed: <, <=, >, >=, ==, "
+                     "within"},
+    {"claim-unknown-strategy", "19:12: claim.0.check: 'jiter' is not a strategy of this file; "
+                               "allowed: naive, more, or mitigations joined by +"},
+    {"claim-unknown-figure", "19:18: claim.0.check: 'components.db.amplificaton' is not a figure "
+                             "(did you mean 'amplification'?)"},
+    {"claim-unknown-component", "19:29: claim.0.check: 'dbx' is not a component of this file"},
+    {"claim-within-no-tolerance", "19:46: claim.0.check: within needs a tolerance"},
+    {"claim-without-says", "18:5: claim.0.says: missing"},
+    {"claim-bad-verdict", "19:38: claim.0.check: 'healed' is not a verdict; allowed: recovered, "
+                          "stuck, no-fault"},
 };
 
 Test(file, every_malformed_file_is_refused_where_it_is_wrong)

@@ -1,0 +1,123 @@
+/* test_field_guide.c — the field guide's sections (scenarios/field-guide/, seed 000) hold:
+ * every file's `claim` block is judged on the simulator (herd_sim_fleet_check, seed 1)
+ * and every claim must pass. A file without claims fails: a section is shipped with the
+ * figure that settles its answer.
+ *
+ * Each file's runs are small (a few seconds of simulated time per strategy, well under a
+ * second of wall time each), so the whole test also runs under ASan. A file listed in
+ * heavy[] is skipped under ASan with its reason printed.
+ */
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/report/fleet_figures.h"
+#include "../../src/scenario/file.h"
+#include "../../src/sim/fleet.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+/* Files too heavy to run under ASan within the suite's timeout, and why. */
+static const struct {
+    const char *file, *why;
+} heavy[] = {
+    {"token-refresh.yaml", "50,000 periodic clients over 2 h of simulated time"},
+    {NULL, NULL},
+};
+
+static const char *heavy_reason(const char *file)
+{
+    for (int i = 0; heavy[i].file; i++)
+        if (strcmp(heavy[i].file, file) == 0)
+            return heavy[i].why;
+    return NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The field guide's files, sorted, into @p names (each malloc'd). @return how many. */
+static size_t guide_files(char **names, size_t max)
+{
+    DIR *d = opendir(HERD_SOURCE_ROOT "/scenarios/field-guide");
+    cr_assert_not_null(d, "scenarios/field-guide/ is missing");
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < max;) {
+        size_t l = strlen(e->d_name);
+        if (l > 5 && strcmp(e->d_name + l - 5, ".yaml") == 0)
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, by_name);
+    return n;
+}
+
+/* Judge one file's claims; print them. @return how many failed. */
+static int check_file(const char *file)
+{
+    char path[4096], err[1024] = "";
+    snprintf(path, sizeof path, "%s/scenarios/field-guide/%s", HERD_SOURCE_ROOT, file);
+    struct herd_fleet_file *f = NULL;
+    cr_assert_eq(herd_fleet_file_load(path, &f, err, sizeof err), 0, "%s", err);
+    int n = herd_fleet_file_nclaims(f);
+    cr_expect_gt(n, 0, "%s: no claim block", file);
+    struct herd_fleet_claim_verdict v[HERD_FLEET_MAX_CLAIMS];
+    int failed = herd_sim_fleet_check(f, 1, v, err, sizeof err);
+    cr_assert_geq(failed, 0, "%s: %s", file, err);
+    printf("%s\n", file);
+    herd_fleet_claims_text(stdout, v, n);
+    for (int i = 0; i < n; i++)
+        cr_expect(v[i].pass, "%s: claim %d failed: %s (measured %g%s%s) — %s", file, i, v[i].check,
+                  v[i].measured, v[i].word[0] ? " " : "", v[i].word, v[i].says);
+    herd_fleet_file_free(f);
+    return failed;
+}
+
+Test(field_guide, every_section_holds_its_claims, .timeout = 600)
+{
+    char *names[64];
+    size_t n = guide_files(names, 64);
+    cr_assert_gt(n, 0);
+    for (size_t i = 0; i < n; i++) {
+        const char *why = heavy_reason(names[i]);
+        if (UNDER_ASAN && why)
+            printf("%s: skipped under ASan (%s)\n", names[i], why);
+        else
+            check_file(names[i]);
+        free(names[i]);
+    }
+}
+
+/* A claim that does not hold is reported as a failure with its measured value: the
+ * bathtub with its capacity doubled no longer drains in 10 s. */
+Test(field_guide, a_false_claim_fails)
+{
+    char path[4096], err[1024] = "";
+    snprintf(path, sizeof path, "%s/scenarios/field-guide/bathtub.yaml", HERD_SOURCE_ROOT);
+    struct herd_fleet_file *f = NULL;
+    cr_assert_eq(herd_fleet_file_load(path, &f, err, sizeof err), 0, "%s", err);
+    const struct herd_fleet_file *v2;
+    cr_assert_eq(herd_fleet_file_set(f, "--set", "components.api.workers", "4", &v2, err,
+                                     sizeof err),
+                 0, "%s", err);
+    struct herd_fleet_claim_verdict v[HERD_FLEET_MAX_CLAIMS];
+    int failed = herd_sim_fleet_check(v2, 1, v, err, sizeof err);
+    cr_assert_geq(failed, 1, "%s", err);
+    cr_expect(!v[0].pass, "the 10 s drain holds with twice the capacity: %g", v[0].measured);
+    cr_expect(v[0].measured > 4 && v[0].measured < 6, "%g", v[0].measured);
+    herd_fleet_file_free(f);
+}
