@@ -397,7 +397,8 @@ static const char *const comp_names[] = {
     "resumed", "handshakes_refused", "reconnects", "conns_dropped", "conns_peak",
     "handshakes_peak", "busy", "handshake_time", "coord_requests", "watch_events", "wakeups",
     "wasted_wakeups", "lock_grants", "lock_p50", "lock_p99", "elections", "election_rounds",
-    "split_votes", "leader", "leader_max", "no_leader", "peak_rate", "backlog", NULL};
+    "split_votes", "leader", "leader_max", "no_leader", "peak_rate", "backlog",
+    "surge", NULL};
 static const char *const time_names[] = {
     "latency.p50", "latency.p99", "latency.p999", "latency.max", "recovery.recover",
     "wasted_time", "p50", "p99", "busy", "handshake_time", "lock_p50", "lock_p99", "leader",
@@ -469,6 +470,29 @@ static double peak_rate(const struct herd_fleet_figures *f, const struct herd_fl
     return f->bucket_ns > 0 ? (double)best / ((double)f->bucket_ns / 1e9) : 0;
 }
 
+/* The most arrivals (attempts received) in one bucket over the mean per bucket before
+ * the first fault starts: how many times its calm load the herd brought (1: none). NAN
+ * without a fault or without arrivals before it. */
+static double surge(const struct herd_fleet_figures *f, const struct herd_fleet_comp_figures *c)
+{
+    const int64_t *a = c->series[HERD_FLEET_S_ARRIVALS];
+    if (!a || f->nfaults == 0 || f->bucket_ns <= 0)
+        return NAN;
+    int64_t first = f->faults[0].at_ns;
+    for (int i = 1; i < f->nfaults; i++)
+        first = f->faults[i].at_ns < first ? f->faults[i].at_ns : first;
+    size_t calm = (size_t)(first / f->bucket_ns);
+    int64_t sum = 0, most = 0;
+    for (size_t b = 0; b < f->nbuckets; b++) {
+        if (b < calm)
+            sum += a[b];
+        most = a[b] > most ? a[b] : most;
+    }
+    if (calm == 0 || calm > f->nbuckets || sum == 0)
+        return NAN;
+    return (double)most / ((double)sum / (double)calm);
+}
+
 static int comp_value(const struct herd_fleet_figures *f, const struct herd_fleet_comp_figures *c,
                       const char *fig, double *v)
 {
@@ -498,6 +522,7 @@ static int comp_value(const struct herd_fleet_figures *f, const struct herd_flee
     F("split_votes", c->split_votes) F("leader", c->leader_ns / S)
     F("leader_max", c->leader_max_ns / S) F("no_leader", c->no_leader_ns / S)
     F("peak_rate", peak_rate(f, c)) F("backlog", backlog_ns(f, c) / S)
+    F("surge", surge(f, c))
 #undef F
     return -ENOENT;
 }
