@@ -35,6 +35,7 @@ static const char usage[] =
     "  calibrate  measure this machine's herd costs for the simulator\n"
     "  fidelity   live vs simulated, side by side with intervals and a verdict per row\n"
     "  validate   check scenario files (YAML) and say where each error is\n"
+    "  check      judge scenario files' claims on the simulator (PASS/FAIL per claim)\n"
     "  serve      the interactive page and its API on http://127.0.0.1:8080/\n"
     "  help       show help for a command (herd help run)\n"
     "\n"
@@ -279,6 +280,8 @@ int main(int argc, char **argv)
             return herd_cmd_fidelity(2, hargv);
         if (strcmp(argv[2], "validate") == 0)
             return herd_cmd_validate(2, hargv);
+        if (strcmp(argv[2], "check") == 0)
+            return herd_cmd_check(2, hargv);
         return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, "
                                  "calibrate, serve, fidelity, validate",
                                  argv[2]);
@@ -299,6 +302,8 @@ int main(int argc, char **argv)
         return herd_cmd_fidelity(argc - 1, argv + 1);
     if (strcmp(cmd, "validate") == 0)
         return herd_cmd_validate(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return herd_cmd_check(argc - 1, argv + 1);
     return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, "
                              "calibrate, serve, fidelity, validate (see herd --help)",
                              cmd);
