@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <herd/error.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -773,4 +774,57 @@ Test(file, the_catalogue_row_names_no_file)
     struct herd_run_spec s;
     herd_spec_init(&s, sc);
     cr_assert_null(s.cfg.fleet.file);
+}
+
+/* ---- claims ------------------------------------------------------------------------ */
+
+/* A claim block decodes into its parts: strategies (a+b too), figures, operator, a time
+ * read in seconds, a share tolerance, a ratio, a verdict word; the judgement follows. */
+Test(file, claims_decode_and_judge)
+{
+    const char *text = "name: c\nduration: 10s\nherd: db\n"
+                       "components:\n"
+                       "  users: {kind: clients, clients: 10, rate: 5, call: {to: db, timeout: 1s}}\n"
+                       "  db: {kind: service, workers: 4, service_time: 1ms}\n"
+                       "mitigations:\n"
+                       "  more: {set: {components.db.workers: 8}}\n"
+                       "  less: {set: {components.db.service_time: 500us}}\n"
+                       "claim:\n"
+                       "  - {says: drains, check: naive.components.db.backlog within 10s 5%}\n"
+                       "  - {says: falls, check: \"naive.peak / more+less.peak >= 100\"}\n"
+                       "  - {says: heals, check: more.recovery.verdict == recovered}\n"
+                       "  - {says: fast, check: less.latency.p99 < 250ms}\n";
+    struct herd_fleet_file *f = parse(text);
+    cr_assert_eq(herd_fleet_file_nclaims(f), 4);
+    const struct herd_fleet_claim *c = herd_fleet_file_claim(f, 0);
+    cr_expect_str_eq(c->says, "drains");
+    cr_expect_str_eq(c->strategy[0], "naive");
+    cr_expect_str_eq(c->figure[0], "components.db.backlog");
+    cr_expect_str_eq(c->strategy[1], "");
+    cr_expect_eq(c->op, HERD_CLAIM_WITHIN);
+    cr_expect_float_eq(c->value, 10.0, 1e-9);
+    cr_expect(c->tol_share);
+    cr_expect_float_eq(c->tol, 0.05, 1e-9);
+    cr_expect(herd_fleet_claim_holds(c, 10.4, NULL));
+    cr_expect(!herd_fleet_claim_holds(c, 10.6, NULL));
+    cr_expect(!herd_fleet_claim_holds(c, NAN, NULL), "an unmeasured value fails");
+    c = herd_fleet_file_claim(f, 1);
+    cr_expect_str_eq(c->strategy[1], "more+less");
+    cr_expect_str_eq(c->figure[1], "peak");
+    cr_expect_eq(c->op, HERD_CLAIM_GE);
+    cr_expect(herd_fleet_claim_holds(c, 100, NULL) && !herd_fleet_claim_holds(c, 99.9, NULL));
+    c = herd_fleet_file_claim(f, 2);
+    cr_expect_str_eq(c->word, "recovered");
+    cr_expect(herd_fleet_claim_holds(c, 0, "recovered") && !herd_fleet_claim_holds(c, 0, "stuck"));
+    c = herd_fleet_file_claim(f, 3);
+    cr_expect_float_eq(c->value, 0.25, 1e-12);
+    cr_expect_eq(c->op, HERD_CLAIM_LT);
+    /* A version (--set) shares its loaded file's claims. */
+    const struct herd_fleet_file *v;
+    char err[512];
+    cr_assert_eq(herd_fleet_file_set(f, "--set", "components.db.workers", "2", &v, err,
+                                     sizeof err),
+                 0, "%s", err);
+    cr_expect_eq(herd_fleet_file_nclaims(v), 4);
+    herd_fleet_file_free(f);
 }
