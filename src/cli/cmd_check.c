@@ -84,13 +84,15 @@ static int check_one(const char *arg, bool is_path, uint64_t seed, bool json, js
         return herd__fail("%s: %s", path, err);
     }
     if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:i, s:i}", "scenario", name, "file", path,
-                              "seed", (json_int_t)seed, "claims_total", n, "failed", failed);
+        json_t *o = json_pack("{s:s, s:s, s:I, s:i, s:i}", "scenario", name, "file", path, "seed",
+                              (json_int_t)seed, "claims_total", n, "failed", failed);
         json_object_set_new(o, "claims", herd_fleet_claims_json(v, n));
         json_array_append_new(out, o);
     } else {
         printf("%s (%s): %d claim%s, %s\n", name, path, n, n == 1 ? "" : "s",
-               n == 0 ? "nothing to check" : failed ? "FAILED" : "all hold");
+               n == 0   ? "nothing to check"
+               : failed ? "FAILED"
+                        : "all hold");
         herd_fleet_claims_text(stdout, v, n);
     }
     herd_fleet_file_free(f);

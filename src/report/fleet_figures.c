@@ -384,8 +384,10 @@ void herd_fleet_figures_text(FILE *out, const struct herd_fleet_figures *f, bool
 
 /* The vocabulary. Top level: DESIGN §1's counters for the herd's resource, the clients'
  * latency quantiles, the recovery. A component: its row of the report, plus ok_share
- * (ok / calls), peak_rate (the most arrivals in one bucket, per second) and backlog (the
- * longest stretch of buckets with requests waiting in its queue, s). */
+ * (ok / calls), peak_rate (the most arrivals in one bucket, per second), backlog (the
+ * longest stretch of buckets with requests waiting in its queue, s) and surge (its busiest
+ * bucket over its calm mean before the first fault). Kept in step with
+ * docs/scenario-file.md's Claims section. */
 static const char *const top_names[] = {
     "wakes", "useful", "served", "wasted", "failed", "origin_load", "peak", "latency.p50",
     "latency.p99", "latency.p999", "latency.max", "recovery.verdict", "recovery.recover",

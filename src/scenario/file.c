@@ -1020,16 +1020,17 @@ static int claim_operand(const struct herd_fleet_file *f, const struct herd__nod
         return claim_fail(n, so, path, err, errlen,
                           "'%s' is not a figure%s; allowed: %s, or components.NAME.FIGURE "
                           "(docs/scenario-file.md, Claims)",
-                          fig, dym, "peak, origin_load, wakes, useful, wasted, latency.p99, "
-                                    "recovery.verdict, recovery.recover ...");
+                          fig, dym,
+                          "peak, origin_load, wakes, useful, wasted, latency.p99, "
+                          "recovery.verdict, recovery.recover ...");
     }
     if (strncmp(fig, "components.", 11) == 0) {
         const char *nm = fig + 11;
         size_t l = (size_t)(strchr(nm, '.') - nm);
         bool found = false;
         for (int i = 0; i < f->model.ncomps && !found; i++)
-            found = strlen(f->model.comps[i].name) == l &&
-                    strncmp(f->model.comps[i].name, nm, l) == 0;
+            found =
+                strlen(f->model.comps[i].name) == l && strncmp(f->model.comps[i].name, nm, l) == 0;
         if (!found)
             return claim_fail(n, so + 11, path, err, errlen,
                               "'%.*s' is not a component of this file", (int)l, nm);
@@ -1101,9 +1102,10 @@ static int read_claim(const struct herd_fleet_file *f, const struct herd__node *
     }
     int t = 0;
     if (nt == 0)
-        return claim_fail(check, 0, path, err, errlen, "empty; allowed: \"STRATEGY.FIGURE OP VALUE\"");
-    if (claim_operand(f, check, off[t], tok[t], path, c->strategy[0], c->figure[0], err,
-                      errlen) < 0)
+        return claim_fail(check, 0, path, err, errlen,
+                          "empty; allowed: \"STRATEGY.FIGURE OP VALUE\"");
+    if (claim_operand(f, check, off[t], tok[t], path, c->strategy[0], c->figure[0], err, errlen) <
+        0)
         return -HERD_EINVAL;
     t++;
     bool ratio = t < nt && strcmp(tok[t], "/") == 0;
@@ -1162,16 +1164,15 @@ static int read_claim(const struct herd_fleet_file *f, const struct herd__node *
             tb[l - 1] = '\0';
             c->tol_share = true;
         }
-        if (claim_number(check, off[t], tb, time && !c->tol_share, path, &c->tol, err,
-                         errlen) < 0)
+        if (claim_number(check, off[t], tb, time && !c->tol_share, path, &c->tol, err, errlen) < 0)
             return -HERD_EINVAL;
         if (c->tol_share)
             c->tol /= 100;
         t++;
     }
     if (t < nt)
-        return claim_fail(check, off[t], path, err, errlen,
-                          "unexpected '%s' after the value", tok[t]);
+        return claim_fail(check, off[t], path, err, errlen, "unexpected '%s' after the value",
+                          tok[t]);
     return 0;
 }
 
@@ -1649,8 +1650,7 @@ int herd_fleet_dirs(char dirs[][4096], int max)
 bool herd_fleet_is_path(const char *arg)
 {
     size_t l = strlen(arg);
-    if (strncmp(arg, "field-guide/", 12) == 0 && !strchr(arg + 12, '/') &&
-        !strchr(arg + 12, '.'))
+    if (strncmp(arg, "field-guide/", 12) == 0 && !strchr(arg + 12, '/') && !strchr(arg + 12, '.'))
         return false; /* a section of the field guide, by name */
     return strchr(arg, '/') || (l > 5 && strcmp(arg + l - 5, ".yaml") == 0) ||
            (l > 4 && strcmp(arg + l - 4, ".yml") == 0);
@@ -1668,8 +1668,7 @@ int herd_fleet_find(const char *name, char *path, size_t len)
     for (int pass = sub == name ? 0 : 1; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
             char p[4096];
-            int l = snprintf(p, sizeof p, "%s/%s%s.yaml", dirs[i], pass ? "field-guide/" : "",
-                             sub);
+            int l = snprintf(p, sizeof p, "%s/%s%s.yaml", dirs[i], pass ? "field-guide/" : "", sub);
             if (l > 0 && (size_t)l < sizeof p && access(p, R_OK) == 0) {
                 snprintf(path, len, "%s", p);
                 return 0;

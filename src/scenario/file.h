@@ -123,7 +123,12 @@ int herd_fleet_file_strategy(const struct herd_fleet_file *f, const char *flag, 
  * are the loaded file's (its versions share them). */
 
 enum herd_fleet_claim_op {
-    HERD_CLAIM_LT, HERD_CLAIM_LE, HERD_CLAIM_GT, HERD_CLAIM_GE, HERD_CLAIM_EQ, HERD_CLAIM_WITHIN
+    HERD_CLAIM_LT,
+    HERD_CLAIM_LE,
+    HERD_CLAIM_GT,
+    HERD_CLAIM_GE,
+    HERD_CLAIM_EQ,
+    HERD_CLAIM_WITHIN
 };
 
 struct herd_fleet_claim {
@@ -131,9 +136,9 @@ struct herd_fleet_claim {
     char strategy[2][96];     /* "naive", "jitter", "jitter+budget"; [1] "" unless a ratio */
     char figure[2][96];       /* "components.db.amplification"; [1] as [0] for a ratio */
     enum herd_fleet_claim_op op;
-    double value;             /* times in seconds */
-    char word[16];            /* == WORD for a word figure (recovery.verdict) */
-    double tol;               /* within: the tolerance (a share when tol_share) */
+    double value;  /* times in seconds */
+    char word[16]; /* == WORD for a word figure (recovery.verdict) */
+    double tol;    /* within: the tolerance (a share when tol_share) */
     bool tol_share;
 };
 

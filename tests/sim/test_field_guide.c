@@ -111,9 +111,9 @@ Test(field_guide, a_false_claim_fails)
     struct herd_fleet_file *f = NULL;
     cr_assert_eq(herd_fleet_file_load(path, &f, err, sizeof err), 0, "%s", err);
     const struct herd_fleet_file *v2;
-    cr_assert_eq(herd_fleet_file_set(f, "--set", "components.api.workers", "4", &v2, err,
-                                     sizeof err),
-                 0, "%s", err);
+    cr_assert_eq(
+        herd_fleet_file_set(f, "--set", "components.api.workers", "4", &v2, err, sizeof err), 0,
+        "%s", err);
     struct herd_fleet_claim_verdict v[HERD_FLEET_MAX_CLAIMS];
     int failed = herd_sim_fleet_check(v2, 1, v, err, sizeof err);
     cr_assert_geq(failed, 1, "%s", err);

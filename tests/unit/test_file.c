@@ -782,18 +782,19 @@ Test(file, the_catalogue_row_names_no_file)
  * read in seconds, a share tolerance, a ratio, a verdict word; the judgement follows. */
 Test(file, claims_decode_and_judge)
 {
-    const char *text = "name: c\nduration: 10s\nherd: db\n"
-                       "components:\n"
-                       "  users: {kind: clients, clients: 10, rate: 5, call: {to: db, timeout: 1s}}\n"
-                       "  db: {kind: service, workers: 4, service_time: 1ms}\n"
-                       "mitigations:\n"
-                       "  more: {set: {components.db.workers: 8}}\n"
-                       "  less: {set: {components.db.service_time: 500us}}\n"
-                       "claim:\n"
-                       "  - {says: drains, check: naive.components.db.backlog within 10s 5%}\n"
-                       "  - {says: falls, check: \"naive.peak / more+less.peak >= 100\"}\n"
-                       "  - {says: heals, check: more.recovery.verdict == recovered}\n"
-                       "  - {says: fast, check: less.latency.p99 < 250ms}\n";
+    const char *text =
+        "name: c\nduration: 10s\nherd: db\n"
+        "components:\n"
+        "  users: {kind: clients, clients: 10, rate: 5, call: {to: db, timeout: 1s}}\n"
+        "  db: {kind: service, workers: 4, service_time: 1ms}\n"
+        "mitigations:\n"
+        "  more: {set: {components.db.workers: 8}}\n"
+        "  less: {set: {components.db.service_time: 500us}}\n"
+        "claim:\n"
+        "  - {says: drains, check: naive.components.db.backlog within 10s 5%}\n"
+        "  - {says: falls, check: \"naive.peak / more+less.peak >= 100\"}\n"
+        "  - {says: heals, check: more.recovery.verdict == recovered}\n"
+        "  - {says: fast, check: less.latency.p99 < 250ms}\n";
     struct herd_fleet_file *f = parse(text);
     cr_assert_eq(herd_fleet_file_nclaims(f), 4);
     const struct herd_fleet_claim *c = herd_fleet_file_claim(f, 0);
@@ -822,8 +823,7 @@ Test(file, claims_decode_and_judge)
     /* A version (--set) shares its loaded file's claims. */
     const struct herd_fleet_file *v;
     char err[512];
-    cr_assert_eq(herd_fleet_file_set(f, "--set", "components.db.workers", "2", &v, err,
-                                     sizeof err),
+    cr_assert_eq(herd_fleet_file_set(f, "--set", "components.db.workers", "2", &v, err, sizeof err),
                  0, "%s", err);
     cr_expect_eq(herd_fleet_file_nclaims(v), 4);
     herd_fleet_file_free(f);
