@@ -50,7 +50,7 @@ static size_t guide_paths(char paths[][4096], size_t max)
         for (struct dirent *e; (e = readdir(dp)) && n < max;) {
             size_t l = strlen(e->d_name);
             if (l > 5 && e->d_name[0] != '.' && strcmp(e->d_name + l - 5, ".yaml") == 0)
-                snprintf(paths[n++], 4096, "%.3900s/%s", dir, e->d_name);
+                snprintf(paths[n++], 4096, "%.3800s/%.255s", dir, e->d_name);
         }
         closedir(dp);
     }
