@@ -636,6 +636,35 @@ static int fill_report(struct fsim *fs)
     return 0;
 }
 
+/* The timelines' bucket for @p m (its own, or about AUTO_BUCKETS over the run) into
+ * @p bucket_out. @return how many buckets. */
+static size_t timeline_buckets(const struct herd_fleet *m, int64_t *bucket_out)
+{
+    int64_t horizon = m->duration_ns + m->drain_ns;
+    int64_t bucket = m->bucket_ns;
+    if (bucket <= 0) /* the file left it to us: about AUTO_BUCKETS of them */
+        bucket = herd_timeline_pick_bucket(horizon, MS_NS, AUTO_BUCKETS);
+    if ((horizon + bucket - 1) / bucket > HERD_TIMELINE_MAX_BUCKETS)
+        bucket = herd_timeline_pick_bucket(horizon, bucket, HERD_TIMELINE_MAX_BUCKETS);
+    size_t nb = (size_t)((horizon + bucket - 1) / bucket);
+    *bucket_out = bucket;
+    return nb < 1 ? 1 : nb;
+}
+
+int64_t herd_sim_fleet_bytes(const struct herd_fleet *m)
+{
+    int64_t bucket;
+    size_t nb = timeline_buckets(m, &bucket);
+    /* Open fleets' calls in flight at once: at most every call they begin, and never more
+     * than the run's record cap (beyond it the run stops itself). */
+    double open = open_calls(m);
+    if (open > (double)FLEET_RECORDS_MAX)
+        open = (double)FLEET_RECORDS_MAX;
+    double b = (double)estimate_bytes(m, nb) +
+               open * (double)(sizeof(struct fs_call) + sizeof(struct fs_att) + ENGINE_EVENT_BYTES);
+    return b > (double)INT64_MAX ? INT64_MAX : (int64_t)b;
+}
+
 int herd_sim_fleet(const struct herd_fleet *m, uint64_t seed, const struct herd_sim_hooks *hooks,
                    struct herd_report *r, char *err, size_t errlen)
 {
@@ -644,15 +673,8 @@ int herd_sim_fleet(const struct herd_fleet *m, uint64_t seed, const struct herd_
     int rc = check(m, err, errlen);
     if (rc < 0)
         return rc;
-    int64_t horizon = m->duration_ns + m->drain_ns;
-    int64_t bucket = m->bucket_ns;
-    if (bucket <= 0) /* the file left it to us: about AUTO_BUCKETS of them */
-        bucket = herd_timeline_pick_bucket(horizon, MS_NS, AUTO_BUCKETS);
-    if ((horizon + bucket - 1) / bucket > HERD_TIMELINE_MAX_BUCKETS)
-        bucket = herd_timeline_pick_bucket(horizon, bucket, HERD_TIMELINE_MAX_BUCKETS);
-    size_t nb = (size_t)((horizon + bucket - 1) / bucket);
-    if (nb < 1)
-        nb = 1;
+    int64_t bucket;
+    size_t nb = timeline_buckets(m, &bucket);
     double ncalls = open_calls(m);
     if (ncalls > FLEET_MAX_CALLS) {
         snprintf(err, errlen,
@@ -680,7 +702,7 @@ int herd_sim_fleet(const struct herd_fleet *m, uint64_t seed, const struct herd_
     fs->m = m;
     fs->r = r;
     fs->sim = &sim;
-    fs->horizon = horizon;
+    fs->horizon = m->duration_ns + m->drain_ns;
     fs->bucket_ns = bucket;
     fs->nb = nb;
     fs->max_records = FLEET_RECORDS_MAX;
@@ -701,12 +723,12 @@ int herd_sim_fleet(const struct herd_fleet *m, uint64_t seed, const struct herd_
     for (int i = 0; i < m->ncomps; i++)
         if (m->comps[i].kind == HERD_FLEET_LB)
             fs_lb_start(fs, &fs->comps[i]);
-    rc = herd_sim_run_until(&sim, horizon);
+    rc = herd_sim_run_until(&sim, fs->horizon);
     if (fs->err)
         rc = fs->err;
     if (rc < 0)
         goto out;
-    sim.now_ns = horizon;
+    sim.now_ns = fs->horizon;
     finish_levels(fs);
     comp_figures(fs);
     recovery(fs);

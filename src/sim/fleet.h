@@ -40,4 +40,13 @@ struct herd_fleet_claim_verdict;
 int herd_sim_fleet_check(const struct herd_fleet_file *f, uint64_t seed,
                          struct herd_fleet_claim_verdict *out, char *err, size_t errlen);
 
+/**
+ * The memory a run of @p m takes before any backlog, in bytes, estimated before anything
+ * is allocated: its clients' records, cache keys, timelines, and its open fleets' calls
+ * in flight at most. The front ends refuse a run above their memory ceiling
+ * (--max-memory) on it; a backlog of retries that grows past it (lb-restart-tls naive
+ * holds ~850 MB of attempts) is stopped by their watch near the ceiling.
+ */
+int64_t herd_sim_fleet_bytes(const struct herd_fleet *m);
+
 #endif

@@ -40,4 +40,21 @@ static int run(const struct herd_run_spec *spec, const struct herd_profile *prof
     return rc;
 }
 
-const struct herd_sim_model herd__sim_fleet = {.run = run, .check = check};
+/* The file's model for this strategy, sized by the fleet simulator (clients, cache keys,
+ * timelines, open calls in flight). */
+static int64_t bytes(const struct herd_run_spec *spec, char *why, size_t whylen)
+{
+    snprintf(why, whylen, "the file's clients, cache keys and open calls");
+    if (!spec->cfg.fleet.file)
+        return 0;
+    struct herd_fleet *m = malloc(sizeof *m);
+    char err[256];
+    int64_t b = 0;
+    if (m && herd_fleet_file_model(spec->cfg.fleet.file, spec->cfg.fleet.strategy, m, err,
+                                   sizeof err) == 0)
+        b = herd_sim_fleet_bytes(m);
+    free(m);
+    return b;
+}
+
+const struct herd_sim_model herd__sim_fleet = {.run = run, .check = check, .bytes = bytes};
