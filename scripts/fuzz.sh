@@ -49,7 +49,7 @@ for t in "${targets[@]}"; do
     bin=$dir/fuzz_$t
     mkdir -p "$dir/corpus"
     case $t in
-    scenario_file) srcs=("${scenario[@]}"); link=() ;;
+    scenario_file) srcs=("${scenario[@]}"); link=("$build/libherd_report.a" "$build/libherd.a") ;;
     http_head) srcs=("$src"/src/web/gate.c); link=("${libs[@]}") ;;
     run_request) srcs=("$src"/src/web/api.c "${scenario[@]}"); link=("${libs[@]}") ;;
     cli_args) srcs=("$src"/src/cli/args.c "${scenario[@]}"); link=("${libs[@]}") ;;
