@@ -11,20 +11,9 @@
 #include <stdio.h>
 
 #include "fleet_models.h"
+#include "closed_forms.h"
 
 /* ---- closed forms ------------------------------------------------------------------------- */
-
-/* Erlang C: the probability that an arrival waits in M/M/c at offered load a = λ/μ. */
-static double erlang_c(int c, double a)
-{
-    double term = 1, sum = 1; /* k = 0 */
-    for (int k = 1; k < c; k++) {
-        term *= a / k;
-        sum += term;
-    }
-    double last = term * a / c / (1 - a / c);
-    return last / (sum + last);
-}
 
 /* Mean end-to-end latency of an open fleet into c exponential workers, over RUNS seeds:
  * the client's latency is the sojourn (no network, no timeout). */

@@ -23,6 +23,7 @@
 #include "../../src/scenario/file.h"
 #include "../../src/sim/fleet.h"
 #include "fleet_models.h"
+#include "closed_forms.h"
 #include "model_test.h"
 
 static struct herd_fleet_file *load(const char *name)
@@ -73,17 +74,6 @@ static void mean_sojourn(const char *file, double *mean, double *se)
         ss += (v[i] - m) * (v[i] - m);
     *mean = m;
     *se = sqrt(ss / (RUNS - 1) / RUNS);
-}
-
-static double erlang_c(int c, double a)
-{
-    double term = 1, sum = 1; /* k = 0 */
-    for (int k = 1; k < c; k++) {
-        term *= a / k;
-        sum += term;
-    }
-    double top = term * a / c / (1 - a / c);
-    return top / (sum + top);
 }
 
 /* mm1.yaml: W = 1/(μ − λ) = 1 ms. 4 × 200,000 customers: the runs' standard error is

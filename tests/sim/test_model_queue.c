@@ -25,6 +25,7 @@
 #include "../../src/sim/model_queue.h"
 #include "../../src/sim/sim.h"
 #include "model_test.h"
+#include "closed_forms.h"
 
 static void spec_for(struct herd_run_spec *spec, bool shed, uint64_t seed, const char *const *sets)
 {
@@ -98,17 +99,6 @@ Test(model_queue, mm1_mean_time_in_system, .timeout = 60)
                           "servers=1", "duration_s=80",  NULL};
     struct figures f = measure(sets, 101);
     check("M/M/1 W (ns)", f.sojourn, 1 / (1 / S - lambda));
-}
-
-static double erlang_c(int c, double a)
-{
-    double term = 1, sum = 1;
-    for (int k = 1; k < c; k++) {
-        term *= a / k;
-        sum += term;
-    }
-    double last = term * a / c / (1 - a / c);
-    return last / (sum + last);
 }
 
 /* M/M/4, rho = 0.6 (a = 2.4): Erlang C P(wait) and mean wait C / (c mu - lambda). */

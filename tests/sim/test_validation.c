@@ -16,6 +16,7 @@
 
 #include "../../src/sim/engine.h"
 #include "../../src/sim/service.h"
+#include "closed_forms.h"
 
 #define BATCHES 50
 #define PER_MM1 100000
@@ -120,18 +121,6 @@ Test(validation, mm1_mean_time_in_system, .timeout = 120)
     const double S = 1000, rho = 0.7, lambda = rho / S;
     struct queue_result r = run_queue(1, HERD_SERVICE_EXPONENTIAL, lambda, (int64_t)S, PER_MM1, 11);
     check("M/M/1 W (ns)", r.sojourn, 1 / (1 / S - lambda));
-}
-
-/* Erlang C: probability that an arrival waits, with c servers and offered load a. */
-static double erlang_c(int c, double a)
-{
-    double term = 1, sum = 1; /* a^k / k!, k = 0 */
-    for (int k = 1; k < c; k++) {
-        term *= a / k;
-        sum += term;
-    }
-    double last = term * a / c / (1 - a / c); /* a^c / c! / (1 - rho) */
-    return last / (sum + last);
 }
 
 /* M/M/4 at rho = 0.8: P(wait) (Erlang C) and mean wait C / (c mu - lambda). */
