@@ -148,6 +148,8 @@ int herd_cmd_serve(int argc, char **argv);
 int herd_cmd_fidelity(int argc, char **argv);
 int herd_cmd_validate(int argc, char **argv);
 int herd_cmd_check(int argc, char **argv);
+int herd_cmd_lesson(int argc, char **argv);
+int herd_cmd_picture(int argc, char **argv);
 
 struct herd_fleet_file;
 

@@ -40,7 +40,8 @@
     X(HANDSHAKES, "handshakes", true)                                                       \
     X(CONNECTIONS, "connections", false)                                                    \
     X(REQUESTS, "coord_requests", true)                                                     \
-    X(WATCH, "watch_events", true)
+    X(WATCH, "watch_events", true)                                                          \
+    X(MISSES, "misses", true)
 
 enum herd_fleet_series {
 #define HERD__FLEET_SERIES_ENUM(id, name, sums) HERD_FLEET_S_##id,

@@ -495,7 +495,7 @@ static void comp_figures(struct fsim *fs)
             [HERD_FLEET_S_QUEUE] = FS_TL_QUEUE,       [HERD_FLEET_S_CONCURRENCY] = FS_TL_CONC,
             [HERD_FLEET_S_LATENCY] = FS_TL_LAT_SUM,   [HERD_FLEET_S_HANDSHAKES] = FS_TL_HS,
             [HERD_FLEET_S_CONNECTIONS] = FS_TL_CONNS, [HERD_FLEET_S_REQUESTS] = FS_TL_REQS,
-            [HERD_FLEET_S_WATCH] = FS_TL_WATCH};
+            [HERD_FLEET_S_WATCH] = FS_TL_WATCH,       [HERD_FLEET_S_MISSES] = FS_TL_MISSES};
         for (int s = 0; s < HERD_FLEET_NSERIES; s++) {
             for (size_t k = 0; k < fs->nb; k++) {
                 int64_t v = c->tl[map[s]][k];

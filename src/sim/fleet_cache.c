@@ -297,6 +297,7 @@ void fs_cache_arrive(struct fsim *fs, struct fs_comp *c, uint32_t ai)
         }
     }
     c->fig->misses++;
+    fs_tl_add(fs, c, FS_TL_MISSES, 1);
     a->callee = FS_CALLEE_WAIT;
     if (cs->singleflight && e) {
         if (e->filling) {

@@ -86,7 +86,8 @@ enum { FS_HS_FULL = 1, FS_HS_RESUMED = 2, FS_HS_ONLY = 4 /* a reconnect: no requ
 
 /* Per-component timeline series (fleet_figures.h's order). */
 enum { FS_TL_ARRIVALS, FS_TL_GOODPUT, FS_TL_ERRORS, FS_TL_RETRIES, FS_TL_QUEUE, FS_TL_CONC,
-       FS_TL_LAT_SUM, FS_TL_LAT_N, FS_TL_HS, FS_TL_CONNS, FS_TL_REQS, FS_TL_WATCH, FS_TL_N };
+       FS_TL_LAT_SUM, FS_TL_LAT_N, FS_TL_HS, FS_TL_CONNS, FS_TL_REQS, FS_TL_WATCH,
+       FS_TL_MISSES, FS_TL_N };
 
 struct fs_call {
     int64_t start_ns; /* the scheduled start: latency is measured from here */
