@@ -47,10 +47,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../live/live.h"
-#include "../sim/engine.h"
 #include "../front/lesson.h"
 #include "../front/picture.h"
+#include "../live/live.h"
+#include "../sim/engine.h"
 
 /* Connections served at once (a thread each), all addresses; and waiting at the gate. */
 #define CONNECTIONS_MAX 128
@@ -925,8 +925,7 @@ static enum MHD_Result serve_guide(struct herd_server *s, struct MHD_Connection 
         release(s, &slot);
         if (!svg)
             return send_error(s, c, req, 500, "%s", err);
-        struct MHD_Response *r =
-            MHD_create_response_from_buffer(len, svg, MHD_RESPMEM_MUST_FREE);
+        struct MHD_Response *r = MHD_create_response_from_buffer(len, svg, MHD_RESPMEM_MUST_FREE);
         if (!r) {
             free(svg);
             return MHD_NO;
