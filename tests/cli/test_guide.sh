@@ -33,6 +33,20 @@ expect_usage "picked twice" "picked twice" lesson decision-game --answer B+B
 expect_usage "--answer without a lesson" "--answer" lesson --answer B
 expect_usage "--format" "--format" lesson bathtub --format yaml
 expect_usage "unknown picture" "unknown picture 'selfie'" picture selfie
+expect_usage "run --check on a preset" "--check: 'accept' has no claims" run accept --check
+
+# herd run FILE --check: the claims judged, in the report, with the run's seed.
+js=$("$herd" run field-guide/bathtub --mode naive --check -q --format json 2>&1)
+verdict=$(printf '%s' "$js" | python3 -c "
+import json, sys
+r = json.load(sys.stdin)['runs'][0]
+c = r['fleet'].get('claims', [])
+print('ok' if len(c) >= 6 and all(x['verdict'] == 'PASS' for x in c) else 'bad: %d claims' % len(c))" 2>&1)
+[[ $verdict == ok ]] && ok "run field-guide/bathtub --check: the claims in the report, all PASS" \
+    || nok "run --check" "$verdict"
+out=$("$herd" list 2>&1)
+[[ "$out" == *"the field guide, a file per section"* && "$out" == *"cascade-abc"* && "$out" == *"token-refresh"* ]] \
+    && ok "list: shows the field guide's files" || nok "list: field guide" "$out"
 
 # lesson NAME --answer X --format json: a checker in Python prints one line per finding.
 check_lesson() { # name answer python-condition description
