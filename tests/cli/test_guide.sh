@@ -119,5 +119,19 @@ PY
         || nok "picture $p" "$verdict"
 done
 
+# -- docs: a page per section, the five pictures (scripts/guide-docs.sh writes them) -------
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+missing=()
+for yaml in "$root"/scenarios/field-guide/*.yaml; do
+    f=$(basename "$yaml" .yaml)
+    grep -q "herd run field-guide/$f" "$root/docs/scenarios/field-guide/$f.md" 2>/dev/null || missing+=("$f.md")
+done
+for p in stampede retry-wave leader cascade dashboard; do
+    python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" "$root/docs/images/$p.svg" 2>/dev/null \
+        || missing+=("images/$p.svg")
+done
+[[ ${#missing[@]} -eq 0 ]] && ok "docs: a page per field-guide section and the five pictures" \
+    || nok "docs: missing (scripts/guide-docs.sh writes them)" "${missing[*]}"
+
 echo "1..$n"
 exit $((fails > 0))
