@@ -68,6 +68,7 @@ struct herd_fleet_comp_figures {
     int64_t peak_queue, peak_concurrency;
     int64_t p50_ns, p99_ns; /* attempts answered, arrival → answer (clients: end to end) */
     uint64_t hits, misses, stale, coalesced; /* caches */
+    uint64_t too_old; /* caches: copies served older than max_age (hits and stale serves) */
     /* Load balancers: handshakes let through (of them resumed) and refused by
      * handshake_rate, clients' reconnect attempts, connections closed by a drop, the
      * most open at once and the most handshakes in one bucket (per second). */

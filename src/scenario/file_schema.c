@@ -278,6 +278,9 @@ static const struct herd__field cache_fields[] = {
          "each fill's TTL is ttl·(1 − U[0, ttl_jitter))")},
     {DUR("soft_ttl", K, u.cache.soft_ttl_ns, 0, 0, DAY_S,
          "after this a hit is served stale and refreshed in the background; 0: never")},
+    {DUR("max_age", K, u.cache.max_age_ns, 0, 0, DAY_S,
+         "how old a served copy may be (correctness); older serves count as too_old; 0: "
+         "no bound")},
     {BOOL("singleflight", K, u.cache.singleflight, 0, "one fill per key at a time")},
     {DBL("xfetch_beta", K, u.cache.xfetch_beta, 0, 0, 100, "", "XFetch early refresh; 0: off")},
     {DUR("hit_time", K, u.cache.hit_ns, 0.0001, 0, DAY_S, "time to answer a hit")},

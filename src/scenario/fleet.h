@@ -215,6 +215,8 @@ struct herd_fleet_cache {
     double ttl_jitter;      /* each fill's TTL is ttl·(1 − U[0, jitter)) */
     int64_t soft_ttl_ns;    /* > 0: after this a hit is served stale and refreshed in the
                                background (stale-while-revalidate) */
+    int64_t max_age_ns;     /* > 0: how old a served copy may be (the data's correctness
+                               bound); a hit or stale serve older counts as too_old */
     bool singleflight;      /* one fill per key at a time; the others wait for it */
     double xfetch_beta;     /* > 0: XFetch early refresh */
     int64_t hit_ns;         /* time to answer a hit */

@@ -469,6 +469,32 @@ static const struct herd_lesson lessons[] = {
         .tries = {"herd run field-guide/hot-keys --mitigation coalesce"},
     },
     {
+        .name = "checkout",
+        .section = "Correctness constraints",
+        .setting = "You operate an e-commerce checkout. Inventory must not be served stale "
+                   "(here: at most 2 s old); the catalog may be a minute old. A deploy "
+                   "flushes the caches.",
+        .question = "Pick a plan: A) Increase TTL to 5 minutes for all keys. B) Add per-key "
+                    "singleflight for inventory keys; add jittered TTL for non-critical "
+                    "keys. C) Serve stale inventory for 1 minute. D) Add more DB replicas "
+                    "only.",
+        .choices = {{"A", "increase TTL to 5 minutes for all keys", "plan-a"},
+                    {"B", "per-key singleflight for inventory, jittered TTL for the rest",
+                     "plan-b"},
+                    {"C", "serve stale inventory for 1 minute", "plan-c"},
+                    {"D", "add more DB replicas only", "plan-d"}},
+        .answer = "B",
+        .because = "Best: B. Correctness constraints determine which herd mitigations are "
+                   "legal: A and C serve inventory older than the constraint allows, D "
+                   "holds only by doubling the database and still sends it several times "
+                   "B's queries. If singleflight's waiting breaks the SLA: relax it, add "
+                   "capacity, or change the UX (show \"checking stock\").",
+        .evidence = "checkout",
+        .versus = "plan-b",
+        .tries = {"herd run field-guide/checkout --mitigation all --check",
+                  "herd run field-guide/checkout --mitigation plan-b+plan-d"},
+    },
+    {
         .name = "hedging",
         .section = "Misconception: hedge everything",
         .setting = "\"If p99 is bad, send duplicates (hedge) and take the fastest "

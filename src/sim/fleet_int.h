@@ -171,6 +171,7 @@ enum { FS_CONN_CLOSED = 0, FS_CONN_OPEN, FS_CONN_OPENING };
 struct fs_entry {
     int64_t expires, soft_at;
     int64_t delta; /* last fill's duration (XFetch) */
+    int64_t filled; /* when the copy was stored (max_age) */
     uint32_t epoch;   /* valid when equal to the cache's epoch */
     uint32_t waiters; /* singleflight: head of the attempts waiting (index + 1), 0: none */
     uint8_t filling, refreshing;
