@@ -495,6 +495,33 @@ static const struct herd_lesson lessons[] = {
                   "herd run field-guide/checkout --mitigation plan-b+plan-d"},
     },
     {
+        .name = "feature-flags",
+        .section = "Design challenge: a feature-flag service",
+        .setting = "You are building a distributed feature flag service: 10,000 instances "
+                   "start together, every config push tells all of them to refetch, and the "
+                   "load balancer in front restarts now and then.",
+        .question = "Design a plan that avoids thundering herds across start-up, config "
+                    "pushes and reconnects. Which plan holds?",
+        .choices = {{"A", "fetch at start-up and on every push at once, reconnect at once",
+                     "naive"},
+                    {"B", "jitter the fetches only", "jitter"},
+                    {"C", "jitter the reconnects only", "reconnect"},
+                    {"D", "jittered fetches, jittered reconnects and TLS session resumption",
+                     "plan"}},
+        .open = true,
+        .answer = "D",
+        .because = "Herd resilience is a system property: timing (jittered fetches after a "
+                   "push or a start), connections (jittered reconnects, resumption) and "
+                   "protection must align. Each half alone leaves the other herd: jittered "
+                   "fetches still open every connection at once, jittered reconnects still "
+                   "fetch all at once.",
+        .evidence = "feature-flags",
+        .versus = "plan",
+        .tries = {"herd run field-guide/feature-flags --mitigation all --check",
+                  "herd run field-guide/feature-flags --mitigation plan --set "
+                  "components.instances.jitter=2s"},
+    },
+    {
         .name = "hedging",
         .section = "Misconception: hedge everything",
         .setting = "\"If p99 is bad, send duplicates (hedge) and take the fastest "

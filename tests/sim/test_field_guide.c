@@ -190,7 +190,7 @@ Test(field_guide, lessons_cover_every_question)
         "watch-vs-poll", "leader",          "token-jitter",     "tls",
         "cascade",       "no-stale",        "pr-review",        "detect",
         "global-sync",   "hot-keys",        "checkout",         "hedging",
-        NULL};
+        "feature-flags", NULL};
     for (int i = 0; asked[i]; i++)
         cr_assert_not_null(herd_lesson_find(asked[i]), "no lesson %s", asked[i]);
 }
