@@ -242,17 +242,21 @@ static const struct herd_lesson lessons[] = {
                    "others wait for it.",
         .question = "What's the main downside of coalescing? A) Higher tail latency for "
                     "waiters B) Increased DB load C) More cache misses",
-        .choices = {{"A", "higher tail latency for waiters", NULL},
+        .choices = {{"A", "higher tail latency for waiters", "coalesce"},
                     {"B", "increased DB load", NULL},
                     {"C", "more cache misses", NULL}},
         .answer = "A",
-        .because = "Waiters pay extra latency (they wait for the one fill, and a slow fill "
-                   "holds them all), but the system's stability improves: the database "
-                   "load falls and its queue with it. Coalescing trades latency for "
-                   "stability.",
-        .evidence = "cache-stampede:1,2",
+        .because = "Waiters pay extra latency: they all wait for the one fill, a slow one "
+                   "included, where without coalescing the fastest of many duplicate "
+                   "queries refills the key. But the system's stability improves: the "
+                   "database load falls, and with it the queue a herd builds. Coalescing "
+                   "trades latency for stability; serving stale while one refresh runs "
+                   "takes the wait away where stale data is allowed.",
+        .evidence = "coalescing cache-stampede:1,2",
         .versus = "coalesce",
-        .tries = {"herd run field-guide/cache-stampede --mitigation coalesce --format json"},
+        .tries = {"herd run field-guide/coalescing --mitigation all",
+                  "herd run field-guide/coalescing --mitigation coalesce --set "
+                  "components.db.sigma=0.1"},
     },
     {
         .name = "serve-stale",
@@ -269,7 +273,7 @@ static const struct herd_lesson lessons[] = {
                    "recomputation path at the same moment. A soft TTL converts a hard "
                    "cliff into a slope, at the price of stale data, and it cannot help "
                    "when there is nothing stale to serve (after a flush).",
-        .evidence = "cache-stampede:7,8,9",
+        .evidence = "cache-stampede:7,8,9 coalescing:4,5",
         .versus = "soft-ttl",
         .tries = {"herd run field-guide/cache-stampede --mitigation soft-ttl"},
     },
