@@ -27,7 +27,8 @@
     X("peak", "peak")                                                                              \
     X("wasted", "wasted")                                                                          \
     X("failed", "failed")                                                                          \
-    X("herd.peak_queue", "peak queue")
+    X("herd.peak_queue", "peak queue")                                                       \
+    X("latency.p99", "p99 (s)")
 
 /** The lesson's content without runs (question, choices, answer, evidence files), as a
  *  JSON object (json_t *, as void *), or NULL without memory. */
