@@ -145,6 +145,7 @@ static json_t *comp_json(const struct herd_fleet_figures *f, const struct herd_f
     U(misses);
     U(stale);
     U(too_old);
+    U(max_gap_ns);
     U(coalesced);
     U(handshakes);
     U(resumed);
@@ -401,11 +402,11 @@ static const char *const comp_names[] = {
     "handshakes_peak", "busy", "handshake_time", "coord_requests", "watch_events", "wakeups",
     "wasted_wakeups", "lock_grants", "lock_p50", "lock_p99", "elections", "election_rounds",
     "split_votes", "leader", "leader_max", "no_leader", "peak_rate", "backlog",
-    "surge", NULL};
+    "surge", "max_gap", NULL};
 static const char *const time_names[] = {
     "latency.p50", "latency.p99", "latency.p999", "latency.max", "recovery.recover",
     "wasted_time", "p50", "p99", "busy", "handshake_time", "lock_p50", "lock_p99", "leader",
-    "leader_max", "no_leader", "backlog", NULL};
+    "leader_max", "no_leader", "backlog", "max_gap", NULL};
 
 static bool in(const char *const *names, const char *w)
 {
@@ -525,7 +526,7 @@ static int comp_value(const struct herd_fleet_figures *f, const struct herd_flee
     F("split_votes", c->split_votes) F("leader", c->leader_ns / S)
     F("leader_max", c->leader_max_ns / S) F("no_leader", c->no_leader_ns / S)
     F("peak_rate", peak_rate(f, c)) F("backlog", backlog_ns(f, c) / S)
-    F("surge", surge(f, c))
+    F("surge", surge(f, c)) F("max_gap", c->max_gap_ns / S)
 #undef F
     return -ENOENT;
 }

@@ -66,6 +66,9 @@ struct herd_fleet_comp_figures {
     uint64_t wasted;    /* attempts whose work was done for a caller who had given up */
     int64_t wasted_ns;  /* worker time spent on them */
     int64_t peak_queue, peak_concurrency;
+    int64_t max_gap_ns; /* clients: the longest time one client went between successful
+                           calls (from the start; a periodic client that never
+                           succeeded: the whole arrivals): a periodic refresh's worst gap */
     int64_t p50_ns, p99_ns; /* attempts answered, arrival → answer (clients: end to end) */
     uint64_t hits, misses, stale, coalesced; /* caches */
     uint64_t too_old; /* caches: copies served older than max_age (hits and stale serves) */

@@ -487,6 +487,13 @@ static void comp_figures(struct fsim *fs)
         struct fs_comp *c = &fs->comps[i];
         struct herd_fleet_comp_figures *f = c->fig;
         f->amplification = f->calls ? (double)f->attempts / (double)f->calls : 0;
+        /* A periodic client without a success went without one the whole of the
+         * arrivals (other arrivals need not call every client). */
+        if (c->spec->kind == HERD_FLEET_CLIENTS && c->cl &&
+            c->spec->u.clients.arrival == HERD_FLEET_PERIODIC)
+            for (int64_t k = 0; k < c->spec->u.clients.n; k++)
+                if (c->cl[k].last_ok == 0 && fs->m->duration_ns > f->max_gap_ns)
+                    f->max_gap_ns = fs->m->duration_ns;
         f->p50_ns = herd_hist_quantile(&c->hist, 0.50);
         f->p99_ns = herd_hist_quantile(&c->hist, 0.99);
         static const int map[HERD_FLEET_NSERIES] = {

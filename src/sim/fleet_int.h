@@ -163,6 +163,7 @@ struct fs_client {
     uint8_t session;     /* it connected before: a handshake may resume */
     uint32_t calls, fails; /* PER_CLIENT breaker */
     float tokens;          /* PER_CLIENT budget */
+    int64_t last_ok;       /* its last successful call's end (0: none yet): max_gap */
 };
 
 enum { FS_CONN_CLOSED = 0, FS_CONN_OPEN, FS_CONN_OPENING };
