@@ -315,6 +315,9 @@ static const struct herd__field coord_fields[] = {
     {DUR("op_time", K, u.coord.op_ns, 0.0002, 0, DAY_S,
          "time to serve one request (a lock try, a release, a leader request)"),
      .excl_min = true},
+    {DBL("slowdown", K, u.coord.slowdown, 0, 0, 1000, "share per 1,000 queued",
+         "each request takes op_time × (1 + slowdown × queued / 1,000): slower as the "
+         "backlog grows (positive feedback); 0: constant")},
     {ENUM("lock", K, u.coord.lock, HERD_FLEET_LOCK_NOTIFY_ALL, locks,
           "notify-all (every waiter watches the lock; a release wakes all, all try again), "
           "notify-one (a queue: each watches its predecessor; a release wakes one), poll "

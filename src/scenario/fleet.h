@@ -251,6 +251,9 @@ enum herd_fleet_lock {
 struct herd_fleet_coord {
     int workers;
     int64_t op_ns;      /* one request's service time */
+    double slowdown;    /* positive feedback: a request's time is op_ns × (1 + slowdown ×
+                           queued / 1,000), the queue when it starts (GC, session
+                           bookkeeping: a lock service slower as its backlog grows) */
     enum herd_fleet_lock lock;
     int64_t locks;      /* lock shards: a call's lock is its key mod locks */
     int64_t poll_ns;    /* POLL: period */

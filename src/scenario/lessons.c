@@ -67,15 +67,15 @@ static const struct herd_lesson lessons[] = {
         .question = "What's the most dangerous part? A) Everyone tries once B) Everyone "
                     "retries with the same timeout C) The lock service gets slower, "
                     "increasing timeouts",
-        .choices = {{"A", "everyone tries once", NULL},
-                    {"B", "everyone retries with the same timeout", NULL},
-                    {"C", "the lock service gets slower, increasing timeouts", NULL}},
+        .choices = {{"A", "everyone tries once", "once"},
+                    {"B", "everyone retries with the same timeout", "naive"},
+                    {"C", "the lock service gets slower, increasing timeouts", "slowing"}},
         .multi = true,
         .answer = "B+C",
         .because = "Together they make positive feedback: slower dependency, more "
                    "timeouts, more retries, even slower. Herds become outages when they "
                    "couple with timeouts and retries.",
-        .evidence = "lock-storm:1,2,5,6",
+        .evidence = "lock-storm:1,2,9,10,5,6",
         .versus = "queue+jitter",
         .tries = {"herd run field-guide/lock-storm --mitigation queue+jitter",
                   "herd run field-guide/lock-storm --mitigation jitter"},
