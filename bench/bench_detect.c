@@ -41,6 +41,14 @@ static const struct trace_case herds[] = {
     {"scenarios/field-guide/lock-storm.yaml", 0, 0, {NULL}, SYNC(RETRY), 1},
     {"scenarios/field-guide/retry-after-500s.yaml", 0, 0, {NULL}, SYNC(RETRY), 2},
     {"scenarios/field-guide/token-refresh.yaml", 0, 0, {NULL}, SYNC(CRON) | SYNC(RESTART), 2},
+    {"scenarios/field-guide/coalescing.yaml", 0, 0, {NULL}, SYNC(TTL), 1},
+    {"scenarios/field-guide/checkout.yaml", 0, 0, {NULL}, SYNC(TTL), 1},
+    {"scenarios/field-guide/feature-flags.yaml",
+     0,
+     0,
+     {NULL},
+     SYNC(TTL) | SYNC(BROADCAST) | SYNC(RESTART),
+     2},
 };
 
 static const struct trace_case apart[] = {

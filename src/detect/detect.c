@@ -33,7 +33,7 @@
  *      burst -> ttl-expiry;
  *   3. the bursts' medians sit on a round wall-clock period (>= 80 % of them within their
  *      width or 2 ms, bursts at the window's start not judged) -> cron-boundary;
- *   4. the first burst is >= 90 % of all clients within 10 ms, after no failure, not at
+ *   4. the first burst is >= 90 % of all clients within 100 ms, after no failure, not at
  *      the window's start, and what follows is retries or nothing as large -> deploy-restart;
  *   5. two or more bursts, 80 % of them under 10 ms and failing nothing, the largest
  *      holding half of all clients -> broadcast-wake;
@@ -635,7 +635,7 @@ static void classify(const struct herd_detect_input *in, struct herd_detect_resu
         in_b += (double)res->bursts[i].requests;
         retr_b += res->bursts[i].retries * (double)res->bursts[i].requests;
     }
-    bool instant_fleet = first->width_s < 0.01 && first->clients >= 0.9 && first->retries < 0.1;
+    bool instant_fleet = first->width_s < 0.1 && first->clients >= 0.9 && first->retries < 0.1;
     /* A "retry" one schedule period after a failure is the schedule's next run (a job that
      * lost its lock tries again at the next boundary), not a retry timer. */
     bool schedule = res->retry_gap_s >= 30; /* no retry timer waits 30 s: a schedule does */

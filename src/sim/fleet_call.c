@@ -506,7 +506,7 @@ static void request_record(struct fsim *fs, const struct fs_att *a, int status, 
      * them. */
     bool keyed = false;
     for (int i = 0; i < fs->m->ncomps; i++)
-        keyed |= fs->m->comps[i].kind == HERD_FLEET_CLIENTS && fs->m->comps[i].u.clients.keys > 1;
+        keyed |= fs->m->comps[i].kind == HERD_FLEET_CLIENTS && fs->m->comps[i].u.clients.keys > 0;
     herd_sim_request(fs->sim, a->arrive_ns, a->client, keyed ? a->key + 1 : 0, s);
 }
 

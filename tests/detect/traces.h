@@ -7,7 +7,9 @@
  * Where a scenario stacks two synchronizers the set holds both (cascade-abc: a cache
  * stampede whose misses time out and retry; lock-herd: workers that start at one cron
  * boundary and are then woken together; token-refresh: a fleet deployed at once at a
- * round time whose refresh period is one hour, which in the trace is an hourly boundary).
+ * round time whose refresh period is one hour, which in the trace is an hourly boundary;
+ * feature-flags: config pushes modelled as every instance's 20 s timer sharing one phase,
+ * a refresh period or a notify-all, then an lb restart).
  * Header-only, for tests and benchmarks.
  */
 #ifndef HERD_TESTS_DETECT_TRACES_H
