@@ -653,13 +653,26 @@ static void classify(const struct herd_detect_input *in, struct herd_detect_resu
                 t_first, 100 * res->error_after);
         } else {
             res->sync = HERD_DETECT_SYNC_RETRY;
-            res->sync_score = first->retries;
+            /* the strongest of the routes that named it */
+            double sc = first->retries;
+            if (in_b > 0 && retr_b / in_b > sc)
+                sc = retr_b / in_b;
+            if (res->failed_after >= 0.9 && res->failed_after * res->retry_regular > sc)
+                sc = res->failed_after * res->retry_regular;
+            if (res->storm && res->retry_regular > sc)
+                sc = res->retry_regular;
+            res->sync_score = sc;
         }
         say(res, e++,
             "%.0f %% of the bursts' requests follow a failure of the same client; "
             "the failure-to-retry gap is %.3g s for %.0f %% of %llu retries (the timeout)",
             in_b > 0 ? 100 * retr_b / in_b : 0, res->retry_gap_s, 100 * res->retry_regular,
             (unsigned long long)res->retry_gaps);
+        if (res->failed_after >= 0.9)
+            say(res, e++,
+                "from the first burst (at %.3f s) on, %.0f %% of requests failed: the "
+                "clients keep coming back on that timer",
+                t_first, 100 * res->failed_after);
         return;
     }
     double misses = 0;
