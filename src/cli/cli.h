@@ -154,6 +154,7 @@ int herd_cmd_validate(int argc, char **argv);
 int herd_cmd_check(int argc, char **argv);
 int herd_cmd_lesson(int argc, char **argv);
 int herd_cmd_picture(int argc, char **argv);
+int herd_cmd_compare(int argc, char **argv);
 int herd_cmd_detect(int argc, char **argv);
 
 struct herd_fleet_file;
