@@ -237,6 +237,39 @@ async function drawPicture(p) {
   }
 }
 
+async function measureTable() {
+  const status = $('compare-status');
+  status.textContent = 'running the eight techniques on the simulator…';
+  $('compare-run').disabled = true;
+  try {
+    const body = $('no-stale').checked ? { constraint: 'no-stale' } : {};
+    const res = await fetch('/api/compare', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                              body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(await errorText(res));
+    const o = await res.json();
+    const t = $('compare-table');
+    t.tHead.replaceChildren(h('tr', {}, h('th', { scope: 'col' }, 'technique'),
+      ...o.columns.map((c) => h('th', { scope: 'col' }, c))));
+    t.tBodies[0].replaceChildren(...o.rows.map((r) => h('tr', { dataset: { technique: r.technique } },
+      h('th', { scope: 'row' }, r.technique, h('br'), h('span', { className: 'muted' }, `${r.file}: ${r.strategy}`)),
+      ...r.cells.map((c) => h('td', { dataset: { verdict: c.verdict, agrees: String(c.agrees) } },
+        h('strong', {}, c.verdict === 'yes' ? 'Yes' : 'No'), ` ${c.text}`, h('br'),
+        h('span', { className: c.agrees ? 'muted' : 'differs' }, `seed: ${c.seed}${c.agrees ? '' : ' (differs)'}`))))));
+    t.hidden = false;
+    const a = o.answer;
+    $('compare-answer').textContent = a
+      ? `Cannot serve stale: allowed ${a.allowed.join(', ')}. Cuts the duplicate work most: ` +
+        `${a.cuts_duplicate_work.technique} (${a.cuts_duplicate_work.factor.toFixed(1)}× fewer attempts).`
+      : '';
+    status.textContent = 'done';
+    document.body.dataset.compareRuns = String(Number(document.body.dataset.compareRuns || 0) + 1);
+  } catch (e) {
+    status.textContent = `cannot measure it: ${e.message}`;
+  } finally {
+    $('compare-run').disabled = false;
+  }
+}
+
 function showUrl() {
   const name = new URLSearchParams(location.search).get('lesson');
   if (name && state.byName[name]) show(name, false);
@@ -260,6 +293,7 @@ async function start() {
   }
   listLessons();
   $('answer').addEventListener('submit', runLesson);
+  $('compare-run').addEventListener('click', measureTable);
   $('next').addEventListener('click', () => {
     const i = state.lessons.indexOf(state.current);
     const next = state.lessons[(i + 1) % state.lessons.length];

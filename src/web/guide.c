@@ -9,6 +9,48 @@
 #include "../front/lesson.h"
 #include "../front/picture.h"
 
+unsigned herd__guide_compare_request(const char *body, size_t len, uint64_t *seed,
+                                     const char **constraint, char *err, size_t errlen)
+{
+    *seed = 1;
+    *constraint = NULL;
+    if (len == 0)
+        return 0;
+    json_error_t jerr;
+    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr), *v;
+    unsigned code = 400;
+    const char *key;
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "expected a JSON object {\"seed\": N, \"constraint\": \"no-stale\"}");
+        goto done;
+    }
+    json_object_foreach(o, key, v)
+    {
+        if (strcmp(key, "seed") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0) {
+                snprintf(err, errlen, "seed: expected a whole number from 0");
+                goto done;
+            }
+            *seed = (uint64_t)json_integer_value(v);
+        } else if (strcmp(key, "constraint") == 0) {
+            if (json_is_null(v))
+                continue;
+            if (!json_is_string(v) || strcmp(json_string_value(v), "no-stale") != 0) {
+                snprintf(err, errlen, "constraint: expected \"no-stale\" or null");
+                goto done;
+            }
+            *constraint = "no-stale";
+        } else {
+            snprintf(err, errlen, "unknown field '%.40s'; allowed: seed, constraint", key);
+            goto done;
+        }
+    }
+    code = 0;
+done:
+    json_decref(o);
+    return code;
+}
+
 char *herd__guide_lessons_json(void)
 {
     json_t *a = json_array();

@@ -27,6 +27,14 @@ struct herd_guide_request {
     uint64_t seed;
 };
 
+/**
+ * Read the body of POST /api/compare ({"seed": N, "constraint": "no-stale"}, both optional;
+ * an empty body is {}) into @p seed and @p constraint (static or NULL). @return 0, or 400
+ * with one line in @p err.
+ */
+unsigned herd__guide_compare_request(const char *body, size_t len, uint64_t *seed,
+                                     const char **constraint, char *err, size_t errlen);
+
 /** The lessons as a JSON array (malloc'd text), or NULL without memory. */
 char *herd__guide_lessons_json(void);
 

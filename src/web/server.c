@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../front/compare.h"
 #include "../front/lesson.h"
 #include "../front/picture.h"
 #include "../live/live.h"
@@ -943,6 +944,34 @@ static enum MHD_Result serve_guide(struct herd_server *s, struct MHD_Connection 
     return send_json(s, c, req, 200, text);
 }
 
+/* POST /api/compare: seed 000's technique table measured (front/compare.h), on one
+ * simulation turn (16 fixed runs). */
+static enum MHD_Result serve_compare(struct herd_server *s, struct MHD_Connection *c,
+                                     struct request *req)
+{
+    struct slot slot;
+    char err[600];
+    unsigned retry_s;
+    uint64_t seed;
+    const char *constraint;
+    if (req->too_large)
+        return send_error(s, c, req, 413, "request body over %d bytes", HERD_SERVER_BODY_MAX);
+    unsigned code =
+        herd__guide_compare_request(req->body, req->len, &seed, &constraint, err, sizeof err);
+    if (code)
+        return send_error(s, c, req, code, "%s", err);
+    code = acquire(s, false, req->ip, &slot, &retry_s, err, sizeof err);
+    if (code)
+        return send_retry(s, c, req, code, retry_s, err);
+    json_t *o = herd_compare_run(seed, constraint, err, sizeof err);
+    release(s, &slot);
+    if (!o)
+        return send_error(s, c, req, 500, "%s", err);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    json_decref(o);
+    return send_json(s, c, req, 200, text);
+}
+
 /* ---- POST /api/validate ------------------------------------------------------------- */
 
 /* A scenario file's text, as the body itself (text/yaml, text/plain ...) or as
@@ -1064,7 +1093,8 @@ static bool refused(struct herd_server *s, struct MHD_Connection *c, struct requ
                          "(http://%.64s)",
                          origin, host);
     else if ((strncmp(url, "/api/run", 8) == 0 || strcmp(url, "/api/validate") == 0 ||
-              strcmp(url, "/api/lesson") == 0 || strcmp(url, "/api/picture") == 0) &&
+              strcmp(url, "/api/lesson") == 0 || strcmp(url, "/api/picture") == 0 ||
+              strcmp(url, "/api/compare") == 0) &&
              from_elsewhere(c))
         *ok = send_error(s, c, req, 403,
                          "runs start only from this server's own page, not from another "
@@ -1109,6 +1139,11 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
             return send_405(s, c, req, method, url, "POST");
         return serve_validate(s, c, req);
     }
+    if (strcmp(url, "/api/compare") == 0) {
+        if (!is(method, MHD_HTTP_METHOD_POST))
+            return send_405(s, c, req, method, url, "POST");
+        return serve_compare(s, c, req);
+    }
     if (strcmp(url, "/api/lesson") == 0 || strcmp(url, "/api/picture") == 0) {
         if (!is(method, MHD_HTTP_METHOD_POST))
             return send_405(s, c, req, method, url, "POST");
@@ -1145,7 +1180,7 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
     if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
         return send_error(s, c, req, 404,
                           "no API at %.64s; see /api/scenarios, /api/run, /api/run/stream, "
-                          "/api/validate, /api/lessons, /api/lesson, /api/picture",
+                          "/api/validate, /api/lessons, /api/lesson, /api/picture, /api/compare",
                           url);
     const struct herd_asset *a = herd_web_asset(url);
     if (!a)

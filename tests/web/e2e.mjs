@@ -1092,6 +1092,18 @@ async function guideRound(ctx) {
     && document.querySelector('#picture-img').complete && document.querySelector('#picture-img').naturalWidth > 0,
     null, { timeout: WAIT });
   ok(true, 'guide: the cascade picture is drawn from its runs and shown');
+  /* The technique table (herd compare), asked with the no-stale constraint. */
+  await page.check('#no-stale');
+  await page.click('#compare-run');
+  await page.waitForFunction(() => Number(document.body.dataset.compareRuns || 0) > 0, null, { timeout: WAIT });
+  const table = await page.evaluate(() => [...document.querySelectorAll('#compare-table tbody tr')].map((r) =>
+    [r.dataset.technique, [...r.querySelectorAll('td')].map((c) => c.dataset.verdict)]));
+  const cmp = await api('/api/compare', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                          body: JSON.stringify({ constraint: 'no-stale' }) });
+  okEq(table, cmp.rows.map((r) => [r.technique, r.cells.map((c) => c.verdict)]),
+       'guide: the technique table shows the 8 rows with the verdicts POST /api/compare measures');
+  const said = await page.textContent('#compare-answer');
+  ok(said.includes(cmp.answer.cuts_duplicate_work.technique), 'guide: the no-stale answer names the first move', said);
   const w360 = await freshPage(ctx, '/guide.html?lesson=cascade', { width: 360 });
   await w360.waitForSelector('#lesson:not([hidden])');
   const sw = await w360.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
