@@ -1092,7 +1092,11 @@ async function guideRound(ctx) {
     && document.querySelector('#picture-img').complete && document.querySelector('#picture-img').naturalWidth > 0,
     null, { timeout: WAIT });
   ok(true, 'guide: the cascade picture is drawn from its runs and shown');
-  /* The technique table (herd compare), asked with the no-stale constraint. */
+  /* The technique table (herd compare), asked with the no-stale constraint: 16 runs, so
+   * in the normal build only (its server code is the lessons' own). */
+  if (process.env.HERD_TEST_SANITIZED === '1') {
+    console.log(`ok ${++count} - guide: the technique table # SKIP under the sanitizers (16 runs; checked in the normal build)`);
+  } else {
   await page.check('#no-stale');
   await page.click('#compare-run');
   await page.waitForFunction(() => Number(document.body.dataset.compareRuns || 0) > 0, null, { timeout: WAIT });
@@ -1104,6 +1108,7 @@ async function guideRound(ctx) {
        'guide: the technique table shows the 8 rows with the verdicts POST /api/compare measures');
   const said = await page.textContent('#compare-answer');
   ok(said.includes(cmp.answer.cuts_duplicate_work.technique), 'guide: the no-stale answer names the first move', said);
+  }
   const w360 = await freshPage(ctx, '/guide.html?lesson=cascade', { width: 360 });
   await w360.waitForSelector('#lesson:not([hidden])');
   const sw = await w360.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
