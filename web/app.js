@@ -579,7 +579,8 @@ import { fleetView } from './fleet.js';
   function buildParams(sc) {
     const box = $('params');
     box.dataset.scenario = sc.name;
-    box.replaceChildren(...sc.params.flatMap((p) => {
+    /* A text param (a service's URL) is the command line's: the page runs herd's own. */
+    box.replaceChildren(...sc.params.filter((p) => p.type !== 'text').flatMap((p) => {
       const id = `p-${p.key}`;
       const input = p.type === 'enum'
         ? h('select', {}, ...p.choices.map((c) => h('option', { value: c, textContent: c })))

@@ -71,8 +71,8 @@ static bool pg_bindir(char *out, size_t len)
     for (size_t i = 0; i < g.gl_pathc; i++) {
         long v = strtol(g.gl_pathv[i] + strlen("/usr/lib/postgresql/"), NULL, 10);
         char pg[512];
-        snprintf(pg, sizeof pg, "%.*s/postgres",
-                 (int)(strrchr(g.gl_pathv[i], '/') - g.gl_pathv[i]), g.gl_pathv[i]);
+        snprintf(pg, sizeof pg, "%.*s/postgres", (int)(strrchr(g.gl_pathv[i], '/') - g.gl_pathv[i]),
+                 g.gl_pathv[i]);
         if (v > best && access(pg, X_OK) == 0) {
             best = v;
             snprintf(out, len, "%.*s", (int)(strrchr(g.gl_pathv[i], '/') - g.gl_pathv[i]),
@@ -267,8 +267,7 @@ static int spawn(char *const argv[], const char *cwd, const struct as_user *user
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         setpgid(0, 0);
-        if (user->set && (setgroups(0, NULL) < 0 || setgid(user->gid) < 0 ||
-                          setuid(user->uid) < 0))
+        if (user->set && (setgroups(0, NULL) < 0 || setgid(user->gid) < 0 || setuid(user->uid) < 0))
             _exit(126);
         /* After the credentials change, which clears it. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -362,8 +361,7 @@ static bool redis_ping(const char *path)
         return false;
     struct timeval tv = {.tv_sec = 1};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        write(fd, "PING\r\n", 6) == 6) {
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "PING\r\n", 6) == 6) {
         char buf[16] = {0};
         ssize_t n = read(fd, buf, sizeof buf - 1);
         ok = n >= 5 && strncmp(buf, "+PONG", 5) == 0;
@@ -383,11 +381,20 @@ static int redis_start(const struct herd_svc_opts *opts, struct herd_svc *s, cha
     }
     snprintf(sock, sizeof sock, "%s/redis.sock", s->dir);
     snprintf(s->host, sizeof s->host, "%s", sock);
-    snprintf(maxc, sizeof maxc, "%d", opts && opts->max_clients > 0 ? opts->max_clients + 64 : 10000);
+    snprintf(maxc, sizeof maxc, "%d",
+             opts && opts->max_clients > 0 ? opts->max_clients + 64 : 10000);
     /* No TCP (port 0), no persistence: a scratch instance that only this run can reach. */
-    char *argv[] = {prog, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
-                    "--dir", s->dir, "--save", "", "--appendonly", "no", "--daemonize", "no",
-                    "--maxclients", maxc, "--databases", "1", "--loglevel", "warning", NULL};
+    char *argv[] = {prog,      "--port",
+                    "0",       "--unixsocket",
+                    sock,      "--unixsocketperm",
+                    "700",     "--dir",
+                    s->dir,    "--save",
+                    "",        "--appendonly",
+                    "no",      "--daemonize",
+                    "no",      "--maxclients",
+                    maxc,      "--databases",
+                    "1",       "--loglevel",
+                    "warning", NULL};
     int logfd = open_log(s->dir, "redis.log", err, errlen);
     if (logfd < 0)
         return logfd;
@@ -455,8 +462,7 @@ static bool pg_ready(const char *data)
     return ready;
 }
 
-static int pg_start(const struct herd_svc_opts *opts, struct herd_svc *s, char *err,
-                    size_t errlen)
+static int pg_start(const struct herd_svc_opts *opts, struct herd_svc *s, char *err, size_t errlen)
 {
     char bin[400], initdb[512], postgres[512], pgdir[300], data[320], tail[256], lib[512];
     struct as_user u;
@@ -482,8 +488,9 @@ static int pg_start(const struct herd_svc_opts *opts, struct herd_svc *s, char *
     if ((logfd = open_log(s->dir, "postgres.log", err, errlen)) < 0)
         return logfd;
 
-    char *init_argv[] = {initdb, "-D", data, "-U", "herd", "-A", "trust", "-E", "UTF8",
-                         "--locale=C", "--no-sync", "--no-instructions", NULL};
+    char *init_argv[] = {initdb,  "-D", data,   "-U",         "herd",      "-A",
+                         "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
+                         NULL};
     pid_t ipid;
     if ((rc = spawn(init_argv, pgdir, &u, logfd, &ipid)) < 0) {
         close(logfd);
@@ -518,13 +525,42 @@ static int pg_start(const struct herd_svc_opts *opts, struct herd_svc *s, char *
         snprintf(preload, sizeof preload, "shared_preload_libraries=pg_stat_statements");
     /* A scratch cluster: no durability (fsync off), no TCP, shared memory that dies with
      * the directory (dynamic segments as files in it, not in /dev/shm). */
-    char *pg_argv[] = {postgres, "-D", data, "-c", "listen_addresses=", "-c", sockdir,
-                       "-c", "port=5432", "-c", maxc, "-c", "fsync=off",
-                       "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                       "-c", "dynamic_shared_memory_type=mmap", "-c", "shared_buffers=64MB",
-                       "-c", "autovacuum=off", "-c", "jit=off", "-c", "huge_pages=off",
-                       "-c", "max_wal_senders=0", "-c", "wal_level=minimal",
-                       "-c", preload, "-c", "pg_stat_statements.track=all", NULL};
+    char *pg_argv[] = {postgres,
+                       "-D",
+                       data,
+                       "-c",
+                       "listen_addresses=",
+                       "-c",
+                       sockdir,
+                       "-c",
+                       "port=5432",
+                       "-c",
+                       maxc,
+                       "-c",
+                       "fsync=off",
+                       "-c",
+                       "synchronous_commit=off",
+                       "-c",
+                       "full_page_writes=off",
+                       "-c",
+                       "dynamic_shared_memory_type=mmap",
+                       "-c",
+                       "shared_buffers=64MB",
+                       "-c",
+                       "autovacuum=off",
+                       "-c",
+                       "jit=off",
+                       "-c",
+                       "huge_pages=off",
+                       "-c",
+                       "max_wal_senders=0",
+                       "-c",
+                       "wal_level=minimal",
+                       "-c",
+                       preload,
+                       "-c",
+                       "pg_stat_statements.track=all",
+                       NULL};
     if (strcmp(preload, "shared_preload_libraries=") == 0)
         pg_argv[sizeof pg_argv / sizeof pg_argv[0] - 5] = NULL; /* no such settings then */
     rc = spawn(pg_argv, pgdir, &u, logfd, &s->pid);
@@ -553,15 +589,15 @@ static int pg_start(const struct herd_svc_opts *opts, struct herd_svc *s, char *
     }
     snprintf(s->host, sizeof s->host, "%s", pgdir);
     s->port = PG_SOCKET_PORT;
-    snprintf(s->conninfo, sizeof s->conninfo, "host=%s port=%d user=herd dbname=postgres",
-             pgdir, PG_SOCKET_PORT);
+    snprintf(s->conninfo, sizeof s->conninfo, "host=%s port=%d user=herd dbname=postgres", pgdir,
+             PG_SOCKET_PORT);
     return 0;
 }
 
 /* ---- the interface ---------------------------------------------------------------------- */
 
-int herd__svc_start(enum herd_svc_kind kind, const struct herd_svc_opts *opts,
-                    struct herd_svc *s, char *err, size_t errlen)
+int herd__svc_start(enum herd_svc_kind kind, const struct herd_svc_opts *opts, struct herd_svc *s,
+                    char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->kind = kind;
@@ -603,8 +639,8 @@ void herd__svc_stop(struct herd_svc *s)
     }
 }
 
-int herd__svc_attach(enum herd_svc_kind kind, const char *url, const char *flag,
-                     struct herd_svc *s, char *err, size_t errlen)
+int herd__svc_attach(enum herd_svc_kind kind, const char *url, const char *flag, struct herd_svc *s,
+                     char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->kind = kind;
@@ -614,9 +650,9 @@ int herd__svc_attach(enum herd_svc_kind kind, const char *url, const char *flag,
         const char *p;
         if (strncmp(url, "redis+unix://", 13) == 0 || strncmp(url, "unix://", 7) == 0) {
             p = strstr(url, "://") + 3;
-            if (p[0] != '/' || strlen(p) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
-                snprintf(err, errlen, "%s: expected redis+unix:///path/to/socket, got '%s'",
-                         flag, url);
+            if (p[0] != '/' || strlen(p) >= sizeof((struct sockaddr_un *)0)->sun_path) {
+                snprintf(err, errlen, "%s: expected redis+unix:///path/to/socket, got '%s'", flag,
+                         url);
                 return -HERD_EINVAL;
             }
             snprintf(s->host, sizeof s->host, "%s", p);
@@ -624,14 +660,16 @@ int herd__svc_attach(enum herd_svc_kind kind, const char *url, const char *flag,
         }
         if (strncmp(url, "redis://", 8) != 0) {
             snprintf(err, errlen,
-                     "%s: expected redis://HOST[:PORT][/DB] or redis+unix:///path, got '%s'",
-                     flag, url);
+                     "%s: expected redis://HOST[:PORT][/DB] or redis+unix:///path, got '%s'", flag,
+                     url);
             return -HERD_EINVAL;
         }
         p = url + 8;
         if (strchr(p, '@')) {
-            snprintf(err, errlen, "%s: passwords in the URL are not supported; use an "
-                     "instance without AUTH, or a Unix socket", flag);
+            snprintf(err, errlen,
+                     "%s: passwords in the URL are not supported; use an "
+                     "instance without AUTH, or a Unix socket",
+                     flag);
             return -HERD_EINVAL;
         }
         size_t hl = strcspn(p, ":/");

@@ -43,15 +43,15 @@ struct herd_svc_opts {
 
 struct herd_svc {
     enum herd_svc_kind kind;
-    bool external;     /* the user's instance (herd__svc_attach): never started or stopped */
-    pid_t pid;         /* the server's main process (leader of its group); 0: none */
-    char dir[256];     /* the private directory; "" for an external one */
-    char host[320];    /* redis: the socket's path or a host name; postgres: the socket's
-                          directory or a host name */
-    int port;          /* TCP port of an external instance; postgres: also the socket's
-                          number; 0 for redis over a socket */
+    bool external;      /* the user's instance (herd__svc_attach): never started or stopped */
+    pid_t pid;          /* the server's main process (leader of its group); 0: none */
+    char dir[256];      /* the private directory; "" for an external one */
+    char host[320];     /* redis: the socket's path or a host name; postgres: the socket's
+                           directory or a host name */
+    int port;           /* TCP port of an external instance; postgres: also the socket's
+                           number; 0 for redis over a socket */
     char conninfo[640]; /* postgres: a libpq connection string; redis: "" */
-    int db;            /* redis: the database number of the URL */
+    int db;             /* redis: the database number of the URL */
     int64_t startup_ns; /* from the start to the first answer (initdb included) */
 };
 
@@ -64,14 +64,14 @@ bool herd__svc_installed(enum herd_svc_kind kind, char *why, size_t whylen);
 
 /** Start a private server of @p kind into @p s. @return 0, -HERD_EINTR, or another
  *  negative code with one line in @p err; on failure nothing is left and @p s is zeroed. */
-int herd__svc_start(enum herd_svc_kind kind, const struct herd_svc_opts *opts,
-                    struct herd_svc *s, char *err, size_t errlen);
+int herd__svc_start(enum herd_svc_kind kind, const struct herd_svc_opts *opts, struct herd_svc *s,
+                    char *err, size_t errlen);
 
 /** Use the user's instance named by @p url instead (redis://[:pass@]host[:port][/db],
  *  redis+unix:///path/to/socket, postgresql://... or any libpq connection string).
  *  Nothing is started. @return 0 or -HERD_EINVAL with one line naming @p flag. */
-int herd__svc_attach(enum herd_svc_kind kind, const char *url, const char *flag,
-                     struct herd_svc *s, char *err, size_t errlen);
+int herd__svc_attach(enum herd_svc_kind kind, const char *url, const char *flag, struct herd_svc *s,
+                     char *err, size_t errlen);
 
 /** Stop and remove what herd__svc_start made (an external or zeroed @p s: nothing). */
 void herd__svc_stop(struct herd_svc *s);

@@ -18,6 +18,7 @@
 #include "condvar.h"
 #include "cron.h"
 #include "file.h" /* the fleet row's config: struct herd_fleet_config */
+#include "lock.h"
 #include "queue.h"
 
 #define HERD_SCENARIO_LIST(X)                                                               \
@@ -27,7 +28,8 @@
     X(cron, CRON, LIVE, SIM)                                                                \
     X(queue, QUEUE, NOLIVE, SIM)                                                            \
     X(backoff_occ, BACKOFF_OCC, NOLIVE, SIM)                                                \
-    X(fleet, FLEET, NOLIVE, SIM)
+    X(fleet, FLEET, NOLIVE, SIM)                                                            \
+    X(lock, LOCK, LIVE, NOSIM)
 
 /* The columns as switches: HERD__IF_LIVE(text) is text, HERD__IF_NOLIVE(text) nothing. */
 #define HERD__IF_LIVE(...) __VA_ARGS__

@@ -38,7 +38,12 @@ enum herd_param_type {
     HERD_PARAM_INT,    /* whole number in [min, max] */
     HERD_PARAM_DOUBLE, /* real number in [min, max] */
     HERD_PARAM_ENUM,   /* one of choices[]; stored as its index */
+    HERD_PARAM_TEXT,   /* free text (a service's URL), at most HERD_TEXT_MAX - 1 bytes; kept
+                          in the spec's text (one such param per scenario), its number is
+                          1 when set, 0 when empty */
 };
+
+#define HERD_TEXT_MAX 256
 
 struct herd_param_def {
     const char *key;
@@ -165,6 +170,7 @@ struct herd_run_spec {
     int64_t n, events;
     uint64_t seed;
     double params[HERD_MAX_PARAMS]; /* indexed like sc->params (an enum: its choice's index) */
+    char text[HERD_TEXT_MAX];       /* the scenario's HERD_PARAM_TEXT value; "" unset */
     union herd_scenario_config cfg; /* params and strategy decoded: spec->cfg.<scenario> */
 };
 

@@ -84,19 +84,22 @@ Test(svc, attach_parses_urls_and_refuses_bad_ones)
 {
     struct herd_svc s;
     char err[256];
-    cr_assert_eq(herd__svc_attach(HERD_SVC_REDIS, "redis://127.0.0.1:6380/2", "--set url", &s,
-                                  err, sizeof err), 0, "%s", err);
+    cr_assert_eq(herd__svc_attach(HERD_SVC_REDIS, "redis://127.0.0.1:6380/2", "--set url", &s, err,
+                                  sizeof err),
+                 0, "%s", err);
     cr_assert_str_eq(s.host, "127.0.0.1");
     cr_assert_eq(s.port, 6380);
     cr_assert_eq(s.db, 2);
     cr_assert(s.external);
     herd__svc_stop(&s); /* never stops the user's instance */
-    cr_assert_eq(herd__svc_attach(HERD_SVC_REDIS, "redis+unix:///run/redis.sock", "--set url",
-                                  &s, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(herd__svc_attach(HERD_SVC_REDIS, "redis+unix:///run/redis.sock", "--set url", &s,
+                                  err, sizeof err),
+                 0, "%s", err);
     cr_assert_str_eq(s.host, "/run/redis.sock");
     cr_assert_eq(herd__svc_attach(HERD_SVC_REDIS, "http://x", "--set url", &s, err, sizeof err),
                  -HERD_EINVAL);
     cr_assert(strstr(err, "--set url"), "%s", err);
-    cr_assert_eq(herd__svc_attach(HERD_SVC_REDIS, "redis://h:99999", "--set url", &s, err,
-                                  sizeof err), -HERD_EINVAL);
+    cr_assert_eq(
+        herd__svc_attach(HERD_SVC_REDIS, "redis://h:99999", "--set url", &s, err, sizeof err),
+        -HERD_EINVAL);
 }
