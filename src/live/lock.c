@@ -87,7 +87,7 @@ static int check(const struct herd_run_spec *spec, char *err, size_t errlen)
 {
     struct herd_svc s;
     if (spec->cfg.lock.external)
-        return herd__svc_attach(HERD_SVC_REDIS, spec->text, "--set url", &s, err, errlen);
+        return herd__svc_attach(HERD_SVC_REDIS, spec->text[0], "--set url", &s, err, errlen);
     return herd__svc_installed(HERD_SVC_REDIS, err, errlen) ? 0 : -HERD_EINVAL;
 }
 
@@ -136,34 +136,6 @@ struct lockrun {
 };
 
 /* ---- Redis ------------------------------------------------------------------------------ */
-
-static redisContext *connect_to(const struct herd_svc *s, int64_t io_timeout_ns, char *err,
-                                size_t errlen)
-{
-    struct timeval tv = {.tv_sec = 5};
-    redisContext *c = s->port ? redisConnectWithTimeout(s->host, s->port, tv)
-                              : redisConnectUnixWithTimeout(s->host, tv);
-    if (!c || c->err) {
-        snprintf(err, errlen, "lock: cannot connect to redis at %s%s%.0d: %s", s->host,
-                 s->port ? ":" : "", s->port, c ? c->errstr : "out of memory");
-        redisFree(c);
-        return NULL;
-    }
-    struct timeval io = {.tv_sec = io_timeout_ns / HERD_NS_PER_S,
-                         .tv_usec = (io_timeout_ns % HERD_NS_PER_S) / 1000};
-    redisSetTimeout(c, io);
-    if (s->db) {
-        redisReply *rep = redisCommand(c, "SELECT %d", s->db);
-        bool ok = rep && rep->type == REDIS_REPLY_STATUS;
-        freeReplyObject(rep);
-        if (!ok) {
-            snprintf(err, errlen, "lock: SELECT %d failed", s->db);
-            redisFree(c);
-            return NULL;
-        }
-    }
-    return c;
-}
 
 /* One command from a worker, counted in flight at Redis while it is out. */
 static redisReply *worker_cmd(struct worker *k, const char *fmt, ...)
@@ -470,13 +442,13 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
 
     struct herd_svc_opts so = {.max_clients = (int)(L.n < 100000 ? L.n + 2 : 100000)};
     rc = cfg->external
-             ? herd__svc_attach(HERD_SVC_REDIS, spec->text, "--set url", &svc, err, errlen)
+             ? herd__svc_attach(HERD_SVC_REDIS, spec->text[0], "--set url", &svc, err, errlen)
              : herd__svc_start(HERD_SVC_REDIS, &so, &svc, err, errlen);
     if (rc < 0)
         goto out;
     /* No reply may take longer than a worker's whole deadline (BLPOP blocks that long). */
     int64_t io_ns = cfg->deadline_ns + 10 * HERD_NS_PER_S;
-    if (!(ctl = connect_to(&svc, io_ns, err, errlen))) {
+    if (!(ctl = herd__svc_redis_connect(&svc, io_ns, err, errlen))) {
         rc = -HERD_EINVAL;
         goto out;
     }
@@ -485,7 +457,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         k->L = &L;
         k->id = (uint32_t)i;
         herd_rng_stream(&k->rng, spec->seed, (uint64_t)i);
-        if (!(k->c = connect_to(&svc, io_ns, err, errlen))) {
+        if (!(k->c = herd__svc_redis_connect(&svc, io_ns, err, errlen))) {
             rc = -HERD_EINVAL;
             goto out;
         }

@@ -207,10 +207,18 @@ static void reap_stale(const char *base)
     closedir(d);
 }
 
-static int make_dir(struct herd_svc *s, char *err, size_t errlen)
+/* @p other_user: the server runs as another user (PostgreSQL under root), who must be able
+ * to pass through the base directory: a private $TMPDIR (mode 0700, mktemp -d's) does not
+ * let it, and herd does not change its mode; /tmp (sticky, world-searchable) is used then. */
+static int make_dir(struct herd_svc *s, bool other_user, char *err, size_t errlen)
 {
     const char *base = base_dir();
+    struct stat st;
     reap_stale(base);
+    if (other_user && (stat(base, &st) < 0 || !(st.st_mode & S_IXOTH))) {
+        base = "/tmp";
+        reap_stale(base);
+    }
     snprintf(s->dir, sizeof s->dir, "%s/herd-svc-%ld.%llu-XXXXXX", base, (long)getpid(),
              proc_start((long)getpid()));
     if (!mkdtemp(s->dir)) {
@@ -373,7 +381,7 @@ static bool redis_ping(const char *path)
 static int redis_start(const struct herd_svc_opts *opts, struct herd_svc *s, char *err,
                        size_t errlen)
 {
-    char prog[512], sock[300], maxc[32], tail[256];
+    char prog[512], sock[300], maxc[32], backlog[32], tail[256];
     struct as_user self = {0};
     if (!find_in_path("redis-server", prog, sizeof prog)) {
         herd__svc_installed(HERD_SVC_REDIS, err, errlen);
@@ -383,18 +391,16 @@ static int redis_start(const struct herd_svc_opts *opts, struct herd_svc *s, cha
     snprintf(s->host, sizeof s->host, "%s", sock);
     snprintf(maxc, sizeof maxc, "%d",
              opts && opts->max_clients > 0 ? opts->max_clients + 64 : 10000);
+    /* The listen backlog (the Unix socket's too): N connections made in a burst must not
+     * find it full while the server is busy (the kernel caps it at somaxconn). */
+    snprintf(backlog, sizeof backlog, "%d", herd__somaxconn());
     /* No TCP (port 0), no persistence: a scratch instance that only this run can reach. */
-    char *argv[] = {prog,      "--port",
-                    "0",       "--unixsocket",
-                    sock,      "--unixsocketperm",
-                    "700",     "--dir",
-                    s->dir,    "--save",
-                    "",        "--appendonly",
-                    "no",      "--daemonize",
-                    "no",      "--maxclients",
-                    maxc,      "--databases",
-                    "1",       "--loglevel",
-                    "warning", NULL};
+    /* clang-format off */
+    char *argv[] = {prog, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
+                    "--dir", s->dir, "--save", "", "--appendonly", "no", "--daemonize", "no",
+                    "--maxclients", maxc, "--tcp-backlog", backlog, "--databases", "1",
+                    "--loglevel", "warning", NULL};
+    /* clang-format on */
     int logfd = open_log(s->dir, "redis.log", err, errlen);
     if (logfd < 0)
         return logfd;
@@ -602,7 +608,7 @@ int herd__svc_start(enum herd_svc_kind kind, const struct herd_svc_opts *opts, s
     memset(s, 0, sizeof *s);
     s->kind = kind;
     int64_t t0 = herd__now_ns();
-    int rc = make_dir(s, err, errlen);
+    int rc = make_dir(s, kind == HERD_SVC_POSTGRES && geteuid() == 0, err, errlen);
     if (rc < 0)
         return rc;
     switch (kind) {
@@ -711,3 +717,47 @@ int herd__svc_attach(enum herd_svc_kind kind, const char *url, const char *flag,
     }
     return -HERD_EINVAL;
 }
+
+/* ---- a client connection ------------------------------------------------------------- */
+
+#ifdef HERD_HAVE_HIREDIS
+#include <hiredis/hiredis.h>
+
+struct redisContext *herd__svc_redis_connect(const struct herd_svc *s, int64_t io_timeout_ns,
+                                             char *err, size_t errlen)
+{
+    struct timeval tv = {.tv_sec = 5};
+    redisContext *c = NULL;
+    /* A Unix socket whose backlog is full refuses at once (EAGAIN) instead of queueing
+     * the connect: try again for up to 5 s while the server catches up. */
+    for (int64_t until = herd__now_ns() + 5000 * MS;;) {
+        c = s->port ? redisConnectWithTimeout(s->host, s->port, tv)
+                    : redisConnectUnixWithTimeout(s->host, tv);
+        if (!c || !c->err || c->err != REDIS_ERR_IO || errno != EAGAIN ||
+            herd__now_ns() >= until || herd__live_stopping())
+            break;
+        redisFree(c);
+        herd__sleep_ns(MS);
+    }
+    if (!c || c->err) {
+        snprintf(err, errlen, "cannot connect to redis at %s%s%.0d: %s", s->host,
+                 s->port ? ":" : "", s->port, c ? c->errstr : "out of memory");
+        redisFree(c);
+        return NULL;
+    }
+    struct timeval io = {.tv_sec = io_timeout_ns / (1000 * MS),
+                         .tv_usec = (io_timeout_ns % (1000 * MS)) / 1000};
+    redisSetTimeout(c, io);
+    if (s->db) {
+        redisReply *rep = redisCommand(c, "SELECT %d", s->db);
+        bool ok = rep && rep->type == REDIS_REPLY_STATUS;
+        freeReplyObject(rep);
+        if (!ok) {
+            snprintf(err, errlen, "redis: SELECT %d failed", s->db);
+            redisFree(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+#endif

@@ -76,4 +76,11 @@ int herd__svc_attach(enum herd_svc_kind kind, const char *url, const char *flag,
 /** Stop and remove what herd__svc_start made (an external or zeroed @p s: nothing). */
 void herd__svc_stop(struct herd_svc *s);
 
+struct redisContext;
+/** A hiredis connection to redis @p s (its database selected), every reply waited for at
+ *  most @p io_timeout_ns; a full Unix-socket backlog is retried for 5 s. Only in a build
+ *  with hiredis (HERD_HAVE_HIREDIS). @return it, or NULL with one line in @p err. */
+struct redisContext *herd__svc_redis_connect(const struct herd_svc *s, int64_t io_timeout_ns,
+                                             char *err, size_t errlen);
+
 #endif

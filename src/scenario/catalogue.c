@@ -246,6 +246,16 @@ static int check_number(const struct herd_param_def *p, const char *flag, double
     return 0;
 }
 
+/* Which of spec->text holds text param @p i: the text params before it. */
+static int text_slot(const struct herd_scenario *sc, int i)
+{
+    int k = 0;
+    for (int j = 0; j < i; j++)
+        k += sc->params[j].type == HERD_PARAM_TEXT;
+    assert(k < HERD_MAX_TEXTS);
+    return k;
+}
+
 int herd_spec_set_text(struct herd_run_spec *spec, const char *flag, const char *key,
                        const char *val, char *err, size_t errlen)
 {
@@ -258,12 +268,13 @@ int herd_spec_set_text(struct herd_run_spec *spec, const char *flag, const char 
     char allowed[256];
     if (p->type == HERD_PARAM_TEXT) {
         size_t len = strlen(val);
-        if (len >= sizeof spec->text) {
-            snprintf(err, errlen, "%s: at most %zu characters, got %zu", flag,
-                     sizeof spec->text - 1, len);
+        char *slot = spec->text[text_slot(spec->sc, i)];
+        if (len >= HERD_TEXT_MAX) {
+            snprintf(err, errlen, "%s: at most %d characters, got %zu", flag, HERD_TEXT_MAX - 1,
+                     len);
             return -1;
         }
-        memcpy(spec->text, val, len + 1);
+        memcpy(slot, val, len + 1);
         spec->params[i] = len > 0;
         herd_spec_decode(spec);
         return 0;
@@ -362,7 +373,7 @@ void herd_spec_format_param(const struct herd_run_spec *spec, int i, char *buf, 
 {
     const struct herd_param_def *p = &spec->sc->params[i];
     if (p->type == HERD_PARAM_TEXT) /* a URL may carry credentials: reports say only whose */
-        snprintf(buf, len, "%s", spec->text[0] ? "own" : "");
+        snprintf(buf, len, "%s", spec->text[text_slot(spec->sc, i)][0] ? "own" : "");
     else if (p->type == HERD_PARAM_ENUM)
         snprintf(buf, len, "%s", p->choices[(int)spec->params[i]]);
     else if (p->type == HERD_PARAM_INT)

@@ -11,6 +11,9 @@ herd=$1
 # Runs get a private TMPDIR (the cache origin makes its database there), so other
 # processes on a shared machine cannot change the count.
 HERD_TMP=$(mktemp -d)
+# Searchable by others, so that a PostgreSQL run as the postgres user (herd as root) puts
+# its directory here too (else herd falls back to /tmp for it).
+chmod 0711 "$HERD_TMP"
 export TMPDIR=$HERD_TMP
 tmp_count() { find "$HERD_TMP" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 # Processes working in the runs' TMPDIR: the servers herd starts (redis-server, postgres)
@@ -77,7 +80,7 @@ kill9() {
         ((left == 0)) && break
         sleep 0.1
     done
-    if [[ $2 == lock ]]; then # the next start of a server removes the killed one's directory
+    if [[ $2 == lock || $* == *store=redis* ]]; then # the next start of a server removes the killed one's directory
         "$herd" run lock -n 2 --events 1 --runs 1 -q >/dev/null 2>>"$BATS_TMP/err"
     else
         "$herd" run cache -n 2 --events 1 --set rows=1000 -q >/dev/null 2>>"$BATS_TMP/err"
@@ -105,6 +108,14 @@ if ((have_redis)); then
     kill9 "lock on a private redis-server" run lock -n 100 --events 1000 --set hold_us=5000
 else
     skip "lock on a private redis-server" "redis-server is not installed"
+fi
+if ((have_redis)) && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    interrupt "cache on a private PostgreSQL and Redis" 3.0 run cache -n 50 --events 1000 \
+        --set origin=postgres --set store=redis --set period_us=5000
+    kill9 "cache on a private PostgreSQL and Redis" run cache -n 50 --events 1000 \
+        --set origin=postgres --set store=redis --set period_us=5000
+else
+    skip "cache on a private PostgreSQL and Redis" "redis-server or PostgreSQL is not installed"
 fi
 
 echo "1..$n"

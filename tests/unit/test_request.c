@@ -109,7 +109,7 @@ Test(request, setting_refusals_are_the_catalogue_s)
     refused(&(struct herd_request){.scenario = "cache", .sets = bogus, .nsets = 1}, cli,
             "--set bogus: unknown key for scenario cache; allowed: origin, rows, ttl_ms, "
             "period_us, lead_ms, keys, beta, jitter_pct, stale_ms, origin_workers, usl_sigma, "
-            "usl_kappa");
+            "usl_kappa, pg_url, store, redis_url, coalesce");
     refused(&(struct herd_request){.scenario = "cache", .sets = beta, .nsets = 1}, api,
             "--set beta: expected a number from 0 to 100, got 'fast'");
     refused(&(struct herd_request){.scenario = "cache", .sets = ttl, .nsets = 1}, cli,
