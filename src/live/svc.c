@@ -31,6 +31,9 @@
 #define START_TIMEOUT_NS (30 * 1000 * MS) /* initdb on a loaded 2-vCPU machine: ~3 s */
 #define STOP_TIMEOUT_NS (10 * 1000 * MS)
 #define PG_SOCKET_PORT 5432 /* only names the socket file: no TCP listener */
+#define ZK_JAR                                                                                     \
+    "/usr/share/java/zookeeper.jar" /* Debian's zookeeper; its manifest names the                  \
+                                       jars it needs */
 
 const char *herd__svc_name(enum herd_svc_kind kind)
 {
@@ -39,6 +42,8 @@ const char *herd__svc_name(enum herd_svc_kind kind)
         return "redis-server";
     case HERD_SVC_POSTGRES:
         return "PostgreSQL";
+    case HERD_SVC_ZOOKEEPER:
+        return "ZooKeeper";
     }
     return "?";
 }
@@ -102,6 +107,13 @@ bool herd__svc_installed(enum herd_svc_kind kind, char *why, size_t whylen)
                  "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb; "
                  "scripts/install-deps.sh installs Debian's postgresql), or point at your own "
                  "with --set url=postgresql://...");
+        return false;
+    case HERD_SVC_ZOOKEEPER:
+        if (access(ZK_JAR, R_OK) == 0 && find_in_path("java", path, sizeof path))
+            return true;
+        snprintf(why, whylen,
+                 "ZooKeeper is not installed (no " ZK_JAR " or no java; scripts/install-deps.sh "
+                 "installs Debian's zookeeper), or point at your own with --set url=HOST:PORT");
         return false;
     }
     return false;
@@ -600,6 +612,143 @@ static int pg_start(const struct herd_svc_opts *opts, struct herd_svc *s, char *
     return 0;
 }
 
+/* ---- ZooKeeper ---------------------------------------------------------------------------- */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+/* A TCP port free on 127.0.0.1 now (the kernel's pick). ZooKeeper cannot listen on a Unix
+ * socket; another process may take the port before the server binds it: the start then
+ * fails and says so. */
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+    if (fd < 0)
+        return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+int herd__svc_zk_4lw(const struct herd_svc *s, const char *cmd, char *out, size_t outlen)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+    if (inet_pton(AF_INET, strcmp(s->host, "localhost") == 0 ? "127.0.0.1" : s->host,
+                  &a.sin_addr) != 1)
+        return -HERD_EINVAL;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t n = 0;
+    int rc = -HERD_EINVAL;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd)) {
+        ssize_t k;
+        while (n + 1 < outlen && (k = read(fd, out + n, outlen - 1 - n)) > 0)
+            n += (size_t)k;
+        rc = n > 0 ? 0 : -HERD_EINVAL;
+    }
+    out[n] = '\0';
+    close(fd);
+    return rc;
+}
+
+static int write_file(const char *dir, const char *name, const char *text, char *err, size_t errlen)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "we");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        snprintf(err, errlen, "ZooKeeper: write %s: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return -HERD_EINVAL;
+    }
+    return 0;
+}
+
+static int zk_start(const struct herd_svc_opts *opts, struct herd_svc *s, char *err, size_t errlen)
+{
+    char java[512], cfg[1024], cfgpath[320], cp[400], tail[256], buf[4096];
+    struct as_user self = {0};
+    (void)opts;
+    if (!herd__svc_installed(HERD_SVC_ZOOKEEPER, err, errlen) ||
+        !find_in_path("java", java, sizeof java))
+        return -HERD_ENOENT;
+    int port = free_port();
+    if (port <= 0) {
+        snprintf(err, errlen, "ZooKeeper: no free port on 127.0.0.1");
+        return -HERD_EINVAL;
+    }
+    /* Standalone, loopback only, no admin HTTP server, no connection cap per client address
+     * (N sessions come from 127.0.0.1), mntr allowed (the herd's counts are read from it). */
+    snprintf(cfg, sizeof cfg,
+             "tickTime=2000\ndataDir=%s/data\nclientPort=%d\nclientPortAddress=127.0.0.1\n"
+             "maxClientCnxns=0\nadmin.enableServer=false\n"
+             "4lw.commands.whitelist=mntr,ruok,srvr\nmaxSessionTimeout=120000\n"
+             "globalOutstandingLimit=100000\nsnapCount=1000000\nforceSync=no\n",
+             s->dir, port);
+    static const char log4j[] = "log4j.rootLogger=WARN, CONSOLE\n"
+                                "log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\n"
+                                "log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\n"
+                                "log4j.appender.CONSOLE.layout.ConversionPattern=%d %p %c: %m%n\n";
+    int rc;
+    if ((rc = write_file(s->dir, "zoo.cfg", cfg, err, errlen)) < 0 ||
+        (rc = write_file(s->dir, "log4j.properties", log4j, err, errlen)) < 0)
+        return rc;
+    snprintf(cfgpath, sizeof cfgpath, "%s/zoo.cfg", s->dir);
+    snprintf(cp, sizeof cp, "%s:" ZK_JAR, s->dir);
+    /* No hsperfdata file in /tmp (-UsePerfData): a JVM killed with herd leaves nothing. */
+    char *argv[] = {java,
+                    "-Xmx512m",
+                    "-XX:+UseSerialGC",
+                    "-XX:-UsePerfData",
+                    "-XX:TieredStopAtLevel=1",
+                    "-Dzookeeper.jmx.log4j.disable=true",
+                    "-Djava.net.preferIPv4Stack=true",
+                    "-cp",
+                    cp,
+                    "org.apache.zookeeper.server.ZooKeeperServerMain",
+                    cfgpath,
+                    NULL};
+    int logfd = open_log(s->dir, "zookeeper.log", err, errlen);
+    if (logfd < 0)
+        return logfd;
+    rc = spawn(argv, s->dir, &self, logfd, &s->pid);
+    close(logfd);
+    if (rc < 0) {
+        snprintf(err, errlen, "ZooKeeper: fork: %s", strerror(-rc));
+        return rc;
+    }
+    snprintf(s->host, sizeof s->host, "127.0.0.1");
+    s->port = port;
+    int64_t deadline = herd__now_ns() + START_TIMEOUT_NS;
+    while (herd__svc_zk_4lw(s, "ruok", buf, sizeof buf) < 0 || strcmp(buf, "imok") != 0) {
+        int st;
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            s->pid = 0;
+            log_tail(s->dir, "zookeeper.log", tail, sizeof tail);
+            snprintf(err, errlen, "ZooKeeper exited at start-up (status %d): %s", st, tail);
+            return -HERD_EINVAL;
+        }
+        if (herd__live_poll())
+            return -HERD_EINTR;
+        if (herd__now_ns() >= deadline) {
+            snprintf(err, errlen, "ZooKeeper did not answer on 127.0.0.1:%d within %lld s", port,
+                     START_TIMEOUT_NS / (1000 * MS));
+            return -HERD_ETIMEDOUT;
+        }
+        herd__sleep_ns(10 * MS);
+    }
+    return 0;
+}
+
 /* ---- the interface ---------------------------------------------------------------------- */
 
 int herd__svc_start(enum herd_svc_kind kind, const struct herd_svc_opts *opts, struct herd_svc *s,
@@ -618,6 +767,9 @@ int herd__svc_start(enum herd_svc_kind kind, const struct herd_svc_opts *opts, s
     case HERD_SVC_POSTGRES:
         rc = pg_start(opts, s, err, errlen);
         break;
+    case HERD_SVC_ZOOKEEPER:
+        rc = zk_start(opts, s, err, errlen);
+        break;
     }
     if (rc < 0) {
         if (rc == -HERD_EINTR)
@@ -634,8 +786,8 @@ void herd__svc_stop(struct herd_svc *s)
 {
     if (s->external)
         return;
-    /* redis-server exits on SIGTERM (nothing to save); SIGINT is PostgreSQL's fast
-     * shutdown: it ends its backends and removes its shared memory. */
+    /* redis-server and the JVM exit on SIGTERM (nothing to save); SIGINT is PostgreSQL's
+     * fast shutdown: it ends its backends and removes its shared memory. */
     stop_group(s->pid, s->kind == HERD_SVC_POSTGRES ? SIGINT : SIGTERM);
     s->pid = 0;
     if (s->dir[0]) {
@@ -707,6 +859,20 @@ int herd__svc_attach(enum herd_svc_kind kind, const char *url, const char *flag,
         }
         return 0;
     }
+    case HERD_SVC_ZOOKEEPER: {
+        const char *colon = strrchr(url, ':');
+        char *end;
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || colon == url || port <= 0 || port > 65535 || *end ||
+            (size_t)(colon - url) >= sizeof s->host || strchr(url, ',')) {
+            snprintf(err, errlen, "%s: expected HOST:PORT (one ZooKeeper server), got '%s'", flag,
+                     url);
+            return -HERD_EINVAL;
+        }
+        snprintf(s->host, sizeof s->host, "%.*s", (int)(colon - url), url);
+        s->port = (int)port;
+        return 0;
+    }
     case HERD_SVC_POSTGRES:
         if (strlen(url) >= sizeof s->conninfo) {
             snprintf(err, errlen, "%s: the connection string is too long", flag);
@@ -733,8 +899,8 @@ struct redisContext *herd__svc_redis_connect(const struct herd_svc *s, int64_t i
     for (int64_t until = herd__now_ns() + 5000 * MS;;) {
         c = s->port ? redisConnectWithTimeout(s->host, s->port, tv)
                     : redisConnectUnixWithTimeout(s->host, tv);
-        if (!c || !c->err || c->err != REDIS_ERR_IO || errno != EAGAIN ||
-            herd__now_ns() >= until || herd__live_stopping())
+        if (!c || !c->err || c->err != REDIS_ERR_IO || errno != EAGAIN || herd__now_ns() >= until ||
+            herd__live_stopping())
             break;
         redisFree(c);
         herd__sleep_ns(MS);

@@ -34,6 +34,8 @@
 enum herd_svc_kind {
     HERD_SVC_REDIS,
     HERD_SVC_POSTGRES,
+    HERD_SVC_ZOOKEEPER, /* a standalone server on 127.0.0.1 (a free port: ZooKeeper has no
+                           Unix socket), the JVM from Debian's zookeeper package */
 };
 
 struct herd_svc_opts {
@@ -75,6 +77,10 @@ int herd__svc_attach(enum herd_svc_kind kind, const char *url, const char *flag,
 
 /** Stop and remove what herd__svc_start made (an external or zeroed @p s: nothing). */
 void herd__svc_stop(struct herd_svc *s);
+
+/** ZooKeeper's four-letter command @p cmd ("mntr", "ruok") over its own TCP connection:
+ *  the reply in @p out. @return 0 or < 0. */
+int herd__svc_zk_4lw(const struct herd_svc *s, const char *cmd, char *out, size_t outlen);
 
 struct redisContext;
 /** A hiredis connection to redis @p s (its database selected), every reply waited for at

@@ -80,7 +80,7 @@ kill9() {
         ((left == 0)) && break
         sleep 0.1
     done
-    if [[ $2 == lock || $* == *store=redis* ]]; then # the next start of a server removes the killed one's directory
+    if [[ $2 == lock || $2 == zk-lock || $* == *store=redis* ]]; then # the next start of a server removes the killed one's directory
         "$herd" run lock -n 2 --events 1 --runs 1 -q >/dev/null 2>>"$BATS_TMP/err"
     else
         "$herd" run cache -n 2 --events 1 --set rows=1000 -q >/dev/null 2>>"$BATS_TMP/err"
@@ -116,6 +116,12 @@ if ((have_redis)) && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; t
         --set origin=postgres --set store=redis --set period_us=5000
 else
     skip "cache on a private PostgreSQL and Redis" "redis-server or PostgreSQL is not installed"
+fi
+if ((have_redis)) && [[ -r /usr/share/java/zookeeper.jar ]] && command -v java >/dev/null; then
+    interrupt "zk-lock on a private ZooKeeper" 4.0 run zk-lock -n 50 --events 50 --set hold_us=200000
+    kill9 "zk-lock on a private ZooKeeper" run zk-lock -n 50 --events 50 --set hold_us=200000
+else
+    skip "zk-lock on a private ZooKeeper" "ZooKeeper (or redis-server) is not installed"
 fi
 
 echo "1..$n"

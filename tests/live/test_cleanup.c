@@ -59,6 +59,11 @@ Test(cleanup, hundred_runs_leave_nothing_behind, .timeout = 600)
     bool pg = redis && herd__svc_installed(HERD_SVC_POSTGRES, why, sizeof why);
     if (!pg)
         cr_log_info("cache runs on PostgreSQL and Redis skipped: %s", why);
+    /* Two ZooKeeper runs (a JVM starts in ~0.5-2 s). */
+    static const char *const zk_fast[] = {"hold_us=0", NULL};
+    bool zk = herd__svc_installed(HERD_SVC_ZOOKEEPER, why, sizeof why);
+    if (!zk)
+        cr_log_info("zk-lock runs skipped: %s", why);
     int tasks0 = live_test_count_dir("/proc/self/task"),
         fds0 = live_test_count_dir("/proc/self/fd");
     int tmp0 = count_tmp_herd();
@@ -67,6 +72,10 @@ Test(cleanup, hundred_runs_leave_nothing_behind, .timeout = 600)
         int mode = i % 4; /* naive, then each mitigation in turn */
         if (i % 50 == 47 && pg) {
             run_one("cache", mode, 8, services);
+            continue;
+        }
+        if (i % 50 == 23 && zk) {
+            run_one("zk-lock", mode % 2, 8, zk_fast);
             continue;
         }
         switch (i % 6) {

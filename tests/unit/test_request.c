@@ -12,7 +12,8 @@
 static const struct herd_request_spelling *const cli = &herd_request_spelling_run;
 static const struct herd_request_spelling *const api = &herd_request_spelling_api;
 
-static const char scenarios[] = "accept, condvar, cache, cron, queue, backoff-occ, fleet, lock";
+static const char scenarios[] = "accept, condvar, cache, cron, queue, backoff-occ, fleet, lock, "
+                                "zk-lock";
 static const char accept_mits[] = "epoll-exclusive, reuseport, blocking-accept";
 
 /* Resolve @p req, expecting a refusal with exactly @p want; the plan stays untouched. */
@@ -40,7 +41,7 @@ Test(request, scenario_refusals_name_the_field)
     char want[256];
     refused(&(struct herd_request){0}, cli,
             "run: which scenario? allowed: accept, condvar, "
-            "cache, cron, queue, backoff-occ, fleet, lock");
+            "cache, cron, queue, backoff-occ, fleet, lock, zk-lock");
     snprintf(want, sizeof want, "scenario: which scenario? allowed: %s", scenarios);
     refused(&(struct herd_request){0}, api, want);
     snprintf(want, sizeof want, "run: unknown scenario 'stampede'; allowed: %s", scenarios);
