@@ -104,6 +104,8 @@ const char herd__cli_run_usage[] =
     "  -f, --format FMT        text (default), json or csv\n"
     "  -w, --wide              text: every run side by side, however wide (default:\n"
     "                          fit 100 columns, in blocks of runs)\n"
+    "      --check             a scenario file: judge its `claim` block too (herd check),\n"
+    "                          in the report; exit 1 when a claim fails\n"
     "  -o, --out FILE          write the report to FILE instead of stdout, once the run\n"
     "                          succeeded (atomically, mode kept; FIFOs, devices and\n"
     "                          hard-linked files in place; no directory is created)\n"
@@ -134,6 +136,7 @@ int herd__cli_run_args(int argc, char **argv, struct herd_cli_run_args *o, const
         {"out", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"wide", no_argument, NULL, 'w'},
+        {"check", no_argument, NULL, HERD_CLI_OPT_CHECK},
         {"help", no_argument, NULL, 'h'},
         HERD_CLI_BUDGET_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -184,6 +187,9 @@ int herd__cli_run_args(int argc, char **argv, struct herd_cli_run_args *o, const
             break;
         case 'w':
             o->wide = true;
+            break;
+        case HERD_CLI_OPT_CHECK:
+            o->check = true;
             break;
         case 'h':
             fputs(herd__cli_run_usage, stdout);

@@ -37,6 +37,7 @@ const struct herd_watch *herd__cli_watch(void);
 #define HERD_CLI_MAX_MEMORY_MIN (UINT64_C(64) << 20)
 #define HERD_CLI_OPT_MAX_MEMORY 0x100 /* getopt_long values of the two flags */
 #define HERD_CLI_OPT_MAX_EVENTS 0x101
+#define HERD_CLI_OPT_CHECK 0x102
 #define HERD_CLI_BUDGET_OPTIONS                                                              \
     {"max-memory", required_argument, NULL, HERD_CLI_OPT_MAX_MEMORY},                        \
         {"max-events", required_argument, NULL, HERD_CLI_OPT_MAX_EVENTS}
@@ -124,6 +125,7 @@ struct herd_cli_run_args {
     int64_t runs;
     uint64_t max_memory, max_events;
     bool quiet, wide;
+    bool check; /* --check: judge a scenario file's claims too */
     const char *sets[64];
     int nsets;
 };
@@ -148,6 +150,8 @@ int herd_cmd_serve(int argc, char **argv);
 int herd_cmd_fidelity(int argc, char **argv);
 int herd_cmd_validate(int argc, char **argv);
 int herd_cmd_check(int argc, char **argv);
+int herd_cmd_lesson(int argc, char **argv);
+int herd_cmd_picture(int argc, char **argv);
 
 struct herd_fleet_file;
 

@@ -9,7 +9,6 @@
 #include "../scenario/file.h"
 #include "../sim/fleet.h"
 
-#include <dirent.h>
 #include <getopt.h>
 #include <herd/error.h>
 #include <inttypes.h>
@@ -34,29 +33,6 @@ static const char check_usage[] =
     "  herd check\n";
 
 #define GUIDE_MAX 64
-
-/* The field guide's files (the first directory that has field-guide/), sorted. */
-static size_t guide_paths(char paths[][4096], size_t max)
-{
-    char dirs[HERD_FLEET_DIRS_MAX][4096];
-    int nd = herd_fleet_dirs(dirs, HERD_FLEET_DIRS_MAX);
-    size_t n = 0;
-    for (int d = 0; d < nd && n == 0; d++) {
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s/field-guide", dirs[d]);
-        DIR *dp = opendir(dir);
-        if (!dp)
-            continue;
-        for (struct dirent *e; (e = readdir(dp)) && n < max;) {
-            size_t l = strlen(e->d_name);
-            if (l > 5 && e->d_name[0] != '.' && strcmp(e->d_name + l - 5, ".yaml") == 0)
-                snprintf(paths[n++], 4096, "%.3800s/%.255s", dir, e->d_name);
-        }
-        closedir(dp);
-    }
-    qsort(paths, n, 4096, (int (*)(const void *, const void *))strcmp);
-    return n;
-}
 
 /* Check one file; @return HERD_EXIT_OK (all hold), HERD_EXIT_FAIL (one failed or a run
  * failed) or HERD_EXIT_USAGE (the file is refused). */
@@ -142,7 +118,7 @@ int herd_cmd_check(int argc, char **argv)
         }
     } else {
         static char paths[GUIDE_MAX][4096];
-        size_t n = guide_paths(paths, GUIDE_MAX);
+        size_t n = herd_fleet_guide_files(paths, GUIDE_MAX);
         if (n == 0)
             rc = herd__fail("check: no field guide found (scenarios/field-guide/)");
         for (size_t i = 0; i < n && rc != HERD_EXIT_USAGE; i++) {

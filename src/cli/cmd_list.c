@@ -91,11 +91,15 @@ static void print_scenario(const struct herd_scenario *sc)
 
 #define SHIPPED_MAX 64
 
-/* The shipped files, loaded (a broken one is said on stderr and skipped). */
-static size_t load_shipped(struct herd_fleet_file **files, const struct herd_scenario **rows)
+/* The shipped files (@p guide: the field guide's), loaded (a broken one is said on stderr
+ * and skipped). */
+static size_t load_shipped(struct herd_fleet_file **files, const struct herd_scenario **rows,
+                           bool guide)
 {
     static char paths[SHIPPED_MAX][4096];
-    size_t n = herd_fleet_shipped(paths, SHIPPED_MAX), k = 0;
+    size_t n = guide ? herd_fleet_guide_files(paths, SHIPPED_MAX)
+                     : herd_fleet_shipped(paths, SHIPPED_MAX),
+           k = 0;
     char err[1024];
     for (size_t i = 0; i < n && i < SHIPPED_MAX; i++) {
         if (herd_fleet_file_load(paths[i], &files[k], err, sizeof err) < 0) {
@@ -110,9 +114,10 @@ static size_t load_shipped(struct herd_fleet_file **files, const struct herd_sce
 
 static int list_all(bool json)
 {
-    struct herd_fleet_file *files[SHIPPED_MAX];
-    const struct herd_scenario *rows[SHIPPED_MAX];
-    size_t n = load_shipped(files, rows);
+    struct herd_fleet_file *files[2 * SHIPPED_MAX];
+    const struct herd_scenario *rows[2 * SHIPPED_MAX];
+    size_t top = load_shipped(files, rows, false);
+    size_t n = top + load_shipped(files + top, rows + top, true);
     int rc = HERD_EXIT_OK;
     if (json) {
         rc = herd_write_catalogue_json_rows(stdout, rows, n) == 0 ? HERD_EXIT_OK : HERD_EXIT_FAIL;
@@ -124,6 +129,9 @@ static int list_all(bool json)
         }
         printf("\nscenario files (herd run NAME, herd list NAME; docs/scenario-file.md):\n");
         for (size_t i = 0; i < n; i++) {
+            if (i == top)
+                printf("\nthe field guide, a file per section (herd run field-guide/NAME; herd "
+                       "check; herd lesson):\n");
             char mits[256];
             herd_mitigation_names(rows[i], mits, sizeof mits);
             printf("  %-22s %s\n", rows[i]->name, rows[i]->summary);

@@ -4,8 +4,10 @@
  * settings and seed, write the report. */
 #include "cli.h"
 
+#include "../report/fleet_figures.h"
 #include "../scenario/file.h"
 #include "../scenario/request.h"
+#include "../sim/fleet.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -38,6 +40,37 @@ int herd_cmd_run(int argc, char **argv)
     return rc;
 }
 
+/* --check: judge the file's claims (herd_sim_fleet_check, the run's seed; with --set, on
+ * that version) and put the verdicts in the first fleet report, which every writer prints. */
+static int judge_claims(const struct herd_scenario *row, const struct herd_request_plan *plan,
+                        struct herd_report *reports, size_t done, bool *failed)
+{
+    const struct herd_fleet_file *f = row ? herd_fleet_file_of(row) : NULL;
+    if (!f || plan->nspecs == 0)
+        return HERD_EXIT_OK;
+    const struct herd_fleet_file *v = plan->specs[0].cfg.fleet.file;
+    int n = herd_fleet_file_nclaims(v ? v : f);
+    struct herd_report *r = NULL;
+    for (size_t i = 0; i < done && !r; i++)
+        r = reports[i].fleet ? &reports[i] : NULL;
+    if (n == 0 || !r)
+        return HERD_EXIT_OK;
+    char err[512];
+    struct herd_fleet_claim_verdict *verdicts = calloc((size_t)n, sizeof *verdicts);
+    if (!verdicts)
+        return herd__fail("out of memory");
+    int k = herd_sim_fleet_check(v ? v : f, plan->specs[0].seed, verdicts, err, sizeof err);
+    if (k < 0) {
+        free(verdicts);
+        return herd__fail("--check: %s", err);
+    }
+    free(r->fleet->claims);
+    r->fleet->claims = verdicts;
+    r->fleet->nclaims = n;
+    *failed = k > 0;
+    return HERD_EXIT_OK;
+}
+
 /* herd run once the scenario is known (@p row: a file's, or NULL for a catalogue name). */
 static int run(const struct herd_cli_run_args *opts, const char *name, const struct herd_scenario *row,
                char *err, size_t errlen)
@@ -57,6 +90,10 @@ static int run(const struct herd_cli_run_args *opts, const char *name, const str
     struct herd_request_plan plan;
     if (herd_request_resolve(&req, &herd_request_spelling_run, &plan, err, errlen) < 0)
         return herd__usage_error("%s", err);
+    if (o.check && !(row && herd_fleet_file_of(row)))
+        return herd__usage_error("--check: '%s' has no claims; allowed: a scenario file (herd "
+                                 "list shows them)",
+                                 name);
     enum herd_format fmt;
     if (strcmp(o.format, "text") == 0)
         fmt = HERD_FORMAT_TEXT;
@@ -96,6 +133,9 @@ static int run(const struct herd_cli_run_args *opts, const char *name, const str
     size_t done = 0;
     herd__cli_signals();
     rc = herd__cli_run_jobs(jobs, njobs, &fo, reports, &done, o.quiet);
+    bool claim_failed = false;
+    if (rc == HERD_EXIT_OK && o.check)
+        rc = judge_claims(row, &plan, reports, done, &claim_failed);
     if (rc == HERD_EXIT_OK) {
         for (size_t i = 0; i < done; i++)
             ptrs[i] = &reports[i];
@@ -117,5 +157,5 @@ static int run(const struct herd_cli_run_args *opts, const char *name, const str
     for (size_t i = 0; i < done; i++)
         herd_report_fini(&reports[i]);
     free(reports);
-    return rc;
+    return rc == HERD_EXIT_OK && claim_failed ? HERD_EXIT_FAIL : rc;
 }

@@ -36,6 +36,8 @@ static const char usage[] =
     "  fidelity   live vs simulated, side by side with intervals and a verdict per row\n"
     "  validate   check scenario files (YAML) and say where each error is\n"
     "  check      judge scenario files' claims on the simulator (PASS/FAIL per claim)\n"
+    "  lesson     the field guide (seed 000) question by question, settled by runs\n"
+    "  picture    the field guide's five pictures as SVG, drawn from runs\n"
     "  serve      the interactive page and its API on http://127.0.0.1:8080/\n"
     "  help       show help for a command (herd help run)\n"
     "\n"
@@ -282,8 +284,12 @@ int main(int argc, char **argv)
             return herd_cmd_validate(2, hargv);
         if (strcmp(argv[2], "check") == 0)
             return herd_cmd_check(2, hargv);
+        if (strcmp(argv[2], "lesson") == 0)
+            return herd_cmd_lesson(2, hargv);
+        if (strcmp(argv[2], "picture") == 0)
+            return herd_cmd_picture(2, hargv);
         return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, "
-                                 "calibrate, serve, fidelity, validate",
+                                 "calibrate, serve, fidelity, validate, check, lesson, picture",
                                  argv[2]);
     }
     if (strcmp(cmd, "list") == 0)
@@ -304,7 +310,12 @@ int main(int argc, char **argv)
         return herd_cmd_validate(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return herd_cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "lesson") == 0)
+        return herd_cmd_lesson(argc - 1, argv + 1);
+    if (strcmp(cmd, "picture") == 0)
+        return herd_cmd_picture(argc - 1, argv + 1);
     return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, "
-                             "calibrate, serve, fidelity, validate (see herd --help)",
+                             "calibrate, serve, fidelity, validate, check, lesson, picture (see "
+                             "herd --help)",
                              cmd);
 }

@@ -144,6 +144,8 @@ static json_t *comp_json(const struct herd_fleet_figures *f, const struct herd_f
     U(hits);
     U(misses);
     U(stale);
+    U(too_old);
+    U(max_gap_ns);
     U(coalesced);
     U(handshakes);
     U(resumed);
@@ -395,16 +397,16 @@ static const char *const top_names[] = {
 static const char *const comp_names[] = {
     "calls", "attempts", "retries", "amplification", "ok", "ok_share", "errors", "rejected",
     "shed", "dropped", "cancelled", "timeouts", "wasted", "wasted_time", "peak_queue",
-    "peak_concurrency", "p50", "p99", "hits", "misses", "stale", "coalesced", "handshakes",
+    "peak_concurrency", "p50", "p99", "hits", "misses", "stale", "too_old", "coalesced", "handshakes",
     "resumed", "handshakes_refused", "reconnects", "conns_dropped", "conns_peak",
     "handshakes_peak", "busy", "handshake_time", "coord_requests", "watch_events", "wakeups",
     "wasted_wakeups", "lock_grants", "lock_p50", "lock_p99", "elections", "election_rounds",
     "split_votes", "leader", "leader_max", "no_leader", "peak_rate", "backlog",
-    "surge", NULL};
+    "surge", "max_gap", NULL};
 static const char *const time_names[] = {
     "latency.p50", "latency.p99", "latency.p999", "latency.max", "recovery.recover",
     "wasted_time", "p50", "p99", "busy", "handshake_time", "lock_p50", "lock_p99", "leader",
-    "leader_max", "no_leader", "backlog", NULL};
+    "leader_max", "no_leader", "backlog", "max_gap", NULL};
 
 static bool in(const char *const *names, const char *w)
 {
@@ -511,7 +513,7 @@ static int comp_value(const struct herd_fleet_figures *f, const struct herd_flee
     F("cancelled", c->cancelled) F("timeouts", c->timeouts) F("wasted", c->wasted)
     F("wasted_time", c->wasted_ns / S) F("peak_queue", c->peak_queue)
     F("peak_concurrency", c->peak_concurrency) F("p50", c->p50_ns / S) F("p99", c->p99_ns / S)
-    F("hits", c->hits) F("misses", c->misses) F("stale", c->stale) F("coalesced", c->coalesced)
+    F("hits", c->hits) F("misses", c->misses) F("stale", c->stale) F("too_old", c->too_old) F("coalesced", c->coalesced)
     F("handshakes", c->handshakes) F("resumed", c->resumed)
     F("handshakes_refused", c->handshakes_refused) F("reconnects", c->reconnects)
     F("conns_dropped", c->conns_dropped) F("conns_peak", c->conns_peak)
@@ -524,7 +526,7 @@ static int comp_value(const struct herd_fleet_figures *f, const struct herd_flee
     F("split_votes", c->split_votes) F("leader", c->leader_ns / S)
     F("leader_max", c->leader_max_ns / S) F("no_leader", c->no_leader_ns / S)
     F("peak_rate", peak_rate(f, c)) F("backlog", backlog_ns(f, c) / S)
-    F("surge", surge(f, c))
+    F("surge", surge(f, c)) F("max_gap", c->max_gap_ns / S)
 #undef F
     return -ENOENT;
 }

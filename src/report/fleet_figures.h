@@ -40,7 +40,8 @@
     X(HANDSHAKES, "handshakes", true)                                                       \
     X(CONNECTIONS, "connections", false)                                                    \
     X(REQUESTS, "coord_requests", true)                                                     \
-    X(WATCH, "watch_events", true)
+    X(WATCH, "watch_events", true)                                                          \
+    X(MISSES, "misses", true)
 
 enum herd_fleet_series {
 #define HERD__FLEET_SERIES_ENUM(id, name, sums) HERD_FLEET_S_##id,
@@ -65,8 +66,12 @@ struct herd_fleet_comp_figures {
     uint64_t wasted;    /* attempts whose work was done for a caller who had given up */
     int64_t wasted_ns;  /* worker time spent on them */
     int64_t peak_queue, peak_concurrency;
+    int64_t max_gap_ns; /* clients: the longest time one client went between successful
+                           calls (from the start; a periodic client that never
+                           succeeded: the whole arrivals): a periodic refresh's worst gap */
     int64_t p50_ns, p99_ns; /* attempts answered, arrival → answer (clients: end to end) */
     uint64_t hits, misses, stale, coalesced; /* caches */
+    uint64_t too_old; /* caches: copies served older than max_age (hits and stale serves) */
     /* Load balancers: handshakes let through (of them resumed) and refused by
      * handshake_rate, clients' reconnect attempts, connections closed by a drop, the
      * most open at once and the most handshakes in one bucket (per second). */

@@ -1721,3 +1721,25 @@ size_t herd_fleet_shipped(char paths[][4096], size_t max)
     qsort(paths, n < max ? n : max, 4096, by_name);
     return n;
 }
+
+size_t herd_fleet_guide_files(char paths[][4096], size_t max)
+{
+    char dirs[HERD_FLEET_DIRS_MAX][4096];
+    int nd = herd_fleet_dirs(dirs, HERD_FLEET_DIRS_MAX);
+    size_t n = 0;
+    for (int d = 0; d < nd && n == 0; d++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%.4000s/field-guide", dirs[d]);
+        DIR *dp = opendir(dir);
+        if (!dp)
+            continue;
+        for (struct dirent *e; (e = readdir(dp)) && n < max;) {
+            size_t l = strlen(e->d_name);
+            if (l > 5 && e->d_name[0] != '.' && strcmp(e->d_name + l - 5, ".yaml") == 0)
+                snprintf(paths[n++], 4096, "%.3800s/%.255s", dir, e->d_name);
+        }
+        closedir(dp);
+    }
+    qsort(paths, n, 4096, by_name);
+    return n;
+}

@@ -177,6 +177,12 @@ bool herd_fleet_is_path(const char *arg);
  */
 size_t herd_fleet_shipped(char paths[][4096], size_t max);
 
+/**
+ * The field guide's files (scenarios/field-guide/ of the first directory that has one),
+ * sorted by name, into @p paths (up to @p max). @return how many were put there.
+ */
+size_t herd_fleet_guide_files(char paths[][4096], size_t max);
+
 /** docs/scenario-file.md's field reference, printed from the schema. @return 0 or -EIO. */
 int herd_fleet_schema_markdown(FILE *f);
 

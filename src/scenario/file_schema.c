@@ -278,6 +278,9 @@ static const struct herd__field cache_fields[] = {
          "each fill's TTL is ttl·(1 − U[0, ttl_jitter))")},
     {DUR("soft_ttl", K, u.cache.soft_ttl_ns, 0, 0, DAY_S,
          "after this a hit is served stale and refreshed in the background; 0: never")},
+    {DUR("max_age", K, u.cache.max_age_ns, 0, 0, DAY_S,
+         "how old a served copy may be (correctness); older serves count as too_old; 0: "
+         "no bound")},
     {BOOL("singleflight", K, u.cache.singleflight, 0, "one fill per key at a time")},
     {DBL("xfetch_beta", K, u.cache.xfetch_beta, 0, 0, 100, "", "XFetch early refresh; 0: off")},
     {DUR("hit_time", K, u.cache.hit_ns, 0.0001, 0, DAY_S, "time to answer a hit")},
@@ -312,6 +315,9 @@ static const struct herd__field coord_fields[] = {
     {DUR("op_time", K, u.coord.op_ns, 0.0002, 0, DAY_S,
          "time to serve one request (a lock try, a release, a leader request)"),
      .excl_min = true},
+    {DBL("slowdown", K, u.coord.slowdown, 0, 0, 1000, "share per 1,000 queued",
+         "each request takes op_time × (1 + slowdown × queued / 1,000): slower as the "
+         "backlog grows (positive feedback); 0: constant")},
     {ENUM("lock", K, u.coord.lock, HERD_FLEET_LOCK_NOTIFY_ALL, locks,
           "notify-all (every waiter watches the lock; a release wakes all, all try again), "
           "notify-one (a queue: each watches its predecessor; a release wakes one), poll "

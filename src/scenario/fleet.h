@@ -215,6 +215,8 @@ struct herd_fleet_cache {
     double ttl_jitter;      /* each fill's TTL is ttl·(1 − U[0, jitter)) */
     int64_t soft_ttl_ns;    /* > 0: after this a hit is served stale and refreshed in the
                                background (stale-while-revalidate) */
+    int64_t max_age_ns;     /* > 0: how old a served copy may be (the data's correctness
+                               bound); a hit or stale serve older counts as too_old */
     bool singleflight;      /* one fill per key at a time; the others wait for it */
     double xfetch_beta;     /* > 0: XFetch early refresh */
     int64_t hit_ns;         /* time to answer a hit */
@@ -249,6 +251,9 @@ enum herd_fleet_lock {
 struct herd_fleet_coord {
     int workers;
     int64_t op_ns;      /* one request's service time */
+    double slowdown;    /* positive feedback: a request's time is op_ns × (1 + slowdown ×
+                           queued / 1,000), the queue when it starts (GC, session
+                           bookkeeping: a lock service slower as its backlog grows) */
     enum herd_fleet_lock lock;
     int64_t locks;      /* lock shards: a call's lock is its key mod locks */
     int64_t poll_ns;    /* POLL: period */

@@ -487,6 +487,13 @@ static void comp_figures(struct fsim *fs)
         struct fs_comp *c = &fs->comps[i];
         struct herd_fleet_comp_figures *f = c->fig;
         f->amplification = f->calls ? (double)f->attempts / (double)f->calls : 0;
+        /* A periodic client without a success went without one the whole of the
+         * arrivals (other arrivals need not call every client). */
+        if (c->spec->kind == HERD_FLEET_CLIENTS && c->cl &&
+            c->spec->u.clients.arrival == HERD_FLEET_PERIODIC)
+            for (int64_t k = 0; k < c->spec->u.clients.n; k++)
+                if (c->cl[k].last_ok == 0 && fs->m->duration_ns > f->max_gap_ns)
+                    f->max_gap_ns = fs->m->duration_ns;
         f->p50_ns = herd_hist_quantile(&c->hist, 0.50);
         f->p99_ns = herd_hist_quantile(&c->hist, 0.99);
         static const int map[HERD_FLEET_NSERIES] = {
@@ -495,7 +502,7 @@ static void comp_figures(struct fsim *fs)
             [HERD_FLEET_S_QUEUE] = FS_TL_QUEUE,       [HERD_FLEET_S_CONCURRENCY] = FS_TL_CONC,
             [HERD_FLEET_S_LATENCY] = FS_TL_LAT_SUM,   [HERD_FLEET_S_HANDSHAKES] = FS_TL_HS,
             [HERD_FLEET_S_CONNECTIONS] = FS_TL_CONNS, [HERD_FLEET_S_REQUESTS] = FS_TL_REQS,
-            [HERD_FLEET_S_WATCH] = FS_TL_WATCH};
+            [HERD_FLEET_S_WATCH] = FS_TL_WATCH,       [HERD_FLEET_S_MISSES] = FS_TL_MISSES};
         for (int s = 0; s < HERD_FLEET_NSERIES; s++) {
             for (size_t k = 0; k < fs->nb; k++) {
                 int64_t v = c->tl[map[s]][k];

@@ -32,6 +32,15 @@ struct herd_fleet_file;
 struct herd_fleet_claim_verdict;
 
 /**
+ * Run strategy @p name of file @p f ("naive", a mitigation, "a+b") once with @p seed into
+ * @p r (initialised here; the caller finis it on success). @p f and @p name are borrowed by
+ * the report and must outlive it. @return 0, or a negative code with one line in @p err
+ * (an unknown strategy: -HERD_EINVAL).
+ */
+int herd_sim_fleet_run_named(const struct herd_fleet_file *f, const char *name, uint64_t seed,
+                             struct herd_report *r, char *err, size_t errlen);
+
+/**
  * Judge @p f's claims (scenario/file.h) on the simulator with run seed @p seed: each
  * strategy a claim names is run once; @p out (herd_fleet_file_nclaims(f) entries) gets
  * each claim's measured value and verdict. @return how many failed (0: all hold), or a

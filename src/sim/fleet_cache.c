@@ -162,6 +162,7 @@ static void store(struct fsim *fs, struct fs_comp *c, struct fs_entry *e, int64_
     (void)fs;
     e->epoch = c->cache_epoch;
     e->expires = now + life;
+    e->filled = now;
     e->soft_at = cs->soft_ttl_ns > 0 ? e->expires - cs->ttl_ns + cs->soft_ttl_ns : INT64_MAX;
     e->delta = delta;
 }
@@ -279,8 +280,10 @@ void fs_cache_arrive(struct fsim *fs, struct fs_comp *c, uint32_t ai)
     struct fs_cache_copy *cp = copy_of(c, a->client);
     struct fs_entry *e = lookup(c, cp, a->key, true);
     if (e && e->epoch == c->cache_epoch && now < e->expires) {
+        bool too_old = cs->max_age_ns > 0 && now - e->filled > cs->max_age_ns;
         if (now >= e->soft_at) {
             c->fig->stale++;
+            c->fig->too_old += too_old;
             if (!e->refreshing && !e->filling) {
                 e->refreshing = 1;
                 fs_call_begin(fs, c->edge, FS_OWN_REFRESH, (uint32_t)(cp - c->copies), 0, a->client,
@@ -292,11 +295,13 @@ void fs_cache_arrive(struct fsim *fs, struct fs_comp *c, uint32_t ai)
         if (!(cs->xfetch_beta > 0 && !e->filling &&
               herd_xfetch_should_refresh(now, e->expires, e->delta, cs->xfetch_beta, &c->rng))) {
             c->fig->hits++;
+            c->fig->too_old += too_old;
             serve(fs, c, ai);
             return;
         }
     }
     c->fig->misses++;
+    fs_tl_add(fs, c, FS_TL_MISSES, 1);
     a->callee = FS_CALLEE_WAIT;
     if (cs->singleflight && e) {
         if (e->filling) {

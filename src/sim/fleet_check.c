@@ -24,6 +24,40 @@ struct run {
     struct herd_report r;
 };
 
+int herd_sim_fleet_run_named(const struct herd_fleet_file *f, const char *name, uint64_t seed,
+                             struct herd_report *r, char *err, size_t errlen)
+{
+    const struct herd_fleet_file *v;
+    int s;
+    if (herd_fleet_file_strategy(f, "claim", name, &v, &s, err, errlen) < 0)
+        return -HERD_EINVAL;
+    struct herd_fleet *m = malloc(sizeof *m);
+    if (!m)
+        return snprintf(err, errlen, "out of memory"), -HERD_ENOMEM;
+    if (herd_fleet_file_model(v, s, m, err, errlen) < 0) {
+        free(m);
+        return -HERD_EINVAL;
+    }
+    struct herd_run_info info;
+    memset(&info, 0, sizeof info);
+    info.scenario = herd_fleet_file_fleet(v)->name; /* the file's: it outlives @p r */
+    info.strategy = name;
+    info.mitigation = strcmp(name, "naive") == 0 ? "none" : name;
+    info.naive = strcmp(name, "naive") == 0;
+    info.n = 1;
+    info.events = 1;
+    info.seed = seed;
+    if (herd_report_init(r, &info, "sim") < 0) {
+        free(m);
+        return snprintf(err, errlen, "out of memory"), -HERD_ENOMEM;
+    }
+    int rc = herd_sim_fleet(m, seed, NULL, r, err, errlen);
+    free(m);
+    if (rc < 0)
+        herd_report_fini(r);
+    return rc < 0 ? rc : 0;
+}
+
 /* The run of @p name in @p runs, made when missing. @return its index, or -1. */
 static int run_of(const struct herd_fleet_file *f, const char *name, uint64_t seed,
                   struct run *runs, int *nruns, char *err, size_t errlen)
@@ -33,38 +67,10 @@ static int run_of(const struct herd_fleet_file *f, const char *name, uint64_t se
             return i;
     if (*nruns >= MAX_RUNS)
         return snprintf(err, errlen, "too many strategies"), -1;
-    const struct herd_fleet_file *v;
-    int s;
-    if (herd_fleet_file_strategy(f, "claim", name, &v, &s, err, errlen) < 0)
-        return -1;
-    struct herd_fleet *m = malloc(sizeof *m);
-    if (!m)
-        return snprintf(err, errlen, "out of memory"), -1;
-    if (herd_fleet_file_model(v, s, m, err, errlen) < 0) {
-        free(m);
-        return -1;
-    }
     struct run *r = &runs[*nruns];
     snprintf(r->strategy, sizeof r->strategy, "%s", name);
-    struct herd_run_info info;
-    memset(&info, 0, sizeof info);
-    info.scenario = m->name;
-    info.strategy = r->strategy;
-    info.mitigation = strcmp(name, "naive") == 0 ? "none" : r->strategy;
-    info.naive = strcmp(name, "naive") == 0;
-    info.n = 1;
-    info.events = 1;
-    info.seed = seed;
-    if (herd_report_init(&r->r, &info, "sim") < 0) {
-        free(m);
-        return snprintf(err, errlen, "out of memory"), -1;
-    }
-    int rc = herd_sim_fleet(m, seed, NULL, &r->r, err, errlen);
-    free(m);
-    if (rc < 0) {
-        herd_report_fini(&r->r);
+    if (herd_sim_fleet_run_named(f, r->strategy, seed, &r->r, err, errlen) < 0)
         return -1;
-    }
     return (*nruns)++;
 }
 

@@ -298,6 +298,10 @@ void fs_client_call_done(struct fsim *fs, struct fs_call *call, bool ok, int64_t
     int64_t lat = now - call->start_ns;
     if (ok) {
         c->fig->ok++;
+        int64_t gap = now - c->cl[i].last_ok;
+        if (gap > c->fig->max_gap_ns)
+            c->fig->max_gap_ns = gap;
+        c->cl[i].last_ok = now;
         fs_tl_add(fs, c, FS_TL_GOODPUT, 1);
         fs->goodput[fs_bucket(fs, now)]++;
     } else {

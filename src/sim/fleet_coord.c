@@ -139,7 +139,9 @@ static void serve(struct fsim *fs, struct fs_comp *c, uint64_t h)
     fs_level(fs, c, FS_TL_CONC, co->busy);
     c->fig->coord_requests++;
     fs_tl_add(fs, c, FS_TL_REQS, 1);
-    herd_sim_after(fs->sim, herd_sim_round_ns((double)c->spec->u.coord.op_ns * c->lat_factor),
+    double slow = 1 + c->spec->u.coord.slowdown * (double)co->q_len / 1000.0;
+    herd_sim_after(fs->sim,
+                   herd_sim_round_ns((double)c->spec->u.coord.op_ns * c->lat_factor * slow),
                    ev_done, fs, h, NULL);
 }
 

@@ -86,7 +86,8 @@ enum { FS_HS_FULL = 1, FS_HS_RESUMED = 2, FS_HS_ONLY = 4 /* a reconnect: no requ
 
 /* Per-component timeline series (fleet_figures.h's order). */
 enum { FS_TL_ARRIVALS, FS_TL_GOODPUT, FS_TL_ERRORS, FS_TL_RETRIES, FS_TL_QUEUE, FS_TL_CONC,
-       FS_TL_LAT_SUM, FS_TL_LAT_N, FS_TL_HS, FS_TL_CONNS, FS_TL_REQS, FS_TL_WATCH, FS_TL_N };
+       FS_TL_LAT_SUM, FS_TL_LAT_N, FS_TL_HS, FS_TL_CONNS, FS_TL_REQS, FS_TL_WATCH,
+       FS_TL_MISSES, FS_TL_N };
 
 struct fs_call {
     int64_t start_ns; /* the scheduled start: latency is measured from here */
@@ -162,6 +163,7 @@ struct fs_client {
     uint8_t session;     /* it connected before: a handshake may resume */
     uint32_t calls, fails; /* PER_CLIENT breaker */
     float tokens;          /* PER_CLIENT budget */
+    int64_t last_ok;       /* its last successful call's end (0: none yet): max_gap */
 };
 
 enum { FS_CONN_CLOSED = 0, FS_CONN_OPEN, FS_CONN_OPENING };
@@ -170,6 +172,7 @@ enum { FS_CONN_CLOSED = 0, FS_CONN_OPEN, FS_CONN_OPENING };
 struct fs_entry {
     int64_t expires, soft_at;
     int64_t delta; /* last fill's duration (XFetch) */
+    int64_t filled; /* when the copy was stored (max_age) */
     uint32_t epoch;   /* valid when equal to the cache's epoch */
     uint32_t waiters; /* singleflight: head of the attempts waiting (index + 1), 0: none */
     uint8_t filling, refreshing;

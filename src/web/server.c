@@ -25,6 +25,7 @@
 #include "api.h"
 #include "assets.h"
 #include "gate.h"
+#include "guide.h"
 #include "metrics.h"
 
 #include <arpa/inet.h>
@@ -46,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../front/lesson.h"
+#include "../front/picture.h"
 #include "../live/live.h"
 #include "../sim/engine.h"
 
@@ -235,11 +238,11 @@ struct slot {
  * one of client @p ip's turns. @return 0, or the status of a refusal (409/429/503) with
  * the seconds to wait in *retry_s.
  */
-static unsigned acquire(struct herd_server *s, const struct herd_api_run *run, uint32_t ip,
-                        struct slot *slot, unsigned *retry_s, char *why, size_t whylen)
+static unsigned acquire(struct herd_server *s, bool live, uint32_t ip, struct slot *slot,
+                        unsigned *retry_s, char *why, size_t whylen)
 {
     unsigned code = 0;
-    *slot = (struct slot){.live = run->live, .ip = ip};
+    *slot = (struct slot){.live = live, .ip = ip};
     *retry_s = 1;
     pthread_mutex_lock(&s->mu);
     bool stopping = s->stopping;
@@ -248,7 +251,7 @@ static unsigned acquire(struct herd_server *s, const struct herd_api_run *run, u
         snprintf(why, whylen, "the server is stopping");
         return 503;
     }
-    if (run->live) {
+    if (live) {
         int64_t now = herd_clock_monotonic_ns();
         pthread_mutex_lock(&live_lock.mu);
         if (live_lock.owner) {
@@ -846,7 +849,7 @@ static enum MHD_Result serve_stream(struct herd_server *s, struct MHD_Connection
     for (size_t i = 0; i < run.nspecs; i++)
         st->reps[i] = herd__api_runs(&st->run, i);
     unsigned retry_s;
-    code = acquire(s, &st->run, req->ip, &st->slot, &retry_s, err, sizeof err);
+    code = acquire(s, st->run.live, req->ip, &st->slot, &retry_s, err, sizeof err);
     if (code) {
         herd__api_run_fini(&st->run);
         free(st);
@@ -881,7 +884,7 @@ static enum MHD_Result serve_run(struct herd_server *s, struct MHD_Connection *c
     unsigned code = body_run(req, &run, err, sizeof err);
     if (code)
         return send_error(s, c, req, code, "%s", err);
-    code = acquire(s, &run, req->ip, &slot, &retry_s, err, sizeof err);
+    code = acquire(s, run.live, req->ip, &slot, &retry_s, err, sizeof err);
     if (code) {
         herd__api_run_fini(&run);
         return send_retry(s, c, req, code, retry_s, err);
@@ -895,6 +898,49 @@ static enum MHD_Result serve_run(struct herd_server *s, struct MHD_Connection *c
     if (code != 200)
         return send_error(s, c, req, code, "%s", err);
     return send_json(s, c, req, 200, out);
+}
+
+/* ---- POST /api/lesson, POST /api/picture (guide.h) --------------------------------- */
+
+/* A lesson's runs or a picture's, on a simulation turn like any run (their size is the
+ * shipped files' own: a few seconds at most). */
+static enum MHD_Result serve_guide(struct herd_server *s, struct MHD_Connection *c,
+                                   struct request *req, bool picture)
+{
+    struct herd_guide_request g;
+    struct slot slot;
+    char err[600];
+    unsigned retry_s;
+    if (req->too_large)
+        return send_error(s, c, req, 413, "request body over %d bytes", HERD_SERVER_BODY_MAX);
+    unsigned code = herd__guide_request(req->body, req->len, picture, &g, err, sizeof err);
+    if (code)
+        return send_error(s, c, req, code, "%s", err);
+    code = acquire(s, false, req->ip, &slot, &retry_s, err, sizeof err);
+    if (code)
+        return send_retry(s, c, req, code, retry_s, err);
+    if (picture) {
+        size_t len;
+        char *svg = herd_picture_svg(g.picture, g.seed, &len, err, sizeof err);
+        release(s, &slot);
+        if (!svg)
+            return send_error(s, c, req, 500, "%s", err);
+        struct MHD_Response *r = MHD_create_response_from_buffer(len, svg, MHD_RESPMEM_MUST_FREE);
+        if (!r) {
+            free(svg);
+            return MHD_NO;
+        }
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "image/svg+xml");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        return send_response(s, c, req, 200, r);
+    }
+    json_t *o = herd_lesson_run(g.lesson, g.answer[0] ? g.answer : NULL, g.seed, err, sizeof err);
+    release(s, &slot);
+    if (!o)
+        return send_error(s, c, req, 500, "%s", err);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    json_decref(o);
+    return send_json(s, c, req, 200, text);
 }
 
 /* ---- POST /api/validate ------------------------------------------------------------- */
@@ -1017,7 +1063,8 @@ static bool refused(struct herd_server *s, struct MHD_Connection *c, struct requ
                          "requests from %.64s are not allowed: only this server's own page "
                          "(http://%.64s)",
                          origin, host);
-    else if ((strncmp(url, "/api/run", 8) == 0 || strcmp(url, "/api/validate") == 0) &&
+    else if ((strncmp(url, "/api/run", 8) == 0 || strcmp(url, "/api/validate") == 0 ||
+              strcmp(url, "/api/lesson") == 0 || strcmp(url, "/api/picture") == 0) &&
              from_elsewhere(c))
         *ok = send_error(s, c, req, 403,
                          "runs start only from this server's own page, not from another "
@@ -1062,6 +1109,17 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
             return send_405(s, c, req, method, url, "POST");
         return serve_validate(s, c, req);
     }
+    if (strcmp(url, "/api/lesson") == 0 || strcmp(url, "/api/picture") == 0) {
+        if (!is(method, MHD_HTTP_METHOD_POST))
+            return send_405(s, c, req, method, url, "POST");
+        return serve_guide(s, c, req, url[5] == 'p');
+    }
+    if (strcmp(url, "/api/lessons") == 0) {
+        if (!get)
+            return send_405(s, c, req, method, url, "GET, HEAD");
+        char *text = herd__guide_lessons_json();
+        return text ? send_json(s, c, req, 200, text) : MHD_NO;
+    }
     if (strcmp(url, "/api/scenarios") == 0) {
         if (!get)
             return send_405(s, c, req, method, url, "GET, HEAD");
@@ -1087,7 +1145,7 @@ static enum MHD_Result route(struct herd_server *s, struct MHD_Connection *c, st
     if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
         return send_error(s, c, req, 404,
                           "no API at %.64s; see /api/scenarios, /api/run, /api/run/stream, "
-                          "/api/validate",
+                          "/api/validate, /api/lessons, /api/lesson, /api/picture",
                           url);
     const struct herd_asset *a = herd_web_asset(url);
     if (!a)

@@ -121,3 +121,99 @@ Test(field_guide, a_false_claim_fails)
     cr_expect(v[0].measured > 4 && v[0].measured < 6, "%g", v[0].measured);
     herd_fleet_file_free(f);
 }
+
+/* ---- lessons (scenario/lessons.h): every lesson is answerable and its evidence exists --
+ * Without running anything: each lesson's evidence names field-guide files that load and
+ * claims they have; every choice's strategy, the versus strategy and the combination of
+ * the answer's strategies resolve in the first file; the guide's answer reads back as
+ * itself; and the lessons cover every section of the guide that asks a question (listed
+ * here, in the guide's order, so a lesson removed fails the test). */
+#include "../../src/scenario/lessons.h"
+
+static void load_guide(const char *name, struct herd_fleet_file **f)
+{
+    char guide[96], path[4096], err[512];
+    snprintf(guide, sizeof guide, "field-guide/%s", name);
+    cr_assert_eq(herd_fleet_find(guide, path, sizeof path), 0, "%s.yaml not found", name);
+    cr_assert_eq(herd_fleet_file_load(path, f, err, sizeof err), 0, "%s: %s", name, err);
+}
+
+Test(field_guide, every_lesson_answerable)
+{
+    cr_assert_geq(herd_lesson_count(), 20);
+    for (size_t i = 0; i < herd_lesson_count(); i++) {
+        const struct herd_lesson *l = herd_lesson_at(i);
+        char canon[64], err[512], file[64];
+        cr_assert_eq(herd_lesson_answer(l, l->answer, canon, sizeof canon, err, sizeof err), 0,
+                     "%s: its answer '%s' does not read: %s", l->name, l->answer, err);
+        cr_assert_str_eq(canon, l->answer, "%s: answer not canonical", l->name);
+        cr_assert(herd_lesson_correct(l, canon));
+        cr_assert_eq(herd_lesson_find(l->name), l);
+        int idx[HERD_FLEET_MAX_CLAIMS], n, files = 0;
+        struct herd_fleet_file *first = NULL;
+        for (int e = 0; herd_lesson_evidence(l, e, file, sizeof file, idx, HERD_FLEET_MAX_CLAIMS,
+                                             &n) == 0;
+             e++, files++) {
+            struct herd_fleet_file *f;
+            load_guide(file, &f);
+            for (int k = 0; k < n; k++)
+                cr_assert(idx[k] >= 1 && idx[k] <= herd_fleet_file_nclaims(f),
+                          "%s: %s has no claim %d", l->name, file, idx[k]);
+            if (e == 0)
+                first = f;
+            else
+                herd_fleet_file_free(f);
+        }
+        cr_assert_gt(files, 0, "%s: no evidence", l->name);
+        const struct herd_fleet_file *v;
+        int s;
+        for (int c = 0; c < HERD_LESSON_CHOICES && l->choices[c].key; c++)
+            if (l->choices[c].strategy)
+                cr_assert_eq(herd_fleet_file_strategy(first, "lesson", l->choices[c].strategy, &v,
+                                                      &s, err, sizeof err),
+                             0, "%s: choice %s: %s", l->name, l->choices[c].key, err);
+        if (l->versus)
+            cr_assert_eq(herd_fleet_file_strategy(first, "lesson", l->versus, &v, &s, err,
+                                                  sizeof err),
+                         0, "%s: versus: %s", l->name, err);
+        herd_fleet_file_free(first);
+    }
+}
+
+Test(field_guide, lessons_cover_every_question)
+{
+    /* Seed 000's sections that ask the reader a question, in its order. */
+    static const char *const asked[] = {
+        "worse",         "accidental-sync", "lock-storm",       "matching",
+        "spike-shape",   "bathtub",         "root-synchronizer", "decision-game",
+        "double-capacity", "recovery",      "coalescing-price", "serve-stale",
+        "watch-vs-poll", "leader",          "token-jitter",     "tls",
+        "cascade",       "no-stale",        "pr-review",        "detect",
+        "global-sync",   "hot-keys",        "checkout",         "hedging",
+        "feature-flags", NULL};
+    for (int i = 0; asked[i]; i++)
+        cr_assert_not_null(herd_lesson_find(asked[i]), "no lesson %s", asked[i]);
+}
+
+Test(field_guide, answers_read_and_refused)
+{
+    const struct herd_lesson *dg = herd_lesson_find("decision-game");
+    const struct herd_lesson *m = herd_lesson_find("matching");
+    const struct herd_lesson *rs = herd_lesson_find("root-synchronizer");
+    char c[64], err[256];
+    cr_assert_eq(herd_lesson_answer(dg, "c + b", c, sizeof c, err, sizeof err), 0);
+    cr_assert_str_eq(c, "B+C");
+    cr_assert_eq(herd_lesson_answer(dg, "cb", c, sizeof c, err, sizeof err), 0);
+    cr_assert_str_eq(c, "B+C");
+    cr_assert_eq(herd_lesson_answer(m, "c b a", c, sizeof c, err, sizeof err), 0);
+    cr_assert_str_eq(c, "C,B,A");
+    cr_assert_not(herd_lesson_correct(m, c));
+    cr_assert_eq(herd_lesson_answer(rs, "A+B", c, sizeof c, err, sizeof err), -1);
+    cr_assert(strstr(err, "takes one of A, B, C"), "%s", err);
+    cr_assert_eq(herd_lesson_answer(rs, "", c, sizeof c, err, sizeof err), -1);
+    cr_assert(strstr(err, "nothing picked"), "%s", err);
+    cr_assert_eq(herd_lesson_answer(rs, "B!", c, sizeof c, err, sizeof err), -1);
+    cr_assert_eq(herd_lesson_answer(m, "A,B,C,A", c, sizeof c, err, sizeof err), -1);
+    cr_assert_eq(herd_lesson_answer(dg, "Z", c, sizeof c, err, sizeof err), -1);
+    cr_assert(strstr(err, "'Z' is not a choice"), "%s", err);
+}

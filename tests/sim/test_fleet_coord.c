@@ -250,3 +250,25 @@ Test(fleet_coord, same_seed_same_json)
     herd_report_fini(&a);
     herd_report_fini(&b);
 }
+
+/* slowdown: each request takes op × (1 + s × queued / 1,000). The same requests are
+ * served (counts do not depend on time in notify-one), each at least as slowly, so the
+ * grants come later: the p99 wait grows, and with s = 0 nothing changes. */
+Test(fleet_coord, slowdown_slows_requests_not_counts)
+{
+    struct herd_report r0, r1;
+    struct herd_fleet m;
+    contenders(&m, HERD_FLEET_LOCK_NOTIFY_ONE);
+    m.comps[0].u.coord.op_ns = 1 * MS;
+    cr_assert_eq(fm_run(&m, 1, &r0), 0);
+    m.comps[0].u.coord.slowdown = 200; /* 49 queued: × 10.8 */
+    cr_assert_eq(fm_run(&m, 1, &r1), 0);
+    const struct herd_fleet_comp_figures *a = &r0.fleet->comps[0], *b = &r1.fleet->comps[0];
+    cr_assert_eq(a->coord_requests, b->coord_requests);
+    cr_assert_eq(a->lock_grants, N);
+    cr_assert_eq(b->lock_grants, N);
+    cr_assert_gt(b->lock_p99_ns, a->lock_p99_ns, "slowdown: p99 %" PRId64 " vs %" PRId64,
+                 b->lock_p99_ns, a->lock_p99_ns);
+    herd_report_fini(&r0);
+    herd_report_fini(&r1);
+}

@@ -1030,6 +1030,77 @@ async function editorRound(ctx) {
 }
 
 /* ----------------------------------------------------------------------------- main -- */
+
+/* -------------------------------------------------------------------- field guide -- */
+/* The field guide's view (guide.html, issue 14): from the lab's link, walk three lessons
+ * end to end — a single pick (root-synchronizer, right), a decision game (two picks, not
+ * the guide's: the pick itself is measured), the matching exercise (one menu per trigger)
+ * — each against POST /api/lesson asked here for the same answer; then a picture. */
+const GUIDE_WALK = [
+  { name: 'root-synchronizer', pick: ['B'], answer: 'B', correct: true },
+  { name: 'decision-game', pick: ['A', 'D'], answer: 'A+D', correct: false, yours: 'replicas+ttl-10m' },
+  { name: 'matching', items: ['B', 'A', 'C'], answer: 'B,A,C', correct: true },
+];
+
+async function guideRound(ctx) {
+  const page = await freshPage(ctx, '/');
+  await page.click('#guide-link');
+  await page.waitForSelector('body[data-ready="1"]', { timeout: WAIT });
+  const listed = await page.$$eval('#lesson-list a', (as) => as.map((a) => a.dataset.lesson));
+  const lessons = await api('/api/lessons');
+  okEq(listed, lessons.lessons.map((l) => l.name), 'guide: lists every lesson of GET /api/lessons, in order');
+  for (const w of GUIDE_WALK) {
+    await page.click(`#lesson-list a[data-lesson="${w.name}"]`);
+    await page.waitForSelector('#lesson:not([hidden])');
+    const q = await page.textContent('#lesson-h');
+    const l = lessons.lessons.find((x) => x.name === w.name);
+    ok(q === l.question, `guide ${w.name}: shows its question`, q);
+    ok(new URL(page.url()).searchParams.get('lesson') === w.name, `guide ${w.name}: the URL names the lesson`);
+    if (w.items) {
+      for (const [i, k] of w.items.entries()) await page.selectOption(`#item-${i}`, k);
+    } else {
+      for (const k of w.pick) await page.check(`#choices input[value="${k}"]`);
+    }
+    const before = await page.evaluate(() => Number(document.body.dataset.lessonRuns || 0));
+    await page.click('#run');
+    await page.waitForFunction((n) => Number(document.body.dataset.lessonRuns || 0) > n, before, { timeout: WAIT });
+    const want = await api('/api/lesson', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                            body: JSON.stringify({ lesson: w.name, answer: w.answer }) });
+    const seen = await page.evaluate(() => ({
+      correct: document.querySelector('#verdict').dataset.correct,
+      verdict: document.querySelector('#verdict').textContent,
+      claims: [...document.querySelectorAll('#claims tbody tr')].map((r) => r.dataset.verdict),
+      picks: Object.fromEntries([...document.querySelectorAll('#picks tbody tr')].map((r) => [r.dataset.strategy,
+        Object.fromEntries([...r.querySelectorAll('td[data-figure]')].map((c) => [c.dataset.figure, Number(c.dataset.value)]))])),
+      points: Number(document.querySelector('#chart').dataset.points || 0),
+      tries: document.querySelectorAll('#tries li').length,
+    }));
+    okEq(seen.correct, String(w.correct), `guide ${w.name}: the pick ${w.answer} is judged ${w.correct ? 'right' : 'not the guide\'s'}`);
+    ok(seen.verdict.includes(`Your pick: ${w.answer}`), `guide ${w.name}: the verdict names the pick`, seen.verdict);
+    const wantClaims = want.evidence.flatMap((e) => e.claims.map((c) => c.verdict));
+    ok(wantClaims.length > 0 && eq(seen.claims, wantClaims) && seen.claims.every((v) => v === 'PASS'),
+       `guide ${w.name}: ${wantClaims.length} claims shown, all PASS, as the API judges them`, seen.claims);
+    const wantPicks = Object.fromEntries(want.picks.rows.map((r) => [r.strategy, r.figures]));
+    okEq(seen.picks, wantPicks, `guide ${w.name}: every pick's figures as the API measures them`);
+    if (w.yours) ok(w.yours in seen.picks, `guide ${w.name}: the reader's own combination (${w.yours}) is measured`);
+    ok(seen.points === want.chart.naive.length && seen.points > 0, `guide ${w.name}: the chart has the run's buckets`,
+       [seen.points, want.chart.naive.length]);
+    ok(seen.tries > 0, `guide ${w.name}: "try this" commands`);
+  }
+  await page.click('#picture-buttons button[data-picture="cascade"]');
+  await page.waitForFunction(() => document.querySelector('#picture-img').dataset.picture === 'cascade'
+    && document.querySelector('#picture-img').complete && document.querySelector('#picture-img').naturalWidth > 0,
+    null, { timeout: WAIT });
+  ok(true, 'guide: the cascade picture is drawn from its runs and shown');
+  const w360 = await freshPage(ctx, '/guide.html?lesson=cascade', { width: 360 });
+  await w360.waitForSelector('#lesson:not([hidden])');
+  const sw = await w360.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  ok(sw[0] <= sw[1], 'guide: a lesson from its URL, nothing scrolls sideways at 360 px', sw);
+  await page.screenshot({ path: join(ARTIFACTS, 'guide.png'), fullPage: true });
+  await w360.close();
+  await page.close();
+}
+
 async function main() {
   console.log('TAP version 13');
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -1064,7 +1135,7 @@ async function main() {
                                ['reduced motion', reducedMotionRound], ['refusals', refusalRound],
                                ['layout', layoutRound], ['scenario files', fleetRound],
                                ['fleet kinds', kindsRound],
-                               ['editor', editorRound]]) {
+                               ['editor', editorRound], ['field guide', guideRound]]) {
       if (only && !only.test(label)) continue;
       try {
         await fn(ctx);
