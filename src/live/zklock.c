@@ -358,10 +358,10 @@ static zhandle_t *open_session(const char *hosts, int64_t session_ns, void *ctx,
         snprintf(err, errlen, "zk-lock: zookeeper_init %s: %s", hosts, strerror(errno));
         return NULL;
     }
-    for (int64_t until = herd__now_ns() + 10 * HERD_NS_PER_S;
+    for (int64_t until = herd__now_ns() + 30 * HERD_NS_PER_S;
          zoo_state(zh) != ZOO_CONNECTED_STATE;) {
         if (herd__now_ns() >= until || herd__live_poll()) {
-            snprintf(err, errlen, "zk-lock: no session with ZooKeeper at %s within 10 s", hosts);
+            snprintf(err, errlen, "zk-lock: no session with ZooKeeper at %s within 30 s", hosts);
             zookeeper_close(zh);
             return NULL;
         }

@@ -10,8 +10,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <herd/error.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../src/live/svc.h"
 #include "live_test.h"
@@ -24,15 +26,19 @@ static void need_services(void)
         cr_skip_test("%s", why);
 }
 
+/* This process's server directories in /tmp (herd-svc-PID.*): other herds on the machine
+ * come and go. */
 static int count_svc_dirs(void)
 {
     DIR *d = opendir("/tmp");
     int n = 0;
     struct dirent *e;
+    char mine[32];
+    int len = snprintf(mine, sizeof mine, "herd-svc-%ld.", (long)getpid());
     if (!d)
         return 0;
     while ((e = readdir(d)))
-        n += strncmp(e->d_name, "herd-svc-", 9) == 0;
+        n += strncmp(e->d_name, mine, (size_t)len) == 0;
     closedir(d);
     return n;
 }
