@@ -17,7 +17,8 @@
  * What the report means here (one event = one release):
  *   outcomes    per waiter per release: useful (it took the lock), wasted (it was woken by
  *               the release and did not get the lock: its create found the node taken),
- *               idle (its watch did not fire). wakes = watch events delivered to waiters.
+ *               idle (its watch did not fire, or it is the releaser, or it held the lock
+ *               already). wakes = watch events delivered to waiters.
  *   origin_load requests ZooKeeper received during the event (its own mntr counter
  *               zk_packets_received; herd's mntr reads are not ZooKeeper requests);
  *   peak        most requests in flight at ZooKeeper at once (sent, reply not yet back);
@@ -537,7 +538,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         for (int64_t i = 0; i < Z.n; i++)
             Z.w[i].ev_woken = Z.w[i].ev_attempts = 0;
         atomic_store(&Z.peak, 0);
-        int64_t prev = Z.holder;
+        int64_t prev = Z.holder; /* the releaser (-1: the run's own session) */
         if (prev < 0) {
             Z.t_release = herd__now_ns();
             zoo_delete(own, own_node, -1);
@@ -567,8 +568,6 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         herd_hist_record(&r->latency, Z.lat_ns);
         for (int64_t i = 0; i < Z.n; i++) {
             struct worker *k = &Z.w[i];
-            if (i == prev)
-                continue; /* the releaser is not a waiter of its own release */
             if (i == holder) {
                 ev.useful++;
                 herd_report_waiter(r, (size_t)i, HERD_OUT_USEFUL);
@@ -576,7 +575,8 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
                 ev.wasted += (uint64_t)k->ev_woken;
                 for (int64_t j = 0; j < k->ev_woken; j++)
                     herd_report_waiter(r, (size_t)i, HERD_OUT_WASTED);
-            } else if (!k->done) {
+            } else {
+                /* Not woken: still queued, the releaser itself, or done with the lock. */
                 ev.idle++;
                 herd_report_waiter(r, (size_t)i, HERD_OUT_IDLE);
             }
