@@ -6,6 +6,7 @@
 #   http_head      herd serve's request-head check (herd__gate_check_head, src/web/gate.c)
 #   run_request    the API's run-request parser (herd__api_parse_run, src/web/api.c)
 #   cli_args       herd run's command line (herd__cli_run_args, src/cli/args.c)
+#   detect_read    herd detect's readers and analysis (CSV, JSON lines, Prometheus: src/detect/)
 # The parsers are compiled here with the fuzzer's coverage; what they call beyond (the
 # runner, the backends) is linked from the meson build in WORK_DIR/.. (its static
 # libraries). Prints TAP: one case per target, skipped with the reason when clang (with
@@ -17,7 +18,7 @@ work=$(realpath -m "${2:?work dir}")
 secs=${3:-20}
 runs=${4:-0}
 build=${HERD_BUILD:-$(dirname "$work")}
-targets=(scenario_file http_head run_request cli_args)
+targets=(scenario_file http_head run_request cli_args detect_read)
 echo "1..${#targets[@]}"
 skip_all() {
     for t in "${targets[@]}"; do echo "ok - fuzz_$t # SKIP $1"; done
@@ -60,6 +61,8 @@ for t in "${targets[@]}"; do
     http_head) srcs=("$src"/src/web/gate.c); link=("${libs[@]}") ;;
     run_request) srcs=("$src"/src/web/api.c "${scenario[@]}"); link=("${libs[@]}") ;;
     cli_args) srcs=("$src"/src/cli/args.c "${scenario[@]}"); link=("${libs[@]}") ;;
+    detect_read) srcs=("$src"/src/detect/read.c "$src"/src/detect/detect.c "$src"/src/detect/write.c)
+                 link=("$build/libherd.a") ;;
     esac
     if [[ ${#link[@]} -gt 0 && ! -f $build/libherd_web.a ]]; then
         echo "ok $i - fuzz_$t # SKIP no meson build in $build (ninja -C $build first)"

@@ -110,6 +110,9 @@ const char herd__cli_run_usage[] =
     "                          succeeded (atomically, mode kept; FIFOs, devices and\n"
     "                          hard-linked files in place; no directory is created)\n"
     "  -q, --quiet             no progress lines on stderr\n"
+    "      --trace FILE        simulator, one run: write every request that reached the\n"
+    "                          herd's resource as CSV (time_s,client,key,status), the\n"
+    "                          input of herd detect\n"
     HERD_CLI_BUDGET_HELP
     "  -h, --help              this help\n"
     "\n"
@@ -119,6 +122,7 @@ const char herd__cli_run_usage[] =
     "  herd run cache -n 200 --mitigation all\n"
     "  herd run cron -n 500 --mitigation splay --format json --out cron.json\n"
     "  herd run cascade-3tier --mitigation jitter+budget\n"
+    "  herd run cron -b sim -m naive -n 1000 --trace cron.csv && herd detect cron.csv\n"
     "  herd run my-fleet.yaml --set faults.0.for=10s\n";
 
 
@@ -138,6 +142,7 @@ int herd__cli_run_args(int argc, char **argv, struct herd_cli_run_args *o, const
         {"wide", no_argument, NULL, 'w'},
         {"check", no_argument, NULL, HERD_CLI_OPT_CHECK},
         {"help", no_argument, NULL, 'h'},
+        {"trace", required_argument, NULL, HERD_CLI_OPT_TRACE},
         HERD_CLI_BUDGET_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -194,6 +199,9 @@ int herd__cli_run_args(int argc, char **argv, struct herd_cli_run_args *o, const
         case 'h':
             fputs(herd__cli_run_usage, stdout);
             return -1;
+        case HERD_CLI_OPT_TRACE:
+            o->trace = optarg;
+            break;
         case HERD_CLI_OPT_MAX_MEMORY:
         case HERD_CLI_OPT_MAX_EVENTS: {
             int rc = herd__cli_parse_budget(c, optarg, &o->max_memory, &o->max_events);

@@ -38,6 +38,7 @@ const struct herd_watch *herd__cli_watch(void);
 #define HERD_CLI_OPT_MAX_MEMORY 0x100 /* getopt_long values of the two flags */
 #define HERD_CLI_OPT_MAX_EVENTS 0x101
 #define HERD_CLI_OPT_CHECK 0x102
+#define HERD_CLI_OPT_TRACE 0x103 /* herd run --trace */
 #define HERD_CLI_BUDGET_OPTIONS                                                              \
     {"max-memory", required_argument, NULL, HERD_CLI_OPT_MAX_MEMORY},                        \
         {"max-events", required_argument, NULL, HERD_CLI_OPT_MAX_EVENTS}
@@ -121,6 +122,7 @@ void herd__cli_set_command(int argc, char **argv);
  * flags' own syntax; herd_request_resolve checks the rest. */
 struct herd_cli_run_args {
     const char *backend, *mode, *mitigation, *format, *out;
+    const char *trace; /* --trace FILE: per-request records of a simulated run */
     const char *n, *events, *seed; /* as typed: herd_request_resolve checks them */
     int64_t runs;
     uint64_t max_memory, max_events;
@@ -152,6 +154,8 @@ int herd_cmd_validate(int argc, char **argv);
 int herd_cmd_check(int argc, char **argv);
 int herd_cmd_lesson(int argc, char **argv);
 int herd_cmd_picture(int argc, char **argv);
+int herd_cmd_compare(int argc, char **argv);
+int herd_cmd_detect(int argc, char **argv);
 
 struct herd_fleet_file;
 

@@ -19,6 +19,29 @@
 static int run(const struct herd_cli_run_args *opts, const char *name, const struct herd_scenario *row,
                char *err, size_t errlen);
 
+/* --trace: every request record of the run, one CSV line each, in the order the simulator
+ * hands them over (their ends); herd detect sorts by time. */
+struct trace_out {
+    FILE *f;
+    uint64_t records;
+};
+
+static void trace_request(void *ctx, int64_t t_ns, uint64_t client, uint64_t key,
+                          enum herd_req_status status)
+{
+    struct trace_out *t = ctx;
+    int64_t s = t_ns / 1000000000, ns = t_ns % 1000000000;
+    if (ns < 0) {
+        s--;
+        ns += 1000000000;
+    }
+    fprintf(t->f, "%" PRId64 ".%09" PRId64 ",%" PRIu64 ",", s, ns, client);
+    if (key)
+        fprintf(t->f, "key-%" PRIu64, key - 1);
+    fprintf(t->f, ",%s\n", herd_req_status_name(status));
+    t->records++;
+}
+
 int herd_cmd_run(int argc, char **argv)
 {
     struct herd_cli_run_args o = {.format = "text",
@@ -113,6 +136,32 @@ static int run(const struct herd_cli_run_args *opts, const char *name, const str
     /* Each spec on the chosen backend(s): with both, live then sim for each mode. */
     struct herd_job jobs[HERD_JOBS_MAX];
     size_t njobs = herd_front_jobs(&plan, jobs);
+    /* --trace holds one simulated run: the trace of a pooled or side-by-side report would
+     * mix runs that never shared a clock. */
+    if (o.trace) {
+        if (njobs != 1 || jobs[0].backend->bit != HERD_BACKEND_SIM) {
+            herd__cli_out_abort(&out);
+            return herd__usage_error("--trace: needs one simulated run (--backend sim, --mode "
+                                     "naive or mitigated, one mitigation); this asks for %zu",
+                                     njobs);
+        }
+        if (o.runs > 1) {
+            herd__cli_out_abort(&out);
+            return herd__usage_error("--trace: needs one run; --runs is %" PRId64, o.runs);
+        }
+        o.runs = 1;
+    }
+    struct herd_cli_out tout = {0};
+    struct trace_out tctx = {0};
+    struct herd_request_sink sink = {trace_request, &tctx};
+    if (o.trace) {
+        if ((rc = herd__cli_out_open(&tout, "--trace", o.trace)) != HERD_EXIT_OK) {
+            herd__cli_out_abort(&out);
+            return rc;
+        }
+        tctx.f = tout.f;
+        fputs("time_s,client,key,status\n", tout.f);
+    }
     struct herd_report *reports = calloc(njobs, sizeof *reports);
     struct herd_report *ptrs[HERD_JOBS_MAX];
     struct herd_front_opts fo;
@@ -120,15 +169,21 @@ static int run(const struct herd_cli_run_args *opts, const char *name, const str
     char prof_path[4096];
     if (!reports) {
         herd__cli_out_abort(&out);
+        if (o.trace)
+            herd__cli_out_abort(&tout);
         return herd__fail("out of memory");
     }
     if ((rc = herd__cli_front_opts(&fo, &prof, prof_path, sizeof prof_path,
                                    herd__cli_any_sim(jobs, njobs))) != HERD_EXIT_OK) {
         herd__cli_out_abort(&out);
+        if (o.trace)
+            herd__cli_out_abort(&tout);
         free(reports);
         return rc;
     }
     fo.runs = (int)o.runs;
+    if (o.trace)
+        fo.requests = &sink;
     herd__cli_budget(&fo, o.max_memory, o.max_events);
     size_t done = 0;
     herd__cli_signals();
@@ -151,8 +206,23 @@ static int run(const struct herd_cli_run_args *opts, const char *name, const str
         } else if ((w = herd__cli_out_commit(&out)) < 0) {
             rc = herd__fail("--out: cannot write '%s': %s", o.out ? o.out : "-", strerror(-w));
         }
+        if (o.trace && rc == HERD_EXIT_OK) {
+            /* The window herd detect analyses: the run's simulated time, from its zero. */
+            int64_t end = done ? reports[0].sim_time_ns : 0;
+            fprintf(tout.f, "# window_s 0 %" PRId64 ".%09" PRId64 "\n", end / 1000000000,
+                    end % 1000000000);
+            if ((w = herd__cli_out_commit(&tout)) < 0)
+                rc = herd__fail("--trace: cannot write '%s': %s", o.trace, strerror(-w));
+            else if (!o.quiet)
+                fprintf(stderr, "herd: --trace: %" PRIu64 " requests written to %s\n",
+                        tctx.records, o.trace);
+        } else if (o.trace) {
+            herd__cli_out_abort(&tout);
+        }
     } else {
         herd__cli_out_abort(&out);
+        if (o.trace)
+            herd__cli_out_abort(&tout);
     }
     for (size_t i = 0; i < done; i++)
         herd_report_fini(&reports[i]);

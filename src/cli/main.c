@@ -38,6 +38,8 @@ static const char usage[] =
     "  check      judge scenario files' claims on the simulator (PASS/FAIL per claim)\n"
     "  lesson     the field guide (seed 000) question by question, settled by runs\n"
     "  picture    the field guide's five pictures as SVG, drawn from runs\n"
+    "  compare    seed 000's technique table, every cell measured\n"
+    "  detect     is this spike a herd? its bursts, alignment, period and synchronizer\n"
     "  serve      the interactive page and its API on http://127.0.0.1:8080/\n"
     "  help       show help for a command (herd help run)\n"
     "\n"
@@ -288,6 +290,10 @@ int main(int argc, char **argv)
             return herd_cmd_lesson(2, hargv);
         if (strcmp(argv[2], "picture") == 0)
             return herd_cmd_picture(2, hargv);
+        if (strcmp(argv[2], "compare") == 0)
+            return herd_cmd_compare(2, hargv);
+        if (strcmp(argv[2], "detect") == 0)
+            return herd_cmd_detect(2, hargv);
         return herd__usage_error("help: unknown command '%s'; commands: list, run, sweep, demo, "
                                  "calibrate, serve, fidelity, validate, check, lesson, picture",
                                  argv[2]);
@@ -314,6 +320,10 @@ int main(int argc, char **argv)
         return herd_cmd_lesson(argc - 1, argv + 1);
     if (strcmp(cmd, "picture") == 0)
         return herd_cmd_picture(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return herd_cmd_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "detect") == 0)
+        return herd_cmd_detect(argc - 1, argv + 1);
     return herd__usage_error("'%s' is not a herd command; commands: list, run, sweep, demo, "
                              "calibrate, serve, fidelity, validate, check, lesson, picture (see "
                              "herd --help)",

@@ -121,7 +121,8 @@ static int sim_auto_runs(const struct herd_run_spec *spec, const struct herd_rep
 int herd_front_run(const struct herd_job *job, const struct herd_front_opts *o,
                    struct herd_report *r, char *err, size_t errlen)
 {
-    struct herd_run_env env = {.profile = o->profile, .watch = o->watch};
+    struct herd_run_env env = {.profile = o->profile, .watch = o->watch,
+                               .requests = o->requests};
     struct herd_provenance prov;
     int runs = herd_front_runs(job, o);
     int64_t t0 = herd_clock_monotonic_ns();

@@ -88,6 +88,8 @@ struct herd_front_opts {
     const char *profile_path;           /* for provenance: where they came from (NULL:
                                            the built-in figures) */
     const struct herd_watch *watch;     /* progress and stop (NULL: never stopped) */
+    const struct herd_request_sink *requests; /* per-request records of simulated runs
+                                                 (herd run --trace; NULL: none) */
     const char *version;                /* herd's version, for provenance */
     const char *command;                /* the command line or request text, ditto */
     bool no_intervals;                  /* skip the intervals (a sweep's thousands of

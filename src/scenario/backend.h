@@ -47,11 +47,43 @@ static inline bool herd_watch_stop(const struct herd_watch *w, int64_t progress_
     return w && w->poll(w->ctx, progress_ns, events);
 }
 
+/* Per-request records of a simulated run (herd run --trace, herd detect's validation):
+ * each request that reached the herd's resource, at the time it arrived there, with the
+ * client that sent it (an index in the run's fleet or population), the key it asked for
+ * (1-based: key k is written "key-<k-1>"; 0 when the scenario has no keys) and how it
+ * ended. Called in simulated-time order of the requests' ends, not of their arrivals: a
+ * reader sorts. The sink sees every run of the job; it changes nothing in any report. */
+enum herd_req_status {
+    HERD_REQ_OK,       /* answered */
+    HERD_REQ_ERROR,    /* answered with an error */
+    HERD_REQ_TIMEOUT,  /* its caller gave up waiting */
+    HERD_REQ_REJECTED, /* refused, shed or dropped by the resource */
+    HERD_REQ_HIT,      /* a cache served it */
+    HERD_REQ_MISS,     /* a cache missed and went to the origin */
+    HERD_REQ_NSTATUS
+};
+typedef void (*herd_request_fn)(void *ctx, int64_t t_ns, uint64_t client, uint64_t key,
+                                enum herd_req_status status);
+struct herd_request_sink {
+    herd_request_fn fn;
+    void *ctx; /* borrowed */
+};
+
+/** The word a trace writes for @p s ("ok", "error", "timeout", "rejected", "hit", "miss"). */
+static inline const char *herd_req_status_name(enum herd_req_status s)
+{
+    static const char *const names[HERD_REQ_NSTATUS] = {"ok",       "error", "timeout",
+                                                        "rejected", "hit",   "miss"};
+    return (unsigned)s < HERD_REQ_NSTATUS ? names[s] : "?";
+}
+
 /* What a run gets besides its spec. */
 struct herd_run_env {
     const struct herd_profile *profile; /* the simulator's machine costs (borrowed; NULL:
                                            the built-in defaults) */
     const struct herd_watch *watch;     /* borrowed, may be NULL */
+    const struct herd_request_sink *requests; /* per-request records (simulator only;
+                                                 borrowed, may be NULL) */
 };
 
 struct herd_backend {

@@ -434,7 +434,10 @@ static const struct herd_lesson lessons[] = {
                    "TTL boundary, deploy, leader election, network flap.",
         .evidence = "accidental-sync:1,2,4",
         .versus = "jitter",
-        .tries = {"herd run accidental-sync --format csv"},
+        .tries = {"herd run field-guide/accidental-sync --mode naive --trace t.csv && herd detect "
+                  "t.csv",
+                  "herd run field-guide/accidental-sync --mode mitigated --mitigation jitter "
+                  "--trace j.csv && herd detect j.csv"},
     },
     {
         .name = "global-sync",

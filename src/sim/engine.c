@@ -216,6 +216,7 @@ void herd_sim_set_hooks(struct herd_sim *sim, const struct herd_sim_hooks *hooks
     sim->trace = hooks ? hooks->trace : NULL;
     sim->trace_ctx = hooks ? hooks->trace_ctx : NULL;
     sim->watch = hooks ? hooks->watch : NULL;
+    sim->requests = hooks ? hooks->requests : NULL;
     sim->poll_in = HERD_SIM_WATCH_EVERY;
 }
 

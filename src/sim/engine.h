@@ -89,6 +89,7 @@ struct herd_sim {
     struct herd_queue queue;
     herd_sim_trace_fn trace;   /* NULL: no tracing */
     void *trace_ctx;           /* borrowed */
+    const struct herd_request_sink *requests; /* borrowed; NULL: no per-request records */
     herd_sim_event_fn kcache_fn[HERD_SIM_KCACHE]; /* direct-mapped cache of fn -> kind */
     uint16_t kcache_kind[HERD_SIM_KCACHE];
     uint16_t nkinds;             /* kinds[1..nkinds] are in use; 0 means "cancelled" */
@@ -162,6 +163,7 @@ struct herd_sim_hooks {
     herd_sim_trace_fn trace; /* golden traces */
     void *trace_ctx;
     const struct herd_watch *watch; /* progress and interruption */
+    const struct herd_request_sink *requests; /* per-request records (herd run --trace) */
 };
 
 /** Attach @p hooks (NULL: none) to @p sim. Hooks change no run's output. */
@@ -186,6 +188,15 @@ static inline bool herd_sim_work(struct herd_sim *sim, int64_t units)
     if ((sim->poll_in -= units) > 0)
         return sim->err != 0;
     return herd__sim_poll(sim);
+}
+
+/** A request reached the herd's resource at @p t_ns (see struct herd_request_sink): hand
+ *  it to the run's sink, if any. Changes nothing in any run's output. */
+static inline void herd_sim_request(const struct herd_sim *sim, int64_t t_ns, uint64_t client,
+                                    uint64_t key, enum herd_req_status status)
+{
+    if (sim->requests && sim->requests->fn)
+        sim->requests->fn(sim->requests->ctx, t_ns, client, key, status);
 }
 
 /** Seed @p rng as stream @p stream of the run seed (herd_rng_stream). */

@@ -480,6 +480,36 @@ static void classify(struct fsim *fs, const struct fs_att *a, int status, int ho
     herd_report_waiter(fs->r, (size_t)fs->h_seen++, o);
 }
 
+/* The herd resource's record of attempt @p a for herd run --trace: when it arrived, who
+ * sent it, its key, and how it ended there (an answer its caller no longer waited for is a
+ * timeout, as the caller saw it). */
+static void request_record(struct fsim *fs, const struct fs_att *a, int status, int how)
+{
+    if (!fs->sim->requests)
+        return;
+    enum herd_req_status s = HERD_REQ_REJECTED;
+    switch ((enum fs_status)status) {
+    case FS_OK:
+        s = fs_abandoned(fs, a)    ? HERD_REQ_TIMEOUT
+            : how == FS_HOW_SERVED ? HERD_REQ_HIT
+                                   : HERD_REQ_OK;
+        break;
+    case FS_ERROR:
+        s = HERD_REQ_ERROR;
+        break;
+    case FS_REJECT:
+    case FS_SHED:
+    case FS_DROPPED:
+        break;
+    }
+    /* Keys are 1-based in a record (0: none): a fleet has keys when a client fleet draws
+     * them. */
+    bool keyed = false;
+    for (int i = 0; i < fs->m->ncomps; i++)
+        keyed |= fs->m->comps[i].kind == HERD_FLEET_CLIENTS && fs->m->comps[i].u.clients.keys > 0;
+    herd_sim_request(fs->sim, a->arrive_ns, a->client, keyed ? a->key + 1 : 0, s);
+}
+
 void fs_answer(struct fsim *fs, uint32_t ai, int status, int how)
 {
     struct fs_att *a = &fs->atts[ai];
@@ -514,8 +544,10 @@ void fs_answer(struct fsim *fs, uint32_t ai, int status, int how)
         fs_tl_add(fs, c, FS_TL_ERRORS, 1);
     else if (!fs_abandoned(fs, a))
         fs_tl_add(fs, c, FS_TL_GOODPUT, 1);
-    if (c->idx == fs->m->herd)
+    if (c->idx == fs->m->herd) {
         classify(fs, a, status, how);
+        request_record(fs, a, status, how);
+    }
     if (a->caller == FS_CALLER_PENDING)
         herd_sim_after(fs->sim, fs_draw(&ed->rng, ed->spec->net_dist, ed->spec->net_ns, ed->spec->net_sigma), ev_reply, fs,
                        fs_handle(ai, a->gen), NULL);
@@ -532,8 +564,10 @@ void fs_drop(struct fsim *fs, uint32_t ai, bool cancelled)
         c->fig->cancelled++;
     else
         c->fig->dropped++;
-    if (c->idx == fs->m->herd)
+    if (c->idx == fs->m->herd) {
         classify(fs, a, FS_DROPPED, FS_HOW_NONE);
+        request_record(fs, a, FS_DROPPED, FS_HOW_NONE);
+    }
     fs_att_maybe_free(fs, ai);
 }
 

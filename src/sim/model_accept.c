@@ -427,6 +427,7 @@ static void ev_wake(struct herd_sim *sim, void *ctx, uint64_t arg)
         a->ev_peak++;
     }
     herd_tl_add(&a->tl, 1, sim->now_ns, 1);
+    herd_sim_request(sim, sim->now_ns, (uint64_t)w, 0, HERD_REQ_OK); /* --trace: a wake */
     make_runnable(a, w);
     int32_t x = a->strat == HERD_ACCEPT_EPOLL ? next_asleep(a) : NONE;
     if (x != NONE)

@@ -335,6 +335,8 @@ static void submit(struct run *R, uint32_t i)
         R->peak = (uint64_t)R->inflight;
     rle_add(R, &R->tl_arr, now, 1, false);
     rle_add(R, &R->tl_inf, now, R->inflight, true);
+    /* --trace: the origin's log, a query for the requester's key after its miss. */
+    herd_sim_request(&R->sim, now, R->rid[i], R->rid[i] % (uint32_t)R->keys + 1, HERD_REQ_MISS);
     int rc = herd_service_submit(&R->origin, on_query_done, R, i, NULL);
     if (rc < 0 && !R->err)
         R->err = rc;

@@ -155,6 +155,7 @@ static void run_on_core(struct cv *v, int32_t w)
 {
     v->ev_wakes++; /* it returns from the wait now */
     herd_tl_add(&v->tl, 1, v->sim.now_ns, 1);
+    herd_sim_request(&v->sim, v->sim.now_ns, (uint64_t)w, 0, HERD_REQ_OK); /* --trace */
     step(v, v->c.half, ev_acquire, (uint64_t)w);
 }
 

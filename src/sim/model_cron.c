@@ -239,6 +239,7 @@ static void on_arrive(struct herd_sim *sim, void *ctx, uint64_t tag)
     if (c->ev_arrivals == 1)
         c->first_arrival = now;
     c->last_arrival = now;
+    herd_sim_request(sim, now, k, 0, HERD_REQ_OK); /* --trace: the backend's log */
     if (free_worker) {
         *herd_client_user16(&c->fleet, k) = c->idle[c->idle_head];
         c->idle_head = (c->idle_head + 1) % c->workers;

@@ -46,6 +46,14 @@ int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *pr
                  const struct herd_watch *watch, struct herd_report *r, char *err,
                  size_t errlen)
 {
+    struct herd_sim_hooks hooks = {.watch = watch};
+    return herd_sim_run_hooks(spec, prof, &hooks, r, err, errlen);
+}
+
+int herd_sim_run_hooks(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                       const struct herd_sim_hooks *hooks, struct herd_report *r, char *err,
+                       size_t errlen)
+{
     struct herd_profile dflt;
     int rc = check(spec, err, errlen);
     if (rc < 0)
@@ -59,8 +67,7 @@ int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *pr
         snprintf(err, errlen, "%s", herd_strerror(rc));
         return rc;
     }
-    struct herd_sim_hooks hooks = {.watch = watch};
-    rc = models[spec->sc->id]->run(spec, prof, &hooks, r, err, errlen);
+    rc = models[spec->sc->id]->run(spec, prof, hooks, r, err, errlen);
     if (rc == -HERD_EINTR)
         snprintf(err, errlen, "interrupted: the simulation was stopped before its end");
     if (rc < 0)
@@ -71,8 +78,9 @@ int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *pr
 static int run(const struct herd_run_spec *spec, const struct herd_run_env *env,
                struct herd_report *r, char *err, size_t errlen)
 {
-    return herd_sim_run(spec, env ? env->profile : NULL, env ? env->watch : NULL, r, err,
-                        errlen);
+    struct herd_sim_hooks hooks = {.watch = env ? env->watch : NULL,
+                                   .requests = env ? env->requests : NULL};
+    return herd_sim_run_hooks(spec, env ? env->profile : NULL, &hooks, r, err, errlen);
 }
 
 const struct herd_backend herd_sim_backend = {

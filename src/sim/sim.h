@@ -31,6 +31,12 @@ int herd_sim_run(const struct herd_run_spec *spec, const struct herd_profile *pr
                  const struct herd_watch *watch, struct herd_report *r, char *err,
                  size_t errlen);
 
+/** herd_sim_run() with every hook of @p hooks (NULL: none): the watch, per-request records
+ *  (herd run --trace) and the engine's trace. */
+int herd_sim_run_hooks(const struct herd_run_spec *spec, const struct herd_profile *prof,
+                       const struct herd_sim_hooks *hooks, struct herd_report *r, char *err,
+                       size_t errlen);
+
 /**
  * The most memory a simulation of @p spec may take, in bytes, estimated from its
  * parameters before it starts (what the front ends hold against their memory ceiling),

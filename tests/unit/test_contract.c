@@ -16,6 +16,7 @@
 #include <herd/clock.h>
 #include <herd/error.h>
 #include <herd/hedge.h>
+#include <herd/hotkeys.h>
 #include <herd/jitter.h>
 #include <herd/limiter.h>
 #include <herd/ratelimit.h>
@@ -335,4 +336,36 @@ Test(contract, throttle)
     cr_assert_not_null(herd_throttle_verdict_name((enum herd_throttle_verdict)99));
     herd_throttle_free(t);
     herd_throttle_free(NULL);
+}
+
+Test(contract, hotkeys)
+{
+    struct herd_hotkeys *h = UNTOUCHED;
+    struct herd_hotkeys_config big = {.counters = HERD_HOTKEYS_COUNTERS_MAX + 1};
+    struct herd_hotkey top[2];
+    size_t n = 42;
+    ZERO_IS_DEFAULT(herd_hotkeys_new, herd_hotkeys_free, struct herd_hotkeys_config, h);
+    struct herd_hotkeys *keep = h;
+    h = UNTOUCHED;
+    cr_assert_eq(herd_hotkeys_new(&big, &h), -HERD_EINVAL);
+    cr_assert_eq(h, UNTOUCHED);
+    h = keep;
+    cr_assert_eq(herd_hotkeys_secret_random(NULL), -HERD_EINVAL);
+    cr_assert_eq(herd_hotkeys_bytes(HERD_HOTKEYS_COUNTERS_MAX + 1), 0);
+    /* A NULL key is the empty key; a NULL secret the zero key; weight 0 is nothing. */
+    cr_assert_eq(herd_hotkeys_fingerprint(h, NULL, 5), herd_hotkeys_fingerprint(h, "", 0));
+    cr_assert_eq(herd_siphash24(NULL, NULL, 3), herd_siphash24(NULL, "", 0));
+    herd_hotkeys_add(h, NULL, 7, 1);
+    herd_hotkeys_add(h, "k", 1, 0);
+    herd_hotkeys_add_fp(h, 1, 0);
+    cr_assert_eq(herd_hotkeys_total(h), 1);
+    cr_assert(herd_hotkeys_estimate(h, herd_hotkeys_fingerprint(h, NULL, 0), NULL));
+    cr_assert_eq(herd_hotkeys_top(h, 2, NULL, &n), -HERD_EINVAL);
+    cr_assert_eq(herd_hotkeys_top(h, 2, top, NULL), -HERD_EINVAL);
+    cr_assert_eq(n, 42, "written on a refusal");
+    cr_assert_eq(herd_hotkeys_top(h, 0, NULL, &n), 0);
+    cr_assert_eq(n, 0);
+    herd_hotkeys_clear(NULL);
+    herd_hotkeys_free(h);
+    herd_hotkeys_free(NULL);
 }
