@@ -41,6 +41,13 @@ libs=()
 for l in herd_web herd_front herd_live herd_sim herd_scenario herd_report herd; do
     libs+=("$build/lib$l.a")
 done
+# The live herds' service clients, when this machine has them (meson.build links the same
+# ones into libherd_live: hiredis, libpq, libzookeeper-mt).
+for p in hiredis libpq; do
+    # shellcheck disable=SC2207
+    pkg-config --exists "$p" && libs+=($(pkg-config --libs "$p"))
+done
+[[ -e /usr/include/zookeeper/zookeeper.h ]] && libs+=(-lzookeeper_mt)
 
 i=0
 fails=0

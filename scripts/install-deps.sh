@@ -11,6 +11,13 @@ packages=(
 # libyaml reads scenario files (docs/scenario-file.md says why: small, stable, an event
 # parser with every node's line and column); clang builds the reader's fuzz target.
 packages+=(clang)
+# The real services of the live herds on Redis and PostgreSQL (issue 16): the servers, which
+# herd starts privately per run (src/live/svc.c), and their C clients. Debian's postgresql
+# brings pg_stat_statements, from which the origin's queries are counted.
+packages+=(redis-server libhiredis-dev postgresql libpq-dev)
+# ZooKeeper's jars (Debian's zookeeper, not zookeeperd: herd starts its own server per run,
+# no system service) and its multi-threaded C client.
+packages+=(zookeeper libzookeeper-mt-dev)
 # OpenMPI for `herd sweep --mpi` (DESIGN §5: sweeps spread over MPI ranks) and its test
 # under mpirun; herd still builds without it (--mpi then says so).
 packages+=(libopenmpi-dev openmpi-bin)

@@ -379,9 +379,13 @@ import { fleetView } from './fleet.js';
    * live_default, sim_default, sim_auto_max, sim_auto_samples). */
   const runsInfo = () => page.catalogue.runs;
 
+  /* The params the page sets: a text param (a service's URL) is the command line's, and the
+   * page runs herd's own servers. */
+  const pageParams = (sc) => sc.params.filter((p) => p.type !== 'text');
+
   function scenarioDefaults(sc) {
     const params = {};
-    for (const p of sc.params) params[p.key] = String(p.default);
+    for (const p of pageParams(sc)) params[p.key] = String(p.default);
     return {
       scenario: sc.name,
       backend: 'sim',
@@ -400,7 +404,7 @@ import { fleetView } from './fleet.js';
   function settingsFromQuery(q, sc) {
     const s = scenarioDefaults(sc);
     for (const k of SETTING_KEYS) if (q.has(k)) s[k] = q.get(k);
-    for (const p of sc.params) if (q.has(`p.${p.key}`)) s.params[p.key] = q.get(`p.${p.key}`);
+    for (const p of pageParams(sc)) if (q.has(`p.${p.key}`)) s.params[p.key] = q.get(`p.${p.key}`);
     return s;
   }
 
@@ -418,7 +422,7 @@ import { fleetView } from './fleet.js';
   function settingsFromForm() {
     const sc = currentScenario();
     const params = {};
-    for (const p of sc.params) params[p.key] = $(`p-${p.key}`).value.trim();
+    for (const p of pageParams(sc)) params[p.key] = $(`p-${p.key}`).value.trim();
     const mits = isFile(sc) ? fileMitigation() : '';
     return {
       scenario: $('scenario').value,
@@ -579,7 +583,7 @@ import { fleetView } from './fleet.js';
   function buildParams(sc) {
     const box = $('params');
     box.dataset.scenario = sc.name;
-    box.replaceChildren(...sc.params.flatMap((p) => {
+    box.replaceChildren(...pageParams(sc).flatMap((p) => {
       const id = `p-${p.key}`;
       const input = p.type === 'enum'
         ? h('select', {}, ...p.choices.map((c) => h('option', { value: c, textContent: c })))

@@ -22,7 +22,9 @@ static const char list_usage[] =
 static void print_param(const struct herd_param_def *p)
 {
     char range[128];
-    if (p->type == HERD_PARAM_ENUM) {
+    if (p->type == HERD_PARAM_TEXT) {
+        printf("    %-16s default %-10s text\n", p->key, "(none)");
+    } else if (p->type == HERD_PARAM_ENUM) {
         size_t off = 0;
         range[0] = '\0';
         for (int c = 0; p->choices[c]; c++)

@@ -86,7 +86,9 @@
  * (which removes its temporary directory).
  */
 #include "live_int.h"
+#include "cache_redis.h"
 #include "origin.h"
+#include "svc.h"
 
 #include <errno.h>
 #include <herd/clock.h>
@@ -125,6 +127,7 @@ struct qlog {
 struct evstat {
     uint64_t useful, served, wasted, failed;
     uint64_t requests, hits, stale, shared, early, errors, timedout;
+    uint64_t lock_polls; /* coalesce=redis-lock: cache reads while another held the lock */
 };
 
 struct run;
@@ -136,6 +139,7 @@ struct req {
     size_t klen;
     pthread_t th;
     struct herd_origin_conn *conn;
+    struct herd_rcache_conn *rconn; /* store=redis: this requester's own connection */
     struct herd_rng rng;
     struct evstat ev;
     int64_t lag; /* the current event's lag_ms_at_expiry sample (ns); -1: none */
@@ -152,7 +156,8 @@ struct run {
     struct mode mode;
     const struct herd_origin_ops *ops;
     struct herd_origin *origin;
-    struct herd_swr *cache;
+    struct herd_swr *cache;   /* store=process */
+    struct herd_rcache *rc;   /* store=redis (then cache is unused) */
     struct herd_singleflight *sf;
     int n, keys;
     int64_t ttl, period, lead;
@@ -215,6 +220,40 @@ static void stale_served(struct req *q)
         q->slog[q->ns++] = herd__now_ns();
 }
 
+/* ---- the cache: in this process (libherd's swr) or in Redis (cache_redis.h) ------------- */
+
+/* Look q's key up. A Redis that failed answers as a miss: the request goes to the origin,
+ * as an application's cache client does. */
+static int store_get(struct req *q, int64_t now, struct herd_origin_value *v,
+                     struct herd_swr_info *info)
+{
+    struct run *R = q->R;
+    if (R->rc) {
+        int st = herd__rcache_get(q->rconn, q->key, now, v, info);
+        return st < 0 ? HERD_SWR_MISS : st;
+    }
+    return herd_swr_get(R->cache, q->keyb, q->klen, now, v, v ? sizeof *v : 0, info);
+}
+
+static void store_set(struct req *q, const struct herd_origin_value *v, int64_t now,
+                      int64_t delta)
+{
+    struct run *R = q->R;
+    struct herd_rng *rng = R->mode.jitter_ttl ? &q->rng : NULL;
+    if (R->rc)
+        herd__rcache_set(q->rconn, q->key, v, now, delta, rng, NULL);
+    else
+        herd_swr_set(R->cache, q->keyb, q->klen, v, sizeof *v, now, NULL, delta, rng);
+}
+
+static void store_refresh_failed(struct req *q)
+{
+    if (q->R->rc)
+        herd__rcache_refresh_failed(q->rconn, q->key);
+    else
+        herd_swr_refresh_failed(q->R->cache, q->keyb, q->klen, herd__now_ns());
+}
+
 /*
  * Query the origin for q's key and store the result in the cache. Counts the query
  * for peak and the timeline, and decides useful/wasted: the refresh was a duplicate when
@@ -240,8 +279,7 @@ static int refresh(struct req *q, struct herd_origin_value *v, int64_t read_ns)
         return rc;
     }
     /* ttl-jitter draws a new TTL for every set, the fill's included. */
-    herd_swr_set(R->cache, q->keyb, q->klen, v, sizeof *v, t1, NULL, t1 - t0,
-                 R->mode.jitter_ttl ? &q->rng : NULL);
+    store_set(q, v, t1, t1 - t0);
     atomic_store(&R->delta[q->key], t1 - t0);
     /* The latest completion so far, advanced to ours if ours is later. */
     int64_t last = atomic_load(&R->done_ns[q->key]);
@@ -268,7 +306,7 @@ static bool miss_coalesced(struct req *q, int64_t sched)
     if (role == HERD_SINGLEFLIGHT_LEADER) {
         /* A flight may have completed between our miss and our begin: it set the cache
          * before completing, so one more read avoids a second query. */
-        if (herd_swr_get(R->cache, q->keyb, q->klen, now, &v, sizeof v, NULL) == HERD_SWR_HIT) {
+        if (store_get(q, now, &v, NULL) == HERD_SWR_HIT) {
             herd_singleflight_complete(R->sf, &t, &v, sizeof v, 0);
             served(q, sched);
             q->ev.shared++;
@@ -316,6 +354,63 @@ static bool miss_coalesced(struct req *q, int64_t sched)
     return true;
 }
 
+#define LOCK_POLL_NS (5 * HERD_NS_PER_MS)      /* coalesce=redis-lock: the losers' poll */
+#define LOCK_LEASE_NS (30 * INT64_C(1000000000)) /* its lease: longer than any query here */
+
+/* A miss coalesced through a Redis lock per key (SET NX PX): the holder queries and fills
+ * the cache; the others read the cache every LOCK_POLL_NS until it is there (served, as a
+ * singleflight joiner is), trying the lock again each time in case its holder failed.
+ * Their polls are the herd, moved from the database to Redis. @return true when served. */
+static bool miss_redis_lock(struct req *q, int64_t sched)
+{
+    struct run *R = q->R;
+    struct herd_origin_value v;
+    uint64_t token = ((uint64_t)(unsigned)R->ev << 32) | (uint64_t)(unsigned)q->id;
+    int64_t read_ns = herd__now_ns();
+    for (;;) {
+        int64_t now = herd__now_ns();
+        if (herd__live_stopping())
+            return false;
+        if (now >= R->deadline) {
+            q->ev.timedout++;
+            q->ev.failed++;
+            return false;
+        }
+        int got = herd__rcache_lock(q->rconn, q->key, token, LOCK_LEASE_NS);
+        if (got < 0) {
+            q->ev.errors++;
+            q->ev.failed++;
+            return false;
+        }
+        if (got) {
+            /* The previous holder may have filled it between our read and our lock. */
+            if (store_get(q, herd__now_ns(), &v, NULL) == HERD_SWR_HIT) {
+                herd__rcache_unlock(q->rconn, q->key, token);
+                served(q, sched);
+                q->ev.shared++;
+                q->ev.served++;
+                return true;
+            }
+            int rc = refresh(q, &v, read_ns);
+            herd__rcache_unlock(q->rconn, q->key, token);
+            if (rc < 0)
+                return false;
+            served(q, sched);
+            return true;
+        }
+        int64_t until = now + LOCK_POLL_NS;
+        while (herd__now_ns() < until && !herd__live_stopping())
+            herd__sleep_ns(until - herd__now_ns());
+        q->ev.lock_polls++;
+        if (store_get(q, herd__now_ns(), &v, NULL) == HERD_SWR_HIT) {
+            served(q, sched);
+            q->ev.shared++;
+            q->ev.served++; /* waited for one result and got it: never wasted */
+            return true;
+        }
+    }
+}
+
 /* One request scheduled at @p sched. @return true when it was served a value. */
 static bool request(struct req *q, int64_t sched)
 {
@@ -323,7 +418,7 @@ static bool request(struct req *q, int64_t sched)
     struct herd_origin_value v;
     struct herd_swr_info info;
     int64_t now = herd__now_ns();
-    int st = herd_swr_get(R->cache, q->keyb, q->klen, now, &v, sizeof v, &info);
+    int st = store_get(q, now, &v, &info);
 
     q->ev.requests++;
     switch (st) {
@@ -342,8 +437,7 @@ static bool request(struct req *q, int64_t sched)
             int64_t reread = herd__now_ns();
             /* A refresh that completed between our read and our begin has already
              * set a newer value: do not query again. */
-            if (herd_swr_get(R->cache, q->keyb, q->klen, reread, &nv, sizeof nv,
-                             &again) == HERD_SWR_HIT &&
+            if (store_get(q, reread, &nv, &again) == HERD_SWR_HIT &&
                 again.set_ns != info.set_ns) {
                 herd_singleflight_complete(R->sf, &t, &nv, sizeof nv, 0);
                 q->ev.hits++;
@@ -362,7 +456,7 @@ static bool request(struct req *q, int64_t sched)
         served(q, sched);
         stale_served(q);
         if (refresh(q, &v, now) < 0)
-            herd_swr_refresh_failed(R->cache, q->keyb, q->klen, herd__now_ns());
+            store_refresh_failed(q);
         return true;
     case HERD_SWR_STALE:
         served(q, sched);
@@ -377,7 +471,7 @@ static bool request(struct req *q, int64_t sched)
         served(q, sched);
         return true;
     }
-    return miss_coalesced(q, sched);
+    return R->spec->cfg.cache.redis_lock ? miss_redis_lock(q, sched) : miss_coalesced(q, sched);
 }
 
 static void run_event(struct req *q, int64_t W, int64_t T)
@@ -572,6 +666,8 @@ static const struct herd_origin_ops *origin_of(enum herd_cache_origin o)
     switch (o) {
     case HERD_CACHE_SQLITE:
         return &herd__origin_sqlite;
+    case HERD_CACHE_POSTGRES:
+        return &herd__origin_pg;
     }
     return NULL;
 }
@@ -581,10 +677,15 @@ static void needs(const struct herd_run_spec *spec, struct herd_live_needs *need
     const struct herd_origin_ops *ops = origin_of(spec->cfg.cache.origin);
     int per = ops->fds_per_conn, fixed = ops->fds_fixed;
     need->threads = spec->n;
-    need->processes = 0;
+    /* A private PostgreSQL: a backend process per connection, and its own few. */
+    need->processes =
+        spec->cfg.cache.origin == HERD_CACHE_POSTGRES && !spec->text[0][0] ? spec->n + 16 : 0;
+    need->processes += spec->cfg.cache.store == HERD_CACHE_REDIS; /* redis-server */
     /* One connection per requester plus the filler's, and a margin for SQLite's
      * transient opens (journal probes) and the front end. */
     need->fds = (spec->n + 1) * per + fixed + 16;
+    if (spec->cfg.cache.store == HERD_CACHE_REDIS)
+        need->fds += spec->n + 2;
 }
 
 /* One requester's reactions in the event into @p ev and its tile (idle: none). */
@@ -675,6 +776,8 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
 {
     struct run R = {0};
     struct herd_origin_conn *filler = NULL;
+    struct herd_rcache_conn *rfill = NULL; /* store=redis: the fill's and the counts' */
+    uint64_t redis_cmds = 0;
     struct herd_origin_value *fillv = NULL;
     int64_t *fill_ns = NULL;
     struct herd_i64s qdur = {0}, lag = {0};
@@ -748,11 +851,21 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
             goto out_sys;
     }
 
-    struct herd_origin_config oc = {.rows = cfg->rows};
+    struct herd_origin_config oc = {.rows = cfg->rows, .url = spec->text[0], .max_conns = R.n + 2};
     if ((rc = R.ops->open(&oc, &R.origin, err, errlen)) < 0)
         goto out;
     if ((rc = R.ops->connect(R.origin, &filler, err, errlen)) < 0)
         goto out;
+    if (cfg->store == HERD_CACHE_REDIS) {
+        struct herd_rcache_config rcc = {.ttl_ns = R.ttl,
+                                         .stale_ns = R.mode.stale ? cfg->stale_ns : 0,
+                                         .jitter_pct = R.mode.jitter_ttl ? cfg->jitter_pct : 0,
+                                         .url = spec->text[1],
+                                         .max_conns = R.n + 2};
+        if ((rc = herd__rcache_open(&rcc, &R.rc, err, errlen)) < 0 ||
+            (rc = herd__rcache_connect(R.rc, &rfill, err, errlen)) < 0)
+            goto out;
+    }
     for (int i = 0; i < R.n; i++) {
         struct req *q = &R.req[i];
         q->R = &R;
@@ -763,6 +876,8 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         if ((rc = R.ops->connect(R.origin, &q->conn, err, errlen)) < 0)
             goto out;
         nconns++;
+        if (R.rc && (rc = herd__rcache_connect(R.rc, &q->rconn, err, errlen)) < 0)
+            goto out;
         if (herd__live_poll()) {
             rc = -HERD_EINTR;
             goto out;
@@ -802,10 +917,18 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         for (int k = 0; k < R.keys; k++) {
             size_t kl = (size_t)snprintf(kb, sizeof kb, "k%d", k);
             struct herd_swr_info info;
-            herd_swr_set(R.cache, kb, kl, &fillv[k], sizeof fillv[k], F, NULL,
-                         atomic_load(&R.delta[k]), R.mode.jitter_ttl ? &rng : NULL);
-            herd_swr_get(R.cache, kb, kl, F, NULL, 0, &info);
-            R.expiry[k] = info.fresh_until_ns;
+            if (R.rc) {
+                if ((rc = herd__rcache_set(rfill, k, &fillv[k], F, atomic_load(&R.delta[k]),
+                                           R.mode.jitter_ttl ? &rng : NULL, &R.expiry[k])) < 0) {
+                    snprintf(err, errlen, "cache: the fill's SET to redis failed");
+                    goto out;
+                }
+            } else {
+                herd_swr_set(R.cache, kb, kl, &fillv[k], sizeof fillv[k], F, NULL,
+                             atomic_load(&R.delta[k]), R.mode.jitter_ttl ? &rng : NULL);
+                herd_swr_get(R.cache, kb, kl, F, NULL, 0, &info);
+                R.expiry[k] = info.fresh_until_ns;
+            }
             if (R.expiry[k] < Tmin)
                 Tmin = R.expiry[k];
             if (R.expiry[k] > Tmax)
@@ -819,10 +942,13 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         atomic_store(&R.inflight, 0);
         atomic_store(&R.peak, 0);
         uint64_t q0 = R.ops->queries(R.origin);
+        uint64_t c0 = R.rc ? herd__rcache_commands(rfill) : 0;
         rc = run_one_event(&R, e, W, Tmax + EVENT_GRACE_NS, &end);
         if (rc < 0)
             goto out;
         uint64_t load = R.ops->queries(R.origin) - q0;
+        if (R.rc)
+            redis_cmds += herd__rcache_commands(rfill) - c0;
 
         struct evstat s = {0};
         struct herd_event ev = {.origin_load = load, .peak = (uint64_t)atomic_load(&R.peak)};
@@ -835,6 +961,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
             s.early += q->ev.early;
             s.errors += q->ev.errors;
             s.timedout += q->ev.timedout;
+            s.lock_polls += q->ev.lock_polls;
             for (int j = 0; j < q->nq; j++)
                 sample(&qdur, q->q[j].end - q->q[j].start);
             if (q->lag >= 0)
@@ -854,6 +981,7 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
         tot.early += s.early;
         tot.errors += s.errors;
         tot.timedout += s.timedout;
+        tot.lock_polls += s.lock_polls;
     }
     rc = 0;
 
@@ -872,6 +1000,17 @@ static int run(const struct herd_run_spec *spec, struct herd_report *r, char *er
     herd_report_extra(r, "expiry_spread_ms", spread_ms);
     median_ms_extra(r, "lag_ms_at_expiry", &lag);
     limited_herd(r, &R);
+    if (R.rc) {
+        herd_report_extra(r, "redis_startup_s", herd__rcache_startup_s(R.rc));
+        herd_report_extra(r, "redis_commands", (double)redis_cmds);
+        if (cfg->redis_lock)
+            herd_report_extra(r, "redis_lock_polls", (double)tot.lock_polls);
+    }
+    if (R.ops == &herd__origin_pg) {
+        herd_report_extra(r, "service_startup_s", herd__origin_pg_startup_s(R.origin));
+        herd_report_extra(r, "origin_counted_by_server",
+                          herd__origin_pg_counted_by_server(R.origin) ? 1 : 0);
+    }
     goto out;
 
 out_sys:
@@ -887,6 +1026,10 @@ out:
     }
     for (int i = 0; i < nconns; i++)
         R.ops->disconnect(R.req[i].conn);
+    for (int i = 0; R.req && i < R.n; i++)
+        herd__rcache_disconnect(R.req[i].rconn);
+    herd__rcache_disconnect(rfill);
+    herd__rcache_close(R.rc);
     if (filler)
         R.ops->disconnect(filler);
     if (R.origin)
@@ -914,4 +1057,25 @@ out:
     return rc;
 }
 
-const struct herd_live_scenario herd__live_cache = {needs, run};
+static int check(const struct herd_run_spec *spec, char *err, size_t errlen)
+{
+    switch (spec->cfg.cache.store) {
+    case HERD_CACHE_IN_PROCESS:
+        break;
+    case HERD_CACHE_REDIS:
+        if (!spec->text[1][0] && !herd__svc_installed(HERD_SVC_REDIS, err, errlen))
+            return -HERD_EINVAL;
+        break;
+    }
+    switch (spec->cfg.cache.origin) {
+    case HERD_CACHE_SQLITE:
+        return 0;
+    case HERD_CACHE_POSTGRES:
+        if (spec->text[0][0])
+            return 0;
+        return herd__svc_installed(HERD_SVC_POSTGRES, err, errlen) ? 0 : -HERD_EINVAL;
+    }
+    return 0;
+}
+
+const struct herd_live_scenario herd__live_cache = {needs, run, check};

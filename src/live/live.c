@@ -180,6 +180,8 @@ static int check(const struct herd_run_spec *spec, char *err, size_t errlen)
                  spec->sc->name);
         return -HERD_EINVAL;
     }
+    if (ls->check && ls->check(spec, err, errlen) < 0)
+        return -HERD_EINVAL;
     ls->needs(spec, &need);
     snprintf(what, sizeof what, "-n %" PRId64 " (%s, live)", spec->n, spec->sc->name);
     return herd__live_check_needs(&need, what, err, errlen);

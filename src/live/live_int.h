@@ -170,6 +170,9 @@ struct herd_live_scenario {
      */
     int (*run)(const struct herd_run_spec *spec, struct herd_report *r, char *err,
                size_t errlen);
+    /** Optional: what the machine must have besides its limits (a server installed), one
+     *  line in @p err when it lacks it. @return 0 or -HERD_EINVAL. */
+    int (*check)(const struct herd_run_spec *spec, char *err, size_t errlen);
 };
 
 /* The herds: src/live/<name>.c for every scenario with the LIVE column (list.h). */

@@ -15,6 +15,7 @@
 #ifndef HERD_LIVE_ORIGIN_H
 #define HERD_LIVE_ORIGIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,7 +28,9 @@ struct herd_origin_value {
 };
 
 struct herd_origin_config {
-    int64_t rows; /* size of the generated table */
+    int64_t rows;    /* size of the generated table */
+    const char *url; /* the user's own server (borrowed; NULL or "": a private one) */
+    int max_conns;   /* connections the run will hold at once */
 };
 
 struct herd_origin;      /* a database (backend's own type) */
@@ -52,12 +55,20 @@ struct herd_origin_ops {
 };
 
 extern const struct herd_origin_ops herd__origin_sqlite;
+extern const struct herd_origin_ops herd__origin_pg;
+
+/** PostgreSQL's: did the server count the queries (pg_stat_statements), and how long did
+ *  its start take (0 for the user's)? origin_pg.c */
+bool herd__origin_pg_counted_by_server(const struct herd_origin *o);
+double herd__origin_pg_startup_s(const struct herd_origin *o);
 
 /** The origin called @p name, or NULL. */
 static inline const struct herd_origin_ops *herd__origin_find(const char *name)
 {
     if (strcmp(name, herd__origin_sqlite.name) == 0)
         return &herd__origin_sqlite;
+    if (strcmp(name, herd__origin_pg.name) == 0)
+        return &herd__origin_pg;
     return NULL;
 }
 

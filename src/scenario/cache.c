@@ -20,12 +20,16 @@ enum {
     P_ORIGIN_WORKERS,
     P_USL_SIGMA,
     P_USL_KAPPA,
+    P_PG_URL,
+    P_STORE,
+    P_REDIS_URL,
+    P_COALESCE,
 };
 
 static const struct herd_param_def params[] = {
-    [P_ORIGIN] = {"origin", HERD_PARAM_ENUM, 0, 0, 0, "", {"sqlite", NULL},
-                  "the origin database: an embedded SQLite file in WAL mode, one connection "
-                  "per requester"},
+    [P_ORIGIN] = {"origin", HERD_PARAM_ENUM, 0, 0, 0, "", {"sqlite", "postgres", NULL},
+                  "the origin database: an embedded SQLite file in WAL mode, or a real "
+                  "PostgreSQL herd starts for the run (live); one connection per requester"},
     [P_ROWS] = {"rows", HERD_PARAM_INT, HERD_CACHE_ROWS_DEFAULT, 1000, 5000000, "rows", {NULL},
                 "rows in the origin's table; the hot query aggregates over all of them"},
     [P_TTL_MS] = {"ttl_ms", HERD_PARAM_INT, 200, 10, 60000, "ms", {NULL},
@@ -52,6 +56,23 @@ static const struct herd_param_def params[] = {
                      "sim: the origin's coherency cost (USL kappa) over the queries it holds: "
                      "negligible at N = 100, it makes p99 grow faster than N past a few "
                      "hundred"},
+    [P_PG_URL] = {"pg_url", HERD_PARAM_TEXT, 0, 0, 0, "", {NULL},
+                  "origin=postgres: your own PostgreSQL (a libpq URI or key=value string) "
+                  "instead of herd's private one; herd creates, fills and drops only the "
+                  "schema herd_cache there"},
+    [P_STORE] = {"store", HERD_PARAM_ENUM, 0, 0, 0, "", {"process", "redis", NULL},
+                 "live: where the cached value lives: in the requesters' process (libherd's "
+                 "swr cache), or in a real Redis herd starts for the run (a GET per request, "
+                 "Redis's own PX expiry; raise period_us with N)"},
+    [P_REDIS_URL] = {"redis_url", HERD_PARAM_TEXT, 0, 0, 0, "", {NULL},
+                     "store=redis: your own Redis (redis://HOST[:PORT][/DB] or "
+                     "redis+unix:///PATH) instead of herd's private one; herd writes and "
+                     "deletes only keys herd:cache:*"},
+    [P_COALESCE] = {"coalesce", HERD_PARAM_ENUM, 0, 0, 0, "", {"process", "redis-lock", NULL},
+                    "live, store=redis: how a miss is coalesced (singleflight, and the misses "
+                    "of swr and xfetch): in each requester process, or through a Redis lock per "
+                    "key (SET NX PX; the others poll the cache every 5 ms: the herd moves to "
+                    "Redis)"},
     {NULL, 0, 0, 0, 0, NULL, {NULL}, NULL},
 };
 
@@ -60,6 +81,8 @@ static void decode(const double *p, int strategy, union herd_scenario_config *ou
     out->cache = (struct herd_cache_config){
         .strategy = (enum herd_cache_strategy)strategy,
         .origin = (enum herd_cache_origin)p[P_ORIGIN],
+        .store = (enum herd_cache_store)p[P_STORE],
+        .redis_lock = p[P_COALESCE] != 0,
         .rows = (int64_t)p[P_ROWS],
         .ttl_ns = herd__ms_ns(p[P_TTL_MS]),
         .period_ns = herd__us_ns(p[P_PERIOD_US]),
@@ -74,6 +97,23 @@ static void decode(const double *p, int strategy, union herd_scenario_config *ou
     };
 }
 
+static int validate(const struct herd_run_spec *spec, char *err, size_t errlen)
+{
+    if (spec->cfg.cache.redis_lock && spec->cfg.cache.store != HERD_CACHE_REDIS) {
+        snprintf(err, errlen, "--set coalesce=redis-lock: needs --set store=redis");
+        return -1;
+    }
+    return 0;
+}
+
+/* singleflight through a Redis lock per key is its own mechanism: named so in reports. */
+static const char *strategy_name(const struct herd_run_spec *spec)
+{
+    return spec->cfg.cache.redis_lock && spec->cfg.cache.strategy == HERD_CACHE_SINGLEFLIGHT
+               ? "redis-lock"
+               : NULL;
+}
+
 HERD__TABLES_FIT(params, strategies);
 
 const struct herd_scenario herd_scenario_cache = {
@@ -83,7 +123,7 @@ const struct herd_scenario herd_scenario_cache = {
     .summary = "N requesters ask for one hot key at the moment its cache entry expires",
     .trigger = "the hot key's TTL runs out",
     .waiters = "N requester threads, each with its own database connection",
-    .resource = "the origin database (a real SQLite aggregate query)",
+    .resource = "the origin database (a real SQLite or PostgreSQL aggregate query)",
     .n_default = 200,
     .events_default = 5,
     .waiter_noun = "requester",
@@ -91,4 +131,6 @@ const struct herd_scenario herd_scenario_cache = {
     .default_mitigation = HERD_CACHE_SINGLEFLIGHT,
     .params = params,
     .decode = decode,
+    .validate = validate,
+    .strategy_name = strategy_name,
 };

@@ -4,6 +4,7 @@
 #ifndef HERD_SCENARIO_CACHE_H
 #define HERD_SCENARIO_CACHE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* X(ID, name, FAMILY, help): the naive strategy first. */
@@ -31,12 +32,20 @@ enum herd_cache_strategy {
 #define HERD_CACHE_ROWS_DEFAULT 50000
 
 enum herd_cache_origin {
-    HERD_CACHE_SQLITE, /* an embedded SQLite file in WAL mode, one connection per requester */
+    HERD_CACHE_SQLITE,   /* an embedded SQLite file in WAL mode, one connection per requester */
+    HERD_CACHE_POSTGRES, /* a real PostgreSQL (herd's private one, or the spec's text[0]) */
+};
+
+enum herd_cache_store {
+    HERD_CACHE_IN_PROCESS, /* libherd's swr cache inside the requesters' process */
+    HERD_CACHE_REDIS,      /* a real Redis (herd's private one, or the spec's text[1]) */
 };
 
 struct herd_cache_config {
     enum herd_cache_strategy strategy;
     enum herd_cache_origin origin;
+    enum herd_cache_store store; /* live: where the cached value lives */
+    bool redis_lock;             /* coalesce through a Redis lock per key, not in-process */
     int64_t rows;       /* rows in the origin's table; the hot query aggregates over them */
     int64_t ttl_ns;     /* time to live of a cached value */
     int64_t period_ns;  /* each requester asks for its key once per period */

@@ -246,6 +246,16 @@ static int check_number(const struct herd_param_def *p, const char *flag, double
     return 0;
 }
 
+/* Which of spec->text holds text param @p i: the text params before it. */
+static int text_slot(const struct herd_scenario *sc, int i)
+{
+    int k = 0;
+    for (int j = 0; j < i; j++)
+        k += sc->params[j].type == HERD_PARAM_TEXT;
+    assert(k < HERD_MAX_TEXTS);
+    return k;
+}
+
 int herd_spec_set_text(struct herd_run_spec *spec, const char *flag, const char *key,
                        const char *val, char *err, size_t errlen)
 {
@@ -256,6 +266,19 @@ int herd_spec_set_text(struct herd_run_spec *spec, const char *flag, const char 
         return -1;
     const struct herd_param_def *p = &spec->sc->params[i];
     char allowed[256];
+    if (p->type == HERD_PARAM_TEXT) {
+        size_t len = strlen(val);
+        char *slot = spec->text[text_slot(spec->sc, i)];
+        if (len >= HERD_TEXT_MAX) {
+            snprintf(err, errlen, "%s: at most %d characters, got %zu", flag, HERD_TEXT_MAX - 1,
+                     len);
+            return -1;
+        }
+        memcpy(slot, val, len + 1);
+        spec->params[i] = len > 0;
+        herd_spec_decode(spec);
+        return 0;
+    }
     if (p->type == HERD_PARAM_ENUM) {
         for (int c = 0; p->choices[c]; c++) {
             if (strcmp(p->choices[c], val) == 0) {
@@ -302,6 +325,10 @@ int herd_spec_set_number(struct herd_run_spec *spec, const char *flag, const cha
     if (i < 0)
         return -1;
     const struct herd_param_def *p = &spec->sc->params[i];
+    if (p->type == HERD_PARAM_TEXT) {
+        snprintf(err, errlen, "%s: expected text, got the number %s", flag, text);
+        return -1;
+    }
     if (p->type == HERD_PARAM_ENUM) {
         join_choices(p, allowed, sizeof allowed);
         snprintf(err, errlen, "%s: expected one of %s, got the number %s", flag, allowed, text);
@@ -345,7 +372,9 @@ const char *herd_spec_mitigation(const struct herd_run_spec *spec)
 void herd_spec_format_param(const struct herd_run_spec *spec, int i, char *buf, size_t len)
 {
     const struct herd_param_def *p = &spec->sc->params[i];
-    if (p->type == HERD_PARAM_ENUM)
+    if (p->type == HERD_PARAM_TEXT) /* a URL may carry credentials: reports say only whose */
+        snprintf(buf, len, "%s", spec->text[text_slot(spec->sc, i)][0] ? "own" : "");
+    else if (p->type == HERD_PARAM_ENUM)
         snprintf(buf, len, "%s", p->choices[(int)spec->params[i]]);
     else if (p->type == HERD_PARAM_INT)
         snprintf(buf, len, "%.0f", spec->params[i]);

@@ -53,7 +53,8 @@ void herd_spec_describe(const struct herd_run_spec *spec, struct herd_run_info *
         herd_spec_format_param(spec, i, p->text, sizeof p->text);
         p->number = spec->params[i];
         p->is_int = sc->params[i].type == HERD_PARAM_INT;
-        p->is_text = sc->params[i].type == HERD_PARAM_ENUM;
+        p->is_text =
+            sc->params[i].type == HERD_PARAM_ENUM || sc->params[i].type == HERD_PARAM_TEXT;
     }
     const struct herd_fleet_file *file = herd_fleet_file_of(sc);
     if (file)
@@ -76,11 +77,14 @@ int herd_spec_report_init(struct herd_report *r, const struct herd_run_spec *spe
 static json_t *param_json(const struct herd_param_def *d)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "key", d->key, "type",
-                          d->type == HERD_PARAM_ENUM  ? "enum"
-                          : d->type == HERD_PARAM_INT ? "int"
-                                                      : "number",
+                          d->type == HERD_PARAM_ENUM   ? "enum"
+                          : d->type == HERD_PARAM_INT  ? "int"
+                          : d->type == HERD_PARAM_TEXT ? "text"
+                                                       : "number",
                           "unit", d->unit, "help", d->help);
-    if (d->type == HERD_PARAM_ENUM) {
+    if (d->type == HERD_PARAM_TEXT) {
+        json_object_set_new(o, "default", json_string(""));
+    } else if (d->type == HERD_PARAM_ENUM) {
         json_t *c = json_array();
         for (int k = 0; d->choices[k]; k++)
             json_array_append_new(c, json_string(d->choices[k]));

@@ -18,7 +18,9 @@
 #include "condvar.h"
 #include "cron.h"
 #include "file.h" /* the fleet row's config: struct herd_fleet_config */
+#include "lock.h"
 #include "queue.h"
+#include "zklock.h"
 
 #define HERD_SCENARIO_LIST(X)                                                               \
     X(accept, ACCEPT, LIVE, SIM)                                                            \
@@ -27,7 +29,9 @@
     X(cron, CRON, LIVE, SIM)                                                                \
     X(queue, QUEUE, NOLIVE, SIM)                                                            \
     X(backoff_occ, BACKOFF_OCC, NOLIVE, SIM)                                                \
-    X(fleet, FLEET, NOLIVE, SIM)
+    X(fleet, FLEET, NOLIVE, SIM)                                                            \
+    X(lock, LOCK, LIVE, NOSIM)                                                              \
+    X(zklock, ZKLOCK, LIVE, NOSIM)
 
 /* The columns as switches: HERD__IF_LIVE(text) is text, HERD__IF_NOLIVE(text) nothing. */
 #define HERD__IF_LIVE(...) __VA_ARGS__

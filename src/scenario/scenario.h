@@ -38,7 +38,13 @@ enum herd_param_type {
     HERD_PARAM_INT,    /* whole number in [min, max] */
     HERD_PARAM_DOUBLE, /* real number in [min, max] */
     HERD_PARAM_ENUM,   /* one of choices[]; stored as its index */
+    HERD_PARAM_TEXT,   /* free text (a service's URL), at most HERD_TEXT_MAX - 1 bytes; kept
+                          in the spec's text[k] for the scenario's k-th text param (at most
+                          HERD_MAX_TEXTS), its number is 1 when set, 0 when empty */
 };
+
+#define HERD_TEXT_MAX 256
+#define HERD_MAX_TEXTS 2
 
 struct herd_param_def {
     const char *key;
@@ -165,6 +171,8 @@ struct herd_run_spec {
     int64_t n, events;
     uint64_t seed;
     double params[HERD_MAX_PARAMS]; /* indexed like sc->params (an enum: its choice's index) */
+    char text[HERD_MAX_TEXTS][HERD_TEXT_MAX]; /* the HERD_PARAM_TEXT values, in the table's
+                                                order; "" unset */
     union herd_scenario_config cfg; /* params and strategy decoded: spec->cfg.<scenario> */
 };
 

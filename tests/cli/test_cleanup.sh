@@ -11,8 +11,23 @@ herd=$1
 # Runs get a private TMPDIR (the cache origin makes its database there), so other
 # processes on a shared machine cannot change the count.
 HERD_TMP=$(mktemp -d)
+# Searchable by others, so that a PostgreSQL run as the postgres user (herd as root) puts
+# its directory here too (else herd falls back to /tmp for it).
+chmod 0711 "$HERD_TMP"
 export TMPDIR=$HERD_TMP
 tmp_count() { find "$HERD_TMP" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# Processes working in the runs' TMPDIR: the servers herd starts (redis-server, postgres)
+# run there, in their herd-svc-* directory.
+svc_count() {
+    local p k=0
+    for p in /proc/[0-9]*; do
+        [[ $(readlink "$p/cwd" 2>/dev/null) == "$HERD_TMP"/* ]] && ((k++))
+    done
+    echo "$k"
+}
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+have_redis=0
+command -v redis-server >/dev/null && have_redis=1
 
 # interrupt "description" delay_s args...
 interrupt() {
@@ -31,7 +46,7 @@ interrupt() {
     rc=$?
     t1=$(date +%s%N)
     sleep 0.3
-    left=$(pgrep -f -- "$herd $1 $2" | wc -l)
+    left=$(($(pgrep -f -- "$herd $1 $2" | wc -l) + $(svc_count)))
     after=$(tmp_count)
     if [[ $rc -eq 130 && $left -eq 0 && $after -le $before && $(((t1 - t0) / 1000000)) -lt 5000 ]]; then
         ok "$what: exit 130 in $(((t1 - t0) / 1000000)) ms, nothing left"
@@ -61,11 +76,15 @@ kill9() {
     wait "$pid" 2>/dev/null
     # PR_SET_PDEATHSIG sends each worker SIGKILL as herd dies: gone within moments.
     for ((i = 0; i < 50; i++)); do
-        left=$(pgrep -f -- "$herd $1 $2" | wc -l)
+        left=$(($(pgrep -f -- "$herd $1 $2" | wc -l) + $(svc_count)))
         ((left == 0)) && break
         sleep 0.1
     done
-    "$herd" run cache -n 2 --events 1 --set rows=1000 -q >/dev/null 2>>"$BATS_TMP/err"
+    if [[ $2 == lock || $2 == zk-lock || $* == *store=redis* ]]; then # the next start of a server removes the killed one's directory
+        "$herd" run lock -n 2 --events 1 --runs 1 -q >/dev/null 2>>"$BATS_TMP/err"
+    else
+        "$herd" run cache -n 2 --events 1 --set rows=1000 -q >/dev/null 2>>"$BATS_TMP/err"
+    fi
     after=$(tmp_count)
     if ((left == 0 && after <= before && (kids > 1 || made > 0))); then
         ok "$what: SIGKILL; workers seen $kids, gone; temporary directories $made, removed by the next run"
@@ -84,6 +103,26 @@ interrupt "cache" 2.0 run cache -n 50 --events 1000 --set rows=20000
 interrupt "cron" 1.0 run cron -n 100 --events 100 --set period_ms=1000
 kill9 "accept processes" run accept -n 100 --events 100000 --set workers=process
 kill9 "cache" run cache -n 50 --events 1000 --set rows=20000
+if ((have_redis)); then
+    interrupt "lock on a private redis-server" 1.5 run lock -n 100 --events 1000 --set hold_us=5000
+    kill9 "lock on a private redis-server" run lock -n 100 --events 1000 --set hold_us=5000
+else
+    skip "lock on a private redis-server" "redis-server is not installed"
+fi
+if ((have_redis)) && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    interrupt "cache on a private PostgreSQL and Redis" 3.0 run cache -n 50 --events 1000 \
+        --set origin=postgres --set store=redis --set period_us=5000
+    kill9 "cache on a private PostgreSQL and Redis" run cache -n 50 --events 1000 \
+        --set origin=postgres --set store=redis --set period_us=5000
+else
+    skip "cache on a private PostgreSQL and Redis" "redis-server or PostgreSQL is not installed"
+fi
+if ((have_redis)) && [[ -r /usr/share/java/zookeeper.jar ]] && command -v java >/dev/null; then
+    interrupt "zk-lock on a private ZooKeeper" 4.0 run zk-lock -n 50 --events 50 --set hold_us=200000
+    kill9 "zk-lock on a private ZooKeeper" run zk-lock -n 50 --events 50 --set hold_us=200000
+else
+    skip "zk-lock on a private ZooKeeper" "ZooKeeper (or redis-server) is not installed"
+fi
 
 echo "1..$n"
 exit $((fails > 0))

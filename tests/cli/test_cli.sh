@@ -93,7 +93,7 @@ if [[ $? -eq 0 && "$out" == *accept* && "$out" == *condvar* && "$out" == *cache*
 else
     nok "list" "$out"
 fi
-"$herd" list --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len([s for s in d["scenarios"] if "file" not in s])==7 and all(s["backends"] for s in d["scenarios"])' &&
+"$herd" list --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len([s for s in d["scenarios"] if "file" not in s])==9 and all(s["backends"] for s in d["scenarios"])' &&
     ok "list --format json parses" || nok "list --format json"
 
 # -- a real run in each format ----------------------------------------------------------

@@ -1,5 +1,6 @@
 /* test_cleanup.c — 100 live runs in a row leave nothing behind: no thread, no child
- * process, no descriptor (sockets included), no temporary file. */
+ * process (a private redis-server included), no descriptor (sockets included), no
+ * temporary file or directory (herd-cache-*, herd-svc-*). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "../../src/live/svc.h"
 #include "live_test.h"
 
 static int count_tmp_herd(void)
@@ -46,13 +48,37 @@ Test(cleanup, hundred_runs_leave_nothing_behind, .timeout = 600)
     static const char *const fast_cron[] = {"period_ms=100", "window_ms=20", "work_us=50", NULL};
     static const char *const small_cache[] = {"rows=2000", "ttl_ms=20", "lead_ms=2", NULL};
     static const char *const procs[] = {"workers=process", NULL};
+    static const char *const fast_lock[] = {"hold_us=200", "retry_ms=2", "cap_ms=20", NULL};
+    char why[256];
+    bool redis = herd__svc_installed(HERD_SVC_REDIS, why, sizeof why);
+    if (!redis)
+        cr_log_info("lock runs skipped: %s", why);
+    /* Two cache runs on both servers (PostgreSQL's start is ~1 s: not more). */
+    static const char *const services[] = {"rows=2000", "ttl_ms=20", "lead_ms=2",
+                                           "origin=postgres", "store=redis", NULL};
+    bool pg = redis && herd__svc_installed(HERD_SVC_POSTGRES, why, sizeof why);
+    if (!pg)
+        cr_log_info("cache runs on PostgreSQL and Redis skipped: %s", why);
+    /* Two ZooKeeper runs (a JVM starts in ~0.5-2 s). */
+    static const char *const zk_fast[] = {"hold_us=0", NULL};
+    bool zk = herd__svc_installed(HERD_SVC_ZOOKEEPER, why, sizeof why);
+    if (!zk)
+        cr_log_info("zk-lock runs skipped: %s", why);
     int tasks0 = live_test_count_dir("/proc/self/task"),
         fds0 = live_test_count_dir("/proc/self/fd");
     int tmp0 = count_tmp_herd();
 
     for (int i = 0; i < 100; i++) {
         int mode = i % 4; /* naive, then each mitigation in turn */
-        switch (i % 5) {
+        if (i % 50 == 47 && pg) {
+            run_one("cache", mode, 8, services);
+            continue;
+        }
+        if (i % 50 == 23 && zk) {
+            run_one("zk-lock", mode % 2, 8, zk_fast);
+            continue;
+        }
+        switch (i % 6) {
         case 0:
             run_one("accept", mode, 16, NULL);
             break;
@@ -65,8 +91,12 @@ Test(cleanup, hundred_runs_leave_nothing_behind, .timeout = 600)
         case 3:
             run_one("cache", mode, 8, small_cache);
             break;
-        default:
+        case 4:
             run_one("cron", mode % 3, 16, fast_cron);
+            break;
+        default:
+            if (redis)
+                run_one("lock", mode % 3, 8, fast_lock);
             break;
         }
     }

@@ -29,6 +29,8 @@ static const char *const *fast_sets(const struct herd_scenario *sc)
     static const char *const cache[] = {"rows=1000", "ttl_ms=60", "lead_ms=10", NULL};
     static const char *const cron[] = {"period_ms=100", "window_ms=20", NULL};
     static const char *const queue[] = {"rate=120", "duration_s=1", NULL};
+    static const char *const lock[] = {"hold_us=200", "retry_ms=2", "cap_ms=20", NULL};
+    static const char *const zk[] = {"hold_us=0", NULL};
     static const char *const none[] = {NULL};
     switch (sc->id) {
     case HERD_SC_CACHE:
@@ -37,6 +39,10 @@ static const char *const *fast_sets(const struct herd_scenario *sc)
         return cron;
     case HERD_SC_QUEUE:
         return queue;
+    case HERD_SC_LOCK:
+        return lock;
+    case HERD_SC_ZKLOCK:
+        return zk;
     case HERD_SC_ACCEPT:
     case HERD_SC_CONDVAR:
     case HERD_SC_BACKOFF_OCC:

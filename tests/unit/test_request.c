@@ -12,7 +12,8 @@
 static const struct herd_request_spelling *const cli = &herd_request_spelling_run;
 static const struct herd_request_spelling *const api = &herd_request_spelling_api;
 
-static const char scenarios[] = "accept, condvar, cache, cron, queue, backoff-occ, fleet";
+static const char scenarios[] = "accept, condvar, cache, cron, queue, backoff-occ, fleet, lock, "
+                                "zk-lock";
 static const char accept_mits[] = "epoll-exclusive, reuseport, blocking-accept";
 
 /* Resolve @p req, expecting a refusal with exactly @p want; the plan stays untouched. */
@@ -40,7 +41,7 @@ Test(request, scenario_refusals_name_the_field)
     char want[256];
     refused(&(struct herd_request){0}, cli,
             "run: which scenario? allowed: accept, condvar, "
-            "cache, cron, queue, backoff-occ, fleet");
+            "cache, cron, queue, backoff-occ, fleet, lock, zk-lock");
     snprintf(want, sizeof want, "scenario: which scenario? allowed: %s", scenarios);
     refused(&(struct herd_request){0}, api, want);
     snprintf(want, sizeof want, "run: unknown scenario 'stampede'; allowed: %s", scenarios);
@@ -109,7 +110,7 @@ Test(request, setting_refusals_are_the_catalogue_s)
     refused(&(struct herd_request){.scenario = "cache", .sets = bogus, .nsets = 1}, cli,
             "--set bogus: unknown key for scenario cache; allowed: origin, rows, ttl_ms, "
             "period_us, lead_ms, keys, beta, jitter_pct, stale_ms, origin_workers, usl_sigma, "
-            "usl_kappa");
+            "usl_kappa, pg_url, store, redis_url, coalesce");
     refused(&(struct herd_request){.scenario = "cache", .sets = beta, .nsets = 1}, api,
             "--set beta: expected a number from 0 to 100, got 'fast'");
     refused(&(struct herd_request){.scenario = "cache", .sets = ttl, .nsets = 1}, cli,

@@ -285,16 +285,16 @@ Test(web, scenarios_are_the_catalogue_plus_machine_figures)
     json_t *got = json_loads(r.body, 0, NULL), *want = herd_catalogue_to_json_rows(rows, nfiles);
     cr_assert_not_null(got);
     json_t *gs = json_object_get(got, "scenarios"), *ws = json_object_get(want, "scenarios");
-    /* the four herds, queue, backoff-occ, fleet; then the files */
-    cr_assert_eq(json_array_size(gs), 7 + nfiles);
+    /* the four herds, queue, backoff-occ, fleet, lock, zk-lock; then the files */
+    cr_assert_eq(json_array_size(gs), 9 + nfiles);
     cr_assert_eq(json_array_size(gs), json_array_size(ws));
     for (size_t i = 0; i < json_array_size(gs); i++) {
         json_t *g = json_array_get(gs, i);
         json_t *w = json_array_get(ws, i);
         const char *name = json_string_value(json_object_get(w, "name"));
-        if (i >= 7) {
+        if (i >= 9) {
             /* A shipped file: the simulator's, with its drawing (the model's own counts). */
-            const struct herd_fleet *m = herd_fleet_file_fleet(files[i - 7]);
+            const struct herd_fleet *m = herd_fleet_file_fleet(files[i - 9]);
             json_t *topo = json_object_get(g, "topology");
             cr_assert(json_is_true(json_object_get(g, "sim_model")), "%s: sim_model", name);
             cr_assert_eq(json_integer_value(json_object_get(g, "live_max_n")), 0, "%s", name);
@@ -678,7 +678,7 @@ Test(web, refusals_name_the_field_as_the_api_spells_it)
         /* ... and the shipped files' names, which grow: ", " ends a prefix. */
         {"{\"scenario\":\"nope\"}",
          "scenario: unknown scenario 'nope'; allowed: accept, condvar, cache, cron, queue, "
-         "backoff-occ, fleet, "},
+         "backoff-occ, fleet, lock, zk-lock, "},
         {"{\"scenario\":\"accept\",\"mode\":\"sideways\"}",
          "mode: 'sideways' is not allowed; allowed: naive, mitigated, both"},
         {"{\"scenario\":\"accept\",\"backend\":\"both\"}",
