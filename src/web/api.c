@@ -269,6 +269,17 @@ int herd__api_parse_run(const json_t *req, struct herd_api_run *out, char *err, 
     if (herd_request_resolve(&r, &herd_request_spelling_api, &plan, err, errlen) < 0)
         goto fail;
     assert(plan.nspecs <= HERD_API_MAX_RUNS); /* no "all" here */
+    /* A service URL (a text parameter: url, pg_url, redis_url) points a run at a server
+     * of the user's: that is the command line's to do, never a request's, or any page that
+     * reaches this server could aim its runs at any host. */
+    for (size_t i = 0; i < plan.nspecs; i++)
+        for (int k = 0; k < HERD_MAX_TEXTS; k++)
+            if (plan.specs[i].text[k][0]) {
+                herd_request_refuse(err, errlen,
+                                    "params: a service URL is taken from the command line "
+                                    "only (herd run --set url=...), never from the API");
+                goto fail;
+            }
 
     run.live = plan.backends == HERD_BACKEND_LIVE;
     if (runs_text) {

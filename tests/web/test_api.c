@@ -689,6 +689,13 @@ Test(web, refusals_name_the_field_as_the_api_spells_it)
         {"{\"scenario\":\"accept\",\"mode\":\"mitigated\",\"mitigation\":\"nope\"}",
          "mitigation: 'nope' is not a mitigation of accept; allowed: epoll-exclusive, reuseport, "
          "blocking-accept"},
+        /* A service URL would aim a run at any host: the command line's only. */
+        {"{\"scenario\":\"lock\",\"backend\":\"live\",\"n\":10,\"params\":{\"url\":\"redis://10.0.0.1:6379\"}}",
+         "params: a service URL is taken from the command line only (herd run --set url=...), "
+         "never from the API"},
+        {"{\"scenario\":\"cache\",\"backend\":\"live\",\"n\":10,\"params\":{\"pg_url\":\"postgresql://x/y\"}}",
+         "params: a service URL is taken from the command line only (herd run --set url=...), "
+         "never from the API"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct resp r;
