@@ -48,7 +48,7 @@ fidelity: build
 
 # herd's parsers under libFuzzer (scripts/fuzz.sh: the scenario-file reader, the HTTP
 # request head, the API's run request, herd run's command line), each until FUZZ_RUNS
-# inputs or FUZZ_SECONDS; the test suite runs them 20 s each. Crashes: $(BUILD)/fuzz/*/crash-*.
+# inputs or FUZZ_SECONDS; the test suite runs them 6 s each (a smoke run). Crashes: $(BUILD)/fuzz/*/crash-*.
 FUZZ_RUNS ?= 10000000
 FUZZ_SECONDS ?= 1800
 fuzz: build

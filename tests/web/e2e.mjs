@@ -1049,7 +1049,12 @@ async function guideRound(ctx) {
   const listed = await page.$$eval('#lesson-list a', (as) => as.map((a) => a.dataset.lesson));
   const lessons = await api('/api/lessons');
   okEq(listed, lessons.lessons.map((l) => l.name), 'guide: lists every lesson of GET /api/lessons, in order');
-  for (const w of GUIDE_WALK) {
+  /* Under the sanitizers one lesson is walked (the server's code is the same for all). */
+  const walk = process.env.HERD_TEST_SANITIZED === '1' ? GUIDE_WALK.slice(0, 1) : GUIDE_WALK;
+  if (walk.length < GUIDE_WALK.length) {
+    console.log(`ok ${++count} - guide: ${GUIDE_WALK.length - 1} more lessons # SKIP under the sanitizers (walked in the normal build)`);
+  }
+  for (const w of walk) {
     await page.click(`#lesson-list a[data-lesson="${w.name}"]`);
     await page.waitForSelector('#lesson:not([hidden])');
     const q = await page.textContent('#lesson-h');
