@@ -4,6 +4,7 @@
  * Thread safety: none (getopt's globals). */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <herd/error.h>
 #include <stdarg.h>
@@ -36,14 +37,13 @@ int herd__fail(const char *fmt, ...)
     return rc;
 }
 
-int herd__cli_parse_budget(int opt, const char *arg, uint64_t *max_memory,
-                           uint64_t *max_events)
+int herd__cli_parse_budget(int opt, const char *arg, uint64_t *max_memory, uint64_t *max_events)
 {
     char err[256];
     int64_t v;
     if (opt == HERD_CLI_OPT_MAX_EVENTS) {
-        if (herd_parse_int("--max-events", arg, 0, HERD_CLI_MAX_EVENTS_MAX, &v, err,
-                           sizeof err) < 0)
+        if (herd_parse_int("--max-events", arg, 0, HERD_CLI_MAX_EVENTS_MAX, &v, err, sizeof err) <
+            0)
             return herd__usage_error("%s (0: no ceiling)", err);
         *max_events = (uint64_t)v;
         return HERD_EXIT_OK;
@@ -112,8 +112,7 @@ const char herd__cli_run_usage[] =
     "  -q, --quiet             no progress lines on stderr\n"
     "      --trace FILE        simulator, one run: write every request that reached the\n"
     "                          herd's resource as CSV (time_s,client,key,status), the\n"
-    "                          input of herd detect\n"
-    HERD_CLI_BUDGET_HELP
+    "                          input of herd detect\n" HERD_CLI_BUDGET_HELP
     "  -h, --help              this help\n"
     "\n"
     "examples:\n"
@@ -124,7 +123,6 @@ const char herd__cli_run_usage[] =
     "  herd run cascade-3tier --mitigation jitter+budget\n"
     "  herd run cron -b sim -m naive -n 1000 --trace cron.csv && herd detect cron.csv\n"
     "  herd run my-fleet.yaml --set faults.0.for=10s\n";
-
 
 int herd__cli_run_args(int argc, char **argv, struct herd_cli_run_args *o, const char **scenario)
 {
@@ -172,8 +170,7 @@ int herd__cli_run_args(int argc, char **argv, struct herd_cli_run_args *o, const
             o->seed = optarg;
             break;
         case 'r':
-            if (herd_parse_int("--runs", optarg, 1, HERD_RUNS_MAX, &o->runs, err, sizeof err) <
-                0)
+            if (herd_parse_int("--runs", optarg, 1, HERD_RUNS_MAX, &o->runs, err, sizeof err) < 0)
                 return herd__usage_error("%s", err);
             break;
         case 'S':
@@ -210,12 +207,10 @@ int herd__cli_run_args(int argc, char **argv, struct herd_cli_run_args *o, const
             break;
         }
         case ':':
-            return herd__usage_error("%s: needs a value (see herd run --help)",
-                                     argv[optind - 1]);
+            return herd__usage_error("%s: needs a value (see herd run --help)", argv[optind - 1]);
         default: /* a short one inside a cluster (-qz) is optopt; a long one is the word */
             if (optopt)
-                return herd__usage_error("run: unknown option '-%c' (see herd run --help)",
-                                         optopt);
+                return herd__usage_error("run: unknown option '-%c' (see herd run --help)", optopt);
             return herd__usage_error("run: unknown option '%s' (see herd run --help)",
                                      argv[optind - 1]);
         }
@@ -225,4 +220,16 @@ int herd__cli_run_args(int argc, char **argv, struct herd_cli_run_args *o, const
                                  argv[optind + 1]);
     *scenario = optind < argc ? argv[optind] : NULL; /* none: herd_request_resolve says so */
     return 0;
+}
+
+int herd__cli_seed(const char *arg, uint64_t *seed)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (!*arg || *end || arg[0] == '-' || errno == ERANGE)
+        return herd__usage_error("--seed: '%s' is not allowed; allowed: a whole number from 0",
+                                 arg);
+    *seed = (uint64_t)v;
+    return HERD_EXIT_OK;
 }

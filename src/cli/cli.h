@@ -151,6 +151,10 @@ int herd_cmd_sweep(int argc, char **argv);
 int herd_cmd_serve(int argc, char **argv);
 int herd_cmd_fidelity(int argc, char **argv);
 int herd_cmd_validate(int argc, char **argv);
+/** --seed's value @p arg (a whole number from 0) into @p seed; @return HERD_EXIT_OK, or
+ *  HERD_EXIT_USAGE with one line naming --seed printed. */
+int herd__cli_seed(const char *arg, uint64_t *seed);
+
 int herd_cmd_check(int argc, char **argv);
 int herd_cmd_lesson(int argc, char **argv);
 int herd_cmd_picture(int argc, char **argv);

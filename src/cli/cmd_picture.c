@@ -37,14 +37,10 @@ int herd_cmd_picture(int argc, char **argv)
     const char *outpath = NULL;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
-        char *end;
         switch (c) {
         case 's':
-            seed = strtoull(optarg, &end, 10);
-            if (!*optarg || *end || optarg[0] == '-')
-                return herd__usage_error("--seed: '%s' is not allowed; allowed: a whole number "
-                                         "from 0",
-                                         optarg);
+            if (herd__cli_seed(optarg, &seed) != HERD_EXIT_OK)
+                return HERD_EXIT_USAGE;
             break;
         case 'o':
             outpath = optarg;
